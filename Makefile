@@ -1,0 +1,37 @@
+# bxexit: PGXS build.  `make`, `make install`, `make installcheck`;
+# the whole suite with a throwaway cluster is `bash scripts/test.sh`.
+
+EXTENSION = bxexit
+EXTVERSION = 0.1.0
+MODULE_big = bxexit
+
+OBJS = \
+	src/bxexit.o \
+	src/guc.o \
+	src/embedding.o \
+	src/distance.o \
+	src/aggregate.o \
+	src/kernels.o
+
+# Install and upgrade scripts live at the top level: sql/ belongs to pg_regress.
+DATA = $(wildcard bxexit--*.sql)
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=bxexit
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS = -I$(srcdir)/include -std=gnu11 -Wextra -Wno-unused-parameter
+EXTRA_CLEAN = results regression.diffs regression.out
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+ifneq ($(MAJORVERSION),15)
+$(error bxexit is built for PostgreSQL 15, not $(MAJORVERSION))
+endif
+
+# Only the distance kernels may be reassociated: that is what lets -O2 split
+# a float sum into SIMD lanes (see the comment at the top of src/kernels.c).
+KERNEL_FLAGS = -fassociative-math -fno-signed-zeros -fno-trapping-math
+src/kernels.o: CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic $(KERNEL_FLAGS)
+src/kernels.bc: BITCODE_CFLAGS += $(KERNEL_FLAGS)

@@ -1,0 +1,335 @@
+/* bxexit--0.1.0.sql: install script of version 0.1.0 (frozen once released) */
+
+\echo Use "CREATE EXTENSION bxexit" to load this file. \quit
+
+/*
+ * Section order: type, I/O and typmod; casts; scalar functions; operators;
+ * btree operator class; aggregates; privileges.  Every object is
+ * schema-qualified (@extschema@ or pg_catalog) and nothing uses CREATE OR
+ * REPLACE or IF NOT EXISTS, so the script cannot be hijacked by objects a
+ * user created beforehand.
+ */
+
+/* ---------------------------------------------------------------- type */
+
+CREATE TYPE @extschema@.face_embedding;
+
+CREATE FUNCTION @extschema@.face_embedding_in(pg_catalog.cstring, pg_catalog.oid, pg_catalog.int4)
+	RETURNS @extschema@.face_embedding
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.face_embedding_out(@extschema@.face_embedding)
+	RETURNS pg_catalog.cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.face_embedding_typmod_in(pg_catalog.cstring[])
+	RETURNS pg_catalog.int4
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.face_embedding_typmod_out(pg_catalog.int4)
+	RETURNS pg_catalog.cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.face_embedding_recv(pg_catalog.internal, pg_catalog.oid, pg_catalog.int4)
+	RETURNS @extschema@.face_embedding
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.face_embedding_send(@extschema@.face_embedding)
+	RETURNS pg_catalog.bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE @extschema@.face_embedding (
+	INPUT = @extschema@.face_embedding_in,
+	OUTPUT = @extschema@.face_embedding_out,
+	TYPMOD_IN = @extschema@.face_embedding_typmod_in,
+	TYPMOD_OUT = @extschema@.face_embedding_typmod_out,
+	RECEIVE = @extschema@.face_embedding_recv,
+	SEND = @extschema@.face_embedding_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = int4,
+	STORAGE = extended
+);
+
+COMMENT ON TYPE @extschema@.face_embedding IS
+	'face template: float4 vector of 1 to 16000 dimensions, tagged with the model that made it';
+
+/* --------------------------------------------------------------- casts */
+
+CREATE FUNCTION @extschema@.face_embedding(@extschema@.face_embedding, pg_catalog.int4, pg_catalog.bool)
+	RETURNS @extschema@.face_embedding
+	AS 'MODULE_PATHNAME', 'face_embedding_typmod_coerce'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.array_to_face_embedding(pg_catalog.float4[], pg_catalog.int4, pg_catalog.bool)
+	RETURNS @extschema@.face_embedding
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.array_to_face_embedding(pg_catalog.float8[], pg_catalog.int4, pg_catalog.bool)
+	RETURNS @extschema@.face_embedding
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.array_to_face_embedding(pg_catalog.numeric[], pg_catalog.int4, pg_catalog.bool)
+	RETURNS @extschema@.face_embedding
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.array_to_face_embedding(pg_catalog.int4[], pg_catalog.int4, pg_catalog.bool)
+	RETURNS @extschema@.face_embedding
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.face_embedding_to_float4(@extschema@.face_embedding, pg_catalog.int4, pg_catalog.bool)
+	RETURNS pg_catalog.float4[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.face_embedding_to_float8(@extschema@.face_embedding, pg_catalog.int4, pg_catalog.bool)
+	RETURNS pg_catalog.float8[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.face_embedding_to_numeric(@extschema@.face_embedding, pg_catalog.int4, pg_catalog.bool)
+	RETURNS pg_catalog.numeric[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE CAST (@extschema@.face_embedding AS @extschema@.face_embedding)
+	WITH FUNCTION @extschema@.face_embedding(@extschema@.face_embedding, pg_catalog.int4, pg_catalog.bool)
+	AS IMPLICIT;
+
+CREATE CAST (pg_catalog.float4[] AS @extschema@.face_embedding)
+	WITH FUNCTION @extschema@.array_to_face_embedding(pg_catalog.float4[], pg_catalog.int4, pg_catalog.bool)
+	AS ASSIGNMENT;
+
+CREATE CAST (pg_catalog.float8[] AS @extschema@.face_embedding)
+	WITH FUNCTION @extschema@.array_to_face_embedding(pg_catalog.float8[], pg_catalog.int4, pg_catalog.bool)
+	AS ASSIGNMENT;
+
+CREATE CAST (pg_catalog.numeric[] AS @extschema@.face_embedding)
+	WITH FUNCTION @extschema@.array_to_face_embedding(pg_catalog.numeric[], pg_catalog.int4, pg_catalog.bool)
+	AS ASSIGNMENT;
+
+CREATE CAST (pg_catalog.int4[] AS @extschema@.face_embedding)
+	WITH FUNCTION @extschema@.array_to_face_embedding(pg_catalog.int4[], pg_catalog.int4, pg_catalog.bool)
+	AS ASSIGNMENT;
+
+CREATE CAST (@extschema@.face_embedding AS pg_catalog.float4[])
+	WITH FUNCTION @extschema@.face_embedding_to_float4(@extschema@.face_embedding, pg_catalog.int4, pg_catalog.bool)
+	AS ASSIGNMENT;
+
+CREATE CAST (@extschema@.face_embedding AS pg_catalog.float8[])
+	WITH FUNCTION @extschema@.face_embedding_to_float8(@extschema@.face_embedding, pg_catalog.int4, pg_catalog.bool)
+	AS ASSIGNMENT;
+
+CREATE CAST (@extschema@.face_embedding AS pg_catalog.numeric[])
+	WITH FUNCTION @extschema@.face_embedding_to_numeric(@extschema@.face_embedding, pg_catalog.int4, pg_catalog.bool)
+	AS ASSIGNMENT;
+
+/* ---------------------------------------------------- scalar functions */
+
+CREATE FUNCTION @extschema@.bx_l2_distance(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_l2_distance(@extschema@.face_embedding, @extschema@.face_embedding) IS
+	'Euclidean distance (operator <->)';
+
+CREATE FUNCTION @extschema@.bx_l2_squared_distance(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_l2_squared_distance(@extschema@.face_embedding, @extschema@.face_embedding) IS
+	'squared Euclidean distance: same order as <->, cheaper';
+
+CREATE FUNCTION @extschema@.bx_cosine_distance(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_cosine_distance(@extschema@.face_embedding, @extschema@.face_embedding) IS
+	'1 - cosine similarity, in [0, 2] (operator <=>)';
+
+CREATE FUNCTION @extschema@.bx_inner_product(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_inner_product(@extschema@.face_embedding, @extschema@.face_embedding) IS
+	'inner (dot) product';
+
+CREATE FUNCTION @extschema@.bx_negative_inner_product(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_negative_inner_product(@extschema@.face_embedding, @extschema@.face_embedding) IS
+	'negative inner product, smaller is more similar (operator <#>)';
+
+CREATE FUNCTION @extschema@.bx_similarity(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_similarity(@extschema@.face_embedding, @extschema@.face_embedding) IS
+	'cosine similarity in [-1, 1]: the match score';
+
+CREATE FUNCTION @extschema@.bx_dims(@extschema@.face_embedding)
+	RETURNS pg_catalog.int4
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_dims(@extschema@.face_embedding) IS
+	'number of dimensions';
+
+CREATE FUNCTION @extschema@.bx_norm(@extschema@.face_embedding)
+	RETURNS pg_catalog.float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_norm(@extschema@.face_embedding) IS
+	'Euclidean norm';
+
+CREATE FUNCTION @extschema@.bx_normalize(@extschema@.face_embedding)
+	RETURNS @extschema@.face_embedding
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_normalize(@extschema@.face_embedding) IS
+	'the embedding scaled to norm 1, same model tag';
+
+CREATE FUNCTION @extschema@.bx_model(@extschema@.face_embedding)
+	RETURNS pg_catalog.text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_model(@extschema@.face_embedding) IS
+	'model tag of the embedding, NULL if untagged';
+
+CREATE FUNCTION @extschema@.bx_set_model(@extschema@.face_embedding, pg_catalog.text)
+	RETURNS @extschema@.face_embedding
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_set_model(@extschema@.face_embedding, pg_catalog.text) IS
+	'the embedding tagged with another model name; an empty name removes the tag';
+
+CREATE FUNCTION @extschema@.bx_build_info()
+	RETURNS pg_catalog.text
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_build_info() IS
+	'library version and the distance-kernel variant chosen for this CPU';
+
+/* ----------------------------------------------------------- operators */
+
+CREATE OPERATOR @extschema@.<-> (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_embedding,
+	FUNCTION = @extschema@.bx_l2_distance,
+	COMMUTATOR = OPERATOR(@extschema@.<->)
+);
+COMMENT ON OPERATOR @extschema@.<->(@extschema@.face_embedding, @extschema@.face_embedding) IS
+	'Euclidean distance';
+
+CREATE OPERATOR @extschema@.<=> (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_embedding,
+	FUNCTION = @extschema@.bx_cosine_distance,
+	COMMUTATOR = OPERATOR(@extschema@.<=>)
+);
+COMMENT ON OPERATOR @extschema@.<=>(@extschema@.face_embedding, @extschema@.face_embedding) IS
+	'cosine distance';
+
+CREATE OPERATOR @extschema@.<#> (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_embedding,
+	FUNCTION = @extschema@.bx_negative_inner_product,
+	COMMUTATOR = OPERATOR(@extschema@.<#>)
+);
+COMMENT ON OPERATOR @extschema@.<#>(@extschema@.face_embedding, @extschema@.face_embedding) IS
+	'negative inner product';
+
+/* ------------------------------------------------ btree operator class */
+
+CREATE FUNCTION @extschema@.face_embedding_lt(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.face_embedding_le(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.face_embedding_eq(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.face_embedding_ne(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.face_embedding_ge(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.face_embedding_gt(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.face_embedding_cmp(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.int4
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR @extschema@.< (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_embedding,
+	FUNCTION = @extschema@.face_embedding_lt,
+	COMMUTATOR = OPERATOR(@extschema@.>), NEGATOR = OPERATOR(@extschema@.>=),
+	RESTRICT = pg_catalog.scalarltsel, JOIN = pg_catalog.scalarltjoinsel
+);
+CREATE OPERATOR @extschema@.<= (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_embedding,
+	FUNCTION = @extschema@.face_embedding_le,
+	COMMUTATOR = OPERATOR(@extschema@.>=), NEGATOR = OPERATOR(@extschema@.>),
+	RESTRICT = pg_catalog.scalarlesel, JOIN = pg_catalog.scalarlejoinsel
+);
+CREATE OPERATOR @extschema@.= (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_embedding,
+	FUNCTION = @extschema@.face_embedding_eq,
+	COMMUTATOR = OPERATOR(@extschema@.=), NEGATOR = OPERATOR(@extschema@.<>),
+	RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel,
+	MERGES
+);
+CREATE OPERATOR @extschema@.<> (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_embedding,
+	FUNCTION = @extschema@.face_embedding_ne,
+	COMMUTATOR = OPERATOR(@extschema@.<>), NEGATOR = OPERATOR(@extschema@.=),
+	RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
+);
+CREATE OPERATOR @extschema@.>= (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_embedding,
+	FUNCTION = @extschema@.face_embedding_ge,
+	COMMUTATOR = OPERATOR(@extschema@.<=), NEGATOR = OPERATOR(@extschema@.<),
+	RESTRICT = pg_catalog.scalargesel, JOIN = pg_catalog.scalargejoinsel
+);
+CREATE OPERATOR @extschema@.> (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_embedding,
+	FUNCTION = @extschema@.face_embedding_gt,
+	COMMUTATOR = OPERATOR(@extschema@.<), NEGATOR = OPERATOR(@extschema@.<=),
+	RESTRICT = pg_catalog.scalargtsel, JOIN = pg_catalog.scalargtjoinsel
+);
+
+CREATE OPERATOR CLASS @extschema@.face_embedding_ops
+	DEFAULT FOR TYPE @extschema@.face_embedding USING btree AS
+	OPERATOR 1 @extschema@.< ,
+	OPERATOR 2 @extschema@.<= ,
+	OPERATOR 3 @extschema@.= ,
+	OPERATOR 4 @extschema@.>= ,
+	OPERATOR 5 @extschema@.> ,
+	FUNCTION 1 @extschema@.face_embedding_cmp(@extschema@.face_embedding, @extschema@.face_embedding);
+
+COMMENT ON OPERATOR CLASS @extschema@.face_embedding_ops USING btree IS
+	'total order (dimension, elements, model tag) for DISTINCT, GROUP BY and UNIQUE';
+
+/* ---------------------------------------------------------- aggregates */
+
+CREATE FUNCTION @extschema@.face_embedding_avg_accum(pg_catalog.internal, @extschema@.face_embedding)
+	RETURNS pg_catalog.internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.face_embedding_avg_combine(pg_catalog.internal, pg_catalog.internal)
+	RETURNS pg_catalog.internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.face_embedding_avg_final(pg_catalog.internal)
+	RETURNS @extschema@.face_embedding
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.face_embedding_avg_serialize(pg_catalog.internal)
+	RETURNS pg_catalog.bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.face_embedding_avg_deserialize(pg_catalog.bytea, pg_catalog.internal)
+	RETURNS pg_catalog.internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE @extschema@.avg(@extschema@.face_embedding) (
+	SFUNC = @extschema@.face_embedding_avg_accum,
+	STYPE = pg_catalog.internal,
+	FINALFUNC = @extschema@.face_embedding_avg_final,
+	COMBINEFUNC = @extschema@.face_embedding_avg_combine,
+	SERIALFUNC = @extschema@.face_embedding_avg_serialize,
+	DESERIALFUNC = @extschema@.face_embedding_avg_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.avg(@extschema@.face_embedding) IS
+	'element-wise mean (template fusion); apply bx_normalize for a unit template';
+
+/* ---------------------------------------------------------- privileges */
+
+/*
+ * The schema created by CREATE EXTENSION is usable by its owner only; a DBA
+ * grants USAGE on it to the roles that may use face embeddings (README).
+ * The functions above are pure computations on values the caller already
+ * has, so they keep PostgreSQL's default EXECUTE for PUBLIC, unreachable
+ * without USAGE on the schema.
+ */

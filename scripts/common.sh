@@ -1,0 +1,93 @@
+# Shared by scripts/test.sh and scripts/demo.sh: install the Debian packages
+# bxexit needs, build and install it, and run a throwaway PostgreSQL cluster.
+# Source it; it defines functions and variables, it runs nothing by itself.
+
+BX_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BX_PGBIN=/usr/lib/postgresql/15/bin
+
+# Everything the build, the tests and the demo use, from Debian 12 only.
+BX_PACKAGES=(
+	build-essential
+	postgresql-15
+	postgresql-server-dev-15
+	postgresql-15-pgtap
+	libtap-parser-sourcehandler-pgtap-perl
+	libfaiss-dev
+	libopenblas-dev
+	libjpeg62-turbo-dev
+	libturbojpeg0-dev
+	libpng-dev
+)
+
+bx_log() { printf '==> %s\n' "$*" >&2; }
+
+# Run a command as root: directly when we are root, else through sudo.
+bx_as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Install whichever of BX_PACKAGES is missing (apt-get update only if needed).
+bx_install_packages() {
+	local missing=() p
+	for p in "${BX_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		bx_log "all Debian packages present"
+		return 0
+	fi
+	bx_log "installing Debian packages: ${missing[*]}"
+	bx_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	bx_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Build with warnings as errors and install into the PostgreSQL 15 tree.
+bx_build_install() {
+	bx_log "building bxexit"
+	make -C "$BX_ROOT" -s clean
+	make -C "$BX_ROOT" -s PG_CONFIG="$BX_PGBIN/pg_config" \
+		PG_CFLAGS="-Werror ${BX_EXTRA_CFLAGS:-}"
+	bx_as_root make -C "$BX_ROOT" -s PG_CONFIG="$BX_PGBIN/pg_config" install
+}
+
+# The server may not run as root: use the postgres account then, else us.
+bx_server_user() {
+	if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
+}
+
+bx_run_as_server_user() {
+	local user
+	user=$(bx_server_user)
+	if [ "$(id -un)" = "$user" ]; then "$@"; else runuser -u "$user" -- "$@"; fi
+}
+
+# Start a throwaway cluster listening only on a unix socket in a fresh
+# temporary directory; exports PGHOST, PGPORT, PGUSER for the clients.
+bx_cluster_start() {
+	BX_TMP=$(mktemp -d /tmp/bxexit-cluster.XXXXXX)
+	chmod 0755 "$BX_TMP"
+	chown "$(bx_server_user)" "$BX_TMP"
+	export PGHOST=$BX_TMP PGPORT=${BX_PGPORT:-54329} PGUSER=postgres PGDATABASE=postgres
+	bx_log "starting a throwaway cluster in $BX_TMP"
+	bx_run_as_server_user "$BX_PGBIN/initdb" -D "$BX_TMP/data" -U postgres \
+		--auth=trust --no-sync -E UTF8 --locale=C >"$BX_TMP/initdb.log" 2>&1 ||
+		{ cat "$BX_TMP/initdb.log" >&2; return 1; }
+	# One BLAS/OpenMP thread per backend (see README, "Threads").
+	bx_run_as_server_user env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+		"$BX_PGBIN/pg_ctl" -D "$BX_TMP/data" -l "$BX_TMP/server.log" -w -t 60 \
+		-o "-c listen_addresses='' -c unix_socket_directories='$BX_TMP' -p $PGPORT -c fsync=off ${BX_SERVER_OPTS:-}" \
+		start >/dev/null ||
+		{ cat "$BX_TMP/server.log" >&2; return 1; }
+}
+
+# Stop the cluster and remove its directory; safe to call twice.
+bx_cluster_stop() {
+	if [ -n "${BX_TMP:-}" ] && [ -d "$BX_TMP/data" ]; then
+		bx_run_as_server_user "$BX_PGBIN/pg_ctl" -D "$BX_TMP/data" -m immediate \
+			-w stop >/dev/null 2>&1 || true
+		rm -rf "$BX_TMP"
+	fi
+	BX_TMP=
+}

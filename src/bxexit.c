@@ -1,0 +1,37 @@
+/*-------------------------------------------------------------------------
+ *
+ * bxexit.c
+ *	  Module entry point of the bxexit extension.
+ *
+ * _PG_init only registers settings: it must not call FAISS, BLAS or OpenMP
+ * code, which would start threads in every backend that loads the module.
+ *
+ * src/bxexit.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "bx_kernels.h"
+#include "bxexit.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	BxGucInit();
+}
+
+/* bx_build_info(): the extension's library version and the kernel variant in use */
+PG_FUNCTION_INFO_V1(bx_build_info);
+Datum
+bx_build_info(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("bxexit %s, distance kernels: %s",
+											  BXEXIT_VERSION, BxKernelVariant())));
+}
