@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up and run the whole bxexit test suite on Debian 12:
-# packages, build (warnings are errors), a throwaway cluster, pg_regress,
-# pgTAP; always stops the cluster; ends with "N passed, M failed".
+# packages, build (warnings are errors), server-free unit tests, a throwaway
+# cluster, pg_regress, pgTAP and libpq tests; always stops the cluster;
+# ends with the line "N passed, M failed".
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$BX_ROOT"
@@ -9,34 +10,56 @@ cd "$BX_ROOT"
 bx_install_packages || exit 1
 bx_build_install || exit 1
 
-trap bx_cluster_stop EXIT
-bx_cluster_start || exit 1
-
 passed=0
 failed=0
 logdir=$(mktemp -d /tmp/bxexit-test.XXXXXX)
 
+# Add a stage's counts to the totals; a command that failed without saying
+# which test failed counts as one failure.
+count() {
+	local rc=$1 n=$2 m=$3
+	[ "$rc" -ne 0 ] && [ "$m" -eq 0 ] && m=1
+	passed=$((passed + n))
+	failed=$((failed + m))
+}
+
+# Run a command that prints TAP; one count per assertion.
+tap_stage() {
+	local name=$1 rc n m
+	shift
+	bx_log "$name"
+	"$@" >"$logdir/$name.log" 2>&1
+	rc=$?
+	cat "$logdir/$name.log"
+	n=$(grep -cE '^[[:space:]]*ok [0-9]' "$logdir/$name.log")
+	m=$(grep -cE '^[[:space:]]*not ok [0-9]' "$logdir/$name.log")
+	count "$rc" "$n" "$m"
+}
+
+# Server-free unit tests
+tap_stage kernels make -s -C test/kernels check
+
+trap bx_cluster_stop EXIT
+bx_cluster_start || exit 1
+
 # pg_regress: one count per test file
 bx_log "pg_regress"
 make -s PG_CONFIG="$BX_PGBIN/pg_config" installcheck >"$logdir/regress.log" 2>&1
-regress_rc=$?
+rc=$?
 cat "$logdir/regress.log"
-n=$(grep -cE '\.\.\. ok' "$logdir/regress.log")
-m=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$logdir/regress.log")
-[ "$regress_rc" -ne 0 ] && [ "$m" -eq 0 ] && m=1
-[ -f regression.diffs ] && [ "$m" -gt 0 ] && head -n 200 regression.diffs
-passed=$((passed + n)); failed=$((failed + m))
+m=$(grep -cE '\.\.\. (FAILED|failed)' "$logdir/regress.log")
+count "$rc" "$(grep -cE '\.\.\. ok' "$logdir/regress.log")" "$m"
+[ "$rc" -ne 0 ] && [ -f regression.diffs ] && head -n 200 regression.diffs
 
-# pgTAP: one count per assertion; each file runs in a rolled-back transaction
-bx_log "pgTAP"
+# pgTAP: each file runs in a rolled-back transaction
 psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bxexit_tap' >/dev/null
-pg_prove -v -d bxexit_tap test/pgtap/*.sql >"$logdir/pgtap.log" 2>&1
-prove_rc=$?
-cat "$logdir/pgtap.log"
-n=$(grep -cE '^[[:space:]]*ok [0-9]' "$logdir/pgtap.log")
-m=$(grep -cE '^[[:space:]]*not ok [0-9]' "$logdir/pgtap.log")
-[ "$prove_rc" -ne 0 ] && [ "$m" -eq 0 ] && m=1
-passed=$((passed + n)); failed=$((failed + m))
+tap_stage pgtap pg_prove -v -d bxexit_tap test/pgtap/*.sql
+
+# libpq clients
+psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bxexit_client' \
+	-c '\c bxexit_client' -c 'CREATE EXTENSION bxexit' >/dev/null
+PGDATABASE=bxexit_client tap_stage binary_io \
+	make -s -C test/binary_io PG_CONFIG="$BX_PGBIN/pg_config" check
 
 if [ "$failed" -ne 0 ]; then
 	bx_log "server log tail:"

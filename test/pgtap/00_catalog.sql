@@ -1,0 +1,109 @@
+-- pgTAP: the catalog contract of the face_embedding type, its functions,
+-- operators and operator classes.  One rolled-back transaction.
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION bxexit;
+SET search_path = public, bxexit;
+SELECT plan(67);
+
+-- the type and its I/O
+SELECT has_type('bxexit', 'face_embedding', 'type face_embedding exists');
+SELECT is((SELECT typalign::text || typstorage::text FROM pg_type WHERE oid = 'bxexit.face_embedding'::regtype),
+          'ix', 'face_embedding is int-aligned and TOASTable (extended)');
+SELECT isnt((SELECT typreceive FROM pg_type WHERE oid = 'bxexit.face_embedding'::regtype),
+            0::regproc, 'face_embedding has a binary receive function');
+SELECT isnt((SELECT typmodin FROM pg_type WHERE oid = 'bxexit.face_embedding'::regtype),
+            0::regproc, 'face_embedding takes a typmod');
+
+-- every SQL-callable scalar function: IMMUTABLE, STRICT, PARALLEL SAFE, not SECURITY DEFINER
+SELECT volatility_is('bxexit', f, args, 'immutable', f || ' is IMMUTABLE')
+  FROM (VALUES ('bx_l2_distance', ARRAY['face_embedding', 'face_embedding']),
+               ('bx_l2_squared_distance', ARRAY['face_embedding', 'face_embedding']),
+               ('bx_cosine_distance', ARRAY['face_embedding', 'face_embedding']),
+               ('bx_inner_product', ARRAY['face_embedding', 'face_embedding']),
+               ('bx_negative_inner_product', ARRAY['face_embedding', 'face_embedding']),
+               ('bx_similarity', ARRAY['face_embedding', 'face_embedding']),
+               ('bx_dims', ARRAY['face_embedding']),
+               ('bx_norm', ARRAY['face_embedding']),
+               ('bx_normalize', ARRAY['face_embedding']),
+               ('bx_model', ARRAY['face_embedding']),
+               ('bx_set_model', ARRAY['face_embedding', 'text'])) v(f, args);
+SELECT is_strict('bxexit', f, args, f || ' is STRICT')
+  FROM (VALUES ('bx_l2_distance', ARRAY['face_embedding', 'face_embedding']),
+               ('bx_cosine_distance', ARRAY['face_embedding', 'face_embedding']),
+               ('bx_negative_inner_product', ARRAY['face_embedding', 'face_embedding']),
+               ('bx_similarity', ARRAY['face_embedding', 'face_embedding']),
+               ('bx_normalize', ARRAY['face_embedding']),
+               ('bx_set_model', ARRAY['face_embedding', 'text'])) v(f, args);
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+          'every bxexit function is PARALLEL SAFE')
+  FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.proparallel <> 's';
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+          'no bxexit function is VOLATILE yet')
+  FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.provolatile = 'v';
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+          'no bxexit function is SECURITY DEFINER')
+  FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prosecdef;
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+          'every function in schema bxexit belongs to the extension')
+  FROM pg_proc p
+ WHERE p.pronamespace = 'bxexit'::regnamespace
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                      AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'bxexit')
+                      AND d.deptype = 'e');
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+          'every bx_ function has a comment')
+  FROM pg_proc p
+ WHERE p.pronamespace = 'bxexit'::regnamespace AND p.proname LIKE 'bx\_%'
+   AND obj_description(p.oid, 'pg_proc') IS NULL;
+
+-- functions return what they say
+SELECT function_returns('bxexit', 'bx_similarity', ARRAY['face_embedding', 'face_embedding'], 'double precision');
+SELECT function_returns('bxexit', 'bx_model', ARRAY['face_embedding'], 'text');
+SELECT function_returns('bxexit', 'bx_dims', ARRAY['face_embedding'], 'integer');
+SELECT function_returns('bxexit', 'bx_normalize', ARRAY['face_embedding'], 'face_embedding');
+
+-- operators and their commutators / negators
+SELECT has_operator('face_embedding', 'bxexit', op, 'face_embedding', 'double precision', op || ' exists')
+  FROM unnest(ARRAY['<->', '<=>', '<#>']) op;
+SELECT is(o.oprcom, o.oid, o.oprname || ' is its own commutator')
+  FROM pg_operator o
+ WHERE o.oprnamespace = 'bxexit'::regnamespace AND o.oprname IN ('<->', '<=>', '<#>', '=', '<>');
+SELECT is((SELECT c.oprname::text FROM pg_operator c WHERE c.oid = o.oprcom), want, o.oprname || ' commutes with ' || want)
+  FROM pg_operator o
+  JOIN (VALUES ('<', '>'), ('<=', '>='), ('>', '<'), ('>=', '<=')) v(op, want) ON v.op = o.oprname
+ WHERE o.oprnamespace = 'bxexit'::regnamespace;
+SELECT is((SELECT n.oprname::text FROM pg_operator n WHERE n.oid = o.oprnegate), want, o.oprname || ' negates to ' || want)
+  FROM pg_operator o
+  JOIN (VALUES ('<', '>='), ('<=', '>'), ('=', '<>'), ('<>', '='), ('>=', '<'), ('>', '<=')) v(op, want) ON v.op = o.oprname
+ WHERE o.oprnamespace = 'bxexit'::regnamespace;
+SELECT ok((SELECT oprcanmerge FROM pg_operator WHERE oprnamespace = 'bxexit'::regnamespace AND oprname = '='),
+          '= is mergejoinable');
+
+-- btree operator class
+SELECT has_opclass('bxexit', 'face_embedding_ops', 'btree opclass face_embedding_ops exists');
+SELECT ok((SELECT opcdefault FROM pg_opclass WHERE opcname = 'face_embedding_ops'
+             AND opcnamespace = 'bxexit'::regnamespace), 'face_embedding_ops is the default btree opclass');
+SELECT ok(amvalidate(oid), 'btree opclass passes amvalidate')
+  FROM pg_opclass WHERE opcname = 'face_embedding_ops' AND opcnamespace = 'bxexit'::regnamespace;
+
+-- casts
+SELECT has_cast(src, 'face_embedding', src || ' -> face_embedding') FROM unnest(ARRAY['real[]', 'double precision[]', 'numeric[]', 'integer[]']) src;
+SELECT has_cast('face_embedding', dst, 'face_embedding -> ' || dst) FROM unnest(ARRAY['real[]', 'double precision[]', 'numeric[]']) dst;
+SELECT cast_context_is('real[]', 'face_embedding', 'assignment', 'real[] -> face_embedding is an assignment cast');
+SELECT cast_context_is('face_embedding', 'face_embedding', 'implicit', 'typmod coercion is implicit');
+
+-- aggregate
+SELECT is_aggregate('bxexit', 'avg', ARRAY['face_embedding'], 'avg(face_embedding) is an aggregate');
+SELECT isnt((SELECT aggcombinefn FROM pg_aggregate WHERE aggfnoid = 'bxexit.avg(bxexit.face_embedding)'::regprocedure),
+            0::regproc, 'avg(face_embedding) has a combine function (parallel aggregation)');
+
+-- errors carry SQLSTATEs
+SELECT throws_ok($$SELECT '[1,2]'::bxexit.face_embedding OPERATOR(bxexit.<->) '[1,2,3]'$$, '22000', NULL, 'dimension mismatch is 22000');
+SELECT throws_ok($$SELECT 'a:[1]'::bxexit.face_embedding OPERATOR(bxexit.<=>) 'b:[1]'$$, '22000', NULL, 'model mismatch is 22000');
+SELECT throws_ok($$SELECT '[1,'::bxexit.face_embedding$$, '22P02', NULL, 'malformed text is 22P02');
+SELECT throws_ok($$SELECT array_fill(1::real, ARRAY[16001])::bxexit.face_embedding$$, '54000', NULL, 'too many dimensions is 54000');
+
+SELECT * FROM finish();
+ROLLBACK;
