@@ -3,12 +3,41 @@
 \echo Use "CREATE EXTENSION bxexit" to load this file. \quit
 
 /*
- * Section order: type, I/O and typmod; casts; scalar functions; operators;
+ * Section order: schema safety; type, I/O and typmod; casts; scalar functions; operators;
  * btree operator class; aggregates; privileges.  Every object is
  * schema-qualified (@extschema@ or pg_catalog) and nothing uses CREATE OR
  * REPLACE or IF NOT EXISTS, so the script cannot be hijacked by objects a
  * user created beforehand.
  */
+
+/* ------------------------------------------------------ schema safety */
+
+/*
+ * CREATE EXTENSION creates schema bxexit unless it exists.  A schema that
+ * already exists and belongs to, or is writable by, another non-superuser
+ * would let that role plant objects the extension's functions resolve:
+ * refuse to install into it.
+ */
+DO $$
+DECLARE
+	owner_oid pg_catalog.oid;
+BEGIN
+	SELECT nspowner INTO owner_oid FROM pg_catalog.pg_namespace
+	 WHERE oid OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace;
+	IF owner_oid OPERATOR(pg_catalog.<>) (SELECT oid FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) current_user)
+	   AND NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE oid OPERATOR(pg_catalog.=) owner_oid)
+	   OR EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n,
+	                     pg_catalog.aclexplode(n.nspacl) a
+	               WHERE n.oid OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+	                 AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+	                 AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner)
+	THEN
+		RAISE EXCEPTION 'schema @extschema@ already exists and is owned or writable by another role'
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Drop or rename that schema, then run CREATE EXTENSION bxexit again.';
+	END IF;
+END
+$$;
 
 /* ---------------------------------------------------------------- type */
 

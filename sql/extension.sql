@@ -1,0 +1,37 @@
+-- extension life cycle: version, drop and re-create, schema safety
+SELECT extname, extversion, extrelocatable, extnamespace::regnamespace
+  FROM pg_extension WHERE extname = 'bxexit';
+ALTER EXTENSION bxexit UPDATE;
+
+-- DROP EXTENSION removes its objects; the schema CREATE EXTENSION made is
+-- not a member of the extension (PostgreSQL's rule), so it stays, empty
+DROP EXTENSION bxexit;
+SELECT count(*) AS types_left FROM pg_type WHERE typname = 'face_embedding';
+SELECT count(*) AS functions_left FROM pg_proc WHERE pronamespace = 'bxexit'::regnamespace;
+-- re-installing into that schema (owned by us) works
+CREATE EXTENSION bxexit;
+DROP EXTENSION bxexit;
+DROP SCHEMA bxexit;
+
+-- a pre-existing schema owned by another non-superuser is refused
+CREATE ROLE regress_bx_squatter NOLOGIN;
+CREATE SCHEMA bxexit AUTHORIZATION regress_bx_squatter;
+CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+	EXECUTE sql;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$f$;
+SELECT pg_temp.try('CREATE EXTENSION bxexit');
+-- and so is one that another role may create objects in
+ALTER SCHEMA bxexit OWNER TO CURRENT_USER;
+GRANT CREATE ON SCHEMA bxexit TO regress_bx_squatter;
+SELECT pg_temp.try('CREATE EXTENSION bxexit');
+DROP SCHEMA bxexit;
+DROP ROLE regress_bx_squatter;
+
+-- a clean install works again
+CREATE EXTENSION bxexit;
+SELECT bxexit.bx_dims('[1,2,3]');
