@@ -20,6 +20,8 @@ REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=bxexit
 
 PG_CONFIG ?= pg_config
+# -Wextra, less -Wunused-parameter: PostgreSQL's own headers (bufpage.h) and
+# every fmgr function that ignores fcinfo would trip it.
 PG_CPPFLAGS = -I$(srcdir)/include -std=gnu11 -Wextra -Wno-unused-parameter
 EXTRA_CLEAN = results regression.diffs regression.out
 

@@ -8,7 +8,7 @@ source "$(dirname "$0")/common.sh"
 cd "$BX_ROOT"
 
 bx_install_packages || exit 1
-bx_build_install || exit 1
+BX_EXTRA_CFLAGS="-DUSE_ASSERT_CHECKING ${BX_EXTRA_CFLAGS:-}" bx_build_install || exit 1
 
 passed=0
 failed=0
