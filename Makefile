@@ -11,7 +11,17 @@ OBJS = \
 	src/embedding.o \
 	src/distance.o \
 	src/aggregate.o \
-	src/kernels.o
+	src/kernels.o \
+	src/bxann.o \
+	src/bxannbuild.o \
+	src/bxanngraph.o \
+	src/bxanninsert.o \
+	src/bxannscan.o \
+	src/bxannsearch.o \
+	src/bxannvacuum.o \
+	src/bxannutils.o \
+	src/bxannvalidate.o \
+	src/faiss_bridge.o
 
 # Install and upgrade scripts live at the top level: sql/ belongs to pg_regress.
 DATA = $(wildcard bxexit--*.sql)
@@ -19,14 +29,22 @@ DATA = $(wildcard bxexit--*.sql)
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=bxexit
 
+# FAISS is a static C++ library on Debian: link it in, hide its symbols,
+# and bring the C++, OpenMP and BLAS runtimes it needs.
+FAISS_LIB ?= $(shell $(CXX) -print-file-name=libfaiss.a)
+SHLIB_LINK += -Wl,--exclude-libs,ALL $(FAISS_LIB) -lgomp -lopenblas -lstdc++
+PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -fopenmp -Wall -Wextra -I$(srcdir)/include
+
 PG_CONFIG ?= pg_config
 # -Wextra, less -Wunused-parameter: PostgreSQL's own headers (bufpage.h) and
 # every fmgr function that ignores fcinfo would trip it.
-PG_CPPFLAGS = -I$(srcdir)/include -std=gnu11 -Wextra -Wno-unused-parameter
+PG_CPPFLAGS = -I$(srcdir)/include -Wextra -Wno-unused-parameter
 EXTRA_CLEAN = results regression.diffs regression.out
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+override CFLAGS += -std=gnu11
 
 ifneq ($(MAJORVERSION),15)
 $(error bxexit is built for PostgreSQL 15, not $(MAJORVERSION))
@@ -37,3 +55,6 @@ endif
 KERNEL_FLAGS = -fassociative-math -fno-signed-zeros -fno-trapping-math
 src/kernels.o: CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic $(KERNEL_FLAGS)
 src/kernels.bc: BITCODE_CFLAGS += $(KERNEL_FLAGS)
+
+# PGXS bitcode-compiles .cpp without PG_CXXFLAGS (see ../shared/STYLE.md 8)
+override BITCODE_CXXFLAGS += -std=c++17 -I$(srcdir)/include

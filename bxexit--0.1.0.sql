@@ -353,6 +353,37 @@ CREATE AGGREGATE @extschema@.avg(@extschema@.face_embedding) (
 COMMENT ON AGGREGATE @extschema@.avg(@extschema@.face_embedding) IS
 	'element-wise mean (template fusion); apply bx_normalize for a unit template';
 
+/* ------------------------------------------------- bxann access method */
+
+CREATE FUNCTION @extschema@.bxannhandler(pg_catalog.internal)
+	RETURNS pg_catalog.index_am_handler
+	AS 'MODULE_PATHNAME' LANGUAGE C;
+
+-- called by the index machinery, which checks no privilege: nobody needs EXECUTE
+REVOKE EXECUTE ON FUNCTION @extschema@.bxannhandler(pg_catalog.internal) FROM PUBLIC;
+
+CREATE ACCESS METHOD bxann TYPE INDEX HANDLER @extschema@.bxannhandler;
+COMMENT ON ACCESS METHOD bxann IS
+	'approximate nearest-neighbour index for face_embedding: IVF entry points, k-NN graph, 8-bit codes';
+
+CREATE OPERATOR CLASS @extschema@.face_embedding_l2_ops
+	FOR TYPE @extschema@.face_embedding USING bxann AS
+	OPERATOR 1 @extschema@.<-> (@extschema@.face_embedding, @extschema@.face_embedding)
+		FOR ORDER BY pg_catalog.float_ops,
+	FUNCTION 1 @extschema@.bx_l2_distance(@extschema@.face_embedding, @extschema@.face_embedding);
+
+CREATE OPERATOR CLASS @extschema@.face_embedding_cosine_ops
+	FOR TYPE @extschema@.face_embedding USING bxann AS
+	OPERATOR 1 @extschema@.<=> (@extschema@.face_embedding, @extschema@.face_embedding)
+		FOR ORDER BY pg_catalog.float_ops,
+	FUNCTION 1 @extschema@.bx_cosine_distance(@extschema@.face_embedding, @extschema@.face_embedding);
+
+CREATE OPERATOR CLASS @extschema@.face_embedding_ip_ops
+	FOR TYPE @extschema@.face_embedding USING bxann AS
+	OPERATOR 1 @extschema@.<#> (@extschema@.face_embedding, @extschema@.face_embedding)
+		FOR ORDER BY pg_catalog.float_ops,
+	FUNCTION 1 @extschema@.bx_negative_inner_product(@extschema@.face_embedding, @extschema@.face_embedding);
+
 /* ---------------------------------------------------------- privileges */
 
 /*

@@ -22,6 +22,13 @@ extern float BxKernelInnerProduct(const float *a, const float *b, int n);
 extern void BxKernelCosineParts(const float *a, const float *b, int n,
 								float *dot, float *norma, float *normb);
 
+/* SQ8 codes: sum of (qa[i] - scale[i] * code[i])^2 */
+extern float BxKernelSq8L2(const float *qa, const float *scale,
+						   const unsigned char *code, int n);
+
+/* SQ8 codes: sum of w[i] * code[i] */
+extern float BxKernelSq8Dot(const float *w, const unsigned char *code, int n);
+
 /* name of the variant the dynamic dispatcher picked, for diagnostics */
 extern const char *BxKernelVariant(void);
 

@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "bx_kernels.h"
+#include "bxann.h"
 #include "bxexit.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -25,6 +26,7 @@ void
 _PG_init(void)
 {
 	BxGucInit();
+	BxAnnInit();
 }
 
 /* bx_build_info(): the extension's library version and the kernel variant in use */

@@ -75,6 +75,32 @@ BxKernelCosineParts(const float *a, const float *b, int n,
 	*normb = bb;
 }
 
+BX_TARGET_CLONES
+float
+BxKernelSq8L2(const float *qa, const float *scale, const unsigned char *code, int n)
+{
+	float		sum = 0.0f;
+
+	for (int i = 0; i < n; i++)
+	{
+		float		d = qa[i] - scale[i] * (float) code[i];
+
+		sum += d * d;
+	}
+	return sum;
+}
+
+BX_TARGET_CLONES
+float
+BxKernelSq8Dot(const float *w, const unsigned char *code, int n)
+{
+	float		sum = 0.0f;
+
+	for (int i = 0; i < n; i++)
+		sum += w[i] * (float) code[i];
+	return sum;
+}
+
 const char *
 BxKernelVariant(void)
 {

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# ANN benchmark: the exact sequential scan and the bxann index access method,
+# side by side in one run, on the shared face-like reference dataset
+# (../shared/bench).  Generates and caches the data and its exact ground
+# truth under bench/data/ann/, builds and installs bxexit, starts a throwaway
+# cluster, loads the table, builds the index (time, size, backend peak
+# memory), runs bench/ann/ann_client over all configurations interleaved, and
+# prints a markdown table, also saved to bench/out/.  See bench/ann/README.md.
+#
+#   bash bench/ann.sh [--rows 200000|1000000] [--quick] [--rounds N]
+#                     [--exact-queries N] [--no-build]
+set -euo pipefail
+
+usage() {
+	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+args="$*"
+rows=200000
+quick=0
+rounds=
+exact_queries=200
+build=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--rows) [ $# -ge 2 ] || usage; rows=$2; shift 2 ;;
+	--quick) quick=1; shift ;;
+	--rounds) [ $# -ge 2 ] || usage; rounds=$2; shift 2 ;;
+	--exact-queries) [ $# -ge 2 ] || usage; exact_queries=$2; shift 2 ;;
+	--no-build) build=0; shift ;;
+	-h | --help) usage ;;
+	*) echo "ann.sh: unknown argument: $1" >&2; usage ;;
+	esac
+done
+
+# The dataset: 10 samples per identity, 128 dimensions, sigma 0.06, seed 42.
+if [ "$quick" -eq 1 ]; then
+	rows=20000
+	nq=200
+	rounds=${rounds:-1}
+else
+	nq=1000
+	rounds=${rounds:-3}
+fi
+for v in "$rows" "$rounds" "$exact_queries"; do
+	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "ann.sh: not a positive number: $v" >&2; exit 2; }
+done
+[ $((rows % 10)) -eq 0 ] || { echo "ann.sh: --rows must be a multiple of 10" >&2; exit 2; }
+n_ids=$((rows / 10))
+
+# Index build options and the query-time grid (see bench/ann/README.md).
+with=${BX_ANN_WITH:-}
+if [ -n "$with" ] && ! [[ ${with^^} =~ ^[[:space:]]*WITH ]]; then
+	with="WITH ($with)"
+fi
+probes_list=${BX_ANN_PROBES:-2 4 8 16}
+ef_list=${BX_ANN_EF_SEARCH:-20 40 80}
+
+# shellcheck source=../scripts/common.sh
+source "$(dirname "$0")/../scripts/common.sh"
+cd "$BX_ROOT"
+shared=$BX_ROOT/../shared/bench
+[ -f "$shared/gen.c" ] && [ -f "$shared/gt.c" ] ||
+	{ echo "ann.sh: $shared/gen.c and gt.c not found" >&2; exit 1; }
+
+work=$BX_ROOT/bench/data/ann
+bin=$work/bin
+data=$work/rows-$rows-q$nq
+mkdir -p "$bin" bench/out
+
+# Tools: the shared generator and ground truth, and the libpq client.
+[ "$bin/gen" -nt "$shared/gen.c" ] || gcc -O2 -o "$bin/gen" "$shared/gen.c" -lm
+[ "$bin/gt" -nt "$shared/gt.c" ] || gcc -O2 -o "$bin/gt" "$shared/gt.c" -lm -lpthread
+
+# Dataset and exact top-100 (cached; gt.i32 is written last, so its presence
+# means the directory is complete).
+if [ ! -f "$data/gt.i32" ]; then
+	bx_log "generating $rows rows, $nq queries in $data"
+	rm -rf "$data.tmp"
+	mkdir -p "$data.tmp"
+	"$bin/gen" "$data.tmp" "$n_ids" 10 "$nq" 128 0.06 42 >&2
+	bx_log "computing the exact top-100 of every query"
+	"$bin/gt" "$data.tmp/base.fbin" "$data.tmp/query.fbin" "$data.tmp/gt.i32" 100 \
+		"$data.tmp/base_labels.i32" "$data.tmp/query_labels.i32" >&2
+	[ -s "$data.tmp/base.tsv" ] && [ -s "$data.tmp/gt.i32" ] ||
+		{ echo "ann.sh: dataset generation failed" >&2; exit 1; }
+	rm -rf "$data"
+	mv "$data.tmp" "$data"
+else
+	bx_log "using the cached dataset in $data"
+fi
+
+if [ "$build" -eq 1 ]; then
+	bx_install_packages
+	bx_build_install
+fi
+gcc -std=c11 -O2 -Wall -Wextra -Werror -I"$("$BX_PGBIN/pg_config" --includedir)" \
+	-o "$bin/ann_client" bench/ann/ann_client.c -lpq
+
+export BX_SERVER_OPTS="-c shared_buffers=4GB -c maintenance_work_mem=2GB -c max_parallel_maintenance_workers=1 -c work_mem=64MB"
+trap bx_cluster_stop EXIT
+trap 'exit 130' INT TERM
+bx_cluster_start
+
+q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+val() { psql -X -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+
+bx_log "loading $rows rows"
+t0=$(date +%s.%N)
+q <<SQL
+CREATE EXTENSION bxexit;
+CREATE TABLE items (id int PRIMARY KEY, v bxexit.face_embedding(128));
+\copy items FROM '$data/base.tsv'
+VACUUM ANALYZE items;
+SQL
+load_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
+table_mb=$(val "SELECT round(pg_total_relation_size('items') / 1048576.0)")
+bx_log "loaded in ${load_s} s; table with its primary key: ${table_mb} MB"
+
+# Build the index in one session that also reads its own backend's peak
+# memory (VmHWM) and the shared memory it has mapped (RssShmem) from /proc.
+bx_log "CREATE INDEX items_v_bxann ... USING bxann ${with}"
+mem_before=$work/vm-before.txt
+mem_after=$work/vm-after.txt
+build_err=$work/build.err
+rm -f "$mem_before" "$mem_after"
+bxann=1
+if build_out=$(BX_ANN_MEM_BEFORE=$mem_before BX_ANN_MEM_AFTER=$mem_after \
+	q -At 2>"$build_err" <<SQL
+SELECT pg_backend_pid() AS pid \gset
+\setenv BX_ANN_PID :pid
+\! grep -E '^(VmHWM|RssShmem):' /proc/\$BX_ANN_PID/status > "\$BX_ANN_MEM_BEFORE"
+SELECT clock_timestamp() AS t0 \gset
+CREATE INDEX items_v_bxann ON items USING bxann (v bxexit.face_embedding_cosine_ops) $with;
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS build_s \gset
+\! grep -E '^(VmHWM|RssShmem):' /proc/\$BX_ANN_PID/status > "\$BX_ANN_MEM_AFTER"
+\echo :build_s
+SQL
+); then
+	build_s=$build_out
+	index_mb=$(val "SELECT round(pg_relation_size('items_v_bxann') / 1048576.0, 1)")
+	kb() { awk -v k="$1:" '$1 == k { print $2 }' "$2"; }
+	hwm_kb=$(kb VmHWM "$mem_after")
+	shm_kb=$(kb RssShmem "$mem_after")
+	peak_mb=$(( (hwm_kb - shm_kb) / 1024 ))
+	mem_note="VmHWM ${hwm_kb} kB after the build ($(kb VmHWM "$mem_before") kB before it), RssShmem ${shm_kb} kB after it"
+	bx_log "built in ${build_s} s, ${index_mb} MB, peak private memory ${peak_mb} MB (${mem_note})"
+elif grep -q 'access method "bxann" does not exist' "$build_err"; then
+	bxann=0
+	bx_log "the access method bxann does not exist in the installed extension:" \
+		"measuring the exact scan only"
+else
+	cat "$build_err" >&2
+	echo "ann.sh: CREATE INDEX failed" >&2
+	exit 1
+fi
+
+# Configurations, each "LABEL|QUERIES|SQL" (see bench/ann/ann_client.c).
+configs=("exact (enable_indexscan off)|$exact_queries|SET enable_indexscan = off")
+if [ "$bxann" -eq 1 ]; then
+	if [ -n "${BX_ANN_CONFIGS:-}" ]; then
+		while IFS= read -r sql; do
+			[ -n "$sql" ] || continue
+			label=$(sed -e 's/[;[:space:]]*$//; s/SET bxann\.//g; s/ *= */=/g; s/; */, /g' <<<"$sql")
+			configs+=("bxann $label|all|$sql")
+		done <<<"$BX_ANN_CONFIGS"
+	else
+		for p in $probes_list; do
+			for ef in $ef_list; do
+				configs+=("bxann probes=$p, ef_search=$ef|all|SET bxann.probes = $p; SET bxann.ef_search = $ef")
+			done
+		done
+	fi
+fi
+
+bx_log "running ${#configs[@]} configurations: $rounds round(s) after one warm-up pass"
+client_out=$work/client.out
+"$bin/ann_client" --rounds "$rounds" "$data/query.fbin" "$data/gt.i32" "${configs[@]}" >"$client_out"
+
+# Report.
+pg_version=$(val "SHOW server_version")
+build_info=$(val "SELECT bxexit.bx_build_info()")
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -z "$(git status --porcelain 2>/dev/null)" ] || commit="$commit + uncommitted changes"
+cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
+stamp=$(date +%Y-%m-%d-%H%M%S)
+env_used=
+for v in BX_ANN_WITH BX_ANN_PROBES BX_ANN_EF_SEARCH BX_ANN_CONFIGS; do
+	[ -z "${!v:-}" ] || env_used+="$v='${!v//$'\n'/\\n}' "
+done
+report=bench/out/ann-$rows-$stamp.md
+
+plan_warnings=$(awk -F': ' '/^# plan / {
+		label = substr($1, 8); plan = substr($0, length($1) + 3)
+		if (label ~ /^bxann/ && plan !~ /items_v_bxann/) print "- WARNING: " label " did not use the index: " plan
+		if (label ~ /^exact/ && plan ~ /items_v_bxann/) print "- WARNING: " label " used the index: " plan
+	}' "$client_out")
+
+{
+	echo "### ANN search, $rows rows ($n_ids identities x 10), $nq queries, top-10 by cosine distance"
+	echo
+	echo "Machine: $(nproc) cores, $cpu; $(date -u +%Y-%m-%d); PostgreSQL $pg_version; $build_info;" \
+		"commit $commit; \`${env_used}bash bench/ann.sh${args:+ $args}\`"
+	echo
+	echo "| engine/config | build s | index MB | peak build memory MB | recall@10 | recall@1 | q/s | p50 ms | p99 ms |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	awk -F'\t' -v b="${build_s:-}" -v m="${index_mb:-}" -v p="${peak_mb:-}" '
+		/^#/ || $1 == "label" { next }
+		{
+			build = ($1 ~ /^bxann/) ? b " | " m " | " p : "- | - | -"
+			qps = ($6 >= 100) ? sprintf("%.0f", $6) : sprintf("%.1f", $6)
+			printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, build, $4, $5, qps, $7, $8
+		}' "$client_out"
+	echo
+	echo "- Single client, prepared \`SELECT id FROM items ORDER BY v <=> \$1 LIMIT 10\`, binary parameter;" \
+		"$rounds round(s) after one warm-up pass, configurations interleaved; queries per round:" \
+		"exact $([ "$exact_queries" -lt "$nq" ] && echo "$exact_queries (the first ones)" || echo "$nq"), bxann $nq."
+	echo "- Server: shared_buffers 4GB, maintenance_work_mem 2GB, max_parallel_maintenance_workers 1," \
+		"work_mem 64MB; table with its primary key ${table_mb} MB, loaded in ${load_s} s."
+	if [ "$bxann" -eq 1 ]; then
+		echo "- Peak build memory: the building backend's VmHWM minus the shared memory it had mapped" \
+			"(RssShmem), i.e. its private peak; parallel workers not included. Raw: $mem_note."
+	else
+		echo "- bxann: not measured, the installed extension has no access method \"bxann\" yet" \
+			"(CREATE INDEX: $(head -n 1 "$build_err" | sed 's/^psql:[^ ]* //'))."
+	fi
+	[ -z "$plan_warnings" ] || echo "$plan_warnings"
+	echo
+	echo "<details><summary>plans (EXPLAIN of the first query)</summary>"
+	echo
+	sed -n 's/^# plan \(.*\)/- \1/p' "$client_out"
+	echo
+	echo "</details>"
+} >"$report.tmp"
+mv "$report.tmp" "$report"
+cat "$report"
+bx_log "saved to $report"

@@ -1,0 +1,294 @@
+/*-------------------------------------------------------------------------
+ *
+ * bxann.h
+ *	  The bxann index access method: on-disk format and shared declarations.
+ *
+ * Design (the README has the measurements behind it).  On face-like data the
+ * samples of one identity scatter over the cells of any coarse partition, so
+ * an IVF alone needs many probes for high recall.  bxann keeps an IVF
+ * partition only to find entry points, and links every element to its
+ * nearest neighbours (a k-NN graph built at CREATE INDEX from the spilled
+ * partition).  A scan probes a few lists, then walks the graph best-first:
+ * once one sample of the query's identity is found, its edges lead to the
+ * others.  Elements carry 8-bit scalar-quantised codes (SQ8), four times
+ * smaller than the vectors; the best candidates are re-ranked with the exact
+ * vectors read from the table.
+ *
+ * Pages (all with the standard page layout and a BxAnnPageOpaque special):
+ *
+ *	block 0			metapage: format version, frozen build options, where the
+ *					rest lives, the model tag of the indexed embeddings
+ *	stream pages	one byte stream, written once at build: SQ8 parameters
+ *					(float min[dims], float scale[dims]) then the list
+ *					centroids (float[nlists][dims]); read into rd_amcache
+ *	directory pages	one BxAnnListData per list: first and last element page
+ *	element pages	BxAnnElementData items of one list, pages chained by
+ *					nextblkno from the list's first to its last page
+ *
+ * An element is referenced (graph edges) by its ItemPointer in the index.
+ * VACUUM marks dead elements BXANN_ELEMENT_DELETED and clears their heap
+ * TID; they keep their code and edges so scans still walk through them, and
+ * an insert into the same list reuses their slot.
+ *
+ * include/bxann.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BXANN_H
+#define BXANN_H
+
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/itup.h"
+#include "access/reloptions.h"
+#include "nodes/pathnodes.h"
+#include "storage/bufmgr.h"
+#include "utils/relcache.h"
+
+#include "embedding.h"
+
+#define BXANN_MAGIC				0x42584131	/* "BXA1" */
+#define BXANN_VERSION			1
+
+#define BXANN_METAPAGE_BLKNO	0
+
+/* page kinds, in the special space */
+#define BXANN_PAGE_META			1
+#define BXANN_PAGE_STREAM		2
+#define BXANN_PAGE_DIRECTORY	3
+#define BXANN_PAGE_ELEMENT		4
+
+/* last two bytes of every bxann page; pg_filedump uses it to tell AMs apart */
+#define BXANN_PAGE_ID			0xFF8A
+
+/* distance the opclass asks for (support function 1 of the opclass) */
+#define BXANN_METRIC_L2			1
+#define BXANN_METRIC_IP			2
+#define BXANN_METRIC_COSINE		3
+
+/* support function numbers */
+#define BXANN_DISTANCE_PROC		1	/* exact distance, same as the operator */
+#define BXANN_NPROCS			1
+
+/* reloption limits and defaults */
+#define BXANN_DEFAULT_LISTS		0	/* 0: chosen from the row count */
+#define BXANN_MAX_LISTS			32768
+#define BXANN_DEFAULT_M			12
+#define BXANN_MIN_M				2
+#define BXANN_MAX_M				48
+#define BXANN_MAX_DIM			2000	/* an element must fit a page */
+
+/* query settings (GUCs bxann.*) */
+#define BXANN_DEFAULT_PROBES	4
+#define BXANN_DEFAULT_EF_SEARCH	40
+#define BXANN_DEFAULT_RERANK	40
+
+typedef struct BxAnnOptions
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	int			lists;			/* number of IVF lists, 0 = automatic */
+	int			m;				/* graph edges per element */
+} BxAnnOptions;
+
+typedef struct BxAnnPageOpaqueData
+{
+	BlockNumber nextblkno;		/* next element page of the same list */
+	uint16		kind;			/* BXANN_PAGE_* */
+	uint16		page_id;		/* BXANN_PAGE_ID */
+} BxAnnPageOpaqueData;
+
+typedef BxAnnPageOpaqueData *BxAnnPageOpaque;
+
+#define BxAnnPageGetOpaque(page) ((BxAnnPageOpaque) PageGetSpecialPointer(page))
+
+typedef struct BxAnnMetaPageData
+{
+	uint32		magic;
+	uint32		version;
+	uint16		dims;
+	uint16		metric;			/* BXANN_METRIC_* the index was built for */
+	uint16		m;				/* frozen reloption */
+	uint16		taglen;			/* model tag of the indexed embeddings, 0 = none */
+	uint32		nlists;
+	uint32		options_lists;	/* the lists reloption as given (0 = auto) */
+	BlockNumber stream_start;	/* first stream page */
+	uint32		stream_pages;
+	uint32		stream_bytes;
+	BlockNumber dir_start;		/* first directory page */
+	uint32		dir_pages;
+	float8		build_rows;		/* elements written by the build */
+	float8		build_seconds;
+	char		tag[BX_MAX_TAG_LEN + 1];
+} BxAnnMetaPageData;
+
+typedef BxAnnMetaPageData *BxAnnMetaPage;
+
+#define BxAnnPageGetMeta(page)	((BxAnnMetaPage) PageGetContents(page))
+
+/* one entry of the list directory */
+typedef struct BxAnnListData
+{
+	BlockNumber first;			/* first element page, InvalidBlockNumber if none */
+	BlockNumber last;			/* last element page, where inserts append */
+} BxAnnListData;
+
+#define BXANN_LISTS_PER_PAGE \
+	((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(BxAnnPageOpaqueData))) \
+	 / sizeof(BxAnnListData))
+
+/* bytes of stream data one page holds */
+#define BXANN_STREAM_PER_PAGE \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(BxAnnPageOpaqueData)))
+
+#define BXANN_ELEMENT_DELETED	0x01
+
+typedef struct BxAnnElementData
+{
+	ItemPointerData heaptid;	/* invalid once deleted */
+	uint8		flags;
+	uint8		nneighbors;
+	ItemPointerData neighbors[FLEXIBLE_ARRAY_MEMBER];	/* then uint8 code[dims] */
+} BxAnnElementData;
+
+typedef BxAnnElementData *BxAnnElement;
+
+#define BXANN_ELEMENT_SIZE(m, dims) \
+	MAXALIGN(offsetof(BxAnnElementData, neighbors) + sizeof(ItemPointerData) * (m) + (dims))
+#define BxAnnElementCode(e, m) \
+	((uint8 *) ((char *) (e) + offsetof(BxAnnElementData, neighbors) + sizeof(ItemPointerData) * (m)))
+
+/*
+ * What a backend keeps of an index between scans (rd_amcache): the metapage
+ * fields and the decoded stream.  Everything here is immutable after the
+ * build except the model tag, which the first tagged insert into an index of
+ * untagged rows sets (it invalidates the relcache entry).
+ */
+typedef struct BxAnnCacheData
+{
+	BxAnnMetaPageData meta;
+	float	   *sqmin;			/* [dims] */
+	float	   *sqscale;		/* [dims] */
+	float	   *centroids;		/* [nlists][dims] */
+	int			element_size;
+} BxAnnCacheData;
+
+typedef BxAnnCacheData *BxAnnCache;
+
+/* prepared query: what a distance to an SQ8 code needs */
+typedef struct BxAnnQueryData
+{
+	int			dims;
+	int			metric;
+	float	   *qf;				/* query (normalised for cosine) */
+	float	   *qa;				/* L2: q - min; IP: q * scale */
+	float	   *scale;			/* L2: sq scale */
+	float		ipbase;			/* IP: sum(q * min) */
+} BxAnnQueryData;
+
+typedef BxAnnQueryData *BxAnnQuery;
+
+/* one search over the index: shared by scans and inserts (bxannsearch.c) */
+struct visited_hash;
+
+typedef struct BxAnnCandidate
+{
+	ItemPointerData self;		/* element in the index */
+	ItemPointerData heaptid;	/* invalid when deleted */
+	float		distance;		/* SQ8 distance (exact after a re-rank) */
+	bool		expanded;
+	uint8		nneighbors;
+	ItemPointerData *neighbors;
+} BxAnnCandidate;
+
+typedef struct BxAnnCandidateList
+{
+	BxAnnCandidate *items;
+	int			count;
+	int			capacity;
+} BxAnnCandidateList;
+
+typedef struct BxAnnSearchData
+{
+	Relation	index;
+	BxAnnCache	cache;
+	BxAnnQueryData q;
+	struct visited_hash *visited;	/* element locations seen by this search */
+	int64		visits;
+} BxAnnSearchData;
+
+typedef BxAnnSearchData *BxAnnSearch;
+
+/* bxann.c */
+extern int	bxann_probes;
+extern int	bxann_ef_search;
+extern int	bxann_rerank;
+extern bool bxann_iterative_scan;
+extern int	bxann_max_scan_tuples;
+extern int	bx_build_threads;
+extern void BxAnnInit(void);
+extern BxAnnOptions *BxAnnGetOptions(Relation index);
+extern bytea *bxannoptions(Datum reloptions, bool validate);
+extern void bxanncostestimate(PlannerInfo *root, IndexPath *path,
+							  double loop_count, Cost *indexStartupCost,
+							  Cost *indexTotalCost, Selectivity *indexSelectivity,
+							  double *indexCorrelation, double *indexPages);
+
+/* bxannbuild.c */
+extern char *BxAnnPhaseName(int64 phasenum);
+extern IndexBuildResult *bxannbuild(Relation heap, Relation index, struct IndexInfo *indexInfo);
+extern void bxannbuildempty(Relation index);
+
+/* bxanninsert.c */
+extern bool bxanninsert(Relation index, Datum *values, bool *isnull,
+						ItemPointer heap_tid, Relation heap,
+						IndexUniqueCheck checkUnique, bool indexUnchanged,
+						struct IndexInfo *indexInfo);
+
+/* bxannscan.c */
+extern IndexScanDesc bxannbeginscan(Relation index, int nkeys, int norderbys);
+extern void bxannrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
+						ScanKey orderbys, int norderbys);
+extern bool bxanngettuple(IndexScanDesc scan, ScanDirection dir);
+extern void bxannendscan(IndexScanDesc scan);
+
+/* bxannsearch.c */
+extern void BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
+							const float *x, MemoryContext ctx);
+extern void BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out);
+extern void BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef);
+extern int	BxAnnCompareCandidates(const void *a, const void *b);
+
+/* bxannvacuum.c */
+extern IndexBulkDeleteResult *bxannbulkdelete(IndexVacuumInfo *info,
+											  IndexBulkDeleteResult *stats,
+											  IndexBulkDeleteCallback callback,
+											  void *callback_state);
+extern IndexBulkDeleteResult *bxannvacuumcleanup(IndexVacuumInfo *info,
+												 IndexBulkDeleteResult *stats);
+
+/* bxannvalidate.c */
+extern bool bxannvalidate(Oid opclassoid);
+
+/* bxannutils.c */
+extern Buffer BxAnnNewBuffer(Relation index, ForkNumber forknum);
+extern void BxAnnInitPage(Page page, uint16 kind);
+extern void BxAnnCommitBuffer(Buffer buf, GenericXLogState *state);
+extern BxAnnCache BxAnnGetCache(Relation index);
+extern int	BxAnnGetMetric(Relation index);
+extern FmgrInfo *BxAnnGetDistanceProc(Relation index);
+extern FaceEmbedding BxAnnPrepareValue(Relation index, Datum value, int metric,
+									   bool *usable);
+extern void BxAnnCheckTag(BxAnnCache cache, FaceEmbedding e);
+extern void BxAnnEncodeWith(const float *sqmin, const float *sqscale, int dims,
+							const float *x, uint8 *code);
+extern void BxAnnEncode(BxAnnCache cache, const float *x, uint8 *code);
+extern void BxAnnQueryPrepare(BxAnnQuery q, BxAnnCache cache, const float *x);
+extern float BxAnnCodeDistance(BxAnnQuery q, const uint8 *code);
+extern int	BxAnnNearestLists(BxAnnCache cache, const float *x, int n, int *lists);
+extern BxAnnListData BxAnnReadList(Relation index, BxAnnCache cache, int list);
+extern int	BxAnnInterruptPending(void);
+extern void BxAnnCheckBridge(int status, const char *what, const char *errbuf);
+
+#endif							/* BXANN_H */

@@ -1,0 +1,31 @@
+/*-------------------------------------------------------------------------
+ *
+ * bxanngraph.h
+ *	  k-NN graph construction for bxann builds (src/bxanngraph.c).
+ *
+ * include/bxanngraph.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BXANNGRAPH_H
+#define BXANNGRAPH_H
+
+#include "postgres.h"
+
+/* row i's neighbours are neighbors[i*m .. i*m+count[i]), nearest first */
+typedef struct BxAnnGraph
+{
+	int64		n;
+	int			m;
+	int32	   *neighbors;
+	float	   *distances;		/* squared Euclidean */
+	uint8	   *isnew;			/* NN-descent bookkeeping */
+	int32	   *count;
+} BxAnnGraph;
+
+extern Size BxAnnGraphMemory(int64 n, int m);
+extern BxAnnGraph *BxAnnGraphBuild(const float *x, int64 n, int dims, int m,
+								   const int32 *spill, int spillk, int nlists,
+								   int nthreads);
+
+#endif							/* BXANNGRAPH_H */

@@ -1,0 +1,239 @@
+/*-------------------------------------------------------------------------
+ *
+ * bxannsearch.c
+ *	  The search inside bxann: read lists, walk the graph.
+ *
+ * A search reads whole lists (the IVF entry points), computing the SQ8
+ * distance of each element, then walks the graph best-first: it keeps the
+ * ef best elements seen and visits the neighbours of the best one not yet
+ * expanded until all ef are expanded.  A visited set keeps each element to
+ * one visit per search.  Scans (bxannscan.c) and inserts (bxanninsert.c,
+ * to find a new element's neighbours) both use it.
+ *
+ * src/bxannsearch.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "bxann.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+/* visited set of index element locations */
+#define SH_PREFIX		visited
+#define SH_ELEMENT_TYPE	VisitedEntry
+#define SH_KEY_TYPE		uint64
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, k)	murmurhash32((uint32) (k) ^ (uint32) ((k) >> 32) * 0x9e3779b9u)
+#define SH_EQUAL(tb, a, b)	((a) == (b))
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+typedef struct VisitedEntry
+{
+	uint64		key;
+	char		status;
+} VisitedEntry;
+#include "lib/simplehash.h"
+
+static inline uint64
+TidKey(ItemPointer tid)
+{
+	return ((uint64) ItemPointerGetBlockNumber(tid) << 16) | ItemPointerGetOffsetNumber(tid);
+}
+
+int
+BxAnnCompareCandidates(const void *a, const void *b)
+{
+	const BxAnnCandidate *ca = (const BxAnnCandidate *) a;
+	const BxAnnCandidate *cb = (const BxAnnCandidate *) b;
+
+	if (ca->distance != cb->distance)
+		return ca->distance < cb->distance ? -1 : 1;
+	return ItemPointerCompare((ItemPointer) &ca->heaptid, (ItemPointer) &cb->heaptid);
+}
+
+static BxAnnCandidate *
+AddCandidate(BxAnnCandidateList *list)
+{
+	if (list->count == list->capacity)
+	{
+		list->capacity = Max(64, list->capacity * 2);
+		list->items = list->items == NULL ?
+			palloc(sizeof(BxAnnCandidate) * list->capacity) :
+			repalloc(list->items, sizeof(BxAnnCandidate) * list->capacity);
+	}
+	return &list->items[list->count++];
+}
+
+/* Copy what a search needs of one element. */
+static void
+ReadElement(BxAnnSearch s, BxAnnElement e, BxAnnCandidate *c, BlockNumber blkno,
+			OffsetNumber off)
+{
+	int			m = s->cache->meta.m;
+
+	ItemPointerSet(&c->self, blkno, off);
+	c->heaptid = e->heaptid;
+	if (e->flags & BXANN_ELEMENT_DELETED)
+		ItemPointerSetInvalid(&c->heaptid);
+	c->distance = BxAnnCodeDistance(&s->q, BxAnnElementCode(e, m));
+	c->expanded = false;
+	c->nneighbors = e->nneighbors;
+	c->neighbors = palloc(sizeof(ItemPointerData) * Max(e->nneighbors, 1));
+	memcpy(c->neighbors, e->neighbors, sizeof(ItemPointerData) * e->nneighbors);
+}
+
+/* Read every element of a list not visited yet into out. */
+void
+BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out)
+{
+	BxAnnListData entry = BxAnnReadList(s->index, s->cache, list);
+	BlockNumber blkno = entry.first;
+
+	while (BlockNumberIsValid(blkno))
+	{
+		Buffer		buf = ReadBuffer(s->index, blkno);
+		Page		page;
+		OffsetNumber maxoff;
+
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemPointerData self;
+			bool		found;
+
+			ItemPointerSet(&self, blkno, off);
+			visited_insert(s->visited, TidKey(&self), &found);
+			if (found)
+				continue;
+			ReadElement(s, (BxAnnElement) PageGetItem(page, PageGetItemId(page, off)),
+						AddCandidate(out), blkno, off);
+			s->visits++;
+		}
+		blkno = BxAnnPageGetOpaque(page)->nextblkno;
+		UnlockReleaseBuffer(buf);
+	}
+}
+
+/* Visit one element by its location; false if already visited or gone. */
+static bool
+VisitElement(BxAnnSearch s, ItemPointer tid, BxAnnCandidateList *batch)
+{
+	bool		found;
+	Buffer		buf;
+	Page		page;
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	bool		ok = false;
+
+	visited_insert(s->visited, TidKey(tid), &found);
+	if (found)
+		return false;
+	buf = ReadBuffer(s->index, ItemPointerGetBlockNumber(tid));
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (BxAnnPageGetOpaque(page)->kind == BXANN_PAGE_ELEMENT &&
+		off <= PageGetMaxOffsetNumber(page))
+	{
+		ReadElement(s, (BxAnnElement) PageGetItem(page, PageGetItemId(page, off)),
+					AddCandidate(batch), ItemPointerGetBlockNumber(tid), off);
+		s->visits++;
+		ok = true;
+	}
+	UnlockReleaseBuffer(buf);
+	return ok;
+}
+
+/*
+ * Best-first graph walk from the batch's candidates.  beam holds indexes into
+ * batch->items of the best ef candidates, sorted by distance.
+ */
+void
+BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef)
+{
+	int		   *beam = palloc(sizeof(int) * (ef + 1));
+	int			nbeam = 0;
+
+	/* seed the beam with the ef best candidates so far */
+	for (int i = 0; i < batch->count; i++)
+	{
+		float		d = batch->items[i].distance;
+		int			p;
+
+		if (nbeam == ef && d >= batch->items[beam[nbeam - 1]].distance)
+			continue;
+		p = nbeam < ef ? nbeam++ : ef - 1;
+		while (p > 0 && batch->items[beam[p - 1]].distance > d)
+		{
+			beam[p] = beam[p - 1];
+			p--;
+		}
+		beam[p] = i;
+	}
+
+	for (;;)
+	{
+		int			best = -1;
+		BxAnnCandidate  *c;
+		int			nn;
+		ItemPointerData *neighbors;
+
+		for (int i = 0; i < nbeam; i++)
+			if (!batch->items[beam[i]].expanded)
+			{
+				best = beam[i];
+				break;
+			}
+		if (best < 0)
+			break;
+		c = &batch->items[best];
+		c->expanded = true;
+		nn = c->nneighbors;
+		neighbors = c->neighbors;	/* batch->items may move: keep the array */
+		for (int k = 0; k < nn; k++)
+		{
+			int			idx;
+			float		d;
+			int			p;
+
+			if (!VisitElement(s, &neighbors[k], batch))
+				continue;
+			idx = batch->count - 1;
+			d = batch->items[idx].distance;
+			if (nbeam == ef && d >= batch->items[beam[nbeam - 1]].distance)
+				continue;
+			p = nbeam < ef ? nbeam++ : ef - 1;
+			while (p > 0 && batch->items[beam[p - 1]].distance > d)
+			{
+				beam[p] = beam[p - 1];
+				p--;
+			}
+			beam[p] = idx;
+		}
+	}
+	pfree(beam);
+}
+
+
+/*
+ * Start a search for x (dims floats, normalised for cosine).  Allocations
+ * of the search go to ctx.
+ */
+void
+BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
+				const float *x, MemoryContext ctx)
+{
+	MemoryContext old = MemoryContextSwitchTo(ctx);
+
+	s->index = index;
+	s->cache = cache;
+	BxAnnQueryPrepare(&s->q, cache, x);
+	s->visited = visited_create(ctx, 1024, NULL);
+	s->visits = 0;
+	MemoryContextSwitchTo(old);
+}
