@@ -16,6 +16,7 @@ OBJS = \
 	src/bxannbuild.o \
 	src/bxanngraph.o \
 	src/bxanninsert.o \
+	src/bxanninspect.o \
 	src/bxannscan.o \
 	src/bxannsearch.o \
 	src/bxannvacuum.o \

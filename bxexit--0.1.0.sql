@@ -384,6 +384,28 @@ CREATE OPERATOR CLASS @extschema@.face_embedding_ip_ops
 		FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 @extschema@.bx_negative_inner_product(@extschema@.face_embedding, @extschema@.face_embedding);
 
+CREATE FUNCTION @extschema@.bxann_index_info(index pg_catalog.regclass,
+	OUT format_version pg_catalog.int4, OUT metric pg_catalog.text, OUT dims pg_catalog.int4,
+	OUT lists pg_catalog.int4, OUT m pg_catalog.int4, OUT model pg_catalog.text,
+	OUT build_rows pg_catalog.int8, OUT build_seconds pg_catalog.float8,
+	OUT pages pg_catalog.int8, OUT element_pages pg_catalog.int8,
+	OUT live_elements pg_catalog.int8, OUT deleted_elements pg_catalog.int8)
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bxann_index_info(pg_catalog.regclass) IS
+	'what a bxann index holds: frozen build parameters, pages, live and deleted elements';
+
+CREATE FUNCTION @extschema@.bxann_list_info(index pg_catalog.regclass,
+	OUT list pg_catalog.int4, OUT pages pg_catalog.int8,
+	OUT live_elements pg_catalog.int8, OUT deleted_elements pg_catalog.int8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bxann_list_info(pg_catalog.regclass) IS
+	'pages and elements of each list of a bxann index';
+
+-- DBA tools: not for PUBLIC (they also require SELECT on the indexed table)
+REVOKE EXECUTE ON FUNCTION @extschema@.bxann_index_info(pg_catalog.regclass) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.bxann_list_info(pg_catalog.regclass) FROM PUBLIC;
+
 /* ---------------------------------------------------------- privileges */
 
 /*

@@ -35,18 +35,18 @@ SELECT is_strict('bxexit', f, args, f || ' is STRICT')
                ('bx_similarity', ARRAY['face_embedding', 'face_embedding']),
                ('bx_normalize', ARRAY['face_embedding']),
                ('bx_set_model', ARRAY['face_embedding', 'text'])) v(f, args);
-SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
           'every bxexit function but the AM handler is PARALLEL SAFE')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.proparallel <> 's'
    AND p.prorettype <> 'index_am_handler'::regtype;
-SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
-          'no bxexit function but the AM handler is VOLATILE yet')
-  FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.provolatile = 'v'
-   AND p.prorettype <> 'index_am_handler'::regtype;
-SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+SELECT is(array_agg(p.proname::text ORDER BY p.proname::text),
+          ARRAY['bxann_index_info', 'bxann_list_info', 'bxannhandler'],
+          'the VOLATILE functions are exactly the AM handler and the index inspectors')
+  FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.provolatile = 'v';
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
           'no bxexit function is SECURITY DEFINER')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prosecdef;
-SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
           'every function in schema bxexit belongs to the extension')
   FROM pg_proc p
  WHERE p.pronamespace = 'bxexit'::regnamespace
@@ -54,7 +54,7 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
                     WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
                       AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'bxexit')
                       AND d.deptype = 'e');
-SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
           'every bx_ function has a comment')
   FROM pg_proc p
  WHERE p.pronamespace = 'bxexit'::regnamespace AND p.proname LIKE 'bx\_%'

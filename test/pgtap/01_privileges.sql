@@ -7,11 +7,11 @@ SELECT plan(9);
 
 SELECT ok(NOT has_schema_privilege('public', 'bxexit', 'USAGE'), 'PUBLIC has no USAGE on schema bxexit');
 SELECT ok(NOT has_schema_privilege('public', 'bxexit', 'CREATE'), 'PUBLIC cannot CREATE in schema bxexit');
-SELECT is(array_agg(c.oid::regclass::text ORDER BY 1), NULL, 'no table or view in schema bxexit is granted to PUBLIC')
+SELECT is(array_agg(c.oid::regclass::text ORDER BY c.oid::regclass::text), NULL, 'no table or view in schema bxexit is granted to PUBLIC')
   FROM pg_class c
  WHERE c.relnamespace = 'bxexit'::regnamespace
    AND has_table_privilege('public', c.oid, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE');
-SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
           'no function PUBLIC may execute is VOLATILE or SECURITY DEFINER')
   FROM pg_proc p
  WHERE p.pronamespace = 'bxexit'::regnamespace

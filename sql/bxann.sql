@@ -1,0 +1,183 @@
+-- bxann index access method: correctness against a sequential scan
+SET search_path = public, bxexit;
+
+-- deterministic 8-d data: 2,000 rows around 200 "identities"
+CREATE TABLE ann (id int PRIMARY KEY, grp int, v face_embedding(8));
+INSERT INTO ann
+SELECT i, i % 200,
+       (SELECT array_agg(sin((i % 200) * 7.1 + d * 1.3) + 0.3 * sin(i * 3.7 + d * 11.1) ORDER BY d)
+          FROM generate_series(1, 8) d)::face_embedding
+  FROM generate_series(1, 2000) i;
+CREATE TABLE ann_queries (qid int, q face_embedding(8));
+INSERT INTO ann_queries
+SELECT j, (SELECT array_agg(sin((j * 13 % 200) * 7.1 + d * 1.3) + 0.3 * cos(j * 5.3 + d) ORDER BY d)
+             FROM generate_series(1, 8) d)::face_embedding
+  FROM generate_series(1, 20) j;
+
+-- compare(op): for every query, do the index scan and the sequential scan
+-- return the same 10 ids in the same order?
+CREATE FUNCTION pg_temp.compare(op text) RETURNS TABLE (queries int, identical int)
+LANGUAGE plpgsql AS $f$
+DECLARE
+	r record;
+	a int[];
+	b int[];
+BEGIN
+	queries := 0;
+	identical := 0;
+	FOR r IN SELECT * FROM ann_queries ORDER BY qid LOOP
+		SET LOCAL enable_seqscan = off;
+		SET LOCAL enable_indexscan = on;
+		EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM ann ORDER BY v OPERATOR(bxexit.%s) $1 LIMIT 10) s', op)
+			INTO a USING r.q;
+		SET LOCAL enable_seqscan = on;
+		SET LOCAL enable_indexscan = off;
+		EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM ann ORDER BY v OPERATOR(bxexit.%s) $1, id LIMIT 10) s', op)
+			INTO b USING r.q;
+		queries := queries + 1;
+		IF a = b THEN
+			identical := identical + 1;
+		END IF;
+	END LOOP;
+	RETURN NEXT;
+END
+$f$;
+
+-- with every list probed and every candidate re-ranked, the index is exact
+SET bxann.probes = 1000;
+SET bxann.rerank = 10000;
+
+CREATE INDEX ann_cos ON ann USING bxann (v face_embedding_cosine_ops) WITH (lists = 10);
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM ann ORDER BY v <=> '[1,0,0,0,0,0,0,1]' LIMIT 5;
+RESET enable_seqscan;
+SELECT * FROM pg_temp.compare('<=>');
+DROP INDEX ann_cos;
+
+CREATE INDEX ann_l2 ON ann USING bxann (v face_embedding_l2_ops) WITH (lists = 10, m = 8);
+SELECT * FROM pg_temp.compare('<->');
+DROP INDEX ann_l2;
+
+CREATE INDEX ann_ip ON ann USING bxann (v face_embedding_ip_ops) WITH (lists = 10);
+SELECT * FROM pg_temp.compare('<#>');
+DROP INDEX ann_ip;
+
+-- default settings: approximate, but the graph finds nearly everything
+RESET bxann.probes;
+RESET bxann.rerank;
+CREATE INDEX ann_cos ON ann USING bxann (v face_embedding_cosine_ops);
+SELECT queries, identical >= 18 AS nearly_all_identical FROM pg_temp.compare('<=>');
+
+-- inserts after the build are found
+SET bxann.probes = 1000;
+SET bxann.rerank = 10000;
+INSERT INTO ann
+SELECT i, i % 200,
+       (SELECT array_agg(cos((i % 200) * 3.1 + d * 0.7) + 0.2 * sin(i + d) ORDER BY d)
+          FROM generate_series(1, 8) d)::face_embedding
+  FROM generate_series(2001, 2600) i;
+SELECT * FROM pg_temp.compare('<=>');
+
+-- deletes + VACUUM: deleted rows are gone, the rest still found, slots reused
+DELETE FROM ann WHERE id % 3 = 0;
+VACUUM ann;
+SELECT * FROM pg_temp.compare('<=>');
+SELECT lists, live_elements, deleted_elements FROM bxann_index_info('ann_cos');
+SELECT pg_relation_size('ann_cos') AS size_before \gset
+-- the same vectors as 300 deleted rows land in the same lists and take their slots
+INSERT INTO ann
+SELECT 10000 + i, i % 200,
+       (SELECT array_agg(sin((i % 200) * 7.1 + d * 1.3) + 0.3 * sin(i * 3.7 + d * 11.1) ORDER BY d)
+          FROM generate_series(1, 8) d)::face_embedding
+  FROM generate_series(3, 900, 3) i;
+SELECT pg_relation_size('ann_cos') = :size_before AS space_reused;
+SELECT live_elements, deleted_elements FROM bxann_index_info('ann_cos');
+SELECT * FROM pg_temp.compare('<=>');
+
+-- a filtered query still returns 10 rows (iterative scan)
+RESET bxann.probes;
+SET bxann.ef_search = 10;
+SET enable_seqscan = off;
+SELECT count(*) AS filtered_rows FROM (
+	SELECT id FROM ann WHERE grp = 17 ORDER BY v <=> '[1,0,0,0,0,0,0,1]' LIMIT 10) s;
+SET bxann.iterative_scan = off;
+SELECT count(*) < 10 AS fewer_without_iterative FROM (
+	SELECT id FROM ann WHERE grp = 17 ORDER BY v <=> '[1,0,0,0,0,0,0,1]' LIMIT 10) s;
+RESET bxann.iterative_scan;
+RESET bxann.ef_search;
+RESET enable_seqscan;
+
+-- NULL embeddings are not indexed and never returned by the index
+INSERT INTO ann VALUES (9999, 0, NULL);
+SET enable_seqscan = off;
+SELECT count(*) AS rows_from_index FROM (SELECT id FROM ann ORDER BY v <=> '[1,0,0,0,0,0,0,1]') s;
+SELECT count(*) AS non_null_rows FROM ann WHERE v IS NOT NULL;
+RESET enable_seqscan;
+DROP TABLE ann, ann_queries;
+
+-- an empty table, then rows
+CREATE TABLE ann_empty (id int, v face_embedding(3));
+CREATE INDEX ON ann_empty USING bxann (v face_embedding_l2_ops);
+SET enable_seqscan = off;
+SELECT id FROM ann_empty ORDER BY v <-> '[1,1,1]' LIMIT 3;
+INSERT INTO ann_empty VALUES (1, '[1,1,1]'), (2, '[2,2,2]'), (3, '[-1,0,0]');
+SELECT id FROM ann_empty ORDER BY v <-> '[1,1,1.1]' LIMIT 3;
+RESET enable_seqscan;
+DROP TABLE ann_empty;
+
+-- an unlogged table
+CREATE UNLOGGED TABLE ann_unlogged (id int, v face_embedding(2));
+INSERT INTO ann_unlogged SELECT i, ARRAY[cos(i), sin(i)]::face_embedding FROM generate_series(1, 100) i;
+CREATE INDEX ON ann_unlogged USING bxann (v face_embedding_cosine_ops);
+SET enable_seqscan = off;
+SELECT id FROM ann_unlogged ORDER BY v <=> '[1,0]' LIMIT 3;
+RESET enable_seqscan;
+DROP TABLE ann_unlogged;
+
+-- model tags: the index remembers its model
+CREATE TABLE ann_tag (id int, v face_embedding(2));
+INSERT INTO ann_tag VALUES (1, 'mfn:[1,0]'), (2, 'mfn:[0,1]');
+CREATE INDEX ann_tag_v ON ann_tag USING bxann (v face_embedding_cosine_ops);
+SET enable_seqscan = off;
+SELECT id FROM ann_tag ORDER BY v <=> 'mfn:[1,0.1]' LIMIT 1;
+SELECT id FROM ann_tag ORDER BY v <=> '[1,0.1]' LIMIT 1;
+RESET enable_seqscan;
+
+-- bad input: each a clear ERROR
+CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+	SET LOCAL enable_seqscan = off;
+	EXECUTE sql;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$f$;
+SELECT pg_temp.try($$SELECT id FROM ann_tag ORDER BY v <=> 'arcface:[1,0]' LIMIT 1$$);
+SELECT pg_temp.try($$INSERT INTO ann_tag VALUES (3, 'arcface:[1,1]')$$);
+SELECT pg_temp.try($$SELECT id FROM ann_tag ORDER BY v <=> '[1,0,0]' LIMIT 1$$);
+SELECT pg_temp.try($$SELECT id FROM ann_tag ORDER BY v <=> '[0,0]' LIMIT 1$$);
+SELECT pg_temp.try($$INSERT INTO ann_tag VALUES (4, '[0,0]')$$);
+CREATE TABLE ann_bad (id int, v face_embedding, w face_embedding(2));
+SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (v face_embedding_l2_ops)$$);
+INSERT INTO ann_bad VALUES (1, NULL, 'a:[1,0]'), (2, NULL, 'b:[0,1]');
+SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops)$$);
+DELETE FROM ann_bad;
+INSERT INTO ann_bad VALUES (1, NULL, '[0,0]');
+SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_cosine_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops) WITH (lists = -1)$$);
+SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops) WITH (lists = 40000)$$);
+SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops) WITH (m = 1)$$);
+SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops) WITH (m = 49)$$);
+SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops) WITH (colour = 1)$$);
+SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (id)$$);
+SELECT pg_temp.try($$SET bxann.probes = 0$$);
+SELECT pg_temp.try($$SET bxann.no_such_setting = 1$$);
+DROP TABLE ann_tag, ann_bad;
+
+-- inspection
+SELECT pg_temp.try($$SELECT * FROM bxann_index_info('pg_class_oid_index')$$);
+
+-- the operator classes are valid
+SELECT opcname, amvalidate(oid) FROM pg_opclass
+ WHERE opcmethod = (SELECT oid FROM pg_am WHERE amname = 'bxann') ORDER BY opcname;
