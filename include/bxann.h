@@ -286,6 +286,9 @@ extern void BxAnnEncodeWith(const float *sqmin, const float *sqscale, int dims,
 extern void BxAnnEncode(BxAnnCache cache, const float *x, uint8 *code);
 extern void BxAnnQueryPrepare(BxAnnQuery q, BxAnnCache cache, const float *x);
 extern float BxAnnCodeDistance(BxAnnQuery q, const uint8 *code);
+extern void BxAnnListDistances(BxAnnCache cache, const float *x, float *dist);
+extern int	BxAnnTakeNearestLists(const float *dist, bool *taken, int nlists, int k,
+								  int *out);
 extern int	BxAnnNearestLists(BxAnnCache cache, const float *x, int n, int *lists);
 extern BxAnnListData BxAnnReadList(Relation index, BxAnnCache cache, int list);
 extern int	BxAnnInterruptPending(void);

@@ -17,6 +17,10 @@ BX_PACKAGES=(
 	libjpeg62-turbo-dev
 	libturbojpeg0-dev
 	libpng-dev
+	libipc-run-perl
+	python3-numpy
+	python3-onnx
+	python3-opencv
 )
 
 bx_log() { printf '==> %s\n' "$*" >&2; }
@@ -63,6 +67,21 @@ bx_run_as_server_user() {
 	if [ "$(id -un)" = "$user" ]; then "$@"; else runuser -u "$user" -- "$@"; fi
 }
 
+# OpenBLAS 0.3.21 (Debian 12) does not recognise recent CPUs and falls back
+# to its slowest kernels ("Prescott"): three times slower matrix products for
+# FAISS and the face networks.  Name the kernel family from the CPU flags,
+# unless the caller already chose one.  Printed by bx_blas_coretype.
+bx_blas_coretype() {
+	if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
+		echo "$OPENBLAS_CORETYPE"
+	elif grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo &&
+		grep -qw avx512dq /proc/cpuinfo; then
+		echo SkylakeX
+	elif grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then
+		echo Haswell
+	fi
+}
+
 # Start a throwaway cluster listening only on a unix socket in a fresh
 # temporary directory; exports PGHOST, PGPORT, PGUSER for the clients.
 bx_cluster_start() {
@@ -70,12 +89,14 @@ bx_cluster_start() {
 	chmod 0755 "$BX_TMP"
 	chown "$(bx_server_user)" "$BX_TMP"
 	export PGHOST=$BX_TMP PGPORT=${BX_PGPORT:-54329} PGUSER=postgres PGDATABASE=postgres
+	BX_CORETYPE=$(bx_blas_coretype)
 	bx_log "starting a throwaway cluster in $BX_TMP"
 	bx_run_as_server_user "$BX_PGBIN/initdb" -D "$BX_TMP/data" -U postgres \
 		--auth=trust --no-sync -E UTF8 --locale=C >"$BX_TMP/initdb.log" 2>&1 ||
 		{ cat "$BX_TMP/initdb.log" >&2; return 1; }
 	# One BLAS/OpenMP thread per backend (see README, "Threads").
 	bx_run_as_server_user env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+		${BX_CORETYPE:+OPENBLAS_CORETYPE=$BX_CORETYPE} \
 		"$BX_PGBIN/pg_ctl" -D "$BX_TMP/data" -l "$BX_TMP/server.log" -w -t 60 \
 		-o "-c listen_addresses='' -c unix_socket_directories='$BX_TMP' -p $PGPORT -c fsync=off ${BX_SERVER_OPTS:-}" \
 		start >/dev/null ||

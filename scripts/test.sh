@@ -38,6 +38,7 @@ tap_stage() {
 
 # Server-free unit tests
 tap_stage kernels make -s -C test/kernels check
+tap_stage nn make -s -C test/nn check
 
 trap bx_cluster_stop EXIT
 bx_cluster_start || exit 1

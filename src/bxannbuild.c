@@ -405,6 +405,18 @@ WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 		log_newpage_range(index, fork, 0, RelationGetNumberOfBlocksInFork(index, fork), true);
 }
 
+/* DEBUG1 line with the seconds since *last, which it resets */
+static void
+LogPhase(const char *phase, instr_time *last)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, *last);
+	elog(DEBUG1, "bxann build: %s took %.3f s", phase, INSTR_TIME_GET_DOUBLE(now));
+	INSTR_TIME_SET_CURRENT(*last);
+}
+
 /* list count for n rows: the reloption, else one list per 200 rows */
 static int
 ChooseLists(int64 n, int option)
@@ -456,11 +468,14 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 	int64	   *fill = palloc0(sizeof(int64) * nlists);
 	BxAnnGraph *graph = NULL;
 	instr_time	end;
+	instr_time	phase;
 	char		errbuf[256];
 
+	INSTR_TIME_SET_CURRENT(phase);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_TRAIN);
 	TrainScalarQuantizer(st, sqmin, sqscale);
 	TrainCentroids(st, nlists, centroids);
+	LogPhase("training", &phase);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_ASSIGN);
 	if (st->n > 0)
@@ -477,15 +492,18 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 		liststart[l + 1] += liststart[l];
 	for (int64 i = 0; i < st->n; i++)
 		order[liststart[list[i]] + fill[list[i]]++] = i;
+	LogPhase("assignment", &phase);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_GRAPH);
 	graph = BxAnnGraphBuild(st->x, st->n, st->dims, st->m, spill, spillk, nlists,
 							bx_build_threads);
+	LogPhase("graph", &phase);
 
 	INSTR_TIME_SET_CURRENT(end);
 	INSTR_TIME_SUBTRACT(end, start);
 	WriteIndex(st, fork, nlists, options_lists, sqmin, sqscale, centroids,
 			   list, order, liststart, graph, INSTR_TIME_GET_DOUBLE(end));
+	LogPhase("writing", &phase);
 }
 
 IndexBuildResult *
@@ -504,6 +522,12 @@ bxannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_LOAD);
 	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
 									   BuildCallback, &st, NULL);
+	{
+		instr_time	loaded;
+
+		loaded = start;
+		LogPhase("loading", &loaded);
+	}
 	if ((Size) Max(st.n, 1) * st.perrow > st.budget)
 		ReportMemoryExceeded(&st, st.n);
 

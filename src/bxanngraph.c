@@ -30,6 +30,7 @@
 #include "bxanngraph.h"
 #include "bxann.h"
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "utils/memutils.h"
 
 /* Insert neighbour j at distance d into row i's sorted list; true if kept. */
@@ -204,6 +205,9 @@ BxAnnGraphBuild(const float *x, int64 n, int dims, int m,
 				const int32 *spill, int spillk, int nlists, int nthreads)
 {
 	BxAnnGraph *g = palloc0(sizeof(BxAnnGraph));
+	instr_time	start,
+				mid,
+				end;
 
 	g->n = n;
 	g->m = m;
@@ -213,7 +217,14 @@ BxAnnGraphBuild(const float *x, int64 n, int dims, int m,
 	g->count = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	if (n < 2)
 		return g;
+	INSTR_TIME_SET_CURRENT(start);
 	GraphFromSpill(g, x, dims, spill, spillk, nlists, nthreads);
+	INSTR_TIME_SET_CURRENT(mid);
 	GraphDescend(g, x, dims);
+	INSTR_TIME_SET_CURRENT(end);
+	INSTR_TIME_SUBTRACT(end, mid);
+	INSTR_TIME_SUBTRACT(mid, start);
+	elog(DEBUG1, "bxann graph: k-NN in spilled lists %.3f s, NN-descent %.3f s",
+		 INSTR_TIME_GET_DOUBLE(mid), INSTR_TIME_GET_DOUBLE(end));
 	return g;
 }

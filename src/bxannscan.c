@@ -50,13 +50,15 @@ typedef struct BxAnnScanOpaqueData
 	bool		started;
 	Datum		query;			/* the ORDER BY argument as given */
 	BxAnnSearchData search;
-	int		   *listorder;		/* all lists, nearest first */
+	float	   *listdist;		/* distance to every list centroid */
+	bool	   *listtaken;		/* lists probed so far */
 	int			nlists;
 	int			listsdone;
 
-	/* the current batch, sorted */
+	/* the current batch: [0, nsorted) sorted, the rest sorted when reached */
 	BxAnnCandidate *results;
 	int			nresults;
+	int			nsorted;
 	int			next;
 
 	IndexFetchTableData *fetch;
@@ -65,17 +67,63 @@ typedef struct BxAnnScanOpaqueData
 
 typedef BxAnnScanOpaqueData *BxAnnScanOpaque;
 
+/* rows a batch sorts before the first is returned, without a re-rank */
+#define BXANN_FIRST_SORTED		16
+
+/*
+ * Move the k smallest candidates (by distance) to a[0..k), in any order
+ * (quickselect: linear on average, unlike sorting the whole batch).
+ */
+static void
+SelectSmallest(BxAnnCandidate *a, int n, int k)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	if (k <= 0 || k >= n)
+		return;
+	while (lo < hi)
+	{
+		float		pivot = a[lo + (hi - lo) / 2].distance;
+		int			i = lo,
+					j = hi;
+
+		while (i <= j)
+		{
+			while (a[i].distance < pivot)
+				i++;
+			while (a[j].distance > pivot)
+				j--;
+			if (i <= j)
+			{
+				BxAnnCandidate t = a[i];
+
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k - 1 <= j)
+			hi = j;
+		else if (k - 1 >= i)
+			lo = i;
+		else
+			break;
+	}
+}
+
 /*
  * Replace the SQ8 distance of the best n results by the exact distance of
  * the row in the table, drop rows this snapshot cannot see, and re-sort.
  */
 static void
-Rerank(IndexScanDesc scan, BxAnnCandidate *results, int *nresults, int n)
+Rerank(IndexScanDesc scan, BxAnnCandidate *results, int *nresults, int *nsorted, int n)
 {
 	BxAnnScanOpaque so = (BxAnnScanOpaque) scan->opaque;
 	int			kept = 0;
 
-	n = Min(n, *nresults);
+	n = Min(n, *nsorted);
 	if (n == 0 || so->heapattno == 0 || scan->heapRelation == NULL)
 		return;
 	if (so->fetch == NULL)
@@ -109,7 +157,8 @@ Rerank(IndexScanDesc scan, BxAnnCandidate *results, int *nresults, int n)
 	}
 	/* rows past n keep their approximate distance and follow the re-ranked */
 	memmove(results + kept, results + n, sizeof(BxAnnCandidate) * (*nresults - n));
-	*nresults = kept + (*nresults - n);
+	*nresults -= n - kept;
+	*nsorted -= n - kept;
 	qsort(results, kept, sizeof(BxAnnCandidate), BxAnnCompareCandidates);
 }
 
@@ -121,6 +170,8 @@ NextBatch(IndexScanDesc scan)
 	BxAnnCandidateList batch = {0};
 	int			probes;
 	int			nout = 0;
+	int		   *lists;
+	int			nprobe;
 
 	if (so->listsdone >= so->nlists)
 		return false;
@@ -133,16 +184,23 @@ NextBatch(IndexScanDesc scan)
 	MemoryContextSwitchTo(so->batchctx);
 	/* later batches grow: a filter that rejected one batch rejects many */
 	probes = so->listsdone == 0 ? bxann_probes : Max(bxann_probes, so->listsdone);
-	for (int i = 0; i < probes && so->listsdone < so->nlists; i++)
-		BxAnnSearchList(&so->search, so->listorder[so->listsdone++], &batch);
+	lists = palloc(sizeof(int) * Min(probes, so->nlists));
+	nprobe = BxAnnTakeNearestLists(so->listdist, so->listtaken, so->nlists, probes, lists);
+	for (int i = 0; i < nprobe; i++)
+		BxAnnSearchList(&so->search, lists[i], &batch);
+	so->listsdone += nprobe;
 	BxAnnSearchWalk(&so->search, &batch, Max(bxann_ef_search, 1));
 
 	/* deleted elements guide the walk but are never returned */
 	for (int i = 0; i < batch.count; i++)
 		if (ItemPointerIsValid(&batch.items[i].heaptid))
 			batch.items[nout++] = batch.items[i];
-	qsort(batch.items, nout, sizeof(BxAnnCandidate), BxAnnCompareCandidates);
-	Rerank(scan, batch.items, &nout, bxann_rerank);
+
+	/* the first rows by SQ8 distance, re-ranked; the rest sorted if reached */
+	so->nsorted = Min(nout, Max(bxann_rerank, BXANN_FIRST_SORTED));
+	SelectSmallest(batch.items, nout, so->nsorted);
+	qsort(batch.items, so->nsorted, sizeof(BxAnnCandidate), BxAnnCompareCandidates);
+	Rerank(scan, batch.items, &nout, &so->nsorted, bxann_rerank);
 
 	so->results = batch.items;
 	so->nresults = nout;
@@ -182,6 +240,7 @@ bxannrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	so->started = false;
 	so->results = NULL;
 	so->nresults = 0;
+	so->nsorted = 0;
 	so->next = 0;
 	MemoryContextReset(so->batchctx);
 }
@@ -229,8 +288,10 @@ StartScan(IndexScanDesc scan)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cosine distance is undefined for a face_embedding of norm 0")));
 	BxAnnSearchInit(&so->search, scan->indexRelation, so->cache, FE_X(e), so->scanctx);
-	so->listorder = palloc(sizeof(int) * so->cache->meta.nlists);
-	so->nlists = BxAnnNearestLists(so->cache, FE_X(e), so->cache->meta.nlists, so->listorder);
+	so->nlists = so->cache->meta.nlists;
+	so->listdist = palloc(sizeof(float) * so->nlists);
+	so->listtaken = palloc0(sizeof(bool) * so->nlists);
+	BxAnnListDistances(so->cache, FE_X(e), so->listdist);
 	MemoryContextSwitchTo(old);
 	return true;
 }
@@ -256,6 +317,13 @@ bxanngettuple(IndexScanDesc scan, ScanDirection dir)
 		MemoryContextSwitchTo(old);
 		if (!more)
 			return false;
+	}
+	if (so->next == so->nsorted)
+	{
+		/* past the rows sorted up front: sort the rest of the batch */
+		qsort(so->results + so->nsorted, so->nresults - so->nsorted,
+			  sizeof(BxAnnCandidate), BxAnnCompareCandidates);
+		so->nsorted = so->nresults;
 	}
 	scan->xs_heaptid = so->results[so->next++].heaptid;
 	scan->xs_recheck = false;

@@ -270,6 +270,70 @@ CompareListDistance(const void *a, const void *b)
 	return ((const ListDistance *) a)->list - ((const ListDistance *) b)->list;
 }
 
+/* squared distances from x to every list centroid, into dist[nlists] */
+void
+BxAnnListDistances(BxAnnCache cache, const float *x, float *dist)
+{
+	int			dims = cache->meta.dims;
+
+	for (uint32 i = 0; i < cache->meta.nlists; i++)
+		dist[i] = BxKernelL2Squared(x, cache->centroids + (Size) i * dims, dims);
+}
+
+/*
+ * The k lists nearest by dist[] that are not taken yet, nearest first, into
+ * out[]; marks them taken and returns how many.  A bounded insertion for the
+ * few lists a first batch wants, a sort for the many of later batches.
+ */
+int
+BxAnnTakeNearestLists(const float *dist, bool *taken, int nlists, int k, int *out)
+{
+	ListDistance *best = palloc(sizeof(ListDistance) * Max(Min(k, nlists), 1));
+	int			n = 0;
+
+	if (k > 64)
+	{
+		ListDistance *all = palloc(sizeof(ListDistance) * nlists);
+		int			nall = 0;
+
+		for (int i = 0; i < nlists; i++)
+			if (!taken[i])
+			{
+				all[nall].distance = dist[i];
+				all[nall++].list = i;
+			}
+		qsort(all, nall, sizeof(ListDistance), CompareListDistance);
+		n = Min(k, nall);
+		memcpy(best, all, sizeof(ListDistance) * n);
+		pfree(all);
+	}
+	else
+	{
+		for (int i = 0; i < nlists; i++)
+		{
+			ListDistance cur = {dist[i], i};
+			int			p;
+
+			if (taken[i] || (n == k && CompareListDistance(&cur, &best[n - 1]) >= 0))
+				continue;
+			p = n < k ? n++ : k - 1;
+			while (p > 0 && CompareListDistance(&cur, &best[p - 1]) < 0)
+			{
+				best[p] = best[p - 1];
+				p--;
+			}
+			best[p] = cur;
+		}
+	}
+	for (int i = 0; i < n; i++)
+	{
+		out[i] = best[i].list;
+		taken[best[i].list] = true;
+	}
+	pfree(best);
+	return n;
+}
+
 /*
  * Fill lists[] with the n lists whose centroids are nearest to x, nearest
  * first; returns how many (at most nlists).
@@ -278,19 +342,13 @@ int
 BxAnnNearestLists(BxAnnCache cache, const float *x, int n, int *lists)
 {
 	int			nlists = cache->meta.nlists;
-	int			dims = cache->meta.dims;
-	ListDistance *d = palloc(sizeof(ListDistance) * nlists);
+	float	   *dist = palloc(sizeof(float) * nlists);
+	bool	   *taken = palloc0(sizeof(bool) * nlists);
 
-	for (int i = 0; i < nlists; i++)
-	{
-		d[i].distance = BxKernelL2Squared(x, cache->centroids + (Size) i * dims, dims);
-		d[i].list = i;
-	}
-	n = Min(n, nlists);
-	qsort(d, nlists, sizeof(ListDistance), CompareListDistance);
-	for (int i = 0; i < n; i++)
-		lists[i] = d[i].list;
-	pfree(d);
+	BxAnnListDistances(cache, x, dist);
+	n = BxAnnTakeNearestLists(dist, taken, nlists, n, lists);
+	pfree(dist);
+	pfree(taken);
 	return n;
 }
 
