@@ -81,8 +81,8 @@
 #define BXANN_MAX_DIM			2000	/* an element must fit a page */
 
 /* query settings (GUCs bxann.*) */
-#define BXANN_DEFAULT_PROBES	4
-#define BXANN_DEFAULT_EF_SEARCH	40
+#define BXANN_DEFAULT_PROBES	8
+#define BXANN_DEFAULT_EF_SEARCH	20
 #define BXANN_DEFAULT_RERANK	40
 
 typedef struct BxAnnOptions
@@ -214,7 +214,10 @@ typedef struct BxAnnSearchData
 	Relation	index;
 	BxAnnCache	cache;
 	BxAnnQueryData q;
-	struct visited_hash *visited;	/* element locations seen by this search */
+	uint64	   *vbits;			/* visited: one bit per element slot ... */
+	BlockNumber vblocks;		/* ... of the blocks that existed at the start */
+	int			vperpage;
+	struct visited_hash *visited;	/* visited elements on later blocks */
 	int64		visits;
 } BxAnnSearchData;
 

@@ -20,6 +20,7 @@
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 
 /* visited set of index element locations */
 #define SH_PREFIX		visited
@@ -68,7 +69,38 @@ AddCandidate(BxAnnCandidateList *list)
 	return &list->items[list->count++];
 }
 
-/* Copy what a search needs of one element. */
+/*
+ * Mark an element visited; true if it was already.  Elements that existed
+ * when the search started have a bit (block x slot); pages added later by
+ * concurrent inserts fall back to the hash table.
+ */
+static inline bool
+MarkVisited(BxAnnSearch s, BlockNumber blkno, OffsetNumber off)
+{
+	if (blkno < s->vblocks && off <= s->vperpage)
+	{
+		uint64		bit = (uint64) blkno * s->vperpage + (off - 1);
+		uint64		mask = UINT64CONST(1) << (bit & 63);
+		bool		seen = (s->vbits[bit >> 6] & mask) != 0;
+
+		s->vbits[bit >> 6] |= mask;
+		return seen;
+	}
+	else
+	{
+		ItemPointerData tid;
+		bool		found;
+
+		ItemPointerSet(&tid, blkno, off);
+		visited_insert(s->visited, TidKey(&tid), &found);
+		return found;
+	}
+}
+
+/*
+ * Fill a candidate from an element.  neighbors points into e: the caller
+ * copies them when e lives in a shared buffer.
+ */
 static void
 ReadElement(BxAnnSearch s, BxAnnElement e, BxAnnCandidate *c, BlockNumber blkno,
 			OffsetNumber off)
@@ -82,8 +114,7 @@ ReadElement(BxAnnSearch s, BxAnnElement e, BxAnnCandidate *c, BlockNumber blkno,
 	c->distance = BxAnnCodeDistance(&s->q, BxAnnElementCode(e, m));
 	c->expanded = false;
 	c->nneighbors = e->nneighbors;
-	c->neighbors = palloc(sizeof(ItemPointerData) * Max(e->nneighbors, 1));
-	memcpy(c->neighbors, e->neighbors, sizeof(ItemPointerData) * e->nneighbors);
+	c->neighbors = e->neighbors;
 }
 
 /* Read every element of a list not visited yet into out. */
@@ -99,21 +130,26 @@ BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out)
 		Page		page;
 		OffsetNumber maxoff;
 
+		ItemPointerData *edges;
+
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		maxoff = PageGetMaxOffsetNumber(page);
+		/* the edges of the page's elements, copied in one allocation */
+		edges = palloc(sizeof(ItemPointerData) * Max(s->cache->meta.m * maxoff, 1));
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
-			ItemPointerData self;
-			bool		found;
+			BxAnnElement e = (BxAnnElement) PageGetItem(page, PageGetItemId(page, off));
+			BxAnnCandidate *c;
 
-			ItemPointerSet(&self, blkno, off);
-			visited_insert(s->visited, TidKey(&self), &found);
-			if (found)
+			if (MarkVisited(s, blkno, off))
 				continue;
-			ReadElement(s, (BxAnnElement) PageGetItem(page, PageGetItemId(page, off)),
-						AddCandidate(out), blkno, off);
+			c = AddCandidate(out);
+			ReadElement(s, e, c, blkno, off);
+			c->neighbors = edges;
+			memcpy(edges, e->neighbors, sizeof(ItemPointerData) * e->nneighbors);
+			edges += e->nneighbors;
 			s->visits++;
 		}
 		blkno = BxAnnPageGetOpaque(page)->nextblkno;
@@ -125,23 +161,24 @@ BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out)
 static bool
 VisitElement(BxAnnSearch s, ItemPointer tid, BxAnnCandidateList *batch)
 {
-	bool		found;
 	Buffer		buf;
 	Page		page;
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
 	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
 	bool		ok = false;
 
-	visited_insert(s->visited, TidKey(tid), &found);
-	if (found)
+	if (MarkVisited(s, blkno, off))
 		return false;
-	buf = ReadBuffer(s->index, ItemPointerGetBlockNumber(tid));
+	buf = ReadBuffer(s->index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	if (BxAnnPageGetOpaque(page)->kind == BXANN_PAGE_ELEMENT &&
 		off <= PageGetMaxOffsetNumber(page))
 	{
-		ReadElement(s, (BxAnnElement) PageGetItem(page, PageGetItemId(page, off)),
-					AddCandidate(batch), ItemPointerGetBlockNumber(tid), off);
+		BxAnnElement e = palloc(s->cache->element_size);
+
+		memcpy(e, PageGetItem(page, PageGetItemId(page, off)), s->cache->element_size);
+		ReadElement(s, e, AddCandidate(batch), blkno, off);
 		s->visits++;
 		ok = true;
 	}
@@ -233,7 +270,12 @@ BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
 	s->index = index;
 	s->cache = cache;
 	BxAnnQueryPrepare(&s->q, cache, x);
-	s->visited = visited_create(ctx, 1024, NULL);
+	s->visited = visited_create(ctx, 64, NULL);
 	s->visits = 0;
+	s->vblocks = RelationGetNumberOfBlocks(index);
+	s->vperpage = (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
+				   MAXALIGN(sizeof(BxAnnPageOpaqueData))) /
+		(cache->element_size + sizeof(ItemIdData));
+	s->vbits = palloc0(sizeof(uint64) * (((uint64) s->vblocks * s->vperpage) / 64 + 1));
 	MemoryContextSwitchTo(old);
 }
