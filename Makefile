@@ -12,6 +12,8 @@ OBJS = \
 	src/distance.o \
 	src/aggregate.o \
 	src/kernels.o \
+	src/model.o \
+	$(patsubst %.c,%.o,$(wildcard src/nn/*.c)) \
 	src/bxann.o \
 	src/bxannbuild.o \
 	src/bxanngraph.o \

@@ -353,6 +353,17 @@ CREATE AGGREGATE @extschema@.avg(@extschema@.face_embedding) (
 COMMENT ON AGGREGATE @extschema@.avg(@extschema@.face_embedding) IS
 	'element-wise mean (template fusion); apply bx_normalize for a unit template';
 
+/* --------------------------------------------------------- face models */
+
+CREATE FUNCTION @extschema@.bx_model_check(
+	OUT model pg_catalog.text, OUT path pg_catalog.text, OUT bytes pg_catalog.int8,
+	OUT sha256 pg_catalog.text, OUT shape pg_catalog.text, OUT memory_bytes pg_catalog.int8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_model_check() IS
+	'load and verify every face model below bxexit.model_path (size, SHA-256, graph)';
+REVOKE EXECUTE ON FUNCTION @extschema@.bx_model_check() FROM PUBLIC;
+
 /* ------------------------------------------------- bxann access method */
 
 CREATE FUNCTION @extschema@.bxannhandler(pg_catalog.internal)

@@ -91,6 +91,7 @@ bx_cluster_start() {
 	export PGHOST=$BX_TMP PGPORT=${BX_PGPORT:-54329} PGUSER=postgres PGDATABASE=postgres
 	BX_CORETYPE=$(bx_blas_coretype)
 	bx_log "starting a throwaway cluster in $BX_TMP"
+	bx_stage_models
 	bx_run_as_server_user "$BX_PGBIN/initdb" -D "$BX_TMP/data" -U postgres \
 		--auth=trust --no-sync -E UTF8 --locale=C >"$BX_TMP/initdb.log" 2>&1 ||
 		{ cat "$BX_TMP/initdb.log" >&2; return 1; }
@@ -98,9 +99,24 @@ bx_cluster_start() {
 	bx_run_as_server_user env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
 		${BX_CORETYPE:+OPENBLAS_CORETYPE=$BX_CORETYPE} \
 		"$BX_PGBIN/pg_ctl" -D "$BX_TMP/data" -l "$BX_TMP/server.log" -w -t 60 \
-		-o "-c listen_addresses='' -c unix_socket_directories='$BX_TMP' -p $PGPORT -c fsync=off ${BX_SERVER_OPTS:-}" \
+		-o "-c listen_addresses='' -c unix_socket_directories='$BX_TMP' -p $PGPORT -c fsync=off ${BX_MODELS:+-c bxexit.model_path='$BX_MODELS'} ${BX_SERVER_OPTS:-}" \
 		start >/dev/null ||
 		{ cat "$BX_TMP/server.log" >&2; return 1; }
+}
+
+# Face models for tests and the demo: ../shared/models beside the project
+# (BX_MODEL_DIR overrides), copied into the cluster directory so the server's
+# user can read them wherever the clone lives.  Sets BX_MODELS to that copy,
+# or to nothing when there are no models.
+bx_stage_models() {
+	local src=${BX_MODEL_DIR:-$BX_ROOT/../shared/models}
+	BX_MODELS=
+	[ -f "$src/yunet/face_detection_yunet_2023mar.onnx" ] || return 0
+	mkdir -p "$BX_TMP/models/yunet" "$BX_TMP/models/mobilefacenet"
+	cp "$src/yunet/face_detection_yunet_2023mar.onnx" "$BX_TMP/models/yunet/"
+	cp "$src/mobilefacenet/MobileFaceNet.onnx" "$BX_TMP/models/mobilefacenet/"
+	chmod -R a+rX "$BX_TMP/models"
+	BX_MODELS=$BX_TMP/models
 }
 
 # Stop the cluster and remove its directory; safe to call twice.

@@ -40,12 +40,31 @@ tap_stage() {
 tap_stage kernels make -s -C test/kernels check
 tap_stage nn make -s -C test/nn check
 
+# Perl TAP tests, each with its own clusters: standby replay, crash recovery, cancel
+tap_stage tap bash scripts/tap.sh
+
 trap bx_cluster_stop EXIT
 bx_cluster_start || exit 1
 
-# pg_regress: one count per test file
+# pg_regress: one count per test file.  The models test needs the face
+# models; it also gets damaged copies of one to check the refusals.
+tests=$(cd sql && ls *.sql | sed 's/\.sql$//' | tr '\n' ' ')
+if [ -n "$BX_MODELS" ]; then
+	bad=$BX_TMP/models-bad
+	mkdir -p "$bad/truncated/yunet" "$bad/altered/yunet"
+	head -c 100000 "$BX_MODELS/yunet/face_detection_yunet_2023mar.onnx" \
+		>"$bad/truncated/yunet/face_detection_yunet_2023mar.onnx"
+	cp "$BX_MODELS/yunet/face_detection_yunet_2023mar.onnx" "$bad/altered/yunet/"
+	printf 'X' | dd of="$bad/altered/yunet/face_detection_yunet_2023mar.onnx" \
+		bs=1 seek=5000 conv=notrunc status=none
+	chmod -R a+rX "$bad"
+	export BX_BAD_MODELS=$bad
+else
+	echo "ok - models # SKIP no face models at ${BX_MODEL_DIR:-../shared/models}"
+	tests=${tests/models/}
+fi
 bx_log "pg_regress"
-make -s PG_CONFIG="$BX_PGBIN/pg_config" installcheck >"$logdir/regress.log" 2>&1
+make -s PG_CONFIG="$BX_PGBIN/pg_config" REGRESS="$tests" installcheck >"$logdir/regress.log" 2>&1
 rc=$?
 cat "$logdir/regress.log"
 m=$(grep -cE '\.\.\. (FAILED|failed)' "$logdir/regress.log")

@@ -13,11 +13,21 @@
 #include "postgres.h"
 
 #include "bxexit.h"
+#include "model.h"
 #include "utils/guc.h"
 
 void
 BxGucInit(void)
 {
-	/* no settings yet; reserve the prefix so typos are reported */
+	/*
+	 * Superuser only: the path names files the server reads, so a user who
+	 * could set it could make the server parse any file it can read.
+	 */
+	DefineCustomStringVariable("bxexit.model_path",
+							   "Directory holding the face model files.",
+							   "Empty means SHAREDIR/extension/bxexit_models.",
+							   &bx_model_path, "",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
+	/* reserve the prefix so typos are reported */
 	MarkGUCPrefixReserved("bxexit");
 }

@@ -40,8 +40,8 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.proparallel <> 's'
    AND p.prorettype <> 'index_am_handler'::regtype;
 SELECT is(array_agg(p.proname::text ORDER BY p.proname::text),
-          ARRAY['bxann_index_info', 'bxann_list_info', 'bxannhandler'],
-          'the VOLATILE functions are exactly the AM handler and the index inspectors')
+          ARRAY['bx_model_check', 'bxann_index_info', 'bxann_list_info', 'bxannhandler'],
+          'the VOLATILE functions are exactly the AM handler, the index inspectors and the model check')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.provolatile = 'v';
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
           'no bxexit function is SECURITY DEFINER')
