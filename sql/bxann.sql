@@ -134,6 +134,18 @@ SELECT id FROM ann_unlogged ORDER BY v <=> '[1,0]' LIMIT 3;
 RESET enable_seqscan;
 DROP TABLE ann_unlogged;
 
+-- the planner: a tiny table is sorted, not searched through the index
+CREATE TABLE ann_plan (id int PRIMARY KEY, v face_embedding(2));
+INSERT INTO ann_plan SELECT i, ARRAY[cos(i), sin(i)]::face_embedding FROM generate_series(1, 50) i;
+CREATE INDEX ON ann_plan USING bxann (v face_embedding_cosine_ops);
+ANALYZE ann_plan;
+EXPLAIN (COSTS OFF) SELECT id FROM ann_plan ORDER BY v <=> '[1,0]' LIMIT 3;
+-- and without ORDER BY distance the index is never used
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM ann_plan WHERE v = '[1,0]';
+RESET enable_seqscan;
+DROP TABLE ann_plan;
+
 -- model tags: the index remembers its model
 CREATE TABLE ann_tag (id int, v face_embedding(2));
 INSERT INTO ann_tag VALUES (1, 'mfn:[1,0]'), (2, 'mfn:[0,1]');
