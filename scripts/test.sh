@@ -81,6 +81,9 @@ psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bxexit_client' \
 PGDATABASE=bxexit_client tap_stage binary_io \
 	make -s -C test/binary_io PG_CONFIG="$BX_PGBIN/pg_config" check
 
+# exported symbols of the module, threads of a backend that built an index
+PGDATABASE=bxexit_client tap_stage module bash test/check_module.sh bxexit.so
+
 if [ "$failed" -ne 0 ]; then
 	bx_log "server log tail:"
 	tail -n 30 "$BX_TMP/server.log" >&2

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The built module keeps FAISS, the C++ runtime, OpenMP and BLAS to itself
+# (no exported symbol of theirs), and a backend that loaded it and built an
+# index stays single-threaded.  TAP output; the thread check needs a server
+# (PG* environment), the symbol check only bxexit.so.
+set -uo pipefail
+so=${1:-bxexit.so}
+n=0
+fail=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+
+# every exported symbol is the module's own: fmgr entry points or Bx*/Nn*
+foreign=$(nm -D --defined-only "$so" | awk '{print $3}' |
+	grep -v -E '^(pg_finfo_|_PG_init$|Pg_magic_func$|_init$|_fini$|Bx|bx|Nn|face_embedding|array_to_face_embedding)')
+[ -z "$foreign" ]; ok $? "bxexit.so exports only its own symbols${foreign:+ (foreign: $(echo $foreign | head -c 200))}"
+count=$(nm -D --defined-only "$so" | grep -c -E 'faiss|_ZNSt|omp_|sgemm|cblas' || true)
+[ "$count" -eq 0 ]; ok $? "no FAISS, C++ runtime, OpenMP or BLAS symbol is exported ($count found)"
+
+if [ -n "${PGHOST:-}" ]; then
+	# build an index in a session kept open, then count its backend's threads
+	coproc PSQL { psql -X -q -t -A; }
+	echo "CREATE EXTENSION IF NOT EXISTS bxexit;" >&"${PSQL[1]}"
+	echo "CREATE TEMP TABLE th AS SELECT i AS id, ARRAY[cos(i), sin(i), cos(i * 2), sin(i * 3)]::bxexit.face_embedding(4) AS v FROM generate_series(1, 5000) i;" >&"${PSQL[1]}"
+	echo "CREATE INDEX ON th USING bxann (v bxexit.face_embedding_l2_ops) WITH (lists = 50);" >&"${PSQL[1]}"
+	echo "SELECT 'pid=' || pg_backend_pid();" >&"${PSQL[1]}"
+	read -r line <&"${PSQL[0]}"
+	pid=${line#pid=}
+	threads=$(ls /proc/"$pid"/task 2>/dev/null | wc -l)
+	echo "\\q" >&"${PSQL[1]}"
+	wait "$PSQL_PID" 2>/dev/null
+	[ "$threads" -eq 1 ]; ok $? "a backend that built an index has 1 thread (has $threads)"
+fi
+echo "1..$n"
+exit $fail
