@@ -83,7 +83,7 @@
 /* query settings (GUCs bxann.*) */
 #define BXANN_DEFAULT_PROBES	8
 #define BXANN_DEFAULT_EF_SEARCH	20
-#define BXANN_DEFAULT_RERANK	40
+#define BXANN_DEFAULT_RERANK	20
 
 typedef struct BxAnnOptions
 {
