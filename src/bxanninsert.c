@@ -9,9 +9,8 @@
  * else it is appended to the list's last page, or to a new page linked at
  * the end of the list.
  *
- * Not done yet: reverse edges.  Build elements do not point to later
- * inserts; those are found through their list, and through the edges of
- * elements inserted after them.
+ * Its nearest neighbours then get an edge back to it (AddReverseEdges), so
+ * that graph walks find it too, not only a scan of its list.
  *
  * Locks, always in this order: element page, new page, directory page.
  * Nobody waits for an element page while holding the directory page.
@@ -32,6 +31,9 @@
 
 /* search effort used to find a new element's neighbours */
 #define BXANN_INSERT_PROBES		2
+
+/* nearest neighbours that get an edge back to a new element */
+#define BXANN_INSERT_REVERSE	6
 
 /* Record the first model tag an untagged index sees in its metapage. */
 static void
@@ -88,10 +90,13 @@ ReuseSlot(Relation index, ItemPointer slot, BxAnnElement element, Size esize)
 	return reused;
 }
 
-/* Append the element to the end of list `list`. */
-static void
+/* Append the element to the end of list `list`; returns where it went. */
+static ItemPointerData
 AppendToList(Relation index, BxAnnCache cache, int list, BxAnnElement element, Size esize)
 {
+	ItemPointerData where;
+	OffsetNumber off;
+
 	BlockNumber dirblk = cache->meta.dir_start + list / BXANN_LISTS_PER_PAGE;
 	int			dirslot = list % BXANN_LISTS_PER_PAGE;
 
@@ -124,10 +129,12 @@ AppendToList(Relation index, BxAnnCache cache, int list, BxAnnElement element, S
 			page = GenericXLogRegisterBuffer(state, buf, 0);
 			if (PageGetFreeSpace(page) >= esize)
 			{
-				if (PageAddItem(page, (Item) element, esize, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+				off = PageAddItem(page, (Item) element, esize, InvalidOffsetNumber, false, false);
+				if (off == InvalidOffsetNumber)
 					elog(ERROR, "failed to add element to bxann page");
+				ItemPointerSet(&where, BufferGetBlockNumber(buf), off);
 				BxAnnCommitBuffer(buf, state);
-				return;
+				return where;
 			}
 		}
 		else
@@ -149,8 +156,10 @@ AppendToList(Relation index, BxAnnCache cache, int list, BxAnnElement element, S
 		}
 		newpage = GenericXLogRegisterBuffer(state, newbuf, GENERIC_XLOG_FULL_IMAGE);
 		BxAnnInitPage(newpage, BXANN_PAGE_ELEMENT);
-		if (PageAddItem(newpage, (Item) element, esize, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+		off = PageAddItem(newpage, (Item) element, esize, InvalidOffsetNumber, false, false);
+		if (off == InvalidOffsetNumber)
 			elog(ERROR, "failed to add element to bxann page");
+		ItemPointerSet(&where, BufferGetBlockNumber(newbuf), off);
 		if (BufferIsValid(buf))
 			BxAnnPageGetOpaque(page)->nextblkno = BufferGetBlockNumber(newbuf);
 		else
@@ -161,8 +170,119 @@ AppendToList(Relation index, BxAnnCache cache, int list, BxAnnElement element, S
 			UnlockReleaseBuffer(buf);
 		UnlockReleaseBuffer(newbuf);
 		UnlockReleaseBuffer(dirbuf);
-		return;
+		return where;
 	}
+}
+
+/* Copy the SQ8 code and edges of the element at tid; false if it is gone. */
+static bool
+ReadElementCopy(Relation index, BxAnnCache cache, ItemPointer tid, BxAnnElement copy)
+{
+	Buffer		buf = ReadBuffer(index, ItemPointerGetBlockNumber(tid));
+	Page		page;
+	bool		ok = false;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (BxAnnPageGetOpaque(page)->kind == BXANN_PAGE_ELEMENT &&
+		ItemPointerGetOffsetNumber(tid) <= PageGetMaxOffsetNumber(page))
+	{
+		memcpy(copy, PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(tid))),
+			   cache->element_size);
+		ok = !(copy->flags & BXANN_ELEMENT_DELETED);
+	}
+	UnlockReleaseBuffer(buf);
+	return ok;
+}
+
+/* approximate distance between two SQ8 codes, in the units of the search */
+static float
+CodeToCodeDistance(BxAnnCache cache, const uint8 *a, const uint8 *b)
+{
+	int			dims = cache->meta.dims;
+	float	   *x = palloc(sizeof(float) * dims);
+	BxAnnQueryData q;
+	float		d;
+
+	for (int i = 0; i < dims; i++)
+		x[i] = cache->sqmin[i] + cache->sqscale[i] * a[i];
+	BxAnnQueryPrepare(&q, cache, x);
+	d = BxAnnCodeDistance(&q, b);
+	pfree(x);
+	pfree(q.qf);
+	pfree(q.qa);
+	return d;
+}
+
+/*
+ * Reverse edges: make the new element (at self, at distance dist[i] from
+ * its neighbour neighbors[i]) a neighbour of its nearest neighbours, so that
+ * graph walks reach it and not only list scans.  A neighbour with a free
+ * edge slot gets the edge; a full one trades its last edge for it if the
+ * new element is closer than that edge's end.  Edges of build elements are
+ * sorted nearest first, so the last one is the farthest; edges added here
+ * keep that only approximately.
+ *
+ * The neighbour's last edge is read before the neighbour's page is locked
+ * for writing (one page lock at a time), then re-checked under the lock.
+ */
+static void
+AddReverseEdges(Relation index, BxAnnCache cache, ItemPointer self,
+				const BxAnnCandidate *neighbors, int count)
+{
+	int			m = cache->meta.m;
+	BxAnnElement u = palloc(cache->element_size);
+	BxAnnElement last = palloc(cache->element_size);
+
+	for (int i = 0; i < count; i++)
+	{
+		ItemPointerData utid = neighbors[i].self;
+		ItemPointerData lasttid;
+		bool		replace;
+		Buffer		buf;
+		GenericXLogState *state;
+		Page		page;
+		BxAnnElement target;
+		int			n;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!ReadElementCopy(index, cache, &utid, u))
+			continue;
+		n = u->nneighbors;
+		replace = n >= m;
+		if (replace)
+		{
+			lasttid = u->neighbors[n - 1];
+			/* keep the old edge if its end is gone or closer than us */
+			if (ReadElementCopy(index, cache, &lasttid, last) &&
+				CodeToCodeDistance(cache, BxAnnElementCode(u, m), BxAnnElementCode(last, m)) <=
+				neighbors[i].distance)
+				continue;
+		}
+
+		buf = ReadBuffer(index, ItemPointerGetBlockNumber(&utid));
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		state = GenericXLogStart(index);
+		page = GenericXLogRegisterBuffer(state, buf, 0);
+		target = (BxAnnElement) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&utid)));
+		/* apply only if nobody changed its edges meanwhile */
+		if (!(target->flags & BXANN_ELEMENT_DELETED) && target->nneighbors == n &&
+			(!replace || ItemPointerEquals(&target->neighbors[n - 1], &lasttid)))
+		{
+			if (replace)
+				target->neighbors[n - 1] = *self;
+			else
+				target->neighbors[target->nneighbors++] = *self;
+			BxAnnCommitBuffer(buf, state);
+		}
+		else
+		{
+			GenericXLogAbort(state);
+			UnlockReleaseBuffer(buf);
+		}
+	}
+	pfree(u);
+	pfree(last);
 }
 
 bool
@@ -184,7 +304,9 @@ bxanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	Size		esize = cache->element_size;
 	BxAnnElement element;
 	ItemPointerData slot;
+	ItemPointerData self;
 	int			listcount;
+	BxAnnCandidate *chosen;
 
 	if (isnull[0])
 	{
@@ -230,18 +352,25 @@ bxanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 
 	element = palloc0(esize);
 	element->heaptid = *heap_tid;
+	chosen = palloc(sizeof(BxAnnCandidate) * m);
 	qsort(cands.items, cands.count, sizeof(BxAnnCandidate), BxAnnCompareCandidates);
 	for (int i = 0; i < cands.count && element->nneighbors < m; i++)
 	{
 		/* live elements only: a deleted one may be overwritten any time */
 		if (ItemPointerIsValid(&cands.items[i].heaptid) &&
 			!ItemPointerEquals(&cands.items[i].self, &slot))
+		{
+			chosen[element->nneighbors] = cands.items[i];
 			element->neighbors[element->nneighbors++] = cands.items[i].self;
+		}
 	}
 	BxAnnEncode(cache, FE_X(e), BxAnnElementCode(element, m));
 
-	if (!ItemPointerIsValid(&slot) || !ReuseSlot(index, &slot, element, esize))
-		AppendToList(index, cache, lists[0], element, esize);
+	if (ItemPointerIsValid(&slot) && ReuseSlot(index, &slot, element, esize))
+		self = slot;
+	else
+		self = AppendToList(index, cache, lists[0], element, esize);
+	AddReverseEdges(index, cache, &self, chosen, Min(element->nneighbors, BXANN_INSERT_REVERSE));
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(ctx);
