@@ -12,8 +12,9 @@
  * result by a few ulps, which is irrelevant for distances.
  *
  * The default build targets baseline x86-64 (SSE2).  On x86-64 with GCC the
- * kernels are additionally cloned for AVX2+FMA and the dynamic loader picks
- * the clone the CPU supports (an ifunc), so no -march=native is needed.
+ * kernels are additionally cloned for x86-64-v3 (AVX2+FMA) and x86-64-v4
+ * (AVX-512) and the dynamic loader picks the best clone the CPU supports (an
+ * ifunc), so no -march=native is needed.
  *
  * src/kernels.c
  *
@@ -23,7 +24,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
 	defined(__ELF__) && !defined(BX_NO_TARGET_CLONES)
-#define BX_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define BX_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #define BX_HAVE_TARGET_CLONES 1
 #else
 #define BX_TARGET_CLONES
@@ -106,6 +107,8 @@ BxKernelVariant(void)
 {
 #ifdef BX_HAVE_TARGET_CLONES
 	__builtin_cpu_init();
+	if (__builtin_cpu_supports("x86-64-v4"))
+		return "x86-64-v4 (avx512)";
 	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 		return "x86-64-v3 (avx2, fma)";
 	return "x86-64 (sse2)";
