@@ -52,6 +52,18 @@ SELECT e.person_id, e.source, round(bx_similarity(e.template, p.template)::numer
  ORDER BY e.template <=> p.template
  LIMIT 5;
 
+-- The same search through the bxann index (IVF entry lists + k-NN graph).
+-- The gallery is tiny, so the planner would rightly sort it; force the index
+-- to show it.
+CREATE INDEX enrollment_template ON enrollment USING bxann (template face_embedding_cosine_ops);
+SELECT lists, m, model, live_elements FROM bxann_index_info('enrollment_template');
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF)
+SELECT e.person_id FROM enrollment e ORDER BY e.template <=> (SELECT template FROM probe) LIMIT 5;
+SELECT e.person_id, e.source
+  FROM enrollment e ORDER BY e.template <=> (SELECT template FROM probe) LIMIT 5;
+RESET enable_seqscan;
+
 -- Template fusion: one averaged, re-normalised template per person.
 CREATE TABLE fused AS
 SELECT person_id, bx_normalize(avg(template)) AS template FROM enrollment GROUP BY person_id;
