@@ -134,6 +134,28 @@ SELECT id FROM ann_unlogged ORDER BY v <=> '[1,0]' LIMIT 3;
 RESET enable_seqscan;
 DROP TABLE ann_unlogged;
 
+-- build options are frozen in the metapage: ALTER INDEX changes nothing until REINDEX
+CREATE TABLE ann_opts (id int, v face_embedding(4));
+INSERT INTO ann_opts SELECT i, ARRAY[cos(i), sin(i), cos(2 * i), sin(3 * i)]::face_embedding
+  FROM generate_series(1, 10000) i;
+ANALYZE ann_opts;
+CREATE INDEX ann_opts_v ON ann_opts USING bxann (v face_embedding_l2_ops) WITH (lists = 7, m = 6);
+ALTER INDEX ann_opts_v SET (lists = 20, m = 10);
+SELECT lists, m FROM bxann_index_info('ann_opts_v');
+REINDEX INDEX ann_opts_v;
+SELECT lists, m FROM bxann_index_info('ann_opts_v');
+
+-- a build that needs more than maintenance_work_mem stops with a clear error
+SET maintenance_work_mem = '1MB';
+\set VERBOSITY default
+CREATE INDEX ann_opts_small ON ann_opts USING bxann (v face_embedding_l2_ops);
+\set VERBOSITY terse
+-- and the hint is enough
+SET maintenance_work_mem = '3733kB';
+CREATE INDEX ann_opts_small ON ann_opts USING bxann (v face_embedding_l2_ops);
+RESET maintenance_work_mem;
+DROP TABLE ann_opts;
+
 -- the planner: a tiny table is sorted, not searched through the index
 CREATE TABLE ann_plan (id int PRIMARY KEY, v face_embedding(2));
 INSERT INTO ann_plan SELECT i, ARRAY[cos(i), sin(i)]::face_embedding FROM generate_series(1, 50) i;

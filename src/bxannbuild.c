@@ -64,6 +64,7 @@ typedef struct BxAnnBuildState
 	ItemPointerData *tids;		/* [capacity] */
 	Size		budget;			/* maintenance_work_mem in bytes */
 	Size		perrow;			/* bytes a row costs over the whole build */
+	double		rowsestimate;	/* the table's row count estimate, for hints */
 	char		tag[BX_MAX_TAG_LEN + 1];
 	int			taglen;
 	MemoryContext tmpctx;		/* reset after every tuple */
@@ -115,11 +116,14 @@ IndexDimensions(Relation index)
 static void
 ReportMemoryExceeded(BxAnnBuildState *st, int64 rows)
 {
+	/* hint for the whole table, not just the rows read so far */
+	rows = Max(rows, (int64) st->rowsestimate);
 	ereport(ERROR,
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-			 errmsg("bxann build needs more than maintenance_work_mem (%zu kB) for %lld rows",
-					st->budget / 1024, (long long) rows),
-			 errdetail("The build keeps about %zu bytes per row in memory.", st->perrow),
+			 errmsg("bxann build needs more than maintenance_work_mem (%zu kB)",
+					st->budget / 1024),
+			 errdetail("The build keeps about %zu bytes per row in memory, and the table has about %lld rows.",
+					   st->perrow, (long long) rows),
 			 errhint("Raise maintenance_work_mem to at least %zu kB for this table.",
 					 (Size) ((double) st->perrow * rows * 1.25 / 1024) + 1024)));
 }
@@ -518,6 +522,7 @@ bxannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
 	INSTR_TIME_SET_CURRENT(start);
 	InitBuildState(&st, index);
+	st.rowsestimate = Max(heap->rd_rel->reltuples, 0);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_LOAD);
 	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
