@@ -14,6 +14,8 @@ OBJS = \
 	src/kernels.o \
 	src/model.o \
 	$(patsubst %.c,%.o,$(wildcard src/nn/*.c)) \
+	$(patsubst %.c,%.o,$(wildcard src/image/*.c)) \
+	$(patsubst %.c,%.o,$(wildcard src/facepipe/*.c)) \
 	src/bxann.o \
 	src/bxannbuild.o \
 	src/bxanngraph.o \
@@ -35,7 +37,7 @@ REGRESS_OPTS = --inputdir=. --load-extension=bxexit
 # FAISS is a static C++ library on Debian: link it in, hide its symbols,
 # and bring the C++, OpenMP and BLAS runtimes it needs.
 FAISS_LIB ?= $(shell $(CXX) -print-file-name=libfaiss.a)
-SHLIB_LINK += -Wl,--exclude-libs,ALL $(FAISS_LIB) -lgomp -lopenblas -lstdc++
+SHLIB_LINK += -Wl,--exclude-libs,ALL $(FAISS_LIB) -lgomp -lopenblas -lstdc++ -ljpeg -lpng -lm
 PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -fopenmp -Wall -Wextra -I$(srcdir)/include
 
 PG_CONFIG ?= pg_config

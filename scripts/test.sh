@@ -39,6 +39,8 @@ tap_stage() {
 # Server-free unit tests
 tap_stage kernels make -s -C test/kernels check
 tap_stage nn make -s -C test/nn check
+tap_stage image make -s -C test/image check
+tap_stage facepipe make -s -C test/facepipe check
 
 # Perl TAP tests, each with its own clusters: standby replay, crash recovery, cancel
 tap_stage tap bash scripts/tap.sh

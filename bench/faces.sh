@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Face pipeline benchmark, no PostgreSQL needed: accuracy on the shared face
+# photos (ORL verification and identification, LFW singletons as impostors,
+# failures to acquire) and per-stage speed (decode, detect, align, embed) on
+# a 640x480 and a 4000x3000 JPEG generated from a real photo, one thread.
+# Builds bench/faces/faces_bench, prints markdown, also saved to bench/out/.
+# See bench/faces/README.md for the protocol.
+#
+#   bash bench/faces.sh [--quick] [--runs N] [--det-sizes "640 320"]
+#                       [--threshold F]
+#
+# BX_DATA_DIR (default ../shared/data) and BX_MODEL_DIR (default
+# ../shared/models) locate the photos and the models; nothing is copied.
+set -euo pipefail
+
+usage() {
+	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+args="$*"
+runs=200
+det_sizes="640 320"
+threshold=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) runs=30; det_sizes=320; shift ;;
+	--runs) [ $# -ge 2 ] || usage; runs=$2; shift 2 ;;
+	--det-sizes) [ $# -ge 2 ] || usage; det_sizes=$2; shift 2 ;;
+	--threshold) [ $# -ge 2 ] || usage; threshold=$2; shift 2 ;;
+	-h | --help) usage ;;
+	*) echo "faces.sh: unknown argument: $1" >&2; usage ;;
+	esac
+done
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "faces.sh: --runs must be a positive number" >&2; exit 2; }
+for s in $det_sizes; do
+	[[ $s =~ ^[1-9][0-9]*$ ]] && [ $((s % 32)) -eq 0 ] ||
+		{ echo "faces.sh: detector sizes must be multiples of 32: $s" >&2; exit 2; }
+done
+
+# shellcheck source=../scripts/common.sh
+source "$(dirname "$0")/../scripts/common.sh"
+cd "$BX_ROOT"
+
+export BX_DATA_DIR=${BX_DATA_DIR:-$(cd "$BX_ROOT/.." && pwd)/shared/data}
+export BX_MODEL_DIR=${BX_MODEL_DIR:-$(cd "$BX_ROOT/.." && pwd)/shared/models}
+for f in "$BX_DATA_DIR/faces/att_orl/s1/1.pgm" \
+	"$BX_MODEL_DIR/yunet/face_detection_yunet_2023mar.onnx" \
+	"$BX_MODEL_DIR/mobilefacenet/MobileFaceNet.onnx"; do
+	[ -r "$f" ] || { echo "faces.sh: missing $f (set BX_DATA_DIR / BX_MODEL_DIR)" >&2; exit 1; }
+done
+
+bx_log "building bench/faces/faces_bench"
+make -s -C bench/faces >/dev/null
+
+# One core, as a PostgreSQL backend runs it; the OpenBLAS kernel family
+# named from the CPU flags (OpenBLAS 0.3.21 misdetects recent CPUs).
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+coretype=$(bx_blas_coretype)
+[ -n "$coretype" ] && export OPENBLAS_CORETYPE=$coretype
+
+bin=bench/data/faces/build/faces_bench
+mkdir -p bench/out bench/data/faces
+out=bench/out/faces-$(date +%Y-%m-%d-%H%M%S).md
+extra=()
+[ -n "$threshold" ] && extra+=(--threshold "$threshold")
+
+{
+	echo "# Face pipeline benchmark"
+	echo
+	echo "Date: $(date -u +%Y-%m-%dT%H:%MZ). Machine: $(getconf _NPROCESSORS_ONLN) vCPU \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')\"," \
+		"gcc $(gcc -dumpversion), -O2. Command: \`bash bench/faces.sh${args:+ $args}\`."
+	for s in $det_sizes; do
+		echo
+		echo "## Detector ${s}x${s}"
+		"$bin" accuracy --det-size "$s" --rule largest "${extra[@]}"
+		"$bin" speed --det-size "$s" --runs "$runs" --photos bench/data/faces "${extra[@]}"
+	done
+} | tee "$out"
+bx_log "saved to $out"

@@ -1,0 +1,723 @@
+/*-------------------------------------------------------------------------
+ *
+ * faces_bench.c
+ *	  Accuracy and speed of the server-independent face pipeline
+ *	  (src/image + src/facepipe + src/nn), no PostgreSQL involved.
+ *
+ *	faces_bench accuracy [options]   ORL verification/identification, LFW
+ *	faces_bench speed [options]      per-stage times on generated photos
+ *
+ * Options: --data DIR (BX_DATA_DIR), --models DIR (BX_MODEL_DIR),
+ * --det-size N (detector canvas N x N, default 640), --pad F, --upscale F,
+ * --threshold F, --rule single|largest, --runs N, --target N (JPEG DCT
+ * scaling hint), --photos DIR (write the generated speed photos there).
+ *
+ * The accuracy protocol is the one of data/faces/README.md; see
+ * bench/faces/README.md for the definitions used.  Output is markdown.
+ *
+ * bench/faces/faces_bench.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bx_image.h"
+#include "facepipe.h"
+#include "imgutil.h"
+#include "metrics.h"
+#include "nn.h"
+
+#define YUNET_PATH	"yunet/face_detection_yunet_2023mar.onnx"
+#define MFN_PATH	"mobilefacenet/MobileFaceNet.onnx"
+#define ORL_SUBJECTS 40
+#define ORL_IMAGES	10
+
+typedef struct Config
+{
+	const char *dataDir;
+	const char *modelDir;
+	const char *photoDir;
+	int			detSize;
+	int			runs;
+	int			target;
+	BxFaceOptions face;
+} Config;
+
+typedef struct Sample
+{
+	int			subject;		/* ORL subject 1..40, 0 for LFW */
+	bool		ok;
+	BxFaceStatus status;
+	int			nFaces;
+	float		eyeDistance;
+	float		emb[BX_FACE_EMBEDDING_DIM];
+} Sample;
+
+/* OpenBLAS extension, not in every cblas.h */
+extern char *openblas_get_corename(void);
+
+static double
+NowMs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec * 1e-6;
+}
+
+static NnModel
+LoadModel(const Config *cfg, const char *rel, int size)
+{
+	char		path[1024],
+				err[NN_ERRBUF_SIZE];
+	size_t		len;
+	void	   *data;
+	NnModel		m = NULL;
+	NnLoadOptions o;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg->modelDir, rel);
+	data = ReadWholeFile(path, &len);
+	if (data == NULL)
+	{
+		fprintf(stderr, "faces_bench: cannot read %s\n", path);
+		exit(2);
+	}
+	memset(&o, 0, sizeof(o));
+	if (size > 0)
+	{
+		o.inputRank = 4;
+		o.inputDims[0] = 1;
+		o.inputDims[1] = 3;
+		o.inputDims[2] = size;
+		o.inputDims[3] = size;
+	}
+	if (NnModelLoad(data, len, &o, &m, err, sizeof(err)) != NN_OK)
+	{
+		fprintf(stderr, "faces_bench: %s: %s\n", path, err);
+		exit(2);
+	}
+	free(data);
+	return m;
+}
+
+static double
+Dot(const float *a, const float *b)
+{
+	double		s = 0;
+	int			i;
+
+	for (i = 0; i < BX_FACE_EMBEDDING_DIM; i++)
+		s += (double) a[i] * b[i];
+	return s;
+}
+
+static double
+Score(const Sample *a, const Sample *b)
+{
+	return a->ok && b->ok ? Dot(a->emb, b->emb) : BENCH_FAILED_SCORE;
+}
+
+/*
+ * Decode, detect, embed the largest face of one file.  nFaces is kept so
+ * that both rules can be scored from one pass: rule single fails the
+ * photo when nFaces != 1, rule largest only when it is 0.
+ */
+static void
+EmbedFile(BxFacePipe pipe, const Config *cfg, const char *path, Sample *s)
+{
+	char		err[BX_FACE_ERRBUF_SIZE];
+	size_t		len;
+	void	   *data = ReadWholeFile(path, &len);
+	BxImageOptions io;
+	BxImage		img = NULL;
+	BxFace		faces[16];
+	uint8_t		crop[BX_FACE_ALIGNED_SIZE * BX_FACE_ALIGNED_SIZE * 3];
+	int			n = 0,
+				best = 0,
+				i;
+
+	s->ok = false;
+	s->nFaces = 0;
+	s->status = BX_FACE_EINVAL;
+	BxImageDefaultOptions(&io);
+	io.targetLongSide = cfg->target;
+	if (data == NULL || BxImageDecode(data, len, &io, &img, err, sizeof(err)) != BX_IMG_OK)
+	{
+		fprintf(stderr, "faces_bench: %s: cannot decode\n", path);
+		free(data);
+		return;
+	}
+	s->status = BxFaceDetect(pipe, img, &cfg->face, faces, 16, &n, err, sizeof(err));
+	s->nFaces = n;
+	if (s->status == BX_FACE_OK && n == 0)
+		s->status = BX_FACE_ENOFACE;
+	if (s->status == BX_FACE_OK)
+	{
+		for (i = 1; i < n && i < 16; i++)
+			if (faces[i].width * faces[i].height > faces[best].width * faces[best].height)
+				best = i;
+		s->eyeDistance = faces[best].eyeDistance;
+		s->status = BxFaceAlign(img, faces[best].landmarks, crop);
+		if (s->status == BX_FACE_OK)
+			s->status = BxFaceEmbedAligned(pipe, crop, &cfg->face, s->emb,
+										   err, sizeof(err));
+	}
+	if (s->status == BX_FACE_OK && n > 1 && cfg->face.rule == BX_FACE_RULE_SINGLE)
+		s->status = BX_FACE_EMULTIPLE;
+	s->ok = s->status == BX_FACE_OK;
+	BxImageFree(img);
+	free(data);
+}
+
+/* One row of the failure-to-acquire table */
+static int
+PrintFailures(const char *what, const Sample *s, int n)
+{
+	int			counts[BX_FACE_EINTERNAL + 1] = {0};
+	int			total = 0,
+				none = 0,
+				several = 0,
+				i;
+
+	for (i = 0; i < n; i++)
+	{
+		none += s[i].nFaces == 0;
+		several += s[i].nFaces > 1;
+		if (!s[i].ok)
+		{
+			counts[s[i].status]++;
+			total++;
+		}
+	}
+	printf("| %s | %d | %d | %d | %d | %.2f%% |", what, n, none, several,
+		   total, 100.0 * total / n);
+	for (i = 0; i <= BX_FACE_EINTERNAL; i++)
+		if (counts[i] > 0)
+			printf(" %s: %d", BxFaceStatusName((BxFaceStatus) i), counts[i]);
+	printf(" |\n");
+	return total;
+}
+
+static void
+Verification(const char *label, const double *mated, size_t nm,
+			 const double *non, size_t nn)
+{
+	static const double fmrs[] = {1e-2, 1e-3, 1e-4, 1e-5};
+	double	   *work = malloc(sizeof(double) * nn);
+	double		t,
+				eer;
+	size_t		k;
+
+	printf("| %s | %zu | %zu |", label, nm, nn);
+	for (k = 0; k < sizeof(fmrs) / sizeof(fmrs[0]); k++)
+	{
+		double		fnmr;
+
+		if (fmrs[k] * (double) nn < 1.0)
+		{
+			printf(" - |");
+			continue;
+		}
+		memcpy(work, non, sizeof(double) * nn);
+		fnmr = FnmrAtFmr(mated, nm, work, nn, fmrs[k], &t);
+		printf(" %.2f%% (t=%.3f) |", 100 * fnmr, t);
+	}
+	eer = EqualErrorRate(mated, nm, non, nn, &t);
+	printf(" %.2f%% (t=%.3f) |\n", 100 * eer, t);
+	free(work);
+}
+
+static void
+Accuracy(BxFacePipe pipe, const Config *cfg)
+{
+	Sample		orl[ORL_SUBJECTS * ORL_IMAGES];
+	Sample	   *lfw = NULL;
+	char	  **files = NULL;
+	char		path[1024];
+	int			nLfw,
+				i,
+				j,
+				s;
+	double	   *mated,
+			   *non,
+			   *big;
+	size_t		nm = 0,
+				nn = 0,
+				nb = 0;
+	double		t0 = NowMs();
+
+	for (s = 0; s < ORL_SUBJECTS; s++)
+		for (i = 0; i < ORL_IMAGES; i++)
+		{
+			snprintf(path, sizeof(path), "%s/faces/att_orl/s%d/%d.pgm",
+					 cfg->dataDir, s + 1, i + 1);
+			orl[s * ORL_IMAGES + i].subject = s + 1;
+			EmbedFile(pipe, cfg, path, &orl[s * ORL_IMAGES + i]);
+		}
+	snprintf(path, sizeof(path), "%s/faces/lfw_singletons/images", cfg->dataDir);
+	nLfw = ListSubdirFiles(path, ".jpg", &files);
+	lfw = calloc((size_t) (nLfw > 0 ? nLfw : 1), sizeof(Sample));
+	for (i = 0; i < nLfw; i++)
+		EmbedFile(pipe, cfg, files[i], &lfw[i]);
+
+	printf("\n### Failure to acquire (%.1f s for %d photos)\n\n", (NowMs() - t0) / 1000,
+		   ORL_SUBJECTS * ORL_IMAGES + nLfw);
+	printf("| set | photos | no face | several faces | failed (rule %s) | "
+		   "FTA rate | by status |\n|---|---|---|---|---|---|---|\n",
+		   cfg->face.rule == BX_FACE_RULE_LARGEST ? "largest" : "single");
+	PrintFailures("ORL", orl, ORL_SUBJECTS * ORL_IMAGES);
+	if (nLfw > 0)
+		PrintFailures("LFW singletons", lfw, nLfw);
+
+	/* verification: every pair once; failures score below everything */
+	mated = malloc(sizeof(double) * 1800);
+	non = malloc(sizeof(double) * 80000);
+	for (i = 0; i < ORL_SUBJECTS * ORL_IMAGES; i++)
+		for (j = i + 1; j < ORL_SUBJECTS * ORL_IMAGES; j++)
+		{
+			double		sc = Score(&orl[i], &orl[j]);
+
+			if (orl[i].subject == orl[j].subject)
+				mated[nm++] = sc;
+			else
+				non[nn++] = sc;
+		}
+	{
+		double		sm = 0,
+					sn = 0;
+
+		for (i = 0; i < (int) nm; i++)
+			sm += mated[i];
+		for (i = 0; i < (int) nn; i++)
+			sn += non[i];
+		printf("\n### Verification (cosine similarity; failures count as "
+			   "non-matches)\n\nORL mean score: same person %.3f, different "
+			   "people %.3f.\n\n", sm / nm, sn / nn);
+	}
+	printf("| impostors | mated pairs | non-mated pairs | FNMR @ FMR 1e-2 | "
+		   "@ 1e-3 | @ 1e-4 | @ 1e-5 | EER |\n|---|---|---|---|---|---|---|---|\n");
+	Verification("ORL", mated, nm, non, nn);
+
+	/* large impostor set: ORL + LFW-LFW + ORL-LFW pairs */
+	if (nLfw > 0)
+	{
+		size_t		cap = nn + (size_t) nLfw * (nLfw - 1) / 2 +
+			(size_t) nLfw * ORL_SUBJECTS * ORL_IMAGES;
+
+		big = malloc(sizeof(double) * cap);
+		memcpy(big, non, sizeof(double) * nn);
+		nb = nn;
+		for (i = 0; i < nLfw; i++)
+		{
+			for (j = i + 1; j < nLfw; j++)
+				big[nb++] = Score(&lfw[i], &lfw[j]);
+			for (j = 0; j < ORL_SUBJECTS * ORL_IMAGES; j++)
+				big[nb++] = Score(&lfw[i], &orl[j]);
+		}
+		Verification("ORL + LFW singletons", mated, nm, big, nb);
+		free(big);
+	}
+
+	/*
+	 * Identification: gallery = image 1 of each subject, probes 2..10.
+	 * Non-mated searches: each probe against the gallery without its own
+	 * subject, and each LFW singleton against the whole gallery.
+	 */
+	{
+		int			nProbe = ORL_SUBJECTS * (ORL_IMAGES - 1);
+		double	   *mateScore = malloc(sizeof(double) * nProbe);
+		bool	   *rank1 = malloc(sizeof(bool) * nProbe);
+		bool	   *rank1d = malloc(sizeof(bool) * nProbe);
+		double	   *nonTop = malloc(sizeof(double) * (nProbe + nLfw + 1));
+		int			nNon = 0,
+					hits = 0,
+					hitsD = 0,
+					p = 0,
+					misses;
+		double		t;
+
+		for (s = 0; s < ORL_SUBJECTS; s++)
+			for (i = 1; i < ORL_IMAGES; i++, p++)
+			{
+				const Sample *probe = &orl[s * ORL_IMAGES + i];
+				double		best = BENCH_FAILED_SCORE - 1,
+							bestOther = BENCH_FAILED_SCORE,
+							mate = Score(probe, &orl[s * ORL_IMAGES]);
+				int			g;
+
+				for (g = 0; g < ORL_SUBJECTS; g++)
+				{
+					double		sc = Score(probe, &orl[g * ORL_IMAGES]);
+
+					if (g != s && sc > bestOther)
+						bestOther = sc;
+					if (sc > best)
+						best = sc;
+				}
+				mateScore[p] = mate;
+				rank1[p] = probe->ok && orl[s * ORL_IMAGES].ok && mate > bestOther;
+				nonTop[nNon++] = bestOther;
+				/* the same with the LFW singletons as distractors */
+				rank1d[p] = rank1[p];
+				for (g = 0; g < nLfw && rank1d[p]; g++)
+					if (Score(probe, &lfw[g]) >= mate)
+						rank1d[p] = false;
+				hits += rank1[p];
+				hitsD += rank1d[p];
+			}
+		for (i = 0; i < nLfw; i++)
+		{
+			double		best = BENCH_FAILED_SCORE;
+
+			for (s = 0; s < ORL_SUBJECTS; s++)
+			{
+				double		sc = Score(&lfw[i], &orl[s * ORL_IMAGES]);
+
+				if (sc > best)
+					best = sc;
+			}
+			nonTop[nNon++] = best;
+		}
+		/* FPIR 0.003: at most that share of non-mated searches above t */
+		FnmrAtFmr(mateScore, 0, nonTop, (size_t) nNon, 0.003, &t);
+		misses = 0;
+		for (p = 0; p < nProbe; p++)
+			if (!rank1[p] || !(mateScore[p] > t))
+				misses++;
+		printf("\n### Identification (gallery: image 1 of each of the 40 "
+			   "subjects; 360 mated searches with images 2..10)\n\n");
+		printf("| measure | value |\n|---|---|\n");
+		printf("| rank-1 identification rate | %.2f%% (%d/%d) |\n",
+			   100.0 * hits / nProbe, hits, nProbe);
+		printf("| rank-1 with %d LFW distractors in the gallery | %.2f%% (%d/%d) |\n",
+			   nLfw, 100.0 * hitsD / nProbe, hitsD, nProbe);
+		printf("| FNIR @ FPIR 0.003 (%d non-mated searches, t=%.3f) | %.2f%% (%d/%d) |\n",
+			   nNon, t, 100.0 * misses / nProbe, misses, nProbe);
+		free(mateScore);
+		free(rank1);
+		free(rank1d);
+		free(nonTop);
+	}
+	free(mated);
+	free(non);
+	free(lfw);
+	FreePaths(files, nLfw);
+}
+
+/* Bilinear resize of an RGB image (bench photo synthesis only) */
+static void
+PasteScaled(const BxImageData *src, BxImage dst, int x0, int y0, int size)
+{
+	int			x,
+				y,
+				c;
+
+	for (y = 0; y < size; y++)
+		for (x = 0; x < size; x++)
+		{
+			double		sx = (x + 0.5) * src->width / size - 0.5;
+			double		sy = (y + 0.5) * src->height / size - 0.5;
+			int			ix = (int) floor(sx),
+						iy = (int) floor(sy);
+			double		fx = sx - ix,
+						fy = sy - iy;
+			int			ix1 = ix + 1 < src->width ? ix + 1 : src->width - 1;
+			int			iy1 = iy + 1 < src->height ? iy + 1 : src->height - 1;
+			uint8_t    *out;
+
+			if (ix < 0)
+				ix = 0;
+			if (iy < 0)
+				iy = 0;
+			if (x0 + x >= dst->width || y0 + y >= dst->height)
+				continue;
+			out = dst->pixels + (size_t) (y0 + y) * dst->stride + (size_t) (x0 + x) * 3;
+			for (c = 0; c < 3; c++)
+			{
+				double		v00 = src->pixels[(size_t) iy * src->stride + ix * 3 + c];
+				double		v01 = src->pixels[(size_t) iy * src->stride + ix1 * 3 + c];
+				double		v10 = src->pixels[(size_t) iy1 * src->stride + ix * 3 + c];
+				double		v11 = src->pixels[(size_t) iy1 * src->stride + ix1 * 3 + c];
+				double		v = (1 - fy) * ((1 - fx) * v00 + fx * v01) +
+					fy * ((1 - fx) * v10 + fx * v11);
+
+				out[c] = (uint8_t) (v + 0.5);
+			}
+		}
+}
+
+/*
+ * A w x h photo: a textured background (gradient plus noise, no faces)
+ * with a real LFW photo enlarged to faceSize x faceSize in the middle.
+ */
+static uint8_t *
+MakePhoto(const BxImageData *face, int w, int h, int faceSize, size_t *len)
+{
+	BxImage		img = BxImageCreate(w, h, 3, NULL);
+	uint8_t    *jpeg;
+	int			x,
+				y;
+
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++)
+		{
+			uint8_t    *p = img->pixels + (size_t) y * img->stride + (size_t) x * 3;
+			int			noise = (int) (TestRandom() % 25);
+
+			p[0] = (uint8_t) (90 + 80 * x / w + noise);
+			p[1] = (uint8_t) (110 + 60 * y / h + noise);
+			p[2] = (uint8_t) (120 + noise);
+		}
+	PasteScaled(face, img, (w - faceSize) / 2, (h - faceSize) / 2, faceSize);
+	jpeg = WriteJpegImage(img, 90, len);
+	BxImageFree(img);
+	return jpeg;
+}
+
+static void
+TimePhoto(BxFacePipe pipe, const Config *cfg, const char *label,
+		  const uint8_t *jpeg, size_t len)
+{
+	int			runs = cfg->runs,
+				r,
+				k,
+				warm = 5,
+				failures = 0;
+	double	   *t[5];
+	BxImageOptions io;
+	BxFace		face;
+	int			decW = 0,
+				decH = 0;
+	static const char *names[5] = {"decode", "detect", "align", "embed", "total"};
+
+	for (k = 0; k < 5; k++)
+		t[k] = malloc(sizeof(double) * (size_t) runs);
+	BxImageDefaultOptions(&io);
+	io.targetLongSide = cfg->target;
+	for (r = -warm; r < runs; r++)
+	{
+		char		err[BX_FACE_ERRBUF_SIZE];
+		float		emb[BX_FACE_EMBEDDING_DIM];
+		BxFaceTimings tm;
+		BxImage		img = NULL;
+		double		a = NowMs(),
+					b;
+
+		if (BxImageDecode(jpeg, len, &io, &img, err, sizeof(err)) != BX_IMG_OK)
+		{
+			fprintf(stderr, "faces_bench: %s: %s\n", label, err);
+			exit(2);
+		}
+		b = NowMs();
+		decW = img->width;
+		decH = img->height;
+		if (BxFaceEmbed(pipe, img, &cfg->face, emb, &face, &tm, err, sizeof(err)) != BX_FACE_OK)
+		{
+			failures++;
+			tm.detectMs = tm.alignMs = tm.embedMs = 0;
+			if (failures == 1)
+				fprintf(stderr, "faces_bench: %s: %s\n", label, err);
+		}
+		BxImageFree(img);
+		if (r < 0)
+			continue;
+		t[0][r] = b - a;
+		t[1][r] = tm.detectMs;
+		t[2][r] = tm.alignMs;
+		t[3][r] = tm.embedMs;
+		t[4][r] = NowMs() - a;
+	}
+	printf("| %s (%zu bytes, decoded %dx%d, eye distance %.0f px) | %d |",
+		   label, len, decW, decH, face.eyeDistance, runs);
+	for (k = 0; k < 5; k++)
+	{
+		double		med = Percentile(t[k], (size_t) runs, 50);
+		double		p99 = Percentile(t[k], (size_t) runs, 99);
+
+		printf(" %.2f / %.2f |", med, p99);
+		free(t[k]);
+	}
+	printf("%s\n", failures ? " FAILED" : "");
+	(void) names;
+}
+
+static void
+Speed(BxFacePipe pipe, const Config *cfg)
+{
+	char		path[1024];
+	char	  **files = NULL;
+	int			n,
+				i;
+	size_t		len;
+	void	   *data;
+	BxImage		face = NULL;
+	char		err[BX_IMG_ERRBUF_SIZE];
+	static const struct
+	{
+		int			w,
+					h,
+					faceSize;
+	}			photos[] = {{640, 480, 360}, {4000, 3000, 2200}};
+	size_t		k;
+
+	snprintf(path, sizeof(path), "%s/faces/lfw_singletons/images", cfg->dataDir);
+	n = ListSubdirFiles(path, ".jpg", &files);
+	/* the first LFW photo showing exactly one face */
+	for (i = 0; i < n && face == NULL; i++)
+	{
+		BxFace		f[2];
+		int			nf = 0;
+
+		if ((data = ReadWholeFile(files[i], &len)) == NULL)
+			continue;
+		if (BxImageDecode(data, len, NULL, &face, err, sizeof(err)) != BX_IMG_OK ||
+			BxFaceDetect(pipe, face, &cfg->face, f, 2, &nf, err, sizeof(err)) != BX_FACE_OK ||
+			nf != 1)
+		{
+			BxImageFree(face);
+			face = NULL;
+		}
+		free(data);
+	}
+	if (face == NULL)
+	{
+		fprintf(stderr, "faces_bench: no LFW photo with one face under %s\n", path);
+		exit(2);
+	}
+	i--;
+	printf("\n### Speed (one thread; ms median / p99; photos made from %s)\n\n",
+		   strrchr(files[i], '/') + 1);
+	printf("| photo | runs | decode | detect | align | embed | total |\n"
+		   "|---|---|---|---|---|---|---|\n");
+	for (k = 0; k < sizeof(photos) / sizeof(photos[0]); k++)
+	{
+		char		label[64];
+		uint8_t    *jpeg = MakePhoto(face, photos[k].w, photos[k].h,
+									 photos[k].faceSize, &len);
+
+		snprintf(label, sizeof(label), "%dx%d JPEG", photos[k].w, photos[k].h);
+		if (cfg->photoDir != NULL)
+		{
+			FILE	   *f;
+
+			snprintf(path, sizeof(path), "%s/photo-%dx%d.jpg", cfg->photoDir,
+					 photos[k].w, photos[k].h);
+			if ((f = fopen(path, "wb")) != NULL)
+			{
+				fwrite(jpeg, 1, len, f);
+				fclose(f);
+			}
+		}
+		TimePhoto(pipe, cfg, label, jpeg, len);
+		free(jpeg);
+	}
+	BxImageFree(face);
+	FreePaths(files, n);
+}
+
+static const char *
+EnvOr(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] != '\0' ? v : dflt;
+}
+
+static void
+Usage(void)
+{
+	fprintf(stderr, "usage: faces_bench accuracy|speed [--data DIR] [--models DIR] "
+			"[--det-size N] [--pad F] [--retry-pad F] [--upscale F] [--threshold F] "
+			"[--rule single|largest] [--runs N] [--target N] [--photos DIR]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	Config		cfg;
+	NnModel		det,
+				emb;
+	BxFacePipe	pipe;
+	char		err[BX_FACE_ERRBUF_SIZE];
+	int			i;
+	const char *mode;
+
+	if (argc < 2)
+		Usage();
+	mode = argv[1];
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dataDir = EnvOr("BX_DATA_DIR", "../shared/data");
+	cfg.modelDir = EnvOr("BX_MODEL_DIR", "../shared/models");
+	cfg.detSize = 640;
+	cfg.runs = 200;
+	cfg.target = 640;
+	BxFaceDefaultOptions(&cfg.face);
+	for (i = 2; i < argc; i++)
+	{
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (v == NULL)
+			Usage();
+		if (strcmp(argv[i], "--data") == 0)
+			cfg.dataDir = v;
+		else if (strcmp(argv[i], "--models") == 0)
+			cfg.modelDir = v;
+		else if (strcmp(argv[i], "--photos") == 0)
+			cfg.photoDir = v;
+		else if (strcmp(argv[i], "--det-size") == 0)
+			cfg.detSize = atoi(v);
+		else if (strcmp(argv[i], "--runs") == 0)
+			cfg.runs = atoi(v);
+		else if (strcmp(argv[i], "--target") == 0)
+			cfg.target = atoi(v);
+		else if (strcmp(argv[i], "--pad") == 0)
+			cfg.face.padFraction = (float) atof(v);
+		else if (strcmp(argv[i], "--retry-pad") == 0)
+			cfg.face.retryPadFraction = (float) atof(v);
+		else if (strcmp(argv[i], "--upscale") == 0)
+			cfg.face.maxUpscale = (float) atof(v);
+		else if (strcmp(argv[i], "--threshold") == 0)
+			cfg.face.scoreThreshold = (float) atof(v);
+		else if (strcmp(argv[i], "--rule") == 0)
+			cfg.face.rule = strcmp(v, "largest") == 0 ? BX_FACE_RULE_LARGEST :
+				BX_FACE_RULE_SINGLE;
+		else
+			Usage();
+		i++;
+	}
+	if (cfg.detSize < 32 || cfg.detSize % 32 != 0 || cfg.runs < 1)
+		Usage();
+
+	det = LoadModel(&cfg, YUNET_PATH, cfg.detSize);
+	emb = LoadModel(&cfg, MFN_PATH, 0);
+	if (BxFacePipeCreate(det, emb, NULL, &pipe, err, sizeof(err)) != BX_FACE_OK)
+	{
+		fprintf(stderr, "faces_bench: %s\n", err);
+		return 2;
+	}
+	printf("\nSettings: detector %dx%d, pad %.2f, retry pad %.2f, max upscale %.1f, score "
+		   "threshold %.2f, NMS %.2f, rule %s, JPEG target long side %d; "
+		   "OpenBLAS core %s, OPENBLAS_NUM_THREADS=%s.\n",
+		   cfg.detSize, cfg.detSize, cfg.face.padFraction,
+		   cfg.face.retryPadFraction, cfg.face.maxUpscale,
+		   cfg.face.scoreThreshold, cfg.face.nmsThreshold,
+		   cfg.face.rule == BX_FACE_RULE_LARGEST ? "largest" : "single",
+		   cfg.target, openblas_get_corename(), EnvOr("OPENBLAS_NUM_THREADS", "unset"));
+	if (strcmp(mode, "accuracy") == 0)
+		Accuracy(pipe, &cfg);
+	else if (strcmp(mode, "speed") == 0)
+		Speed(pipe, &cfg);
+	else
+		Usage();
+	BxFacePipeFree(pipe);
+	NnModelFree(det);
+	NnModelFree(emb);
+	return 0;
+}

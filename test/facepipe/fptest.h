@@ -1,0 +1,22 @@
+/*-------------------------------------------------------------------------
+ *
+ * fptest.h
+ *	  Declarations shared by the files of the face pipeline tests.
+ *
+ * test/facepipe/fptest.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BX_FPTEST_H
+#define BX_FPTEST_H
+
+#include "facepipe.h"
+
+/* Message buffer of the last call */
+extern char err[BX_FACE_ERRBUF_SIZE];
+
+/* test_align.c */
+extern void TestSimilarity(void);
+extern void TestAlign(void);
+
+#endif							/* BX_FPTEST_H */
