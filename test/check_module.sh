@@ -9,9 +9,9 @@ n=0
 fail=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
 
-# every exported symbol is the module's own: fmgr entry points or Bx*/Nn*
+# every exported symbol is the module's own: fmgr entry points, Bx*/Nn*/Fp* (its libraries)
 foreign=$(nm -D --defined-only "$so" | awk '{print $3}' |
-	grep -v -E '^(pg_finfo_|_PG_init$|Pg_magic_func$|_init$|_fini$|Bx|bx|Nn|face_embedding|array_to_face_embedding)')
+	grep -v -E '^(pg_finfo_|_PG_init$|Pg_magic_func$|_init$|_fini$|Bx|bx|Nn|Fp|face_embedding|array_to_face_embedding)')
 [ -z "$foreign" ]; ok $? "bxexit.so exports only its own symbols${foreign:+ (foreign: $(echo $foreign | head -c 200))}"
 count=$(nm -D --defined-only "$so" | grep -c -E 'faiss|_ZNSt|omp_|sgemm|cblas' || true)
 [ "$count" -eq 0 ]; ok $? "no FAISS, C++ runtime, OpenMP or BLAS symbol is exported ($count found)"
