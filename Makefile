@@ -13,6 +13,7 @@ OBJS = \
 	src/aggregate.o \
 	src/kernels.o \
 	src/model.o \
+	src/embed.o \
 	$(patsubst %.c,%.o,$(wildcard src/nn/*.c)) \
 	$(patsubst %.c,%.o,$(wildcard src/image/*.c)) \
 	$(patsubst %.c,%.o,$(wildcard src/facepipe/*.c)) \

@@ -364,6 +364,30 @@ COMMENT ON FUNCTION @extschema@.bx_model_check() IS
 	'load and verify every face model below bxexit.model_path (size, SHA-256, graph)';
 REVOKE EXECUTE ON FUNCTION @extschema@.bx_model_check() FROM PUBLIC;
 
+/* ---------------------------------------------- photo to face template */
+
+CREATE FUNCTION @extschema@.bx_embed(photo pg_catalog.bytea, rule pg_catalog.text DEFAULT 'single')
+	RETURNS @extschema@.face_embedding
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 10000;
+COMMENT ON FUNCTION @extschema@.bx_embed(pg_catalog.bytea, pg_catalog.text) IS
+	'face template of the face in a JPEG/PNG/PGM/PPM photo (rule: single or largest); ERROR if none';
+
+CREATE FUNCTION @extschema@.bx_embed_quality(photo pg_catalog.bytea, rule pg_catalog.text DEFAULT 'single',
+	OUT embedding @extschema@.face_embedding, OUT status pg_catalog.text, OUT faces pg_catalog.int4,
+	OUT score pg_catalog.float4, OUT eye_distance pg_catalog.float4, OUT detail pg_catalog.text)
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 10000;
+COMMENT ON FUNCTION @extschema@.bx_embed_quality(pg_catalog.bytea, pg_catalog.text) IS
+	'like bx_embed, but returns a status (ok, no_face, several_faces, face_too_small, invalid_image, image_too_large) instead of raising';
+
+CREATE FUNCTION @extschema@.bx_detect(photo pg_catalog.bytea,
+	OUT face pg_catalog.int4, OUT x pg_catalog.float4, OUT y pg_catalog.float4,
+	OUT width pg_catalog.float4, OUT height pg_catalog.float4, OUT score pg_catalog.float4,
+	OUT eye_distance pg_catalog.float4, OUT landmarks pg_catalog.float4[])
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 5000 ROWS 1;
+COMMENT ON FUNCTION @extschema@.bx_detect(pg_catalog.bytea) IS
+	'faces in a photo: box, score, eye distance and 5 landmarks (right eye, left eye, nose, mouth corners) as x,y pairs';
+
 /* ------------------------------------------------- bxann access method */
 
 CREATE FUNCTION @extschema@.bxannhandler(pg_catalog.internal)

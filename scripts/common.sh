@@ -92,6 +92,7 @@ bx_cluster_start() {
 	BX_CORETYPE=$(bx_blas_coretype)
 	bx_log "starting a throwaway cluster in $BX_TMP"
 	bx_stage_models
+	bx_stage_photos
 	bx_run_as_server_user "$BX_PGBIN/initdb" -D "$BX_TMP/data" -U postgres \
 		--auth=trust --no-sync -E UTF8 --locale=C >"$BX_TMP/initdb.log" 2>&1 ||
 		{ cat "$BX_TMP/initdb.log" >&2; return 1; }
@@ -117,6 +118,24 @@ bx_stage_models() {
 	cp "$src/mobilefacenet/MobileFaceNet.onnx" "$BX_TMP/models/mobilefacenet/"
 	chmod -R a+rX "$BX_TMP/models"
 	BX_MODELS=$BX_TMP/models
+}
+
+# A few real photos for the photo tests, from ../shared/data/faces
+# (BX_DATA_DIR overrides), copied where the server's user can read them.
+# Sets BX_PHOTOS to that directory, or to nothing when there are none.
+bx_stage_photos() {
+	local src=${BX_DATA_DIR:-$BX_ROOT/../shared/data}/faces
+	local lfw
+	BX_PHOTOS=
+	[ -f "$src/att_orl/s1/1.pgm" ] || return 0
+	mkdir -p "$BX_TMP/photos"
+	cp "$src/att_orl/s1/1.pgm" "$BX_TMP/photos/orl_s1_1.pgm"
+	cp "$src/att_orl/s1/2.pgm" "$BX_TMP/photos/orl_s1_2.pgm"
+	cp "$src/att_orl/s2/1.pgm" "$BX_TMP/photos/orl_s2_1.pgm"
+	lfw=$(ls "$src/lfw_singletons/images" | sort | head -1)
+	cp "$src/lfw_singletons/images/$lfw/"*.jpg "$BX_TMP/photos/lfw_1.jpg"
+	chmod -R a+rX "$BX_TMP/photos"
+	BX_PHOTOS=$BX_TMP/photos
 }
 
 # Stop the cluster and remove its directory; safe to call twice.

@@ -65,6 +65,12 @@ else
 	echo "ok - models # SKIP no face models at ${BX_MODEL_DIR:-../shared/models}"
 	tests=${tests/models/}
 fi
+if [ -n "$BX_MODELS" ] && [ -n "$BX_PHOTOS" ]; then
+	export BX_PHOTOS
+else
+	echo "ok - photo # SKIP no face models or photos"
+	tests=${tests/photo/}
+fi
 bx_log "pg_regress"
 make -s PG_CONFIG="$BX_PGBIN/pg_config" REGRESS="$tests" installcheck >"$logdir/regress.log" 2>&1
 rc=$?

@@ -15,7 +15,19 @@
 #include "bxann.h"
 #include "bxexit.h"
 #include "model.h"
+#include "utils/memutils.h"
 #include "utils/guc.h"
+
+static bool
+CheckDetectorSize(int *newval, void **extra, GucSource source)
+{
+	if (*newval % 32 != 0)
+	{
+		GUC_check_errdetail("The detector's canvas must be a multiple of 32 pixels.");
+		return false;
+	}
+	return true;
+}
 
 void
 BxGucInit(void)
@@ -59,6 +71,33 @@ BxGucInit(void)
 							"Other work in a backend always uses one thread.",
 							&bx_build_threads, 1, 1, 64,
 							PGC_SUSET, 0, NULL, NULL, NULL);
+
+	/* limits on untrusted photos: superuser settings, they guard the server */
+	DefineCustomIntVariable("bxexit.max_image_bytes",
+							"Largest photo accepted, in bytes.",
+							NULL, &bx_max_image_bytes, 20 * 1024 * 1024, 1024, MaxAllocSize,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("bxexit.max_image_pixels",
+							"Largest declared width x height of a photo.",
+							NULL, &bx_max_image_pixels, 50 * 1000 * 1000, 1, INT_MAX,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("bxexit.max_jpeg_scans",
+							"Most scans a progressive JPEG may have.",
+							NULL, &bx_max_jpeg_scans, 100, 1, 1000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("bxexit.detector_size",
+							"Side of the square canvas the face detector runs on (multiple of 32).",
+							"320 finds faces of gate and document photos fastest; 640 finds smaller faces.",
+							&bx_detector_size, 320, 160, 1280,
+							PGC_SUSET, 0, CheckDetectorSize, NULL, NULL);
+	DefineCustomRealVariable("bxexit.face_score_threshold",
+							 "Lowest detector score counted as a face.",
+							 NULL, &bx_face_score_threshold, 0.9, 0.1, 1.0,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("bxexit.min_eye_distance",
+							 "Faces whose eyes are closer than this many pixels are not embedded.",
+							 NULL, &bx_min_eye_distance, 0.0, 0.0, 10000.0,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	/* reserve the prefixes so typos are reported */
 	MarkGUCPrefixReserved("bxexit");

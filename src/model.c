@@ -36,6 +36,8 @@
 #include "utils/memutils.h"
 
 char	   *bx_model_path = NULL;
+int			bx_detector_size = 320;
+uint64		BxModelGeneration = 0;
 
 /* The manifest: the model files this version of bxexit accepts. */
 static const BxModelManifestEntry manifest[BX_MODEL_NKINDS] = {
@@ -51,6 +53,7 @@ typedef struct LoadedModel
 {
 	NnModel		model;
 	char	   *path;			/* full path it was loaded from (malloc'd) */
+	int			inputSize;		/* detector input side it was loaded at, else 0 */
 } LoadedModel;
 
 static LoadedModel loaded[BX_MODEL_NKINDS];
@@ -178,12 +181,25 @@ BxModelGet(BxModelKind kind)
 	NnModel		model;
 	NnStatus	status;
 
-	if (loaded[kind].model != NULL && strcmp(loaded[kind].path, path) == 0)
+	NnLoadOptions opts = {0};
+	int			inputSize = kind == BX_MODEL_DETECTOR ? bx_detector_size : 0;
+
+	if (loaded[kind].model != NULL && strcmp(loaded[kind].path, path) == 0 &&
+		loaded[kind].inputSize == inputSize)
 		return loaded[kind].model;
 
+	/* the detector is fully convolutional: run it at the configured size */
+	if (inputSize > 0)
+	{
+		opts.inputRank = 4;
+		opts.inputDims[0] = 1;
+		opts.inputDims[1] = 3;
+		opts.inputDims[2] = inputSize;
+		opts.inputDims[3] = inputSize;
+	}
 	data = ReadModelFile(path, entry);
 	CheckDigest(path, data, entry);
-	status = NnModelLoad(data, entry->size, NULL, &model, errbuf, sizeof(errbuf));
+	status = NnModelLoad(data, entry->size, &opts, &model, errbuf, sizeof(errbuf));
 	pfree(data);
 	if (status == NN_ENOMEM)
 		ereport(ERROR,
@@ -210,6 +226,8 @@ BxModelGet(BxModelKind kind)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	}
 	loaded[kind].model = model;
+	loaded[kind].inputSize = inputSize;
+	BxModelGeneration++;
 	return model;
 }
 
