@@ -132,8 +132,9 @@ bx_stage_photos() {
 	cp "$src/att_orl/s1/1.pgm" "$BX_TMP/photos/orl_s1_1.pgm"
 	cp "$src/att_orl/s1/2.pgm" "$BX_TMP/photos/orl_s1_2.pgm"
 	cp "$src/att_orl/s2/1.pgm" "$BX_TMP/photos/orl_s2_1.pgm"
-	lfw=$(ls "$src/lfw_singletons/images" | sort | head -1)
-	cp "$src/lfw_singletons/images/$lfw/"*.jpg "$BX_TMP/photos/lfw_1.jpg"
+	# the first LFW person, in glob (sorted) order; no pipe, so safe under pipefail
+	for lfw in "$src"/lfw_singletons/images/*/*.jpg; do break; done
+	cp "$lfw" "$BX_TMP/photos/lfw_1.jpg"
 	chmod -R a+rX "$BX_TMP/photos"
 	BX_PHOTOS=$BX_TMP/photos
 }
