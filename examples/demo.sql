@@ -82,3 +82,33 @@ SELECT f.person_id = 17 AS same_person,
 \set ON_ERROR_STOP off
 SELECT e.person_id FROM enrollment e
  ORDER BY e.template <=> bx_set_model((SELECT template FROM probe), 'arcface-r100') LIMIT 1;
+
+\set ON_ERROR_STOP on
+-- From gate photos to templates, inside the database (needs the face models
+-- and photos of ../shared; scripts/demo.sh copies them where the server can
+-- read them).
+\getenv photos BX_PHOTOS
+\if :{?photos}
+CREATE TABLE gate_photo (name text PRIMARY KEY, photo bytea);
+INSERT INTO gate_photo
+SELECT f, pg_read_binary_file(:'photos' || '/' || f)
+  FROM unnest(ARRAY['orl_s1_1.pgm', 'orl_s1_2.pgm', 'orl_s2_1.pgm', 'lfw_1.jpg']) f;
+SELECT name, length(photo) AS bytes FROM gate_photo ORDER BY name;
+
+-- every face the detector finds (the LFW photo has a second person behind)
+SELECT g.name, d.face, round(d.score::numeric, 3) AS score, round(d.eye_distance::numeric, 1) AS eye_distance
+  FROM gate_photo g, bx_detect(g.photo) d ORDER BY g.name, d.face;
+
+-- templates, and what a gate application gets for each photo
+SELECT g.name, q.status, q.faces, bx_model(q.embedding) AS model
+  FROM gate_photo g, bx_embed_quality(g.photo) q ORDER BY g.name;
+
+-- same person, different people
+CREATE TABLE gate_template AS
+SELECT name, bx_embed(photo, 'largest') AS template FROM gate_photo;
+SELECT a.name AS probe, b.name AS reference, round(bx_similarity(a.template, b.template)::numeric, 3) AS score
+  FROM gate_template a, gate_template b
+ WHERE a.name = 'orl_s1_2.pgm' AND b.name <> a.name ORDER BY score DESC;
+\else
+\echo 'No face models or photos found (../shared): photo part of the demo skipped.'
+\endif

@@ -12,6 +12,7 @@ if [ "${BX_DEMO_KEEP:-0}" != 1 ]; then trap bx_cluster_stop EXIT; fi
 bx_cluster_start || exit 1
 
 psql -X -q -c 'CREATE DATABASE bxexit_demo' || exit 1
+[ -n "$BX_MODELS" ] && [ -n "$BX_PHOTOS" ] && export BX_PHOTOS
 PGDATABASE=bxexit_demo psql -X -e -f examples/demo.sql
 rc=$?
 if [ "${BX_DEMO_KEEP:-0}" = 1 ]; then
