@@ -168,6 +168,9 @@ extern BxImgStatus BxImageDecode(const void *data, size_t len,
 extern BxImage BxImageCreate(int width, int height, int channels,
 							 const BxImgAllocator *allocator);
 
+/* The default allocator: malloc and free */
+extern const BxImgAllocator *BxImageMallocAllocator(void);
+
 /* Free an image; NULL is a no-op */
 extern void BxImageFree(BxImage image);
 

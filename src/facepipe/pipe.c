@@ -23,20 +23,6 @@
 
 #include "facepipe_internal.h"
 
-static void *
-DefaultAlloc(void *arg, size_t size)
-{
-	(void) arg;
-	return malloc(size);
-}
-
-static void
-DefaultFree(void *arg, void *ptr)
-{
-	(void) arg;
-	free(ptr);
-}
-
 BxFaceStatus
 FpError(char *errbuf, size_t errlen, BxFaceStatus status, const char *fmt,...)
 {
@@ -190,7 +176,7 @@ BxFacePipeCreate(NnModel detector, NnModel embedder,
 				 const BxImgAllocator *allocator, BxFacePipe *pipe,
 				 char *errbuf, size_t errlen)
 {
-	BxImgAllocator a = {DefaultAlloc, DefaultFree, NULL};
+	BxImgAllocator a = *BxImageMallocAllocator();
 	BxFacePipe	p;
 	BxFaceStatus st;
 

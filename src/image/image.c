@@ -31,6 +31,13 @@ DefaultFree(void *arg, void *ptr)
 
 static const BxImgAllocator defaultAllocator = {DefaultAlloc, DefaultFree, NULL};
 
+/* malloc/free as a BxImgAllocator, for the other libraries' defaults too */
+const BxImgAllocator *
+BxImageMallocAllocator(void)
+{
+	return &defaultAllocator;
+}
+
 void
 BxImageDefaultOptions(BxImageOptions *opts)
 {
