@@ -66,6 +66,8 @@ else
 	tests=${tests/models/}
 fi
 if [ -n "$BX_MODELS" ] && [ -n "$BX_PHOTOS" ]; then
+	# a progressive JPEG with 1,001 scans and a PNG bomb, generated now
+	make -s -C test/image hostile OUT="$BX_PHOTOS" && chmod a+r "$BX_PHOTOS"/*
 	export BX_PHOTOS
 else
 	echo "ok - photo # SKIP no face models or photos"

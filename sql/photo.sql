@@ -75,6 +75,16 @@ SELECT pg_temp.try($$SELECT bx_embed('\x0102030405060708090a'::bytea)$$);
 SELECT pg_temp.try($$SELECT bx_embed(substr(bytes, 1, length(bytes) / 2)) FROM photo WHERE name = 'lfw_1.jpg'$$);
 SELECT pg_temp.try($$SELECT bx_embed(convert_to('P5 100000 100000 255' || chr(10), 'UTF8'))$$);
 SELECT pg_temp.try($$SELECT bx_embed(convert_to('P5 92 112 255' || chr(10), 'UTF8') || '\x00'::bytea)$$);
+-- well-formed but hostile: a progressive JPEG repeating its AC scan 1,000
+-- times, and a PNG of 7200x7200 zeros in 50 kB (a decompression bomb)
+CREATE TABLE hostile AS
+SELECT f AS name, pg_read_binary_file(:'photos' || '/' || f) AS bytes
+  FROM unnest(ARRAY['scan_bomb.jpg', 'png_bomb.png']) f;
+SELECT name, length(bytes) > 0 AS read FROM hostile ORDER BY name;
+SELECT pg_temp.try($$SELECT bx_embed(bytes) FROM hostile WHERE name = 'scan_bomb.jpg'$$);
+SELECT pg_temp.try($$SELECT bx_embed(bytes) FROM hostile WHERE name = 'png_bomb.png'$$);
+SELECT name, status FROM hostile, bx_embed_quality(bytes) ORDER BY name;
+DROP TABLE hostile;
 SELECT status FROM bx_embed_quality(''::bytea);
 SELECT status FROM bx_embed_quality(convert_to('P5 100000 100000 255' || chr(10), 'UTF8'));
 SET bxexit.max_image_bytes = 2000;
