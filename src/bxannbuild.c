@@ -70,8 +70,6 @@ typedef struct BxAnnBuildState
 	MemoryContext tmpctx;		/* reset after every tuple */
 } BxAnnBuildState;
 
-char	   *BxAnnPhaseName(int64 phasenum);
-
 char *
 BxAnnPhaseName(int64 phasenum)
 {
