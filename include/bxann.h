@@ -75,7 +75,7 @@
 /* reloption limits and defaults */
 #define BXANN_DEFAULT_LISTS		0	/* 0: chosen from the row count */
 #define BXANN_MAX_LISTS			32768
-#define BXANN_DEFAULT_M			12
+#define BXANN_DEFAULT_M			16
 #define BXANN_MIN_M				2
 #define BXANN_MAX_M				48
 #define BXANN_MAX_DIM			2000	/* an element must fit a page */
