@@ -69,6 +69,9 @@ AddCandidate(BxAnnCandidateList *list)
 	return &list->items[list->count++];
 }
 
+/* most element slots a search tracks in its bitmap (256 kB) */
+#define BXANN_VISITED_BITS		(256 * 1024 * 8)
+
 /*
  * Mark an element visited; true if it was already.  Elements that existed
  * when the search started have a bit (block x slot); pages added later by
@@ -276,6 +279,12 @@ BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
 	s->vperpage = (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
 				   MAXALIGN(sizeof(BxAnnPageOpaqueData))) /
 		(cache->element_size + sizeof(ItemIdData));
+	/*
+	 * The bitmap is zeroed for every search: beyond BXANN_VISITED_BITS slots
+	 * (about a million rows) the blocks past it use the hash table instead,
+	 * so a huge index does not cost megabytes per query.
+	 */
+	s->vblocks = Min(s->vblocks, BXANN_VISITED_BITS / Max(s->vperpage, 1));
 	s->vbits = palloc0(sizeof(uint64) * (((uint64) s->vblocks * s->vperpage) / 64 + 1));
 	MemoryContextSwitchTo(old);
 }
