@@ -284,7 +284,7 @@ BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
 	 * (about a million rows) the blocks past it use the hash table instead,
 	 * so a huge index does not cost megabytes per query.
 	 */
-	s->vblocks = Min(s->vblocks, BXANN_VISITED_BITS / Max(s->vperpage, 1));
+	s->vblocks = Min(s->vblocks, (BlockNumber) (BXANN_VISITED_BITS / Max(s->vperpage, 1)));
 	s->vbits = palloc0(sizeof(uint64) * (((uint64) s->vblocks * s->vperpage) / 64 + 1));
 	MemoryContextSwitchTo(old);
 }
