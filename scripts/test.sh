@@ -92,7 +92,7 @@ PGDATABASE=bxexit_client tap_stage binary_io \
 	make -s -C test/binary_io PG_CONFIG="$BX_PGBIN/pg_config" check
 
 # exported symbols of the module, threads of a backend that built an index
-PGDATABASE=bxexit_client tap_stage module bash test/check_module.sh bxexit.so
+PGDATABASE=bxexit_client BX_PHOTOS=${BX_MODELS:+$BX_PHOTOS} tap_stage module bash test/check_module.sh bxexit.so
 
 if [ "$failed" -ne 0 ]; then
 	bx_log "server log tail:"

@@ -2,7 +2,8 @@
 # The built module keeps FAISS, the C++ runtime, OpenMP and BLAS to itself
 # (no exported symbol of theirs), and a backend that loaded it and built an
 # index stays single-threaded.  TAP output; the thread check needs a server
-# (PG* environment), the symbol check only bxexit.so.
+# (PG* environment), the symbol check only bxexit.so; with BX_PHOTOS (face
+# models installed) it also checks that bx_embed keeps memory flat.
 set -uo pipefail
 so=${1:-bxexit.so}
 n=0
@@ -29,6 +30,32 @@ if [ -n "${PGHOST:-}" ]; then
 	echo "\\q" >&"${PSQL[1]}"
 	wait "$PSQL_PID" 2>/dev/null
 	[ "$threads" -eq 1 ]; ok $? "a backend that built an index has 1 thread (has $threads)"
+fi
+if [ -n "${PGHOST:-}" ] && [ -n "${BX_PHOTOS:-}" ]; then
+	# memory stays flat over many bx_embed calls once models and buffers are in
+	coproc PSQL2 { psql -X -q -t -A; }
+	echo "CREATE EXTENSION IF NOT EXISTS bxexit;" >&"${PSQL2[1]}"
+	echo "CREATE TEMP TABLE ph AS SELECT pg_read_binary_file('$BX_PHOTOS/orl_s1_1.pgm') AS b;" >&"${PSQL2[1]}"
+	echo "SELECT 'pid=' || pg_backend_pid();" >&"${PSQL2[1]}"
+	read -r line <&"${PSQL2[0]}"
+	pid=${line#pid=}
+	rss() { awk '/VmRSS/ {print $2}' /proc/"$pid"/status; }
+	# statements of 100 calls: what a statement allocates is freed at its end,
+	# so growth from statement to statement would be a leak
+	calls() {
+		for _ in $(seq "$1"); do
+			echo "SELECT 'n=' || count(*) FROM ph, generate_series(1, 100), bxexit.bx_embed(b) e;" >&"${PSQL2[1]}"
+			read -r line <&"${PSQL2[0]}"
+		done
+	}
+	calls 3
+	before=$(rss)
+	calls 10
+	after=$(rss)
+	echo "\\q" >&"${PSQL2[1]}"
+	wait "$PSQL2_PID" 2>/dev/null
+	growth=$((after - before))
+	[ "$growth" -lt 1024 ]; ok $? "RSS grows by less than 1 MB over 10 more statements of 100 bx_embed calls (${before} kB -> ${after} kB)"
 fi
 echo "1..$n"
 exit $fail
