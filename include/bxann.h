@@ -134,13 +134,14 @@ typedef struct BxAnnListData
 	BlockNumber last;			/* last element page, where inserts append */
 } BxAnnListData;
 
-#define BXANN_LISTS_PER_PAGE \
-	((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(BxAnnPageOpaqueData))) \
-	 / sizeof(BxAnnListData))
+/* bytes between the page header and the special space of a bxann page */
+#define BXANN_PAGE_USABLE \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(BxAnnPageOpaqueData)))
+
+#define BXANN_LISTS_PER_PAGE	(BXANN_PAGE_USABLE / sizeof(BxAnnListData))
 
 /* bytes of stream data one page holds */
-#define BXANN_STREAM_PER_PAGE \
-	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(BxAnnPageOpaqueData)))
+#define BXANN_STREAM_PER_PAGE	BXANN_PAGE_USABLE
 
 #define BXANN_ELEMENT_DELETED	0x01
 
@@ -156,6 +157,10 @@ typedef BxAnnElementData *BxAnnElement;
 
 #define BXANN_ELEMENT_SIZE(m, dims) \
 	MAXALIGN(offsetof(BxAnnElementData, neighbors) + sizeof(ItemPointerData) * (m) + (dims))
+/* elements of esize bytes (each with its line pointer) on one page */
+#define BXANN_ELEMENTS_PER_PAGE(esize) \
+	((int) (BXANN_PAGE_USABLE / ((esize) + sizeof(ItemIdData))))
+
 #define BxAnnElementCode(e, m) \
 	((uint8 *) ((char *) (e) + offsetof(BxAnnElementData, neighbors) + sizeof(ItemPointerData) * (m)))
 
@@ -181,7 +186,6 @@ typedef struct BxAnnQueryData
 {
 	int			dims;
 	int			metric;
-	float	   *qf;				/* query (normalised for cosine) */
 	float	   *qa;				/* L2: q - min; IP: q * scale */
 	float	   *scale;			/* L2: sq scale */
 	float		ipbase;			/* IP: sum(q * min) */
@@ -294,6 +298,8 @@ extern int	BxAnnTakeNearestLists(const float *dist, bool *taken, int nlists, int
 								  int *out);
 extern int	BxAnnNearestLists(BxAnnCache cache, const float *x, int n, int *lists);
 extern BxAnnListData BxAnnReadList(Relation index, BxAnnCache cache, int list);
+extern bool BxAnnReadElement(Relation index, BxAnnCache cache, ItemPointer tid,
+							 BxAnnElement copy);
 extern int	BxAnnInterruptPending(void);
 extern void BxAnnCheckBridge(int status, const char *what, const char *errbuf);
 

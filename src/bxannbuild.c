@@ -282,18 +282,18 @@ WriteStream(Relation index, ForkNumber fork, const char *data, Size len)
 
 /*
  * Write the whole index into fork: metapage, stream, directory, elements.
- * list[i] is row i's list; order[] lists the rows by list; graph may be NULL.
+ * order[] lists the rows list by list, list l's from liststart[l]; graph
+ * may be NULL.
  */
 static void
 WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 		   const float *sqmin, const float *sqscale, const float *centroids,
-		   const int32 *list, const int64 *order, const int64 *liststart,
+		   const int64 *order, const int64 *liststart,
 		   BxAnnGraph *graph, double seconds)
 {
 	Relation	index = st->index;
 	int			esize = BXANN_ELEMENT_SIZE(st->m, st->dims);
-	int			perpage = (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
-						   MAXALIGN(sizeof(BxAnnPageOpaqueData))) / (esize + sizeof(ItemIdData));
+	int			perpage = BXANN_ELEMENTS_PER_PAGE(esize);
 	Size		streamlen = sizeof(float) * ((Size) st->dims * 2 + (Size) nlists * st->dims);
 	char	   *stream = palloc_extended(streamlen, MCXT_ALLOC_HUGE);
 	Buffer		metabuf;
@@ -464,7 +464,6 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 	float	   *sqscale = palloc(sizeof(float) * st->dims);
 	float	   *centroids = palloc_extended(sizeof(float) * st->dims * nlists, MCXT_ALLOC_HUGE);
 	int32	   *spill = palloc_extended(sizeof(int32) * spillk * Max(st->n, 1), MCXT_ALLOC_HUGE);
-	int32	   *list = palloc_extended(sizeof(int32) * Max(st->n, 1), MCXT_ALLOC_HUGE);
 	int64	   *order = palloc_extended(sizeof(int64) * Max(st->n, 1), MCXT_ALLOC_HUGE);
 	int64	   *liststart = palloc0(sizeof(int64) * (nlists + 1));
 	int64	   *fill = palloc0(sizeof(int64) * nlists);
@@ -485,15 +484,13 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 								   bx_build_threads, spill, NULL, BxAnnInterruptPending,
 								   errbuf, sizeof(errbuf)),
 						 "bxann list assignment", errbuf);
+	/* a row is stored in the first (nearest) of its spilled lists */
 	for (int64 i = 0; i < st->n; i++)
-	{
-		list[i] = spill[i * spillk];
-		liststart[list[i] + 1]++;
-	}
+		liststart[spill[i * spillk] + 1]++;
 	for (int l = 0; l < nlists; l++)
 		liststart[l + 1] += liststart[l];
 	for (int64 i = 0; i < st->n; i++)
-		order[liststart[list[i]] + fill[list[i]]++] = i;
+		order[liststart[spill[i * spillk]] + fill[spill[i * spillk]]++] = i;
 	LogPhase("assignment", &phase);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_GRAPH);
@@ -504,7 +501,7 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 	INSTR_TIME_SET_CURRENT(end);
 	INSTR_TIME_SUBTRACT(end, start);
 	WriteIndex(st, fork, nlists, options_lists, sqmin, sqscale, centroids,
-			   list, order, liststart, graph, INSTR_TIME_GET_DOUBLE(end));
+			   order, liststart, graph, INSTR_TIME_GET_DOUBLE(end));
 	LogPhase("writing", &phase);
 }
 

@@ -174,25 +174,12 @@ AppendToList(Relation index, BxAnnCache cache, int list, BxAnnElement element, S
 	}
 }
 
-/* Copy the SQ8 code and edges of the element at tid; false if it is gone. */
+/* Copy the live element at tid; false if it is gone or deleted. */
 static bool
-ReadElementCopy(Relation index, BxAnnCache cache, ItemPointer tid, BxAnnElement copy)
+ReadLiveElement(Relation index, BxAnnCache cache, ItemPointer tid, BxAnnElement copy)
 {
-	Buffer		buf = ReadBuffer(index, ItemPointerGetBlockNumber(tid));
-	Page		page;
-	bool		ok = false;
-
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	if (BxAnnPageGetOpaque(page)->kind == BXANN_PAGE_ELEMENT &&
-		ItemPointerGetOffsetNumber(tid) <= PageGetMaxOffsetNumber(page))
-	{
-		memcpy(copy, PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(tid))),
-			   cache->element_size);
-		ok = !(copy->flags & BXANN_ELEMENT_DELETED);
-	}
-	UnlockReleaseBuffer(buf);
-	return ok;
+	return BxAnnReadElement(index, cache, tid, copy) &&
+		!(copy->flags & BXANN_ELEMENT_DELETED);
 }
 
 /* approximate distance between two SQ8 codes, in the units of the search */
@@ -209,7 +196,6 @@ CodeToCodeDistance(BxAnnCache cache, const uint8 *a, const uint8 *b)
 	BxAnnQueryPrepare(&q, cache, x);
 	d = BxAnnCodeDistance(&q, b);
 	pfree(x);
-	pfree(q.qf);
 	pfree(q.qa);
 	return d;
 }
@@ -246,7 +232,7 @@ AddReverseEdges(Relation index, BxAnnCache cache, ItemPointer self,
 		int			n;
 
 		CHECK_FOR_INTERRUPTS();
-		if (!ReadElementCopy(index, cache, &utid, u))
+		if (!ReadLiveElement(index, cache, &utid, u))
 			continue;
 		n = u->nneighbors;
 		replace = n >= m;
@@ -254,7 +240,7 @@ AddReverseEdges(Relation index, BxAnnCache cache, ItemPointer self,
 		{
 			lasttid = u->neighbors[n - 1];
 			/* keep the old edge if its end is gone or closer than us */
-			if (ReadElementCopy(index, cache, &lasttid, last) &&
+			if (ReadLiveElement(index, cache, &lasttid, last) &&
 				CodeToCodeDistance(cache, BxAnnElementCode(u, m), BxAnnElementCode(last, m)) <=
 				neighbors[i].distance)
 				continue;

@@ -164,29 +164,41 @@ BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out)
 static bool
 VisitElement(BxAnnSearch s, ItemPointer tid, BxAnnCandidateList *batch)
 {
-	Buffer		buf;
-	Page		page;
-	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
-	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
-	bool		ok = false;
+	BxAnnElement e;
 
-	if (MarkVisited(s, blkno, off))
+	if (MarkVisited(s, ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid)))
 		return false;
-	buf = ReadBuffer(s->index, blkno);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	if (BxAnnPageGetOpaque(page)->kind == BXANN_PAGE_ELEMENT &&
-		off <= PageGetMaxOffsetNumber(page))
+	e = palloc(s->cache->element_size);
+	if (!BxAnnReadElement(s->index, s->cache, tid, e))
 	{
-		BxAnnElement e = palloc(s->cache->element_size);
-
-		memcpy(e, PageGetItem(page, PageGetItemId(page, off)), s->cache->element_size);
-		ReadElement(s, e, AddCandidate(batch), blkno, off);
-		s->visits++;
-		ok = true;
+		pfree(e);
+		return false;
 	}
-	UnlockReleaseBuffer(buf);
-	return ok;
+	ReadElement(s, e, AddCandidate(batch), ItemPointerGetBlockNumber(tid),
+				ItemPointerGetOffsetNumber(tid));
+	s->visits++;
+	return true;
+}
+
+/*
+ * Offer candidate idx to the beam (indexes into items, nearest first, at
+ * most ef); *nbeam is its length.
+ */
+static inline void
+BeamOffer(const BxAnnCandidate *items, int *beam, int *nbeam, int ef, int idx)
+{
+	float		d = items[idx].distance;
+	int			p;
+
+	if (*nbeam == ef && d >= items[beam[*nbeam - 1]].distance)
+		return;
+	p = *nbeam < ef ? (*nbeam)++ : ef - 1;
+	while (p > 0 && items[beam[p - 1]].distance > d)
+	{
+		beam[p] = beam[p - 1];
+		p--;
+	}
+	beam[p] = idx;
 }
 
 /*
@@ -201,20 +213,7 @@ BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef)
 
 	/* seed the beam with the ef best candidates so far */
 	for (int i = 0; i < batch->count; i++)
-	{
-		float		d = batch->items[i].distance;
-		int			p;
-
-		if (nbeam == ef && d >= batch->items[beam[nbeam - 1]].distance)
-			continue;
-		p = nbeam < ef ? nbeam++ : ef - 1;
-		while (p > 0 && batch->items[beam[p - 1]].distance > d)
-		{
-			beam[p] = beam[p - 1];
-			p--;
-		}
-		beam[p] = i;
-	}
+		BeamOffer(batch->items, beam, &nbeam, ef, i);
 
 	for (;;)
 	{
@@ -237,23 +236,8 @@ BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef)
 		neighbors = c->neighbors;	/* batch->items may move: keep the array */
 		for (int k = 0; k < nn; k++)
 		{
-			int			idx;
-			float		d;
-			int			p;
-
-			if (!VisitElement(s, &neighbors[k], batch))
-				continue;
-			idx = batch->count - 1;
-			d = batch->items[idx].distance;
-			if (nbeam == ef && d >= batch->items[beam[nbeam - 1]].distance)
-				continue;
-			p = nbeam < ef ? nbeam++ : ef - 1;
-			while (p > 0 && batch->items[beam[p - 1]].distance > d)
-			{
-				beam[p] = beam[p - 1];
-				p--;
-			}
-			beam[p] = idx;
+			if (VisitElement(s, &neighbors[k], batch))
+				BeamOffer(batch->items, beam, &nbeam, ef, batch->count - 1);
 		}
 	}
 	pfree(beam);
@@ -276,9 +260,7 @@ BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
 	s->visited = visited_create(ctx, 64, NULL);
 	s->visits = 0;
 	s->vblocks = RelationGetNumberOfBlocks(index);
-	s->vperpage = (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
-				   MAXALIGN(sizeof(BxAnnPageOpaqueData))) /
-		(cache->element_size + sizeof(ItemIdData));
+	s->vperpage = BXANN_ELEMENTS_PER_PAGE(cache->element_size);
 	/*
 	 * The bitmap is zeroed for every search: beyond BXANN_VISITED_BITS slots
 	 * (about a million rows) the blocks past it use the hash table instead,

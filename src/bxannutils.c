@@ -227,9 +227,7 @@ BxAnnQueryPrepare(BxAnnQuery q, BxAnnCache cache, const float *x)
 
 	q->dims = dims;
 	q->metric = cache->meta.metric;
-	q->qf = palloc(sizeof(float) * dims);
 	q->qa = palloc(sizeof(float) * dims);
-	memcpy(q->qf, x, sizeof(float) * dims);
 	q->scale = cache->sqscale;
 	q->ipbase = 0.0f;
 	for (int i = 0; i < dims; i++)
@@ -364,6 +362,30 @@ BxAnnReadList(Relation index, BxAnnCache cache, int list)
 	entry = ((BxAnnListData *) PageGetContents(BufferGetPage(buf)))[list % BXANN_LISTS_PER_PAGE];
 	UnlockReleaseBuffer(buf);
 	return entry;
+}
+
+/*
+ * Copy the element at tid (deleted or not) into copy, under a share lock;
+ * false if tid is not an element.
+ */
+bool
+BxAnnReadElement(Relation index, BxAnnCache cache, ItemPointer tid, BxAnnElement copy)
+{
+	Buffer		buf = ReadBuffer(index, ItemPointerGetBlockNumber(tid));
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Page		page;
+	bool		ok = false;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (BxAnnPageGetOpaque(page)->kind == BXANN_PAGE_ELEMENT &&
+		off <= PageGetMaxOffsetNumber(page))
+	{
+		memcpy(copy, PageGetItem(page, PageGetItemId(page, off)), cache->element_size);
+		ok = true;
+	}
+	UnlockReleaseBuffer(buf);
+	return ok;
 }
 
 /*
