@@ -283,6 +283,7 @@ extern Buffer BxAnnNewBuffer(Relation index, ForkNumber forknum);
 extern void BxAnnInitPage(Page page, uint16 kind);
 extern void BxAnnCommitBuffer(Buffer buf, GenericXLogState *state);
 extern BxAnnCache BxAnnGetCache(Relation index);
+extern int	BxAnnMetricOfFunction(Oid funcid);
 extern int	BxAnnGetMetric(Relation index);
 extern FmgrInfo *BxAnnGetDistanceProc(Relation index);
 extern FaceEmbedding BxAnnPrepareValue(Relation index, Datum value, int metric,

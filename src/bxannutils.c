@@ -116,23 +116,38 @@ BxAnnGetCache(Relation index)
 }
 
 /*
- * The metric of the opclass, from its support function 1 (the exact
- * distance: the ordering operator's own function).
+ * The BXANN_METRIC_* of a distance function: bxexit's three distances, by
+ * name; 0 for any other function.
  */
 int
-BxAnnGetMetric(Relation index)
+BxAnnMetricOfFunction(Oid funcid)
 {
-	FmgrInfo   *proc = index_getprocinfo(index, 1, BXANN_DISTANCE_PROC);
-	char	   *name = get_func_name(proc->fn_oid);
+	char	   *name = get_func_name(funcid);
 
+	if (name == NULL)
+		return 0;
 	if (strcmp(name, "bx_l2_distance") == 0)
 		return BXANN_METRIC_L2;
 	if (strcmp(name, "bx_negative_inner_product") == 0)
 		return BXANN_METRIC_IP;
 	if (strcmp(name, "bx_cosine_distance") == 0)
 		return BXANN_METRIC_COSINE;
-	elog(ERROR, "bxann support function 1 is %s, not a bxexit distance", name);
-	return 0;					/* keep compiler quiet */
+	return 0;
+}
+
+/*
+ * The metric of the opclass, from its support function 1 (the exact
+ * distance: the ordering operator's own function).
+ */
+int
+BxAnnGetMetric(Relation index)
+{
+	Oid			funcid = index_getprocid(index, 1, BXANN_DISTANCE_PROC);
+	int			metric = BxAnnMetricOfFunction(funcid);
+
+	if (metric == 0)
+		elog(ERROR, "bxann support function 1 (%u) is not a bxexit distance", funcid);
+	return metric;
 }
 
 FmgrInfo *

@@ -53,7 +53,6 @@ bxannvalidate(Oid opclassoid)
 	for (int i = 0; i < proclist->n_members; i++)
 	{
 		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&proclist->members[i]->tuple);
-		char	   *fname;
 
 		if (procform->amproclefttype != opcintype || procform->amprocrighttype != opcintype)
 			continue;
@@ -67,13 +66,9 @@ bxannvalidate(Oid opclassoid)
 			continue;
 		}
 		nprocs++;
-		fname = get_func_name(procform->amproc);
 		if (!check_amproc_signature(procform->amproc, FLOAT8OID, true, 2, 2,
 									opcintype, opcintype) ||
-			fname == NULL ||
-			(strcmp(fname, "bx_l2_distance") != 0 &&
-			 strcmp(fname, "bx_cosine_distance") != 0 &&
-			 strcmp(fname, "bx_negative_inner_product") != 0))
+			BxAnnMetricOfFunction(procform->amproc) == 0)
 		{
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
