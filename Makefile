@@ -14,6 +14,7 @@ OBJS = \
 	src/kernels.o \
 	src/model.o \
 	src/embed.o \
+	src/records.o \
 	$(patsubst %.c,%.o,$(wildcard src/nn/*.c)) \
 	$(patsubst %.c,%.o,$(wildcard src/image/*.c)) \
 	$(patsubst %.c,%.o,$(wildcard src/facepipe/*.c)) \

@@ -1,114 +1,292 @@
--- bxexit demo: face templates as a column type, 1:N search as ORDER BY,
--- template fusion, and the guard against comparing different face models.
--- Run by scripts/demo.sh against a throwaway cluster.
+-- bxexit demo: from gate photos to exit records to an overstay report,
+-- inside PostgreSQL.  Run by scripts/demo.sh against a throwaway cluster,
+-- as a superuser (it loads photos with pg_read_binary_file).
+--
+-- 1. travellers enrolled with face templates: from real photos of
+--    ../shared/data/faces when present, else from synthetic templates;
+-- 2. flights and their APIS manifests;
+-- 3. gate matches on a flight: travellers on the manifest, an impostor,
+--    a traveller who is not on the manifest (resolved by an officer);
+-- 4. officer tools: 1:1 verification, 1:N identification over a bxann index;
+-- 5. tens of thousands of synthetic admissions and departures, and the
+--    DHS overstay report of the last complete fiscal year;
+-- 6. roles: what a gate system and an analyst may and may not do.
 \set ON_ERROR_STOP on
 \pset footer off
 CREATE EXTENSION bxexit;
 SET search_path = public, bxexit;
 SELECT bx_build_info();
-
--- An enrollment gallery: 200 travellers, 3 templates each (visa, passport,
--- entry photo).  Real templates come from bx_embed() once the photo
--- pipeline lands; here each traveller has a random 128-d identity and each
--- capture adds noise, which is how face embeddings behave.
 SELECT setseed(0.42);
-CREATE TABLE identity AS
-SELECT person_id,
-       bx_normalize(array_agg(random() - 0.5)::face_embedding) AS centre
-  FROM generate_series(1, 200) person_id, generate_series(1, 128) d
- GROUP BY person_id;
 
-CREATE TABLE enrollment (
-	enrollment_id bigserial PRIMARY KEY,
-	person_id int NOT NULL,
-	source text NOT NULL,
-	template face_embedding(128) NOT NULL
-);
-INSERT INTO enrollment (person_id, source, template)
-SELECT i.person_id, s.source,
-       bx_set_model(i.centre, 'mobilefacenet-v1')
-  FROM identity i, unnest(ARRAY['visa', 'passport', 'entry']) s(source);
--- add capture noise to every template
-UPDATE enrollment e
-   SET template = bx_set_model(bx_normalize(n.v::face_embedding), 'mobilefacenet-v1')
-  FROM (SELECT enrollment_id, array_agg(x + (random() - 0.5) * 0.25 ORDER BY ord) AS v
-          FROM enrollment, unnest(template::real[]) WITH ORDINALITY u(x, ord)
-         GROUP BY enrollment_id) n
- WHERE n.enrollment_id = e.enrollment_id;
-SELECT count(*) AS templates, count(DISTINCT person_id) AS people,
-       string_agg(DISTINCT bx_model(template), ', ') AS models
-  FROM enrollment;
-
--- A gate photo of traveller 17, as a probe template.
-CREATE TABLE probe AS
-SELECT bx_set_model(bx_normalize(array_agg(x + (random() - 0.5) * 0.25 ORDER BY ord)::face_embedding),
-                    'mobilefacenet-v1') AS template
-  FROM identity, unnest(centre::real[]) WITH ORDINALITY u(x, ord)
- WHERE person_id = 17;
-
--- 1:N identification: the five closest enrollments by cosine distance.
-SELECT e.person_id, e.source, round(bx_similarity(e.template, p.template)::numeric, 3) AS score
-  FROM enrollment e, probe p
- ORDER BY e.template <=> p.template
- LIMIT 5;
-
--- The same search through the bxann index (IVF entry lists + k-NN graph).
--- The gallery is tiny, so the planner would rightly sort it; force the index
--- to show it.
-CREATE INDEX enrollment_template ON enrollment USING bxann (template face_embedding_cosine_ops);
-SELECT lists, m, model, live_elements FROM bxann_index_info('enrollment_template');
-SET enable_seqscan = off;
-EXPLAIN (COSTS OFF)
-SELECT e.person_id FROM enrollment e ORDER BY e.template <=> (SELECT template FROM probe) LIMIT 5;
-SELECT e.person_id, e.source
-  FROM enrollment e ORDER BY e.template <=> (SELECT template FROM probe) LIMIT 5;
-RESET enable_seqscan;
-
--- Template fusion: one averaged, re-normalised template per person.
-CREATE TABLE fused AS
-SELECT person_id, bx_normalize(avg(template)) AS template FROM enrollment GROUP BY person_id;
-SELECT f.person_id, round(bx_similarity(f.template, p.template)::numeric, 3) AS score
-  FROM fused f, probe p
- ORDER BY f.template <=> p.template
- LIMIT 3;
-
--- Score distributions: same person vs different people.
-SELECT f.person_id = 17 AS same_person,
-       round(avg(bx_similarity(f.template, p.template))::numeric, 3) AS mean_score,
-       round(max(bx_similarity(f.template, p.template))::numeric, 3) AS max_score
-  FROM fused f, probe p GROUP BY 1 ORDER BY 1;
-
--- Templates of another face model are never compared by mistake.
-\set ON_ERROR_STOP off
-SELECT e.person_id FROM enrollment e
- ORDER BY e.template <=> bx_set_model((SELECT template FROM probe), 'arcface-r100') LIMIT 1;
-
-\set ON_ERROR_STOP on
--- From gate photos to templates, inside the database (needs the face models
--- and photos of ../shared; scripts/demo.sh copies them where the server can
--- read them).
-\getenv photos BX_PHOTOS
-\if :{?photos}
-CREATE TABLE gate_photo (name text PRIMARY KEY, photo bytea);
-INSERT INTO gate_photo
-SELECT f, pg_read_binary_file(:'photos' || '/' || f)
-  FROM unnest(ARRAY['orl_s1_1.pgm', 'orl_s1_2.pgm', 'orl_s2_1.pgm', 'lfw_1.jpg']) f;
-SELECT name, length(photo) AS bytes FROM gate_photo ORDER BY name;
-
--- every face the detector finds (the LFW photo has a second person behind)
-SELECT g.name, d.face, round(d.score::numeric, 3) AS score, round(d.eye_distance::numeric, 1) AS eye_distance
-  FROM gate_photo g, bx_detect(g.photo) d ORDER BY g.name, d.face;
-
--- templates, and what a gate application gets for each photo
-SELECT g.name, q.status, q.faces, bx_model(q.embedding) AS model
-  FROM gate_photo g, bx_embed_quality(g.photo) q ORDER BY g.name;
-
--- same person, different people
-CREATE TABLE gate_template AS
-SELECT name, bx_embed(photo, 'largest') AS template FROM gate_photo;
-SELECT a.name AS probe, b.name AS reference, round(bx_similarity(a.template, b.template)::numeric, 3) AS score
-  FROM gate_template a, gate_template b
- WHERE a.name = 'orl_s1_2.pgm' AND b.name <> a.name ORDER BY score DESC;
+-- ------------------------------------------------------------- 1. people
+\getenv faces BX_FACES
+\if :{?faces}
+\echo 'Enrolling travellers from photos in' :faces
+-- 40 ORL subjects: visa photo (image 1) and passport photo (image 2);
+-- their images 5 and 6 are the gate photos below
+INSERT INTO person (fin, family_name, given_names, citizenship, date_of_birth, sex)
+SELECT 'ORL' || lpad(s::text, 4, '0'), 'Subject-' || s, 'ORL',
+       (ARRAY['FRA', 'IND', 'BRA', 'USA', 'DEU', 'NGA', 'JPN', 'MEX'])[1 + s % 8],
+       date '1960-01-01' + (s * 211) % 15000, 'X'
+  FROM generate_series(1, 40) s;
+INSERT INTO enrollment (person_id, source, captured_at, template, quality)
+SELECT p.person_id, src.source, timestamptz '2024-03-01 10:00+00' + s.s * interval '1 day',
+       q.embedding, q.score
+  FROM generate_series(1, 40) s(s)
+  JOIN person p ON p.fin = 'ORL' || lpad(s.s::text, 4, '0')
+ CROSS JOIN (VALUES (1, 'visa'), (2, 'passport')) src(img, source)
+ CROSS JOIN LATERAL bx_embed_quality(pg_read_binary_file(:'faces' || '/orl/s' || s.s || '/' || src.img || '.pgm'),
+                                     'largest') q
+ WHERE q.status = 'ok';
+-- 500 LFW singletons (one photo each; named after the file); the other
+-- 129 never enrolled: impostors
+CREATE TEMP TABLE lfw AS
+SELECT f AS file, row_number() OVER (ORDER BY f) AS n
+  FROM pg_ls_dir(:'faces' || '/lfw') f;
+INSERT INTO person (fin, family_name, given_names, citizenship, date_of_birth, sex)
+SELECT 'LFW' || lpad(n::text, 4, '0'),
+       replace(regexp_replace(file, '^(.*)_(\w+)_[0-9]+\.jpg$', '\2'), '_', ' '),
+       replace(regexp_replace(file, '^(.*)_(\w+)_[0-9]+\.jpg$', '\1'), '_', ' '),
+       (ARRAY['GBR', 'ESP', 'CHN', 'COL', 'ITA', 'PHL', 'CAN', 'USA', 'VEN'])[1 + n % 9],
+       date '1950-01-01' + ((n * 97) % 20000)::int, 'X'
+  FROM lfw WHERE n <= 500;
+INSERT INTO enrollment (person_id, source, captured_at, template, quality)
+SELECT p.person_id, 'visa', timestamptz '2023-06-01 10:00+00' + l.n * interval '1 hour',
+       q.embedding, q.score
+  FROM lfw l
+  JOIN person p ON p.fin = 'LFW' || lpad(l.n::text, 4, '0')
+ CROSS JOIN LATERAL bx_embed_quality(pg_read_binary_file(:'faces' || '/lfw/' || l.file), 'largest') q
+ WHERE q.status = 'ok';
 \else
-\echo 'No face models or photos found (../shared): photo part of the demo skipped.'
+\echo 'No face photos found (../shared/data/faces): travellers get synthetic templates.'
+-- each person has an identity direction; every capture adds noise, as
+-- real face embeddings do
+INSERT INTO person (fin, family_name, given_names, citizenship, date_of_birth, sex)
+SELECT CASE WHEN s <= 40 THEN 'ORL' || lpad(s::text, 4, '0') ELSE 'LFW' || lpad((s - 40)::text, 4, '0') END,
+       'Traveller-' || s, 'Synthetic',
+       (ARRAY['FRA', 'IND', 'BRA', 'USA', 'DEU', 'NGA', 'JPN', 'MEX'])[1 + s % 8],
+       date '1960-01-01' + (s * 211) % 15000, 'X'
+  FROM generate_series(1, 540) s;
+CREATE TEMP TABLE identity AS
+SELECT p.person_id, array_agg(random() - 0.5) AS centre
+  FROM person p, generate_series(1, 128) d GROUP BY p.person_id;
+INSERT INTO enrollment (person_id, source, captured_at, template, quality)
+SELECT i.person_id, src, timestamptz '2024-03-01 10:00+00',
+       bx_set_model(bx_normalize(ARRAY(SELECT x + (random() - 0.5) * 0.3 FROM unnest(i.centre) x)::face_embedding),
+                    'mobilefacenet-v1'), 0.99
+  FROM identity i, unnest(ARRAY['visa', 'passport']) src;
 \endif
+
+SELECT source, count(*) AS templates, count(DISTINCT person_id) AS people,
+       string_agg(DISTINCT model, ', ') AS model
+  FROM enrollment GROUP BY source ORDER BY source;
+
+-- ---------------------------------------------------- 2. flights, manifests
+INSERT INTO flight (carrier, flight_number, departure_airport, arrival_airport, departure_date, scheduled_departure)
+VALUES ('DL', '264', 'JFK', 'CDG', current_date, current_date + time '18:40'),
+       ('AF', '11', 'JFK', 'CDG', current_date, current_date + time '19:30'),
+       ('LH', '401', 'JFK', 'FRA', current_date, current_date + time '21:55');
+-- DL 264: ORL subjects 1-20 and 400 LFW travellers, a 420-person gallery
+-- as in NIST's boarding-gate evaluation; AF 11: ORL subjects 21-40;
+-- LH 401: nobody with a manifest yet
+INSERT INTO manifest (flight_id, person_id)
+SELECT f.flight_id, p.person_id
+  FROM flight f, person p
+ WHERE f.carrier = 'DL'
+   AND (p.fin BETWEEN 'ORL0001' AND 'ORL0020' OR p.fin BETWEEN 'LFW0001' AND 'LFW0400');
+INSERT INTO manifest (flight_id, person_id)
+SELECT f.flight_id, p.person_id
+  FROM flight f, person p
+ WHERE f.carrier = 'AF' AND p.fin BETWEEN 'ORL0021' AND 'ORL0040';
+SELECT f.carrier || f.flight_number AS flight, f.departure_airport || '-' || f.arrival_airport AS route,
+       count(m.person_id) AS manifest
+  FROM flight f LEFT JOIN manifest m USING (flight_id)
+ GROUP BY f.flight_id ORDER BY f.flight_id;
+
+-- ---------------------------------------------------------- 3. the gate
+-- Gate photos: what the camera at DL 264's boarding gate sends.
+CREATE TEMP TABLE gate_photo (probe text PRIMARY KEY, photo bytea, template face_embedding);
+\if :{?faces}
+INSERT INTO gate_photo (probe, photo)
+SELECT 'ORL' || s || ' (on the manifest)', pg_read_binary_file(:'faces' || '/orl/s' || s || '/5.pgm')
+  FROM generate_series(1, 5) s
+UNION ALL
+SELECT 'ORL30 (booked on AF 11, at the DL gate)', pg_read_binary_file(:'faces' || '/orl/s30/5.pgm')
+UNION ALL
+SELECT 'impostor (never enrolled)', pg_read_binary_file(:'faces' || '/lfw/' || file)
+  FROM lfw WHERE n = 600;
+\else
+INSERT INTO gate_photo (probe, template)
+SELECT 'ORL' || s || ' (on the manifest)',
+       bx_set_model(bx_normalize(ARRAY(SELECT x + (random() - 0.5) * 0.3 FROM unnest(i.centre) x)::face_embedding),
+                    'mobilefacenet-v1')
+  FROM generate_series(1, 5) s JOIN person p ON p.fin = 'ORL' || lpad(s::text, 4, '0')
+  JOIN identity i USING (person_id)
+UNION ALL
+SELECT 'ORL30 (booked on AF 11, at the DL gate)',
+       bx_set_model(bx_normalize(ARRAY(SELECT x + (random() - 0.5) * 0.3 FROM unnest(i.centre) x)::face_embedding),
+                    'mobilefacenet-v1')
+  FROM person p JOIN identity i USING (person_id) WHERE p.fin = 'ORL0030'
+UNION ALL
+SELECT 'impostor (never enrolled)',
+       bx_set_model(bx_normalize(ARRAY(SELECT random() - 0.5 FROM generate_series(1, 128))::face_embedding),
+                    'mobilefacenet-v1');
+\endif
+
+-- One bx_match call per traveller: photo (or template) in, decision out,
+-- exit event recorded.
+CREATE TEMP TABLE gate_result AS
+SELECT g.probe, m.*
+  FROM gate_photo g, flight f,
+       LATERAL bx_match(g.photo, f.flight_id) m
+ WHERE f.carrier = 'DL' AND g.photo IS NOT NULL
+UNION ALL
+SELECT g.probe, m.*
+  FROM gate_photo g, flight f,
+       LATERAL bx_match(g.template, f.flight_id) m
+ WHERE f.carrier = 'DL' AND g.photo IS NULL;
+SELECT r.probe, r.decision, p.family_name AS matched, round(r.score::numeric, 3) AS score,
+       round(r.margin::numeric, 3) AS margin, r.reason, r.gallery_size
+  FROM gate_result r LEFT JOIN person p USING (person_id)
+ ORDER BY r.exit_event_id;
+
+-- the gate's other outcomes: an unknown flight, a flight without gallery,
+-- no photo at all
+SELECT 'unknown flight' AS case, decision, reason FROM bx_match(NULL::bytea, -1)
+UNION ALL
+SELECT 'LH 401, no manifest', m.decision, m.reason
+  FROM flight f, LATERAL bx_match((SELECT template FROM enrollment LIMIT 1), f.flight_id) m
+ WHERE f.carrier = 'LH'
+UNION ALL
+SELECT 'camera sent nothing', decision, reason FROM bx_match(NULL::bytea, 1);
+
+-- ------------------------------------------------------ 4. officer tools
+-- The no-match traveller shows a passport; the officer verifies the live
+-- photo 1:1 against that person and resolves the event: it now counts as
+-- the traveller's departure.
+SELECT v.*
+  FROM gate_result r, person p,
+       LATERAL bx_verify((SELECT x.probe_template FROM exit_event x WHERE x.exit_event_id = r.exit_event_id),
+                         p.person_id) v
+ WHERE r.probe LIKE 'ORL30%' AND p.fin = 'ORL0030';
+SELECT bx_resolve_exit(r.exit_event_id, p.person_id, 'passport checked at the gate')
+  FROM gate_result r, person p
+ WHERE r.probe LIKE 'ORL30%' AND p.fin = 'ORL0030';
+SELECT d.confirmed_by, count(*) AS departures FROM departure d GROUP BY 1 ORDER BY 1;
+
+-- 1:N across every enrollment, served by a bxann index the DBA creates
+-- once the gallery is loaded: templates of several models may share the
+-- table, so the index covers one model, at its dimensions.  The impostor
+-- has no candidate above the identification threshold.
+CREATE INDEX enrollment_template_ann ON enrollment
+ USING bxann ((template::face_embedding(128)) face_embedding_cosine_ops)
+ WHERE model = 'mobilefacenet-v1';
+SELECT lists, m, live_elements FROM bxann_index_info('enrollment_template_ann');
+SELECT r.probe, i.rank, p.family_name, round(i.score::numeric, 3) AS score, i.above_threshold
+  FROM gate_result r
+  JOIN exit_event x USING (exit_event_id),
+       LATERAL bx_identify(x.probe_template, 3) i
+  JOIN person p ON p.person_id = i.person_id
+ WHERE r.probe LIKE 'impostor%' OR r.probe LIKE 'ORL1 %'
+ ORDER BY r.probe, i.rank;
+-- every search is audited
+SELECT search, outcome, count(*) FROM search_audit GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- -------------------------------------- 5. admissions and overstay report
+-- 30,000 synthetic I-94 admissions over three years, with the departures
+-- CBP would have recorded.  Historical departures are loaded directly into
+-- exit_event (as an import of past records would be; recorded_by says so);
+-- new ones only come from bx_match.
+CREATE TEMP TABLE country (code text, vwp boolean, overstay_bias float8);
+INSERT INTO country VALUES
+	('FRA', true, 0.5), ('DEU', true, 0.4), ('GBR', true, 0.4), ('JPN', true, 0.2),
+	('ESP', true, 0.9), ('ITA', true, 0.7), ('IND', false, 1.6), ('CHN', false, 1.2),
+	('BRA', false, 1.8), ('MEX', false, 1.5), ('NGA', false, 3.5), ('COL', false, 2.4),
+	('PHL', false, 1.9), ('VEN', false, 6.0), ('CAN', false, 0.8);
+CREATE TEMP TABLE traveller AS
+SELECT n, c.code, c.vwp, c.overstay_bias, random() AS r_class, random() AS r_fate,
+       random() AS r_day, random() AS r_len, random() AS r_leave
+  FROM generate_series(1, 30000) n,
+       LATERAL (SELECT * FROM country ORDER BY random() + n * 0 LIMIT 1) c;
+INSERT INTO person (fin, family_name, given_names, citizenship)
+SELECT 'SYN' || lpad(n::text, 6, '0'), 'Visitor-' || n, 'Synthetic', code FROM traveller;
+CREATE TEMP TABLE synthetic_admission AS
+SELECT t.*, p.person_id,
+       CASE WHEN t.vwp THEN (CASE WHEN t.r_class < 0.8 THEN 'WT' ELSE 'WB' END)
+            WHEN t.r_class < 0.62 THEN 'B1B2' WHEN t.r_class < 0.75 THEN 'F1'
+            WHEN t.r_class < 0.80 THEN 'M1' WHEN t.r_class < 0.88 THEN 'J1'
+            WHEN t.r_class < 0.97 THEN 'H1B' ELSE 'A1' END AS class,
+       current_date - 1100 + (t.r_day * 1000)::int AS admitted_on
+  FROM traveller t JOIN person p ON p.fin = 'SYN' || lpad(t.n::text, 6, '0');
+ALTER TABLE synthetic_admission ADD COLUMN expected date, ADD COLUMN ds boolean;
+UPDATE synthetic_admission SET
+	ds = class IN ('F1', 'M1', 'J1'),
+	expected = admitted_on + CASE class WHEN 'WT' THEN 90 WHEN 'WB' THEN 90 WHEN 'B1B2' THEN 180
+	                                    WHEN 'H1B' THEN 365 WHEN 'A1' THEN 730
+	                                    ELSE 120 + (r_len * 500)::int END;
+INSERT INTO admission (admission_number, person_id, class_of_admission, port_of_entry, mode,
+                       admitted_on, admit_until, duration_of_status, program_end_date)
+SELECT lpad((10000000000 + n * 7919)::text, 11, '0'), person_id, class,
+       (ARRAY['JFK', 'LAX', 'MIA', 'ORD', 'SFO', 'IAD'])[1 + n % 6],
+       CASE WHEN n % 25 = 0 THEN 'sea' ELSE 'air' END,
+       admitted_on,
+       CASE WHEN ds THEN NULL ELSE expected END, ds,
+       CASE WHEN ds THEN expected - CASE class WHEN 'F1' THEN 60 ELSE 30 END END
+  FROM synthetic_admission;
+-- one flight a day carries the historical departures
+INSERT INTO flight (carrier, flight_number, departure_airport, arrival_airport, departure_date)
+SELECT 'BX', '900', 'JFK', 'LHR', d::date
+  FROM generate_series(current_date - 1100, current_date - 1, interval '1 day') d;
+-- fate: most leave in time; overstay odds scale with the country's bias
+INSERT INTO exit_event (occurred_at, requested_flight_id, flight_id, decision, person_id, score,
+                        threshold, model, gallery_size, recorded_by)
+SELECT f.departure_date + time '20:00', f.flight_id, f.flight_id, 'match', a.person_id, 0.8,
+       bx_threshold('mobilefacenet-v1', 'identification'), 'mobilefacenet-v1', 300, 'historical_import'
+  FROM (SELECT s.*, s.expected
+                    + CASE WHEN s.r_fate < 0.012 * s.overstay_bias THEN NULL          -- stays: suspected in-country
+                           WHEN s.r_fate < 0.020 * s.overstay_bias THEN 1 + (s.r_len * 120)::int  -- leaves late
+                           ELSE -((s.expected - s.admitted_on) * s.r_leave)::int   -- leaves in time
+                      END AS departed_on
+          FROM synthetic_admission s) a
+  JOIN flight f ON f.carrier = 'BX' AND f.departure_date = a.departed_on
+ WHERE a.departed_on IS NOT NULL AND a.departed_on < current_date;
+
+SELECT status, count(*) FROM admission_status GROUP BY status ORDER BY status;
+
+-- The DHS Entry/Exit Overstay Report of the last complete fiscal year
+-- (October 1 to September 30), as of today: the 12 rows with the most
+-- expected departures, then totals per class group.
+SELECT extract(year FROM current_date + interval '3 months')::int - 1 AS fiscal_year \gset
+SELECT * FROM bx_overstay_report(:fiscal_year)
+ ORDER BY expected_departures DESC, country_of_citizenship, class_group LIMIT 12;
+SELECT class_group, sum(expected_departures) AS expected, sum(in_time_departures) AS in_time,
+       sum(out_of_country_overstays) AS out_of_country, sum(suspected_in_country_overstays) AS in_country,
+       round(100.0 * sum(total_overstays) / sum(expected_departures), 2) AS total_rate,
+       round(100.0 * sum(suspected_in_country_overstays) / sum(expected_departures), 2) AS in_country_rate
+  FROM bx_overstay_report(:fiscal_year) GROUP BY class_group ORDER BY class_group;
+
+-- ---------------------------------------------------------------- 6. roles
+-- A gate system logs in with a role that is a member of bxexit_gate: it can
+-- call bx_match and nothing else.  An analyst reads reports, not faces.
+CREATE ROLE demo_gate LOGIN IN ROLE bxexit_gate;
+CREATE ROLE demo_analyst LOGIN IN ROLE bxexit_analyst;
+SET ROLE demo_gate;
+SELECT decision, reason FROM bx_match(NULL::bytea, 1);
+\set ON_ERROR_STOP off
+SELECT count(*) FROM enrollment;
+SELECT count(*) FROM person;
+RESET ROLE;
+SET ROLE demo_analyst;
+SELECT count(*) AS overstays FROM admission_status WHERE status LIKE '%overstay';
+SELECT probe_photo FROM exit_event LIMIT 1;
+SELECT template FROM enrollment LIMIT 1;
+\set ON_ERROR_STOP on
+RESET ROLE;
+
+-- US citizens' gate photos are cleared after bxexit.citizen_photo_retention
+-- (12 hours by default); run bx_apply_retention() from cron.  Nothing in
+-- this demo is that old yet.
+SHOW bxexit.citizen_photo_retention;
+SELECT * FROM bx_apply_retention();
+DROP ROLE demo_gate;
+DROP ROLE demo_analyst;

@@ -18,6 +18,9 @@
 
 #define BXEXIT_VERSION "0.1.0"
 
+/* minutes probe photos of US citizens are kept (bxexit.citizen_photo_retention) */
+extern int	bx_citizen_photo_retention;
+
 /* module initialisation, called once from _PG_init() */
 extern void BxGucInit(void);
 

@@ -139,6 +139,22 @@ bx_stage_photos() {
 	BX_PHOTOS=$BX_TMP/photos
 }
 
+# The whole shared face set for the demo and the gate benchmark: ORL (40
+# people x 10 PGM) as $BX_FACES/orl/sN/K.pgm and the LFW singletons (629
+# people x 1 JPEG) as $BX_FACES/lfw/Name_0001.jpg, copied into the cluster
+# directory so the server's user can read them.  Sets BX_FACES, or nothing
+# when the photos are not there.
+bx_stage_faces() {
+	local src=${BX_DATA_DIR:-$BX_ROOT/../shared/data}/faces
+	BX_FACES=
+	[ -f "$src/att_orl/s1/1.pgm" ] && [ -d "$src/lfw_singletons/images" ] || return 0
+	mkdir -p "$BX_TMP/faces/lfw"
+	cp -r "$src/att_orl" "$BX_TMP/faces/orl"
+	cp "$src"/lfw_singletons/images/*/*.jpg "$BX_TMP/faces/lfw/"
+	chmod -R a+rX "$BX_TMP/faces"
+	BX_FACES=$BX_TMP/faces
+}
+
 # Stop the cluster and remove its directory; safe to call twice.
 bx_cluster_stop() {
 	if [ -n "${BX_TMP:-}" ] && [ -d "$BX_TMP/data" ]; then

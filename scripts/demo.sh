@@ -12,7 +12,8 @@ if [ "${BX_DEMO_KEEP:-0}" != 1 ]; then trap bx_cluster_stop EXIT; fi
 bx_cluster_start || exit 1
 
 psql -X -q -c 'CREATE DATABASE bxexit_demo' || exit 1
-[ -n "$BX_MODELS" ] && [ -n "$BX_PHOTOS" ] && export BX_PHOTOS
+# real photos need the face models too; without either, synthetic templates
+[ -n "$BX_MODELS" ] && bx_stage_faces && [ -n "$BX_FACES" ] && export BX_FACES
 PGDATABASE=bxexit_demo psql -X -e -f examples/demo.sql
 rc=$?
 if [ "${BX_DEMO_KEEP:-0}" = 1 ]; then

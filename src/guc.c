@@ -99,6 +99,16 @@ BxGucInit(void)
 							 NULL, &bx_min_eye_distance, 0.0, 0.0, 10000.0,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 
+	/*
+	 * Superuser only: a privacy policy, not a per-session preference.  The
+	 * 12 hours are CBP's published limit for photos of US citizens.
+	 */
+	DefineCustomIntVariable("bxexit.citizen_photo_retention",
+							"How long probe photos and templates of US citizens are kept.",
+							"bx_apply_retention() removes older ones; decision records stay.",
+							&bx_citizen_photo_retention, 12 * 60, 0, INT_MAX / 60,
+							PGC_SUSET, GUC_UNIT_MIN, NULL, NULL, NULL);
+
 	/* reserve the prefixes so typos are reported */
 	MarkGUCPrefixReserved("bxexit");
 	MarkGUCPrefixReserved("bxann");

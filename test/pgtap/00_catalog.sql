@@ -35,16 +35,32 @@ SELECT is_strict('bxexit', f, args, f || ' is STRICT')
                ('bx_similarity', ARRAY['face_embedding', 'face_embedding']),
                ('bx_normalize', ARRAY['face_embedding']),
                ('bx_set_model', ARRAY['face_embedding', 'text'])) v(f, args);
-SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
-          'every bxexit function but the AM handler is PARALLEL SAFE')
+-- the functions that write (exit events, audit rows, retention) are the only
+-- VOLATILE ones besides the index tools, and the only parallel-unsafe ones
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text),
+          ARRAY['bx_apply_retention()',
+                'bx_decide_exit(face_embedding,bytea,text,bigint)',
+                'bx_identify(bytea,integer)', 'bx_identify(face_embedding,integer)',
+                'bx_match(bytea,bigint)', 'bx_match(face_embedding,bigint)',
+                'bx_resolve_exit(bigint,bigint,text)',
+                'bx_verify(bytea,bigint)', 'bx_verify(face_embedding,bigint)'],
+          'every bxexit function but the AM handler and the writers is PARALLEL SAFE')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.proparallel <> 's'
    AND p.prorettype <> 'index_am_handler'::regtype;
 SELECT is(array_agg(p.proname::text ORDER BY p.proname::text),
-          ARRAY['bx_model_check', 'bxann_index_info', 'bxann_list_info', 'bxannhandler'],
-          'the VOLATILE functions are exactly the AM handler, the index inspectors and the model check')
+          ARRAY['bx_apply_retention', 'bx_decide_exit', 'bx_identify', 'bx_identify',
+                'bx_match', 'bx_match', 'bx_model_check', 'bx_resolve_exit',
+                'bx_verify', 'bx_verify',
+                'bxann_index_info', 'bxann_list_info', 'bxannhandler'],
+          'the VOLATILE functions are exactly the writers, the AM handler, the index inspectors and the model check')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.provolatile = 'v';
-SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
-          'no bxexit function is SECURITY DEFINER')
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text),
+          ARRAY['bx_apply_retention()',
+                'bx_identify(bytea,integer)', 'bx_identify(face_embedding,integer)',
+                'bx_match(bytea,bigint)', 'bx_match(face_embedding,bigint)',
+                'bx_resolve_exit(bigint,bigint,text)',
+                'bx_verify(bytea,bigint)', 'bx_verify(face_embedding,bigint)'],
+          'the SECURITY DEFINER functions are exactly the searches, the resolution and the retention')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prosecdef;
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
           'every function in schema bxexit belongs to the extension')
