@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Face pipeline benchmark, no PostgreSQL needed: accuracy on the shared face
 # photos (ORL verification and identification, LFW singletons as impostors,
-# failures to acquire) and per-stage speed (decode, detect, align, embed) on
+# failures to acquire, the boarding-gate threshold at FPIR 0.003 on random
+# galleries of 420) and per-stage speed (decode, detect, align, embed) on
 # a 640x480 and a 4000x3000 JPEG generated from a real photo, one thread.
 # Builds bench/faces/faces_bench, prints markdown, also saved to bench/out/.
 # See bench/faces/README.md for the protocol.
 #
 #   bash bench/faces.sh [--quick] [--runs N] [--det-sizes "640 320"]
-#                       [--threshold F]
+#                       [--threshold F] [--gate-splits N]
 #
 # BX_DATA_DIR (default ../shared/data) and BX_MODEL_DIR (default
 # ../shared/models) locate the photos and the models; nothing is copied.
 set -euo pipefail
 
 usage() {
-	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -22,17 +23,21 @@ args="$*"
 runs=200
 det_sizes="640 320"
 threshold=
+gate_splits=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) runs=30; det_sizes=320; shift ;;
 	--runs) [ $# -ge 2 ] || usage; runs=$2; shift 2 ;;
 	--det-sizes) [ $# -ge 2 ] || usage; det_sizes=$2; shift 2 ;;
 	--threshold) [ $# -ge 2 ] || usage; threshold=$2; shift 2 ;;
+	--gate-splits) [ $# -ge 2 ] || usage; gate_splits=$2; shift 2 ;;
 	-h | --help) usage ;;
 	*) echo "faces.sh: unknown argument: $1" >&2; usage ;;
 	esac
 done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "faces.sh: --runs must be a positive number" >&2; exit 2; }
+[[ -z $gate_splits || $gate_splits =~ ^[1-9][0-9]*$ ]] ||
+	{ echo "faces.sh: --gate-splits must be a positive number" >&2; exit 2; }
 for s in $det_sizes; do
 	[[ $s =~ ^[1-9][0-9]*$ ]] && [ $((s % 32)) -eq 0 ] ||
 		{ echo "faces.sh: detector sizes must be multiples of 32: $s" >&2; exit 2; }
@@ -64,6 +69,8 @@ mkdir -p bench/out bench/data/faces
 out=bench/out/faces-$(date +%Y-%m-%d-%H%M%S).md
 extra=()
 [ -n "$threshold" ] && extra+=(--threshold "$threshold")
+gate=()
+[ -n "$gate_splits" ] && gate+=(--gate-splits "$gate_splits")
 
 {
 	echo "# Face pipeline benchmark"
@@ -73,7 +80,7 @@ extra=()
 	for s in $det_sizes; do
 		echo
 		echo "## Detector ${s}x${s}"
-		"$bin" accuracy --det-size "$s" --rule largest "${extra[@]}"
+		"$bin" accuracy --det-size "$s" --rule largest "${extra[@]}" "${gate[@]}"
 		"$bin" speed --det-size "$s" --runs "$runs" --photos bench/data/faces "${extra[@]}"
 	done
 } | tee "$out"

@@ -4,13 +4,15 @@
  *	  Accuracy and speed of the server-independent face pipeline
  *	  (src/image + src/facepipe + src/nn), no PostgreSQL involved.
  *
- *	faces_bench accuracy [options]   ORL verification/identification, LFW
+ *	faces_bench accuracy [options]   ORL verification/identification, LFW,
+ *									 boarding-gate operating point
  *	faces_bench speed [options]      per-stage times on generated photos
  *
  * Options: --data DIR (BX_DATA_DIR), --models DIR (BX_MODEL_DIR),
  * --det-size N (detector canvas N x N, default 640), --pad F, --upscale F,
  * --threshold F, --rule single|largest, --runs N, --target N (JPEG DCT
- * scaling hint), --photos DIR (write the generated speed photos there).
+ * scaling hint), --photos DIR (write the generated speed photos there),
+ * --gate-splits N (random galleries of the boarding-gate point, default 20).
  *
  * The accuracy protocol is the one of data/faces/README.md; see
  * bench/faces/README.md for the definitions used.  Output is markdown.
@@ -22,6 +24,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,17 @@
 #define MFN_PATH	"mobilefacenet/MobileFaceNet.onnx"
 #define ORL_SUBJECTS 40
 #define ORL_IMAGES	10
+#define ORL_N		(ORL_SUBJECTS * ORL_IMAGES)
+
+/*
+ * Boarding-gate operating point, NIST FRVT Part 7 (NISTIR 8381): galleries
+ * of 420 expected travellers, threshold set at FPIR 0.003.  The seed is
+ * arbitrary but fixed, so every run draws the same galleries.
+ */
+#define GATE_GALLERY 420
+#define GATE_FPIR	0.003
+#define GATE_SEED	8381
+#define GATE_SCALE	1000		/* threshold grid: three decimals */
 
 typedef struct Config
 {
@@ -46,6 +60,7 @@ typedef struct Config
 	int			detSize;
 	int			runs;
 	int			target;
+	int			gateSplits;
 	BxFaceOptions face;
 } Config;
 
@@ -56,6 +71,7 @@ typedef struct Sample
 	BxFaceStatus status;
 	int			nFaces;
 	float		eyeDistance;
+	bool		centred;		/* the embedded face covers the photo centre */
 	float		emb[BX_FACE_EMBEDDING_DIM];
 } Sample;
 
@@ -123,6 +139,12 @@ Score(const Sample *a, const Sample *b)
 	return a->ok && b->ok ? Dot(a->emb, b->emb) : BENCH_FAILED_SCORE;
 }
 
+static bool
+Covers(const BxFace *f, float x, float y)
+{
+	return f->x <= x && x <= f->x + f->width && f->y <= y && y <= f->y + f->height;
+}
+
 /*
  * Decode, detect, embed the largest face of one file.  nFaces is kept so
  * that both rules can be scored from one pass: rule single fails the
@@ -143,6 +165,7 @@ EmbedFile(BxFacePipe pipe, const Config *cfg, const char *path, Sample *s)
 				i;
 
 	s->ok = false;
+	s->centred = true;
 	s->nFaces = 0;
 	s->status = BX_FACE_EINVAL;
 	BxImageDefaultOptions(&io);
@@ -163,6 +186,7 @@ EmbedFile(BxFacePipe pipe, const Config *cfg, const char *path, Sample *s)
 			if (faces[i].width * faces[i].height > faces[best].width * faces[best].height)
 				best = i;
 		s->eyeDistance = faces[best].eyeDistance;
+		s->centred = Covers(&faces[best], img->width / 2.0f, img->height / 2.0f);
 		s->status = BxFaceAlign(img, faces[best].landmarks, crop);
 		if (s->status == BX_FACE_OK)
 			s->status = BxFaceEmbedAligned(pipe, crop, &cfg->face, s->emb,
@@ -231,6 +255,235 @@ Verification(const char *label, const double *mated, size_t nm,
 	eer = EqualErrorRate(mated, nm, non, nn, &t);
 	printf(" %.2f%% (t=%.3f) |\n", 100 * eer, t);
 	free(work);
+}
+
+/*
+ * Cosine similarity of every pair of photos, ORL first (subject-major, as
+ * in Accuracy) then LFW, so that the random galleries below only look
+ * scores up: each embedding is compared once, however many splits.
+ */
+static double *
+SimilarityMatrix(const Sample *orl, const Sample *lfw, int nLfw)
+{
+	int			n = ORL_N + nLfw,
+				i,
+				j;
+	double	   *sim = malloc(sizeof(double) * (size_t) n * (size_t) n);
+
+	for (i = 0; i < n; i++)
+		for (j = i; j < n; j++)
+		{
+			const Sample *a = i < ORL_N ? &orl[i] : &lfw[i - ORL_N];
+			const Sample *b = j < ORL_N ? &orl[j] : &lfw[j - ORL_N];
+
+			sim[(size_t) i * n + j] = sim[(size_t) j * n + i] = Score(a, b);
+		}
+	return sim;
+}
+
+/* splitmix64: portable and fixed, unlike rand(), so the splits are too */
+static uint64_t
+NextRandom(uint64_t *state)
+{
+	uint64_t	z = (*state += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+/* Fisher-Yates (the modulo bias is below 1e-16 for n < 1000) */
+static void
+Shuffle(int *v, int n, uint64_t *state)
+{
+	int			i;
+
+	for (i = n - 1; i > 0; i--)
+	{
+		int			j = (int) (NextRandom(state) % (uint64_t) (i + 1));
+		int			tmp = v[i];
+
+		v[i] = v[j];
+		v[j] = tmp;
+	}
+}
+
+/* A search's score for ORL subject g: its best over g's enrolled images */
+static double
+BestTemplate(const double *row, int g, int perSubject)
+{
+	double		best = BENCH_FAILED_SCORE;
+	int			i;
+
+	for (i = 0; i < perSubject; i++)
+		if (row[g * ORL_IMAGES + i] > best)
+			best = row[g * ORL_IMAGES + i];
+	return best;
+}
+
+/* Top score of a search over the whole gallery, leaving out one subject */
+static double
+TopScore(const double *row, int perSubject, const int *galLfw, int nGal,
+		 int skipSubject)
+{
+	double		top = BENCH_FAILED_SCORE;
+	int			g;
+
+	for (g = 0; g < ORL_SUBJECTS; g++)
+		if (g != skipSubject)
+			top = fmax(top, BestTemplate(row, g, perSubject));
+	for (g = 0; g < nGal; g++)
+		top = fmax(top, row[ORL_N + galLfw[g]]);
+	return top;
+}
+
+/*
+ * One split: the gallery holds images 1..perSubject of every ORL subject
+ * and the LFW singletons perm[0..nGal-1]; the other ORL images are the
+ * mated searches, perm[nGal..nPool-1] the non-mated ones.  Appends to
+ * nonTop and mateTop (see metrics.h), advancing both pointers.
+ */
+static void
+GateSplit(const double *sim, int nLfw, const int *perm, int nPool, int nGal,
+		  int perSubject, double **nonTop, double **mateTop)
+{
+	int			n = ORL_N + nLfw,
+				s,
+				i;
+
+	for (s = 0; s < ORL_SUBJECTS; s++)
+		for (i = perSubject; i < ORL_IMAGES; i++)
+		{
+			const double *row = sim + (size_t) (s * ORL_IMAGES + i) * n;
+			double		mate = BestTemplate(row, s, perSubject);
+
+			/* a tie with another identity is no positive identification */
+			*(*mateTop)++ = mate > TopScore(row, perSubject, perm, nGal, s) ?
+				mate : BENCH_FAILED_SCORE;
+		}
+	for (i = nGal; i < nPool; i++)
+		*(*nonTop)++ = TopScore(sim + (size_t) (ORL_N + perm[i]) * n,
+								perSubject, perm, nGal, -1);
+}
+
+/* "0.0028 (14/4980)" */
+static void
+PrintRate(size_t k, size_t n)
+{
+	printf(" %.4f (%zu/%zu) |", n ? (double) k / (double) n : 0.0, k, n);
+}
+
+/*
+ * One row of the boarding-gate table: splits random galleries drawn from
+ * the LFW singletons pool[0..nPool-1], their threshold at FPIR 0.003 and
+ * the errors there and at the threshold rounded up to 0.01.
+ */
+static void
+GateRow(const double *sim, int nLfw, const int *pool, int nPool,
+		const char *poolName, int perSubject, int splits)
+{
+	int			nGal = GATE_GALLERY - ORL_SUBJECTS;
+	size_t		nNon = (size_t) splits * (size_t) (nPool - nGal),
+				nMated = (size_t) splits * ORL_SUBJECTS * (ORL_IMAGES - perSubject),
+				fp,
+				miss;
+	double	   *nonTop = malloc(sizeof(double) * nNon),
+			   *mateTop = malloc(sizeof(double) * nMated),
+			   *nonEnd = nonTop,
+			   *mateEnd = mateTop,
+				q;
+	int		   *perm = malloc(sizeof(int) * (size_t) nPool);
+	uint64_t	state = GATE_SEED;	/* rows of one pool draw the same splits */
+	long		g,
+				g2;
+	int			r;
+
+	for (r = 0; r < splits; r++)
+	{
+		memcpy(perm, pool, sizeof(int) * (size_t) nPool);
+		Shuffle(perm, nPool, &state);
+		GateSplit(sim, nLfw, perm, nPool, nGal, perSubject, &nonEnd, &mateEnd);
+	}
+	g = ThresholdAtFpir(nonTop, nNon, GATE_FPIR, GATE_SCALE, &q);
+	printf("| %d | %d | %d %s | %d | %zu | %zu | %.4f | %.3f |", GATE_GALLERY,
+		   perSubject, nPool, poolName, splits, nNon, nMated, q,
+		   (double) g / GATE_SCALE);
+	OpenSetErrors(nonTop, nNon, mateTop, nMated, (double) g / GATE_SCALE, &fp, &miss);
+	PrintRate(fp, nNon);
+	PrintRate(miss, nMated);
+	/* what an operator would configure: t rounded up, never below it */
+	g2 = (long) ceil((double) g / (GATE_SCALE / 100));
+	printf(" %.2f |", (double) g2 / 100);
+	OpenSetErrors(nonTop, nNon, mateTop, nMated, (double) g2 / 100, &fp, &miss);
+	PrintRate(fp, nNon);
+	PrintRate(miss, nMated);
+	printf("\n");
+	free(perm);
+	free(nonTop);
+	free(mateTop);
+}
+
+/*
+ * FNIR at FPIR 0.003 on galleries of 420, the threshold bx_match is meant
+ * to use: 40 ORL subjects plus 380 LFW singletons drawn afresh for each of
+ * cfg->gateSplits splits, with one and with two images per ORL subject.
+ *
+ * LFW centres every photo on the named person.  A photo whose embedded
+ * (largest) face misses the centre shows someone else, who may have an
+ * LFW photo of his own: Kelly and Sharon Osbourne are one photograph, and
+ * both embed the same face.  Such pairs are mated searches among the
+ * non-mated ones and would set the threshold alone, so those photos are
+ * left out; the last row shows what they do.  Photos without a face stay
+ * (failures to acquire).
+ */
+static void
+GateOperatingPoint(const Sample *orl, const Sample *lfw, int nLfw,
+				   const Config *cfg)
+{
+	int			nGal = GATE_GALLERY - ORL_SUBJECTS,
+				nCentred = 0,
+				i;
+	int		   *all = malloc(sizeof(int) * (size_t) (nLfw > 0 ? nLfw : 1)),
+			   *centred = malloc(sizeof(int) * (size_t) (nLfw > 0 ? nLfw : 1));
+	double	   *sim;
+
+	for (i = 0; i < nLfw; i++)
+	{
+		all[i] = i;
+		if (lfw[i].centred)
+			centred[nCentred++] = i;
+	}
+	printf("\n### Boarding-gate operating point (NIST FRVT Part 7: galleries of %d, "
+		   "FPIR %.3f)\n\n", GATE_GALLERY, GATE_FPIR);
+	if (nCentred <= nGal)
+	{
+		printf("Needs more than %d LFW singletons, found %d.\n", nGal, nCentred);
+		free(all);
+		free(centred);
+		return;
+	}
+	printf("Each split: the %d ORL subjects and %d LFW singletons drawn at random "
+		   "(splitmix64, seed %d) form the gallery; the other singletons are the "
+		   "non-mated searches, the ORL images not enrolled the mated ones. Identity "
+		   "score: best over its images; search score: best identity. A non-mated "
+		   "search is a false positive when its score is >= t; a mated search is a "
+		   "miss unless its mate is the sole rank-1 candidate with a score >= t. "
+		   "q = the (floor(%.3f x non-mated searches)+1)-th highest non-mated score; "
+		   "t = the smallest multiple of 0.001 above q. Centred: the %d LFW photos "
+		   "whose embedded face covers the photo centre (the named person); "
+		   "%d show someone else.\n\n",
+		   ORL_SUBJECTS, nGal, GATE_SEED, GATE_FPIR, nCentred, nLfw - nCentred);
+	printf("| gallery | images per ORL subject | LFW singletons | splits | "
+		   "non-mated searches | mated searches | q | t | FPIR at t | FNIR at t | "
+		   "t rounded up to 0.01 | FPIR there | FNIR there |\n"
+		   "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	sim = SimilarityMatrix(orl, lfw, nLfw);
+	GateRow(sim, nLfw, centred, nCentred, "centred", 1, cfg->gateSplits);
+	GateRow(sim, nLfw, centred, nCentred, "centred", 2, cfg->gateSplits);
+	GateRow(sim, nLfw, all, nLfw, "(all)", 1, cfg->gateSplits);
+	free(sim);
+	free(all);
+	free(centred);
 }
 
 static void
@@ -404,6 +657,7 @@ Accuracy(BxFacePipe pipe, const Config *cfg)
 		free(rank1d);
 		free(nonTop);
 	}
+	GateOperatingPoint(orl, lfw, nLfw, cfg);
 	free(mated);
 	free(non);
 	free(lfw);
@@ -634,7 +888,8 @@ Usage(void)
 {
 	fprintf(stderr, "usage: faces_bench accuracy|speed [--data DIR] [--models DIR] "
 			"[--det-size N] [--pad F] [--retry-pad F] [--upscale F] [--threshold F] "
-			"[--rule single|largest] [--runs N] [--target N] [--photos DIR]\n");
+			"[--rule single|largest] [--runs N] [--target N] [--photos DIR] "
+			"[--gate-splits N]\n");
 	exit(2);
 }
 
@@ -658,6 +913,7 @@ main(int argc, char **argv)
 	cfg.detSize = 640;
 	cfg.runs = 200;
 	cfg.target = 640;
+	cfg.gateSplits = 20;
 	BxFaceDefaultOptions(&cfg.face);
 	for (i = 2; i < argc; i++)
 	{
@@ -677,6 +933,8 @@ main(int argc, char **argv)
 			cfg.runs = atoi(v);
 		else if (strcmp(argv[i], "--target") == 0)
 			cfg.target = atoi(v);
+		else if (strcmp(argv[i], "--gate-splits") == 0)
+			cfg.gateSplits = atoi(v);
 		else if (strcmp(argv[i], "--pad") == 0)
 			cfg.face.padFraction = (float) atof(v);
 		else if (strcmp(argv[i], "--retry-pad") == 0)
@@ -692,7 +950,8 @@ main(int argc, char **argv)
 			Usage();
 		i++;
 	}
-	if (cfg.detSize < 32 || cfg.detSize % 32 != 0 || cfg.runs < 1)
+	if (cfg.detSize < 32 || cfg.detSize % 32 != 0 || cfg.runs < 1 ||
+		cfg.gateSplits < 1)
 		Usage();
 
 	det = LoadModel(&cfg, YUNET_PATH, cfg.detSize);

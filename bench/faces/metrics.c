@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * metrics.c
- *	  FNMR at a given FMR, equal error rate, percentiles.
+ *	  FNMR at a given FMR, equal error rate, threshold and errors of
+ *	  open-set identification at a given FPIR, percentiles.
  *
  * bench/faces/metrics.c
  *
@@ -94,6 +95,47 @@ EqualErrorRate(const double *mated, size_t nMated, const double *nonmated,
 	if (threshold != NULL)
 		*threshold = bestT;
 	return best;
+}
+
+long
+ThresholdAtFpir(double *nonTop, size_t n, double fpir, long scale,
+				double *quantile)
+{
+	size_t		allowed;
+	double		q;
+	long		g;
+
+	qsort(nonTop, n, sizeof(double), Descending);
+	allowed = (size_t) floor(fpir * (double) n);
+	q = allowed < n ? nonTop[allowed] : BENCH_FAILED_SCORE;
+
+	/*
+	 * First grid value above q.  The two loops correct the rounding of
+	 * q * scale, with the very expression (g / scale) the comparisons in
+	 * OpenSetErrors use, so "strictly above" holds in double arithmetic.
+	 */
+	g = (long) floor(q * (double) scale) + 1;
+	while ((double) (g - 1) / (double) scale > q)
+		g--;
+	while ((double) g / (double) scale <= q)
+		g++;
+	if (quantile != NULL)
+		*quantile = q;
+	return g;
+}
+
+void
+OpenSetErrors(const double *nonTop, size_t nNon, const double *mateTop,
+			  size_t nMated, double t, size_t *falsePositives, size_t *misses)
+{
+	size_t		i;
+
+	*falsePositives = 0;
+	*misses = 0;
+	for (i = 0; i < nNon; i++)
+		*falsePositives += nonTop[i] >= t;
+	for (i = 0; i < nMated; i++)
+		*misses += !(mateTop[i] >= t);
 }
 
 double
