@@ -450,7 +450,9 @@ REVOKE EXECUTE ON FUNCTION @extschema@.bxann_list_info(pg_catalog.regclass) FROM
  * audited.  Keys are bigint identities; the tables hold user data, so each
  * is registered with pg_extension_config_dump and pg_dump keeps its rows.
  * Reference rows the script inserts are marked builtin and not dumped
- * (the script inserts them again on restore).
+ * (the script inserts them again on restore); builtin rows with a numeric key
+ * take negative keys, so a later version's new builtin rows never collide
+ * with the keys of rows users added.
  */
 
 CREATE TABLE @extschema@.person (
@@ -489,7 +491,8 @@ CREATE TABLE @extschema@.travel_document (
 	issued_on pg_catalog.date,
 	expires_on pg_catalog.date,
 	CHECK (expires_on OPERATOR(pg_catalog.>) issued_on),
-	UNIQUE (document_type, issuing_country, document_number)
+	UNIQUE (document_type, issuing_country, document_number),
+	UNIQUE (document_id, person_id)
 );
 COMMENT ON TABLE @extschema@.travel_document IS 'passports, visas and other travel documents of a person';
 CREATE INDEX travel_document_person_idx ON @extschema@.travel_document (person_id);
@@ -574,7 +577,9 @@ CREATE TABLE @extschema@.admission (
 	CONSTRAINT admission_program_end_only_for_ds
 		CHECK (program_end_date IS NULL OR duration_of_status),
 	CONSTRAINT admission_program_end_after_admission
-		CHECK (program_end_date OPERATOR(pg_catalog.>=) admitted_on)
+		CHECK (program_end_date OPERATOR(pg_catalog.>=) admitted_on),
+	CONSTRAINT admission_status_change_after_admission
+		CHECK (status_changed_on OPERATOR(pg_catalog.>=) admitted_on)
 );
 COMMENT ON TABLE @extschema@.admission IS
 	'I-94 admission records: class, port, admitted date and admit-until date or duration of status (D/S)';
@@ -582,7 +587,7 @@ COMMENT ON COLUMN @extschema@.admission.admission_number IS 'I-94 record number,
 COMMENT ON COLUMN @extschema@.admission.program_end_date IS
 	'D/S only: end of the SEVIS programme (I-20/DS-2019 plus practical training); NULL while unknown';
 COMMENT ON COLUMN @extschema@.admission.status_changed_on IS
-	'date of an extension, change or adjustment of status; on or before the expected departure it closes the admission in time';
+	'date an extension, change or adjustment of status was filed; filed on or before the expected departure (timely), it closes the admission in time';
 CREATE INDEX admission_person_idx ON @extschema@.admission (person_id, admitted_on);
 CREATE INDEX admission_until_idx ON @extschema@.admission (admit_until);
 
@@ -603,8 +608,11 @@ COMMENT ON COLUMN @extschema@.flight.departure_date IS
 CREATE TABLE @extschema@.manifest (
 	flight_id pg_catalog.int8 NOT NULL REFERENCES @extschema@.flight ON DELETE CASCADE,
 	person_id pg_catalog.int8 NOT NULL REFERENCES @extschema@.person ON DELETE CASCADE,
-	document_id pg_catalog.int8 REFERENCES @extschema@.travel_document ON DELETE SET NULL,
-	PRIMARY KEY (flight_id, person_id)
+	document_id pg_catalog.int8,
+	PRIMARY KEY (flight_id, person_id),
+	-- the document a traveller boards with is their own
+	CONSTRAINT manifest_document_of_person FOREIGN KEY (document_id, person_id)
+		REFERENCES @extschema@.travel_document (document_id, person_id) ON DELETE SET NULL (document_id)
 );
 COMMENT ON TABLE @extschema@.manifest IS
 	'APIS manifest: who is expected on which departing flight; the flight''s gallery is their enrollments';
@@ -676,6 +684,8 @@ CREATE TABLE @extschema@.search_audit (
 	audit_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	occurred_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
 	searched_by pg_catalog.name NOT NULL DEFAULT SESSION_USER,
+	searched_as pg_catalog.name
+		DEFAULT NULLIF(pg_catalog.current_setting('role'), 'none')::pg_catalog.name,
 	search pg_catalog.text NOT NULL
 		CHECK (search OPERATOR(pg_catalog.=) ANY (ARRAY['match', 'verify', 'identify'])),
 	model pg_catalog.text,
@@ -691,6 +701,9 @@ CREATE TABLE @extschema@.search_audit (
 );
 COMMENT ON TABLE @extschema@.search_audit IS
 	'one row per 1:1 (verify) and 1:N (match, identify) search: who, when, what, outcome; written only by the search functions';
+COMMENT ON COLUMN @extschema@.search_audit.searched_by IS 'the login (session user) that searched';
+COMMENT ON COLUMN @extschema@.search_audit.searched_as IS
+	'the role the session had set with SET ROLE (a pooler''s per-application role), NULL if none';
 CREATE INDEX search_audit_occurred_idx ON @extschema@.search_audit (occurred_at);
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.person', '');
@@ -703,6 +716,14 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.manifest', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.match_threshold', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.exit_event', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.search_audit', '');
+-- the identity sequences too, or a restored database hands out keys from 1 again
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.person_person_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.travel_document_document_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.enrollment_enrollment_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.flight_flight_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.match_threshold_threshold_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.exit_event_exit_event_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.search_audit_audit_id_seq', '');
 
 /*
  * Thresholds shipped with the extension: cosine similarity of
@@ -712,13 +733,14 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.search_audit', '');
  * their own data inserts a newer row; the newest valid row applies.
  */
 INSERT INTO @extschema@.match_threshold
-	(model, purpose, threshold, operating_point, measured_error, method, valid_from, builtin) VALUES
-	('mobilefacenet-v1', 'identification', 0.53,
+	(threshold_id, model, purpose, threshold, operating_point, measured_error, method, valid_from, builtin)
+	OVERRIDING SYSTEM VALUE VALUES
+	(-1, 'mobilefacenet-v1', 'identification', 0.53,
 	 'FPIR 0.003 at gallery size 420 (NIST FRVT Part 7 boarding-gate operating point)',
 	 'FPIR 0.0023 (11/4,820 non-mated searches); FNIR 1.67% with one enrolled photo per person, 0.31% with two',
 	 'bench/faces.sh, detector 320: 20 seeded splits of 420-identity galleries (40 ORL subjects + 380 LFW singletons), the other LFW singletons as non-mated searches; the smallest 0.001 step above the (floor(0.003 N)+1)-th highest non-mated score (0.527), rounded up to 0.01',
 	 '-infinity', true),
-	('mobilefacenet-v1', 'verification', 0.44,
+	(-2, 'mobilefacenet-v1', 'verification', 0.44,
 	 'FMR 1e-4 (1:1 comparison)',
 	 'FNMR 1.06% at FMR 1e-4 (1,800 mated, 527,106 non-mated pairs)',
 	 'bench/faces.sh, detector 320: ORL mated pairs against ORL and LFW-singleton impostor pairs; the threshold of FMR 1e-4 (0.439) rounded up',
@@ -851,7 +873,7 @@ BEGIN
 
 	INSERT INTO @extschema@.search_audit
 		(search, model, flight_id, gallery_size, candidates, top_person_id, top_score, outcome, exit_event_id)
-	VALUES ('match', v_model, requested_flight, gallery_size, gallery_size, person_id, score,
+	VALUES ('match', v_model, requested_flight, gallery_size, gallery_size, v_best, score,
 			coalesce(reason, decision), exit_event_id);
 	RAISE LOG 'bxexit audit: match by %, flight %, % (%), exit event %',
 		session_user, requested_flight, decision, coalesce(reason, 'matched'), exit_event_id;
@@ -968,6 +990,7 @@ CREATE FUNCTION @extschema@.bx_identify(probe @extschema@.face_embedding, k pg_c
 DECLARE
 	v_model text;
 	v_threshold float4;
+	v_gallery_dims int4;
 	v_limit int8;
 	v_fetched int8;
 	v_people int8[];
@@ -986,6 +1009,13 @@ BEGIN
 	END IF;
 	SELECT t.model, t.threshold INTO v_model, v_threshold
 	  FROM @extschema@.bx_probe_threshold(probe, 'identification') t;
+	SELECT @extschema@.bx_dims(e.template) INTO v_gallery_dims
+	  FROM @extschema@.enrollment e WHERE e.model = v_model LIMIT 1;
+	IF v_gallery_dims <> @extschema@.bx_dims(probe) THEN
+		RAISE EXCEPTION 'probe has % dimensions, templates of model "%" have %',
+			@extschema@.bx_dims(probe), v_model, v_gallery_dims
+			USING ERRCODE = 'data_exception';
+	END IF;
 
 	/*
 	 * The gallery column has no typmod (templates of several models may
@@ -1229,7 +1259,8 @@ CREATE FUNCTION @extschema@.bx_admission_status(as_of pg_catalog.date DEFAULT CU
 				   WHEN 'out_of_country_overstay' THEN s.departed_on OPERATOR(pg_catalog.-) s.expected_departure
 				   WHEN 'suspected_in_country_overstay' THEN bx_admission_status.as_of OPERATOR(pg_catalog.-) s.expected_departure
 				   ELSE 0 END
-		  FROM classified s;
+		  FROM classified s
+		 WHERE s.admitted_on OPERATOR(pg_catalog.<=) bx_admission_status.as_of;
 	END;
 COMMENT ON FUNCTION @extschema@.bx_admission_status(pg_catalog.date) IS
 	'one row per admission as of a date: expected departure, its fiscal year, the departure that closes it, status (in_time, out_of_country_overstay, suspected_in_country_overstay, not_yet_due) and days overstayed';
@@ -1241,9 +1272,11 @@ COMMENT ON VIEW @extschema@.admission_status IS
 
 /*
  * The DHS overstay report of a fiscal year (October 1 to September 30 of
- * the named year): admissions whose expected departure falls in it, air and
- * sea only, classes in the report's scope (not diplomats, transit, crew).
- * Rates are percentages of expected departures.
+ * the named year): admissions whose expected departure falls in it and
+ * has passed by the as-of date (a report run during the year counts only
+ * the periods already over), air and sea only, classes in the report's
+ * scope (not diplomats, transit, crew).  Rates are percentages of
+ * expected departures.
  */
 CREATE FUNCTION @extschema@.bx_overstay_report(fiscal_year pg_catalog.int4,
 	as_of pg_catalog.date DEFAULT CURRENT_DATE)
@@ -1261,6 +1294,7 @@ CREATE FUNCTION @extschema@.bx_overstay_report(fiscal_year pg_catalog.int4,
 				   pg_catalog.count(*) FILTER (WHERE s.status OPERATOR(pg_catalog.=) 'suspected_in_country_overstay') AS sico
 			  FROM @extschema@.bx_admission_status(bx_overstay_report.as_of) s
 			 WHERE s.fiscal_year OPERATOR(pg_catalog.=) bx_overstay_report.fiscal_year
+			   AND s.expected_departure OPERATOR(pg_catalog.<) bx_overstay_report.as_of
 			   AND s.report_scope
 			   AND s.mode OPERATOR(pg_catalog.=) ANY (ARRAY['air', 'sea'])
 			 GROUP BY s.citizenship, s.class_group
@@ -1342,10 +1376,15 @@ GRANT EXECUTE ON FUNCTION
 	TO bxexit_analyst, bxexit_admin;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.person, @extschema@.travel_document,
-	@extschema@.enrollment, @extschema@.admission, @extschema@.class_of_admission,
-	@extschema@.flight, @extschema@.manifest
+	@extschema@.enrollment, @extschema@.admission, @extschema@.flight, @extschema@.manifest
 	TO bxexit_admin;
-GRANT SELECT, INSERT ON @extschema@.match_threshold TO bxexit_admin;
+-- builtin rows are not dumped (the script inserts them again): an admin adds
+-- rows but never flags one builtin, nor changes or deletes a builtin one,
+-- which a dump and restore would silently drop, revert or bring back
+GRANT SELECT, INSERT (code, class_group, description, report_scope, ds_grace_days)
+	ON @extschema@.class_of_admission TO bxexit_admin;
+GRANT SELECT, INSERT (model, purpose, threshold, operating_point, measured_error, method, valid_from)
+	ON @extschema@.match_threshold TO bxexit_admin;
 GRANT SELECT ON @extschema@.exit_event, @extschema@.search_audit TO bxexit_admin;
 GRANT EXECUTE ON FUNCTION
 	@extschema@.bx_verify(@extschema@.face_embedding, pg_catalog.int8),

@@ -85,11 +85,27 @@ count "$rc" "$(grep -cE '\.\.\. ok' "$logdir/regress.log")" "$m"
 psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bxexit_tap' >/dev/null
 tap_stage pgtap pg_prove -v -d bxexit_tap test/pgtap/*.sql
 
+# pg_dump keeps the border records (extension config tables and their sequences)
+tap_stage dump_restore bash test/dump_restore.sh
+
 # libpq clients
 psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bxexit_client' \
 	-c '\c bxexit_client' -c 'CREATE EXTENSION bxexit' >/dev/null
 PGDATABASE=bxexit_client tap_stage binary_io \
 	make -s -C test/binary_io PG_CONFIG="$BX_PGBIN/pg_config" check
+
+# the demo, as scripts/demo.sh runs it (photos when the models are there)
+[ -n "$BX_MODELS" ] && bx_stage_faces && [ -n "$BX_FACES" ] && export BX_FACES
+psql -q -X -c 'CREATE DATABASE bxexit_demo' >/dev/null
+bx_log "demo"
+if PGDATABASE=bxexit_demo psql -X -f examples/demo.sql >"$logdir/demo.log" 2>&1; then
+	echo "ok - demo (examples/demo.sql${BX_FACES:+ with photos})"
+	count 0 1 0
+else
+	tail -n 30 "$logdir/demo.log"
+	echo "not ok - demo (examples/demo.sql)"
+	count 1 0 1
+fi
 
 # exported symbols of the module, threads of a backend that built an index
 PGDATABASE=bxexit_client BX_PHOTOS=${BX_MODELS:+$BX_PHOTOS} tap_stage module bash test/check_module.sh bxexit.so
