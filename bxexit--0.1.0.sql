@@ -894,6 +894,9 @@ DECLARE
 BEGIN
 	IF photo IS NULL THEN
 		SELECT NULL::@extschema@.face_embedding AS embedding, 'no_photo' AS status INTO q;
+	ELSIF NOT EXISTS (SELECT FROM @extschema@.flight f WHERE f.flight_id = bx_match.flight_id) THEN
+		-- no gallery to search: spare the face pipeline (the decision is unknown_flight)
+		SELECT NULL::@extschema@.face_embedding AS embedding, 'not_processed' AS status INTO q;
 	ELSE
 		-- the traveller at the camera is the largest face; people queueing behind are smaller
 		SELECT e.embedding, e.status INTO q FROM @extschema@.bx_embed_quality(photo, 'largest') e;
@@ -1356,10 +1359,15 @@ REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_overstay_report(pg_catalog.int4, pg_catalog.date)
 	FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION
-	@extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8),
-	@extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8)
+/*
+ * Gates send photos.  The template overload is for administrators: a gate
+ * able to submit vectors of its choice and read back their best score
+ * against a flight could hill-climb towards an enrolled template.
+ */
+GRANT EXECUTE ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8)
 	TO bxexit_gate, bxexit_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8)
+	TO bxexit_admin;
 
 GRANT SELECT ON @extschema@.person, @extschema@.admission, @extschema@.class_of_admission,
 	@extschema@.flight, @extschema@.manifest, @extschema@.match_threshold,

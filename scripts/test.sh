@@ -94,6 +94,10 @@ psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bxexit_client' \
 PGDATABASE=bxexit_client tap_stage binary_io \
 	make -s -C test/binary_io PG_CONFIG="$BX_PGBIN/pg_config" check
 
+# the example gate client: a JPEG as a binary parameter to bx_match
+PG_CONFIG="$BX_PGBIN/pg_config" PGDATABASE=bxexit_client BX_PHOTOS=${BX_MODELS:+$BX_PHOTOS} \
+	tap_stage gate_client bash test/gate_client/run.sh
+
 # the demo, as scripts/demo.sh runs it (photos when the models are there)
 [ -n "$BX_MODELS" ] && bx_stage_faces && [ -n "$BX_FACES" ] && export BX_FACES
 psql -q -X -c 'CREATE DATABASE bxexit_demo' >/dev/null
