@@ -71,6 +71,8 @@ if [ -n "$BX_MODELS" ] && [ -n "$BX_PHOTOS" ]; then
 	export BX_PHOTOS
 else
 	echo "ok - photo # SKIP no face models or photos"
+	echo "ok - match_photo # SKIP no face models or photos"
+	tests=${tests/match_photo/}
 	tests=${tests/photo/}
 fi
 bx_log "pg_regress"

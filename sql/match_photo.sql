@@ -1,0 +1,71 @@
+-- bx_match, bx_verify and bx_identify on real photos (needs the face models
+-- and the photos scripts/test.sh stages in BX_PHOTOS): every acquisition
+-- outcome of the gate becomes a recorded no-match with its reason
+SET search_path = public, bxexit;
+\set VERBOSITY terse
+\getenv photos BX_PHOTOS
+CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+	EXECUTE sql;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$f$;
+TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+	travel_document, person RESTART IDENTITY;
+
+CREATE TEMP TABLE photo AS
+SELECT f AS name, pg_read_binary_file(:'photos' || '/' || f) AS bytes
+  FROM unnest(ARRAY['orl_s1_1.pgm', 'orl_s1_2.pgm', 'orl_s2_1.pgm', 'lfw_1.jpg']) f;
+-- a flat grey picture: a valid image without a face
+INSERT INTO photo VALUES ('grey.pgm', convert_to('P5 200 200 255' || chr(10), 'UTF8') || decode(repeat('80', 40000), 'hex'));
+
+-- ORL subjects 1 and 2 enrolled from their image 1, both on flight 1
+INSERT INTO person (family_name, citizenship) VALUES ('Subject-1', 'FRA'), ('Subject-2', 'USA');
+INSERT INTO enrollment (person_id, source, captured_at, template, quality)
+SELECT p.person_id, 'visa', '2024-01-01', q.embedding, q.score
+  FROM person p
+  JOIN photo ph ON ph.name = 'orl_s' || substr(p.family_name, 9) || '_1.pgm',
+       bx_embed_quality(ph.bytes, 'largest') q;
+SELECT person_id, model, quality > 0.9 AS good_quality FROM enrollment ORDER BY person_id;
+INSERT INTO flight (carrier, flight_number, departure_airport, arrival_airport, departure_date)
+VALUES ('DL', '1', 'JFK', 'CDG', '2024-06-01');
+INSERT INTO manifest (flight_id, person_id) VALUES (1, 1), (1, 2);
+
+-- subject 1 at the gate with another photo: a match; the LFW stranger is not
+SELECT m.decision, m.person_id, m.score > m.threshold AS above, m.margin > 0.2 AS clear_margin,
+       m.reason, m.gallery_size, m.threshold
+  FROM photo, bx_match(bytes, 1) m WHERE name = 'orl_s1_2.pgm';
+SELECT m.decision, m.person_id, m.score < m.threshold AS below, m.reason
+  FROM photo, bx_match(bytes, 1) m WHERE name = 'lfw_1.jpg';
+-- no face, a corrupt photo, a photo over the size limit, an unknown flight
+SELECT m.decision, m.reason, m.score FROM photo, bx_match(bytes, 1) m WHERE name = 'grey.pgm';
+SELECT m.decision, m.reason FROM bx_match('\xffd8ffe000104a464946'::bytea, 1) m;
+SET bxexit.max_image_bytes = 2000;
+SELECT m.decision, m.reason FROM photo, bx_match(bytes, 1) m WHERE name = 'lfw_1.jpg';
+RESET bxexit.max_image_bytes;
+SELECT m.decision, m.reason FROM photo, bx_match(bytes, 999) m WHERE name = 'orl_s1_2.pgm';
+
+-- what was recorded: the gate photo byte for byte (not for unreadable input),
+-- the probe template when one was made
+SELECT x.exit_event_id, x.decision, x.reason, x.person_id,
+       x.probe_photo = p.bytes AS photo_kept, x.probe_photo IS NULL AS no_photo_kept,
+       bx_model(x.probe_template) AS probe_model
+  FROM exit_event x
+  LEFT JOIN photo p ON p.bytes = x.probe_photo
+ ORDER BY x.exit_event_id;
+SELECT count(*) AS audit_rows FROM search_audit WHERE search = 'match';
+
+-- officers: 1:1 and 1:N on photos (the largest face); a photo without a
+-- face is an error there, not a decision
+SELECT v.decision, v.templates, v.reason FROM photo, bx_verify(bytes, 1) v WHERE name = 'orl_s1_2.pgm';
+SELECT v.decision, v.reason FROM photo, bx_verify(bytes, 2) v WHERE name = 'orl_s1_2.pgm';
+SELECT i.rank, i.person_id, i.above_threshold FROM photo, bx_identify(bytes, 2) i
+ WHERE name = 'orl_s2_1.pgm' ORDER BY i.rank;
+SELECT pg_temp.try($$SELECT * FROM photo, bx_identify(bytes, 2) WHERE name = 'grey.pgm'$$);
+SELECT pg_temp.try($$SELECT * FROM photo, bx_verify(bytes, 1) WHERE name = 'grey.pgm'$$);
+SELECT search, count(*) FROM search_audit GROUP BY search ORDER BY search;
+
+TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+	travel_document, person RESTART IDENTITY;
