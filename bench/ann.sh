@@ -96,7 +96,7 @@ if [ "$build" -eq 1 ]; then
 	bx_build_install
 fi
 gcc -std=c11 -O2 -Wall -Wextra -Werror -I"$("$BX_PGBIN/pg_config" --includedir)" \
-	-o "$bin/ann_client" bench/ann/ann_client.c -lpq
+	-o "$bin/ann_client" bench/ann/ann_client.c bench/common/bench_util.c -lpq
 
 export BX_SERVER_OPTS="-c shared_buffers=4GB -c maintenance_work_mem=2GB -c max_parallel_maintenance_workers=1 -c work_mem=64MB"
 trap bx_cluster_stop EXIT

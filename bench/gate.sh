@@ -57,7 +57,7 @@ if [ "$build" -eq 1 ]; then
 	bx_build_install
 fi
 gcc -std=c11 -O2 -Wall -Wextra -Werror -pthread -I"$("$BX_PGBIN/pg_config" --includedir)" \
-	-o "$bin/gate_load" bench/gate/gate_load.c -lpq
+	-o "$bin/gate_load" bench/gate/gate_load.c bench/common/bench_util.c -lpq
 
 export BX_PGPORT=54340
 trap bx_cluster_stop EXIT

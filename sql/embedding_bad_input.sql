@@ -2,14 +2,7 @@
 SET search_path = public, bxexit;
 
 -- try(sql): run sql and show the SQLSTATE and message of the error it raises
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-	EXECUTE sql;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$f$;
+\i sql/include/try.sql
 
 -- empty vector: 22000
 SELECT pg_temp.try($$SELECT '[]'::face_embedding$$);

@@ -16,14 +16,7 @@ DROP SCHEMA bxexit;
 -- a pre-existing schema owned by another non-superuser is refused
 CREATE ROLE regress_bx_squatter NOLOGIN;
 CREATE SCHEMA bxexit AUTHORIZATION regress_bx_squatter;
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-	EXECUTE sql;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$f$;
+\i sql/include/try.sql
 SELECT pg_temp.try('CREATE EXTENSION bxexit');
 -- and so is one that another role may create objects in
 ALTER SCHEMA bxexit OWNER TO CURRENT_USER;

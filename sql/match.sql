@@ -5,14 +5,7 @@ SET search_path = public, bxexit;
 TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
 
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-	EXECUTE sql;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$f$;
+\i sql/include/try.sql
 
 -- v(a, b, c): a 128-d unit template c * e_a + sqrt(1 - c^2) * e_b of model
 -- mobilefacenet-v1, so the cosine similarity of v(a, b, c) and v(a) is c

@@ -40,14 +40,7 @@ SELECT status, faces, embedding IS NOT NULL AS has_template
   FROM photo, bx_embed_quality(bytes, 'largest') WHERE name = 'lfw_1.jpg';
 
 -- photos that give no template
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-	EXECUTE sql;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$f$;
+\i sql/include/try.sql
 -- a blank grey image: no face (22023)
 SELECT pg_temp.try($$SELECT bx_embed(convert_to('P5 200 200 255' || chr(10), 'UTF8') || decode(repeat('80', 40000), 'hex'))$$);
 SELECT status, faces, embedding IS NULL AS no_template

@@ -3,14 +3,7 @@ SET search_path = public, bxexit;
 TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
 
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-	EXECUTE sql;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$f$;
+\i sql/include/try.sql
 
 -- good rows
 INSERT INTO person (fin, family_name, given_names, date_of_birth, sex, citizenship, country_of_birth)

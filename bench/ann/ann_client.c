@@ -40,6 +40,8 @@
 
 #include <libpq-fe.h>
 
+#include "../common/bench_util.h"
+
 #define K_RESULT 10				/* the query's LIMIT */
 #define QUERY_SQL "SELECT id FROM items ORDER BY v OPERATOR(bxexit.<=>) $1 LIMIT 10"
 
@@ -55,40 +57,6 @@ typedef struct Config
 	long		hits1;			/* executions whose first id is gt's first */
 } Config;
 
-static void die(const char *fmt,...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void
-die(const char *fmt,...)
-{
-	va_list		ap;
-
-	fprintf(stderr, "ann_client: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
-static void *
-xmalloc(size_t n)
-{
-	void	   *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		die("out of memory");
-	return p;
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* Read a whole file of "int32 a, int32 b, then a*b items of 4 bytes". */
 static void *
 read_matrix(const char *path, int32_t *a, int32_t *b)
@@ -99,13 +67,13 @@ read_matrix(const char *path, int32_t *a, int32_t *b)
 	size_t		n;
 
 	if (f == NULL)
-		die("cannot open %s", path);
+		bench_die("cannot open %s", path);
 	if (fread(hdr, 4, 2, f) != 2 || hdr[0] <= 0 || hdr[1] <= 0)
-		die("bad header in %s", path);
+		bench_die("bad header in %s", path);
 	n = (size_t) hdr[0] * (size_t) hdr[1];
-	data = xmalloc(n * 4);
+	data = bench_xmalloc(n * 4);
 	if (fread(data, 4, n, f) != n)
-		die("%s is truncated", path);
+		bench_die("%s is truncated", path);
 	fclose(f);
 	*a = hdr[0];
 	*b = hdr[1];
@@ -116,7 +84,7 @@ read_matrix(const char *path, int32_t *a, int32_t *b)
 static char *
 encode(const float *x, int dim, int *len)
 {
-	unsigned char *buf = xmalloc(4 + (size_t) dim * 4);
+	unsigned char *buf = bench_xmalloc(4 + (size_t) dim * 4);
 	uint16_t	d = htons((uint16_t) dim);
 
 	memcpy(buf, &d, 2);
@@ -170,7 +138,7 @@ open_config(Config *c, Oid type, const char *param, int param_len)
 
 	c->conn = PQconnectdb("");
 	if (PQstatus(c->conn) != CONNECTION_OK)
-		die("cannot connect: %s", PQerrorMessage(c->conn));
+		bench_die("cannot connect: %s", PQerrorMessage(c->conn));
 	PQsetNoticeReceiver(c->conn, notice_to_stderr, c);
 
 	res = PQexec(c->conn, "SELECT '[1]'::bxexit.face_embedding");
@@ -188,7 +156,7 @@ open_config(Config *c, Oid type, const char *param, int param_len)
 	check_result(res, PGRES_COMMAND_OK, c, "PREPARE");
 	PQclear(res);
 
-	explain = xmalloc(strlen(QUERY_SQL) + 32);
+	explain = bench_xmalloc(strlen(QUERY_SQL) + 32);
 	sprintf(explain, "EXPLAIN (COSTS OFF) %s", QUERY_SQL);
 	res = PQexecParams(c->conn, explain, 1, &type, values, lengths, formats, 0);
 	check_result(res, PGRES_TUPLES_OK, c, "EXPLAIN");
@@ -224,9 +192,9 @@ run_one(Config *c, int qi, char **params, const int *lens, const int32_t *gt,
 	PGresult   *res;
 	int			n;
 
-	t0 = now();
+	t0 = bench_now();
 	res = PQexecPrepared(c->conn, "q", 1, values, &lens[qi], formats, 0);
-	t1 = now();
+	t1 = bench_now();
 	check_result(res, PGRES_TUPLES_OK, c, "query");
 	if (record)
 	{
@@ -249,28 +217,6 @@ run_one(Config *c, int qi, char **params, const int *lens, const int32_t *gt,
 		c->lat[c->nlat++] = t1 - t0;
 	}
 	PQclear(res);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted values, p in (0, 1]. */
-static double
-percentile(const double *sorted, long n, double p)
-{
-	long		rank = (long) (p * n + 0.999999);
-
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return sorted[rank - 1];
 }
 
 static void
@@ -302,6 +248,8 @@ main(int argc, char **argv)
 	PGresult   *res;
 	Oid			type;
 
+	bench_progname = "ann_client";
+
 	while (argi < argc && strncmp(argv[argi], "--", 2) == 0)
 	{
 		if (strcmp(argv[argi], "--rounds") == 0 && argi + 1 < argc)
@@ -318,26 +266,26 @@ main(int argc, char **argv)
 	queries = read_matrix(argv[argi], &nq, &dim);
 	gt = read_matrix(argv[argi + 1], &gt_nq, &gt_k);
 	if (gt_nq != nq || gt_k < K_RESULT)
-		die("%s does not match the query file (needs one row of >= 10 ids per query)", argv[argi + 1]);
+		bench_die("%s does not match the query file (needs one row of >= 10 ids per query)", argv[argi + 1]);
 	if (dim > 16000)
-		die("bad dimension in %s", argv[argi]);
-	params = xmalloc(sizeof(char *) * nq);
-	lens = xmalloc(sizeof(int) * nq);
+		bench_die("bad dimension in %s", argv[argi]);
+	params = bench_xmalloc(sizeof(char *) * nq);
+	lens = bench_xmalloc(sizeof(int) * nq);
 	for (int i = 0; i < nq; i++)
 		params[i] = encode(queries + (size_t) i * dim, dim, &lens[i]);
 
 	conn = PQconnectdb("");
 	if (PQstatus(conn) != CONNECTION_OK)
-		die("cannot connect: %s", PQerrorMessage(conn));
+		bench_die("cannot connect: %s", PQerrorMessage(conn));
 	res = PQexec(conn, "SELECT 'bxexit.face_embedding'::regtype::oid");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		die("bxexit is not installed: %s", PQerrorMessage(conn));
+		bench_die("bxexit is not installed: %s", PQerrorMessage(conn));
 	type = (Oid) strtoul(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	PQfinish(conn);
 
 	nconf = argc - argi - 2;
-	conf = xmalloc(sizeof(Config) * nconf);
+	conf = bench_xmalloc(sizeof(Config) * nconf);
 	for (int c = 0; c < nconf; c++)
 	{
 		char	   *spec = strdup(argv[argi + 2 + c]);
@@ -346,7 +294,7 @@ main(int argc, char **argv)
 		char	   *end;
 
 		if (bar2 == NULL)
-			die("bad configuration \"%s\": expected LABEL|NQ|SQL", argv[argi + 2 + c]);
+			bench_die("bad configuration \"%s\": expected LABEL|NQ|SQL", argv[argi + 2 + c]);
 		*bar1 = *bar2 = '\0';
 		memset(&conf[c], 0, sizeof(Config));
 		conf[c].label = spec;
@@ -357,11 +305,11 @@ main(int argc, char **argv)
 		{
 			conf[c].nq = (int) strtol(bar1 + 1, &end, 10);
 			if (*end != '\0' || conf[c].nq < 1)
-				die("bad query count in \"%s\"", argv[argi + 2 + c]);
+				bench_die("bad query count in \"%s\"", argv[argi + 2 + c]);
 			if (conf[c].nq > nq)
 				conf[c].nq = nq;
 		}
-		conf[c].lat = xmalloc(sizeof(double) * (size_t) conf[c].nq * rounds);
+		conf[c].lat = bench_xmalloc(sizeof(double) * (size_t) conf[c].nq * rounds);
 		open_config(&conf[c], type, params[0], lens[0]);
 	}
 
@@ -384,14 +332,14 @@ main(int argc, char **argv)
 
 		for (long i = 0; i < cf->nlat; i++)
 			total += cf->lat[i];
-		qsort(cf->lat, cf->nlat, sizeof(double), cmp_double);
+		bench_sort(cf->lat, cf->nlat);
 		printf("%s\t%d\t%ld\t%.4f\t%.4f\t%.1f\t%.2f\t%.2f\n",
 			   cf->label, cf->nq, cf->nlat,
 			   (double) cf->hits10 / (cf->nlat * (double) K_RESULT),
 			   (double) cf->hits1 / cf->nlat,
 			   cf->nlat / total,
-			   percentile(cf->lat, cf->nlat, 0.50) * 1e3,
-			   percentile(cf->lat, cf->nlat, 0.99) * 1e3);
+			   bench_percentile(cf->lat, cf->nlat, 0.50) * 1e3,
+			   bench_percentile(cf->lat, cf->nlat, 0.99) * 1e3);
 		PQfinish(cf->conn);
 	}
 	return 0;

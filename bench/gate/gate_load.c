@@ -41,6 +41,8 @@
 
 #include <libpq-fe.h>
 
+#include "../common/bench_util.h"
+
 #define MATCH_SQL "SELECT decision, person_id, reason, score FROM bxexit.bx_match($1::bytea, $2::bigint)"
 #define MAX_PHOTO_BYTES (20 * 1024 * 1024)
 #define MAX_CLIENTS 64
@@ -95,40 +97,6 @@ static double stop_time;		/* -t mode: no new call after this */
 static atomic_long next_call;
 static pthread_barrier_t ready;
 
-static void die(const char *fmt,...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void
-die(const char *fmt,...)
-{
-	va_list		ap;
-
-	fprintf(stderr, "gate_load: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
-static void *
-xmalloc(size_t n)
-{
-	void	   *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		die("out of memory");
-	return p;
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static char *
 read_file(const char *path, int *len)
 {
@@ -137,12 +105,12 @@ read_file(const char *path, int *len)
 	char	   *buf;
 
 	if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
-		die("cannot read photo %s", path);
+		bench_die("cannot read photo %s", path);
 	if (st.st_size == 0 || st.st_size > MAX_PHOTO_BYTES)
-		die("photo %s has %lld bytes", path, (long long) st.st_size);
-	buf = xmalloc(st.st_size);
+		bench_die("photo %s has %lld bytes", path, (long long) st.st_size);
+	buf = bench_xmalloc(st.st_size);
 	if (fread(buf, 1, st.st_size, f) != (size_t) st.st_size)
-		die("cannot read photo %s", path);
+		bench_die("cannot read photo %s", path);
 	fclose(f);
 	*len = (int) st.st_size;
 	return buf;
@@ -157,8 +125,8 @@ load_probes(const char *list)
 	int			cap = 256;
 
 	if (f == NULL)
-		die("cannot open %s", list);
-	probes = xmalloc(sizeof(Probe) * cap);
+		bench_die("cannot open %s", list);
+	probes = bench_xmalloc(sizeof(Probe) * cap);
 	while (fgets(line, sizeof(line), f))
 	{
 		char	   *tab = strchr(line, '\t');
@@ -167,25 +135,25 @@ load_probes(const char *list)
 		if (line[0] == '\n' || line[0] == '#')
 			continue;
 		if (tab == NULL)
-			die("%s: expected PATH<TAB>PERSON_ID: %s", list, line);
+			bench_die("%s: expected PATH<TAB>PERSON_ID: %s", list, line);
 		*tab = '\0';
 		if (nprobes == cap)
 		{
 			cap *= 2;
 			probes = realloc(probes, sizeof(Probe) * cap);
 			if (probes == NULL)
-				die("out of memory");
+				bench_die("out of memory");
 		}
 		probes[nprobes].path = strdup(line);
 		probes[nprobes].person_id = strtoll(tab + 1, &end, 10);
 		if (end == tab + 1 || probes[nprobes].person_id < 0)
-			die("%s: bad person id for %s", list, line);
+			bench_die("%s: bad person id for %s", list, line);
 		probes[nprobes].bytes = read_file(line, &probes[nprobes].len);
 		nprobes++;
 	}
 	fclose(f);
 	if (nprobes == 0)
-		die("%s lists no photos", list);
+		bench_die("%s lists no photos", list);
 }
 
 /* Add n no_match decisions of this reason. */
@@ -221,9 +189,9 @@ call(Client *c, const Probe *p, int record)
 				t1;
 	int			alive = 1;
 
-	t0 = now();
+	t0 = bench_now();
 	res = PQexecPrepared(c->conn, "m", 2, values, lengths, formats, 0);
-	t1 = now();
+	t1 = bench_now();
 	if (record)
 	{
 		if (c->nlat == c->cap)
@@ -231,7 +199,7 @@ call(Client *c, const Probe *p, int record)
 			c->cap *= 2;
 			c->lat = realloc(c->lat, sizeof(double) * c->cap);
 			if (c->lat == NULL)
-				die("out of memory");
+				bench_die("out of memory");
 		}
 		c->lat[c->nlat++] = t1 - t0;
 		c->t.calls++;
@@ -245,7 +213,7 @@ call(Client *c, const Probe *p, int record)
 					state ? state : "none", PQerrorMessage(c->conn));
 		alive = PQstatus(c->conn) == CONNECTION_OK;
 		if (!record)
-			die("warm-up call failed");
+			bench_die("warm-up call failed");
 	}
 	else if (record)
 	{
@@ -296,7 +264,7 @@ client_main(void *arg)
 	{
 		long		k;
 
-		if (max_calls < 0 && now() >= stop_time)
+		if (max_calls < 0 && bench_now() >= stop_time)
 			break;
 		k = atomic_fetch_add(&next_call, 1);
 		if (max_calls >= 0 && k >= max_calls)
@@ -307,7 +275,7 @@ client_main(void *arg)
 			break;
 		}
 	}
-	c->finished = now();
+	c->finished = bench_now();
 	return NULL;
 }
 
@@ -319,37 +287,13 @@ connect_client(Client *c)
 
 	c->conn = PQconnectdb("");
 	if (PQstatus(c->conn) != CONNECTION_OK)
-		die("client %d cannot connect: %s", c->id, PQerrorMessage(c->conn));
+		bench_die("client %d cannot connect: %s", c->id, PQerrorMessage(c->conn));
 	res = PQprepare(c->conn, "m", MATCH_SQL, 2, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		die("client %d cannot prepare: %s", c->id, PQerrorMessage(c->conn));
+		bench_die("client %d cannot prepare: %s", c->id, PQerrorMessage(c->conn));
 	PQclear(res);
 	c->cap = 1024;
-	c->lat = xmalloc(sizeof(double) * c->cap);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted values, p in (0, 1]. */
-static double
-percentile(const double *sorted, long n, double p)
-{
-	long		rank = (long) (p * n + 0.999999);
-
-	if (n == 0)
-		return 0;
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return sorted[rank - 1];
+	c->lat = bench_xmalloc(sizeof(double) * c->cap);
 }
 
 /*
@@ -367,7 +311,7 @@ print_results(Client *cl, int nclients, double elapsed)
 
 	for (int i = 0; i < nclients; i++)
 		nlat += cl[i].nlat;
-	lat = xmalloc(sizeof(double) * (nlat ? nlat : 1));
+	lat = bench_xmalloc(sizeof(double) * (nlat ? nlat : 1));
 	nlat = 0;
 	for (int i = 0; i < nclients; i++)
 	{
@@ -387,7 +331,7 @@ print_results(Client *cl, int nclients, double elapsed)
 		for (int r = 0; r < MAX_REASONS && s->reason_n[r] > 0; r++)
 			count_reason(&t, s->reason[r], s->reason_n[r]);
 	}
-	qsort(lat, nlat, sizeof(double), cmp_double);
+	bench_sort(lat, nlat);
 	for (int r = 0; r < MAX_REASONS && t.reason_n[r] > 0; r++)
 	{
 		size_t		used = strlen(reasons);
@@ -400,7 +344,7 @@ print_results(Client *cl, int nclients, double elapsed)
 		   "match\tno_match\tmated\tmated right\tmated wrong\timpostor\timpostor match\treasons\n");
 	printf("%d\t%ld\t%ld\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%s\n",
 		   nclients, t.calls, t.errors, elapsed, elapsed > 0 ? t.calls / elapsed : 0,
-		   percentile(lat, nlat, 0.50) * 1e3, percentile(lat, nlat, 0.99) * 1e3,
+		   bench_percentile(lat, nlat, 0.50) * 1e3, bench_percentile(lat, nlat, 0.99) * 1e3,
 		   nlat ? lat[nlat - 1] * 1e3 : 0,
 		   t.match, t.no_match, t.mated, t.mated_right, t.mated_wrong,
 		   t.impostor, t.impostor_match, reasons[0] ? reasons : "-");
@@ -423,6 +367,8 @@ main(int argc, char **argv)
 	Client	   *cl;
 	double		last = 0;
 
+	bench_progname = "gate_load";
+
 	while (argi + 1 < argc && argv[argi][0] == '-')
 	{
 		const char *opt = argv[argi],
@@ -444,11 +390,11 @@ main(int argc, char **argv)
 		seconds <= 0 || max_calls == 0 || warmup < 0)
 		usage();
 	if (strtoll(argv[argi], NULL, 10) <= 0)
-		die("bad flight id %s", argv[argi]);
+		bench_die("bad flight id %s", argv[argi]);
 	snprintf(flight_text, sizeof(flight_text), "%lld", strtoll(argv[argi], NULL, 10));
 	load_probes(argv[argi + 1]);
 
-	cl = xmalloc(sizeof(Client) * nclients);
+	cl = bench_xmalloc(sizeof(Client) * nclients);
 	memset(cl, 0, sizeof(Client) * nclients);
 	for (int i = 0; i < nclients; i++)
 	{
@@ -456,16 +402,16 @@ main(int argc, char **argv)
 		connect_client(&cl[i]);
 	}
 	if (pthread_barrier_init(&ready, NULL, nclients + 1) != 0)
-		die("pthread_barrier_init failed");
+		bench_die("pthread_barrier_init failed");
 	for (int i = 0; i < nclients; i++)
 		if (pthread_create(&cl[i].thread, NULL, client_main, &cl[i]) != 0)
-			die("pthread_create failed");
+			bench_die("pthread_create failed");
 
 	/* every client warmed up: start the clock, then release them */
 	pthread_barrier_wait(&ready);
 	fprintf(stderr, "gate_load: %d client(s) warmed up, %s\n", nclients,
 			max_calls >= 0 ? "counting calls" : "timing");
-	start_time = now();
+	start_time = bench_now();
 	stop_time = start_time + seconds;
 	pthread_barrier_wait(&ready);
 
