@@ -113,6 +113,9 @@ else
 	count 1 0 1
 fi
 
+# the largest inputs accepted, with bounded memory; one step beyond: an ERROR
+PGDATABASE=bxexit_client BX_PHOTOS=${BX_MODELS:+$BX_PHOTOS} tap_stage bounds bash test/resource_bounds.sh
+
 # exported symbols of the module, threads of a backend that built an index
 PGDATABASE=bxexit_client BX_PHOTOS=${BX_MODELS:+$BX_PHOTOS} tap_stage module bash test/check_module.sh bxexit.so
 

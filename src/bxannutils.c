@@ -162,6 +162,9 @@ BxAnnGetDistanceProc(Relation index)
  * with *usable = false for a value the metric cannot place (zero vector
  * under cosine), which the caller reports.
  */
+StaticAssertDecl(BXANN_ELEMENTS_PER_PAGE(BXANN_ELEMENT_SIZE(BXANN_MAX_M, BXANN_MAX_DIM)) >= 1,
+				 "the largest bxann element must fit a page");
+
 FaceEmbedding
 BxAnnPrepareValue(Relation index, Datum value, int metric, bool *usable)
 {
