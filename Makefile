@@ -9,6 +9,7 @@ OBJS = \
 	src/bxexit.o \
 	src/guc.o \
 	src/embedding.o \
+	src/embedding_parse.o \
 	src/distance.o \
 	src/aggregate.o \
 	src/kernels.o \
@@ -23,6 +24,7 @@ OBJS = \
 	src/bxanngraph.o \
 	src/bxanninsert.o \
 	src/bxanninspect.o \
+	src/bxanncheck.o \
 	src/bxannscan.o \
 	src/bxannsearch.o \
 	src/bxannvacuum.o \
@@ -52,6 +54,11 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 override CFLAGS += -std=gnu11
+
+# PGXS tracks no header dependencies: rebuild every object when a project
+# header changes (an object built against an old on-disk format or limit is
+# worse than a longer build)
+$(OBJS): $(wildcard $(srcdir)/include/*.h $(srcdir)/src/*/*.h)
 
 ifneq ($(MAJORVERSION),15)
 $(error bxexit is built for PostgreSQL 15, not $(MAJORVERSION))

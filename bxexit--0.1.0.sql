@@ -441,6 +441,19 @@ COMMENT ON FUNCTION @extschema@.bxann_list_info(pg_catalog.regclass) IS
 REVOKE EXECUTE ON FUNCTION @extschema@.bxann_index_info(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.bxann_list_info(pg_catalog.regclass) FROM PUBLIC;
 
+-- amcheck-style verification: VOLATILE (snapshot, locks) and, like amcheck's
+-- functions, PARALLEL RESTRICTED; heap_check locks out VACUUM while it runs
+CREATE FUNCTION @extschema@.bxann_check(index pg_catalog.regclass,
+	heap_check pg_catalog.bool DEFAULT true,
+	OUT lists pg_catalog.int4, OUT pages pg_catalog.int8, OUT element_pages pg_catalog.int8,
+	OUT new_pages pg_catalog.int8, OUT live_elements pg_catalog.int8,
+	OUT deleted_elements pg_catalog.int8, OUT edges pg_catalog.int8,
+	OUT heap_tuples pg_catalog.int8)
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.bxann_check(pg_catalog.regclass, pg_catalog.bool) IS
+	'verify a bxann index: metapage, list chains, elements and edges, and with heap_check that every row it must hold has an element and every element a row; raises XX002 at the first inconsistency, else returns counts';
+REVOKE EXECUTE ON FUNCTION @extschema@.bxann_check(pg_catalog.regclass, pg_catalog.bool) FROM PUBLIC;
+
 /* ------------------------------------------------ border records: tables */
 
 /*

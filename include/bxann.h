@@ -87,8 +87,8 @@
 
 /* query settings (GUCs bxann.*) */
 #define BXANN_DEFAULT_PROBES	8
-#define BXANN_DEFAULT_EF_SEARCH	20
-#define BXANN_DEFAULT_RERANK	20
+#define BXANN_DEFAULT_EF_SEARCH	12
+#define BXANN_DEFAULT_RERANK	12
 
 typedef struct BxAnnOptions
 {

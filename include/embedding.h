@@ -31,14 +31,8 @@
 #include "postgres.h"
 #include "fmgr.h"
 
-/*
- * Dimensions are stored in a uint16; 16,000 keeps a value under 64 kB (it is
- * TOASTed beyond ~2 kB like any varlena) and matches pgvector's limit.
- */
-#define BX_MAX_DIM			16000
-
-/* Model tags are short identifiers such as "mobilefacenet-v1". */
-#define BX_MAX_TAG_LEN		63
+/* BX_MAX_DIM and BX_MAX_TAG_LEN, shared with the server-free parsers */
+#include "embedding_parse.h"
 
 typedef struct FaceEmbeddingData
 {

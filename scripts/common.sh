@@ -21,6 +21,9 @@ BX_PACKAGES=(
 	python3-numpy
 	python3-onnx
 	python3-opencv
+	clang
+	libclang-rt-14-dev
+	llvm
 )
 
 bx_log() { printf '==> %s\n' "$*" >&2; }
@@ -84,6 +87,8 @@ bx_blas_coretype() {
 
 # Start a throwaway cluster listening only on a unix socket in a fresh
 # temporary directory; exports PGHOST, PGPORT, PGUSER for the clients.
+# BX_POSTGRES names another executable for pg_ctl to start (scripts/valgrind.sh
+# starts the server under valgrind that way), BX_START_TIMEOUT its patience.
 bx_cluster_start() {
 	BX_TMP=$(mktemp -d /tmp/bxexit-cluster.XXXXXX)
 	chmod 0755 "$BX_TMP"
@@ -99,7 +104,8 @@ bx_cluster_start() {
 	# One BLAS/OpenMP thread per backend (see README, "Threads").
 	bx_run_as_server_user env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
 		${BX_CORETYPE:+OPENBLAS_CORETYPE=$BX_CORETYPE} \
-		"$BX_PGBIN/pg_ctl" -D "$BX_TMP/data" -l "$BX_TMP/server.log" -w -t 60 \
+		"$BX_PGBIN/pg_ctl" -D "$BX_TMP/data" -l "$BX_TMP/server.log" -w -t "${BX_START_TIMEOUT:-60}" \
+		${BX_POSTGRES:+-p "$BX_POSTGRES"} \
 		-o "-c listen_addresses='' -c unix_socket_directories='$BX_TMP' -p $PGPORT -c fsync=off ${BX_MODELS:+-c bxexit.model_path='$BX_MODELS'} ${BX_SERVER_OPTS:-}" \
 		start >/dev/null ||
 		{ cat "$BX_TMP/server.log" >&2; return 1; }

@@ -45,6 +45,9 @@ tap_stage facepipe make -s -C test/facepipe check
 # Perl TAP tests, each with its own clusters: standby replay, crash recovery, cancel
 tap_stage tap bash scripts/tap.sh
 
+# Concurrency soak with kill -9 (its own cluster; bash bench/soak.sh runs the 5-minute one)
+tap_stage soak bash bench/soak.sh --quick
+
 trap bx_cluster_stop EXIT
 bx_cluster_start || exit 1
 

@@ -9,6 +9,10 @@
  * Binary form (send/recv): uint16 dim, uint8 taglen, uint8 reserved (0),
  * taglen bytes of tag, then dim float4 in network order.
  *
+ * Both forms are parsed by src/embedding_parse.c, which has no PostgreSQL
+ * dependency so that test/fuzz can exercise it; this file turns its
+ * status codes into the errors of the SQL interface.
+ *
  * src/embedding.c
  *
  *-------------------------------------------------------------------------
@@ -22,6 +26,7 @@
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
 #include "embedding.h"
+#include "embedding_parse.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "utils/array.h"
@@ -48,27 +53,102 @@ BxEmbeddingNew(int dim, const char *tag, int taglen)
 	return result;
 }
 
+/*
+ * Raise the error of a failed parse (include/embedding_parse.h).  input is
+ * the text form, for the syntax errors that quote it.  The messages and
+ * SQLSTATEs are part of the SQL interface: the regression tests pin them.
+ */
+static void
+ReportParseError(BxEmbStatus status, const BxEmbParsed *parsed,
+				 const char *input)
+{
+	switch (status)
+	{
+		case BX_EMB_OK:
+			return;
+		case BX_EMB_ESYNTAX:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid input syntax for type face_embedding: \"%s\"", input),
+					 errdetail("Expected \"[x1,x2,...]\" or \"model:[x1,x2,...]\".")));
+			break;
+		case BX_EMB_EJUNK:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid input syntax for type face_embedding: \"%s\"", input),
+					 errdetail("Junk after closing right bracket.")));
+			break;
+		case BX_EMB_ETAGCHAR:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid face_embedding model tag \"%s\"",
+							pnstrdup(parsed->errToken, parsed->errTokenLen)),
+					 errdetail("A model tag consists of ASCII letters, digits, '.', '_' and '-', and starts with a letter or digit.")));
+			break;
+		case BX_EMB_ETAGLEN:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("face_embedding model tag cannot be longer than %d bytes",
+							BX_MAX_TAG_LEN)));
+			break;
+		case BX_EMB_EEMPTY:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("face_embedding must have at least 1 dimension")));
+			break;
+		case BX_EMB_EDIMLIMIT:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("face_embedding cannot have more than %d dimensions",
+							BX_MAX_DIM)));
+			break;
+		case BX_EMB_ENAN:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("NaN not allowed in face_embedding")));
+			break;
+		case BX_EMB_EINF:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("infinite value not allowed in face_embedding")));
+			break;
+		case BX_EMB_ERANGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("\"%s\" is out of range for type face_embedding",
+							pnstrdup(parsed->errToken, parsed->errTokenLen))));
+			break;
+		case BX_EMB_ESHORT:
+			/* what pq_getmsgint() and pq_getmsgbytes() raise */
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("insufficient data left in message")));
+			break;
+		case BX_EMB_ERESERVED:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid face_embedding binary format: reserved byte is %d, not 0",
+							(int) parsed->errValue)));
+			break;
+		case BX_EMB_ELENGTH:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid face_embedding binary format: %d bytes of elements for %d dimensions",
+							(int) parsed->errValue, parsed->dim)));
+			break;
+		case BX_EMB_EBUFFER:
+			/* the caller sized the element buffer wrongly: a bug */
+			break;
+	}
+	elog(ERROR, "face_embedding parser failed with status %s",
+		 BxEmbStatusName(status));
+}
+
 /* ERROR unless dim is a dimension a face_embedding can have */
 void
 BxEmbeddingCheckDim(int dim)
 {
-	if (dim < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("face_embedding must have at least 1 dimension")));
-	if (dim > BX_MAX_DIM)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("face_embedding cannot have more than %d dimensions",
-						BX_MAX_DIM)));
-}
-
-static bool
-IsTagChar(char c, bool first)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return !first && (c == '.' || c == '_' || c == '-');
+	ReportParseError(BxEmbCheckDim(dim), NULL, NULL);
 }
 
 /*
@@ -79,34 +159,18 @@ IsTagChar(char c, bool first)
 void
 BxEmbeddingCheckTag(const char *tag, int taglen)
 {
-	if (taglen > BX_MAX_TAG_LEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("face_embedding model tag cannot be longer than %d bytes",
-						BX_MAX_TAG_LEN)));
-	for (int i = 0; i < taglen; i++)
-	{
-		if (!IsTagChar(tag[i], i == 0))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid face_embedding model tag \"%s\"",
-							pnstrdup(tag, taglen)),
-					 errdetail("A model tag consists of ASCII letters, digits, '.', '_' and '-', and starts with a letter or digit.")));
-	}
+	BxEmbParsed parsed = {0};
+
+	parsed.errToken = tag;
+	parsed.errTokenLen = taglen;
+	ReportParseError(BxEmbCheckTag(tag, taglen), &parsed, NULL);
 }
 
 /* ERROR if value is NaN or infinite */
 void
 BxEmbeddingCheckElement(float4 value)
 {
-	if (isnan(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("NaN not allowed in face_embedding")));
-	if (isinf(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("infinite value not allowed in face_embedding")));
+	ReportParseError(BxEmbCheckElement(value), NULL, NULL);
 }
 
 /*
@@ -142,24 +206,10 @@ BxEmbeddingCheckTypmod(FaceEmbedding e, int32 typmod)
 				 errmsg("expected %d dimensions, not %d", typmod, e->dim)));
 }
 
-static inline bool
-IsSpace(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static void
-ReportBadText(const char *input)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid input syntax for type face_embedding: \"%s\"", input),
-			 errdetail("Expected \"[x1,x2,...]\" or \"model:[x1,x2,...]\".")));
-}
-
 /*
- * Parse the text form.  Elements are parsed into a buffer of BX_MAX_DIM + 1
- * floats at most, so input can never make us allocate more than that.
+ * Parse the text form (src/embedding_parse.c).  The element buffer is sized
+ * by the commas of the input, at most BX_MAX_DIM floats, so input can never
+ * make us allocate more than that.
  */
 PG_FUNCTION_INFO_V1(face_embedding_in);
 Datum
@@ -167,95 +217,15 @@ face_embedding_in(PG_FUNCTION_ARGS)
 {
 	char	   *input = PG_GETARG_CSTRING(0);
 	int32		typmod = PG_GETARG_INT32(2);
-	const char *p = input;
-	const char *tag = NULL;
-	int			taglen = 0;
-	int			dim = 0;
-	int			capacity = 16;
+	int			capacity = BxEmbTextCapacity(input);
 	float4	   *x = palloc(sizeof(float4) * capacity);
+	BxEmbParsed parsed;
 	FaceEmbedding result;
 
-	while (IsSpace(*p))
-		p++;
-
-	/* optional "tag:" prefix */
-	if (*p != '[')
-	{
-		const char *start = p;
-
-		while (*p != '\0' && *p != ':' && *p != '[' && !IsSpace(*p))
-			p++;
-		if (*p != ':' || p == start)
-			ReportBadText(input);
-		tag = start;
-		taglen = p - start;
-		BxEmbeddingCheckTag(tag, taglen);
-		p++;
-	}
-	if (*p != '[')
-		ReportBadText(input);
-	p++;
-
-	for (;;)
-	{
-		char	   *end;
-		float4		value;
-
-		while (IsSpace(*p))
-			p++;
-		if (dim == 0 && *p == ']')
-			break;				/* "[]": reported below as empty */
-
-		/* strtof skips leading space and accepts things we do not want */
-		if (*p == '\0' || *p == ',' || *p == ']')
-			ReportBadText(input);
-		errno = 0;
-		value = strtof(p, &end);
-		if (end == p)
-			ReportBadText(input);
-		if (errno == ERANGE && isinf(value))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("\"%s\" is out of range for type face_embedding",
-							pnstrdup(p, end - p))));
-		BxEmbeddingCheckElement(value);
-
-		if (dim >= BX_MAX_DIM)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("face_embedding cannot have more than %d dimensions",
-							BX_MAX_DIM)));
-		if (dim == capacity)
-		{
-			capacity = Min(capacity * 2, BX_MAX_DIM);
-			x = repalloc(x, sizeof(float4) * capacity);
-		}
-		x[dim++] = value;
-		p = end;
-
-		while (IsSpace(*p))
-			p++;
-		if (*p == ',')
-		{
-			p++;
-			continue;
-		}
-		if (*p == ']')
-			break;
-		ReportBadText(input);
-	}
-	p++;						/* past ']' */
-	while (IsSpace(*p))
-		p++;
-	if (*p != '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type face_embedding: \"%s\"", input),
-				 errdetail("Junk after closing right bracket.")));
-
-	BxEmbeddingCheckDim(dim);
-	result = BxEmbeddingNew(dim, tag, taglen);
-	memcpy(FE_X(result), x, sizeof(float4) * dim);
+	ReportParseError(BxEmbParseText(input, x, capacity, &parsed), &parsed,
+					 input);
+	result = BxEmbeddingNew(parsed.dim, parsed.tag, parsed.taglen);
+	memcpy(FE_X(result), x, sizeof(float4) * parsed.dim);
 	pfree(x);
 	BxEmbeddingCheckTypmod(result, typmod);
 	PG_RETURN_FACE_EMBEDDING_P(result);
@@ -337,44 +307,27 @@ face_embedding_typmod_coerce(PG_FUNCTION_ARGS)
 	PG_RETURN_FACE_EMBEDDING_P(e);
 }
 
+/*
+ * Binary input (src/embedding_parse.c): the message must hold exactly one
+ * value, checked before anything of its declared size is allocated.
+ */
 PG_FUNCTION_INFO_V1(face_embedding_recv);
 Datum
 face_embedding_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int32		typmod = PG_GETARG_INT32(2);
-	int			dim;
-	int			taglen;
-	int			reserved;
-	const char *tag;
+	BxEmbParsed parsed;
 	FaceEmbedding result;
-	float4	   *x;
 
-	dim = pq_getmsgint(buf, 2);
-	taglen = pq_getmsgint(buf, 1);
-	reserved = pq_getmsgint(buf, 1);
-	if (reserved != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid face_embedding binary format: reserved byte is %d, not 0",
-						reserved)));
-	BxEmbeddingCheckDim(dim);
-	tag = pq_getmsgbytes(buf, taglen);
-	BxEmbeddingCheckTag(tag, taglen);
-	/* refuse before allocating if the message is too short for dim floats */
-	if (buf->len - buf->cursor != (int) sizeof(float4) * dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid face_embedding binary format: %d bytes of elements for %d dimensions",
-						buf->len - buf->cursor, dim)));
-
-	result = BxEmbeddingNew(dim, tag, taglen);
-	x = FE_X(result);
-	for (int i = 0; i < dim; i++)
-	{
-		x[i] = pq_getmsgfloat4(buf);
-		BxEmbeddingCheckElement(x[i]);
-	}
+	ReportParseError(BxEmbParseBinary(buf->data + buf->cursor,
+									  buf->len - buf->cursor, &parsed),
+					 &parsed, NULL);
+	result = BxEmbeddingNew(parsed.dim, parsed.tag, parsed.taglen);
+	ReportParseError(BxEmbBinaryElements(&parsed, FE_X(result)), &parsed,
+					 NULL);
+	/* the whole message is consumed, as the callers check */
+	buf->cursor = buf->len;
 	BxEmbeddingCheckTypmod(result, typmod);
 	PG_RETURN_FACE_EMBEDDING_P(result);
 }

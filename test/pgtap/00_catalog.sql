@@ -4,7 +4,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION bxexit;
 SET search_path = public, bxexit;
-SELECT plan(67);
+SELECT plan(70);
 
 -- the type and its I/O
 SELECT has_type('bxexit', 'face_embedding', 'type face_embedding exists');
@@ -37,23 +37,30 @@ SELECT is_strict('bxexit', f, args, f || ' is STRICT')
                ('bx_set_model', ARRAY['face_embedding', 'text'])) v(f, args);
 -- the functions that write (exit events, audit rows, retention) are the only
 -- VOLATILE ones besides the index tools, and the only parallel-unsafe ones
+-- besides the index check (PARALLEL RESTRICTED like amcheck's: it registers
+-- a snapshot and locks out VACUUM)
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text),
           ARRAY['bx_apply_retention()',
                 'bx_decide_exit(face_embedding,bytea,text,bigint)',
                 'bx_identify(bytea,integer)', 'bx_identify(face_embedding,integer)',
                 'bx_match(bytea,bigint)', 'bx_match(face_embedding,bigint)',
                 'bx_resolve_exit(bigint,bigint,text)',
-                'bx_verify(bytea,bigint)', 'bx_verify(face_embedding,bigint)'],
-          'every bxexit function but the AM handler and the writers is PARALLEL SAFE')
+                'bx_verify(bytea,bigint)', 'bx_verify(face_embedding,bigint)',
+                'bxann_check(regclass,boolean)'],
+          'every bxexit function but the AM handler, the writers and the index check is PARALLEL SAFE')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.proparallel <> 's'
    AND p.prorettype <> 'index_am_handler'::regtype;
 SELECT is(array_agg(p.proname::text ORDER BY p.proname::text),
           ARRAY['bx_apply_retention', 'bx_decide_exit', 'bx_identify', 'bx_identify',
                 'bx_match', 'bx_match', 'bx_model_check', 'bx_resolve_exit',
                 'bx_verify', 'bx_verify',
-                'bxann_index_info', 'bxann_list_info', 'bxannhandler'],
-          'the VOLATILE functions are exactly the writers, the AM handler, the index inspectors and the model check')
+                'bxann_check', 'bxann_index_info', 'bxann_list_info', 'bxannhandler'],
+          'the VOLATILE functions are exactly the writers, the AM handler, the index inspectors and check, and the model check')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.provolatile = 'v';
+SELECT is((SELECT proparallel::text FROM pg_proc WHERE oid = 'bxexit.bxann_check(regclass,boolean)'::regprocedure),
+          'r', 'bxann_check is PARALLEL RESTRICTED');
+SELECT ok(NOT has_function_privilege('public', 'bxexit.bxann_check(regclass,boolean)', 'EXECUTE'),
+          'PUBLIC may not run bxann_check');
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text),
           ARRAY['bx_apply_retention()',
                 'bx_identify(bytea,integer)', 'bx_identify(face_embedding,integer)',
@@ -122,6 +129,8 @@ SELECT throws_ok($$SELECT '[1,2]'::bxexit.face_embedding OPERATOR(bxexit.<->) '[
 SELECT throws_ok($$SELECT 'a:[1]'::bxexit.face_embedding OPERATOR(bxexit.<=>) 'b:[1]'$$, '22000', NULL, 'model mismatch is 22000');
 SELECT throws_ok($$SELECT '[1,'::bxexit.face_embedding$$, '22P02', NULL, 'malformed text is 22P02');
 SELECT throws_ok($$SELECT array_fill(1::real, ARRAY[16001])::bxexit.face_embedding$$, '54000', NULL, 'too many dimensions is 54000');
+CREATE TEMP TABLE tap_chk (id int PRIMARY KEY, v bxexit.face_embedding(2));
+SELECT throws_ok($$SELECT bxexit.bxann_check('tap_chk_pkey')$$, '42809', NULL, 'bxann_check of a btree index is 42809');
 
 SELECT * FROM finish();
 ROLLBACK;
