@@ -42,6 +42,9 @@ tap_stage nn make -s -C test/nn check
 tap_stage image make -s -C test/image check
 tap_stage facepipe make -s -C test/facepipe check
 
+# libFuzzer: a short run of each harness and a replay of every saved crash input
+tap_stage fuzz make -s -C test/fuzz smoke
+
 # Perl TAP tests, each with its own clusters: standby replay, crash recovery, cancel
 tap_stage tap bash scripts/tap.sh
 
