@@ -42,6 +42,11 @@ tap_stage nn make -s -C test/nn check
 tap_stage image make -s -C test/image check
 tap_stage facepipe make -s -C test/facepipe check
 
+# the same server-free tests built with AddressSanitizer + UndefinedBehaviorSanitizer
+tap_stage image_asan make -s -C test/image check-asan
+tap_stage nn_asan make -s -C test/nn check-asan
+tap_stage facepipe_asan make -s -C test/facepipe check-asan
+
 # libFuzzer: a short run of each harness and a replay of every saved crash input
 tap_stage fuzz make -s -C test/fuzz smoke
 
