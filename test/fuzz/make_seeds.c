@@ -255,18 +255,6 @@ OnnxSeed(const char *name, const Pb *model)
 	WriteSeed(name, model->buf, model->len);
 }
 
-/* x (float, xdims) -> one node op(inputs, attrs) -> y, with initializers */
-static Pb *
-OneNode(const char *op, const char *inputs, Pb *const *attrs,
-		Pb *const *inits, int rank, const int64_t *xdims, int64_t opset)
-{
-	Pb		   *nodes[] = {OnnxNode(op, "n", inputs, "y", attrs), NULL};
-	Pb		   *ins[] = {OnnxValueInfo("x", ONNX_T_FLOAT, rank, xdims), NULL};
-	Pb		   *outs[] = {OnnxValueInfo("y", ONNX_T_FLOAT, -1, NULL), NULL};
-
-	return OnnxModel(8, opset, OnnxGraph(nodes, inits, ins, outs));
-}
-
 static void
 OnnxSeeds(void)
 {
@@ -323,64 +311,64 @@ OnnxSeeds(void)
 		};
 
 		OnnxSeed("batchnorm.onnx",
-				 OneNode("BatchNormalization", "x,g,bb,m,v", NULL, inits, 4, x4, 13));
+				 OnnxOneNodeModel("BatchNormalization", "x,g,bb,m,v", NULL, inits, 4, x4, 13));
 	}
 	{
 		Pb		   *attrs[] = {OnnxAttrInts("kernel_shape", 2, k2),
 		OnnxAttrInts("strides", 2, k2), NULL};
 
-		OnnxSeed("maxpool.onnx", OneNode("MaxPool", "x", attrs, NULL, 4, x4, 13));
+		OnnxSeed("maxpool.onnx", OnnxOneNodeModel("MaxPool", "x", attrs, NULL, 4, x4, 13));
 	}
-	OnnxSeed("gap.onnx", OneNode("GlobalAveragePool", "x", NULL, NULL, 4, x4, 13));
-	OnnxSeed("sigmoid.onnx", OneNode("Sigmoid", "x", NULL, NULL, 4, x4, 13));
+	OnnxSeed("gap.onnx", OnnxOneNodeModel("GlobalAveragePool", "x", NULL, NULL, 4, x4, 13));
+	OnnxSeed("sigmoid.onnx", OnnxOneNodeModel("Sigmoid", "x", NULL, NULL, 4, x4, 13));
 	{
 		Pb		   *inits[] = {OnnxTensorF("s", 3, (const int64_t[]) {2, 1, 1}, slope), NULL};
 
-		OnnxSeed("prelu.onnx", OneNode("PRelu", "x,s", NULL, inits, 4, x4, 13));
+		OnnxSeed("prelu.onnx", OnnxOneNodeModel("PRelu", "x,s", NULL, inits, 4, x4, 13));
 	}
 	{
 		Pb		   *attrs[] = {OnnxAttrInts("perm", 4, perm), NULL};
 
-		OnnxSeed("transpose.onnx", OneNode("Transpose", "x", attrs, NULL, 4, x4, 13));
+		OnnxSeed("transpose.onnx", OnnxOneNodeModel("Transpose", "x", attrs, NULL, 4, x4, 13));
 	}
 	{
 		Pb		   *attrs[] = {OnnxAttrInt("axis", 1), NULL};
 
-		OnnxSeed("flatten.onnx", OneNode("Flatten", "x", attrs, NULL, 4, x4, 13));
+		OnnxSeed("flatten.onnx", OnnxOneNodeModel("Flatten", "x", attrs, NULL, 4, x4, 13));
 	}
 	{
 		Pb		   *inits[] = {OnnxTensorI64("s", 1, two, shape), NULL};
 
-		OnnxSeed("reshape.onnx", OneNode("Reshape", "x,s", NULL, inits, 4, x4, 13));
+		OnnxSeed("reshape.onnx", OnnxOneNodeModel("Reshape", "x,s", NULL, inits, 4, x4, 13));
 	}
 	{
 		Pb		   *attrs[] = {OnnxAttrInt("axis", 1), NULL};
 
-		OnnxSeed("concat.onnx", OneNode("Concat", "x,x", attrs, NULL, 4, x4, 13));
+		OnnxSeed("concat.onnx", OnnxOneNodeModel("Concat", "x,x", attrs, NULL, 4, x4, 13));
 	}
 	{
 		Pb		   *attrs[] = {OnnxAttrString("mode", "nearest"), NULL};
 		Pb		   *inits[] = {OnnxTensorF("s", 1, four, scales), NULL};
 
-		OnnxSeed("resize.onnx", OneNode("Resize", "x,,s", attrs, inits, 4, x4, 13));
+		OnnxSeed("resize.onnx", OnnxOneNodeModel("Resize", "x,,s", attrs, inits, 4, x4, 13));
 	}
 	{
 		Pb		   *inits[] = {OnnxTensorF("lo", 0, NULL, (const float[]) {-0.5f}),
 		OnnxTensorF("hi", 0, NULL, (const float[]) {0.5f}), NULL};
 
-		OnnxSeed("clip.onnx", OneNode("Clip", "x,lo,hi", NULL, inits, 4, x4, 13));
+		OnnxSeed("clip.onnx", OnnxOneNodeModel("Clip", "x,lo,hi", NULL, inits, 4, x4, 13));
 	}
 	{
 		Pb		   *attrs[] = {OnnxAttrInt("transB", 1), OnnxAttrFloat("alpha", 0.5f), NULL};
 		Pb		   *inits[] = {OnnxTensorF("w", 2, (const int64_t[]) {4, 6}, gw),
 		OnnxTensorF("c", 1, four, gw), NULL};
 
-		OnnxSeed("gemm.onnx", OneNode("Gemm", "x,w,c", attrs, inits, 2, x2, 13));
+		OnnxSeed("gemm.onnx", OnnxOneNodeModel("Gemm", "x,w,c", attrs, inits, 2, x2, 13));
 	}
 	{
 		Pb		   *inits[] = {OnnxTensorF("w", 2, gwdims, gw), NULL};
 
-		OnnxSeed("matmul.onnx", OneNode("MatMul", "x,w", NULL, inits, 2, x2, 13));
+		OnnxSeed("matmul.onnx", OnnxOneNodeModel("MatMul", "x,w", NULL, inits, 2, x2, 13));
 	}
 	{
 		/* a Constant node feeding Add and Mul: folding and broadcasting */

@@ -333,3 +333,14 @@ OnnxModel(int64_t irVersion, int64_t opset, const Pb *graph)
 	PbMsg(m, 7, graph);
 	return m;
 }
+
+Pb *
+OnnxOneNodeModel(const char *op, const char *inputs, Pb *const *attrs,
+				 Pb *const *inits, int rank, const int64_t *xdims, int64_t opset)
+{
+	Pb		   *nodes[] = {OnnxNode(op, "n", inputs, "y", attrs), NULL};
+	Pb		   *ins[] = {OnnxValueInfo("x", ONNX_T_FLOAT, rank, xdims), NULL};
+	Pb		   *outs[] = {OnnxValueInfo("y", ONNX_T_FLOAT, -1, NULL), NULL};
+
+	return OnnxModel(8, opset, OnnxGraph(nodes, inits, ins, outs));
+}

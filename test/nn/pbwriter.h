@@ -60,5 +60,8 @@ extern Pb  *OnnxNode(const char *op, const char *name, const char *inputs,
 extern Pb  *OnnxGraph(Pb *const *nodes, Pb *const *inits, Pb *const *inputs,
 					  Pb *const *outputs);
 extern Pb  *OnnxModel(int64_t irVersion, int64_t opset, const Pb *graph);
+/* a model of one node: float x (rank, xdims) -> op(inputs, attrs) -> float y */
+extern Pb  *OnnxOneNodeModel(const char *op, const char *inputs, Pb *const *attrs,
+							 Pb *const *inits, int rank, const int64_t *xdims, int64_t opset);
 
 #endif							/* NN_PBWRITER_H */

@@ -102,18 +102,6 @@ Expect(const char *what, const Pb *model, NnStatus want, const char *substr)
 	ExpectBytes(what, model->buf, model->len, want, substr);
 }
 
-/* A one-node graph x -> op -> y with the given attributes and initializers */
-static Pb *
-OneNode(const char *op, const char *inputs, Pb *const *attrs,
-		Pb *const *inits, int rank, const int64_t *xdims, int64_t opset)
-{
-	Pb		   *nodes[] = {OnnxNode(op, "n", inputs, "y", attrs), NULL};
-	Pb		   *ins[] = {OnnxValueInfo("x", ONNX_T_FLOAT, rank, xdims), NULL};
-	Pb		   *outs[] = {OnnxValueInfo("y", ONNX_T_FLOAT, -1, NULL), NULL};
-
-	return OnnxModel(8, opset, OnnxGraph(nodes, inits, ins, outs));
-}
-
 static void
 TestWireFormat(void)
 {
@@ -206,7 +194,7 @@ TestLimits(void)
 	{
 		Pb		   *inits[] = {t, NULL};
 
-		m = OneNode("Relu", "x", NULL, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
 		Expect("dimension 2^40", m, NN_ELIMIT, "a dimension is negative or above");
 	}
 	t = PbNew();
@@ -216,7 +204,7 @@ TestLimits(void)
 	{
 		Pb		   *inits[] = {t, NULL};
 
-		m = OneNode("Relu", "x", NULL, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
 		Expect("dimension 2^24+1", m, NN_ELIMIT, "above 16777216");
 	}
 	t = PbNew();
@@ -228,25 +216,25 @@ TestLimits(void)
 	{
 		Pb		   *inits[] = {t, NULL};
 
-		m = OneNode("Relu", "x", NULL, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
 		Expect("2^72 elements", m, NN_ELIMIT, "elements");
 	}
 	{
 		Pb		   *inits[] = {OnnxTensorF("w", 9, nine, &one), NULL};
 
-		m = OneNode("Relu", "x", NULL, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
 		Expect("rank 9 tensor", m, NN_ELIMIT, "9 dimensions");
 	}
 	{
 		static const int64_t big[4] = {1, 1, 1 << 24, 1 << 24};
 
-		m = OneNode("Relu", "x", NULL, NULL, 4, big, 13);
+		m = OnnxOneNodeModel("Relu", "x", NULL, NULL, 4, big, 13);
 		Expect("input of 2^48 elements", m, NN_ELIMIT, "exceeds the size limits");
 	}
 	{
 		static const int64_t nineIn[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
 
-		m = OneNode("Relu", "x", NULL, NULL, 9, nineIn, 13);
+		m = OnnxOneNodeModel("Relu", "x", NULL, NULL, 9, nineIn, 13);
 		Expect("input of rank 9", m, NN_ELIMIT, "more than 8 dimensions");
 	}
 	/* raw_data and dims disagree */
@@ -258,7 +246,7 @@ TestLimits(void)
 	{
 		Pb		   *inits[] = {t, NULL};
 
-		m = OneNode("Relu", "x", NULL, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
 		Expect("raw_data too short", m, NN_EFORMAT, "raw_data has 4 bytes, its dims need 16");
 	}
 	/* float_data count wrong */
@@ -270,7 +258,7 @@ TestLimits(void)
 	{
 		Pb		   *inits[] = {t, NULL};
 
-		m = OneNode("Relu", "x", NULL, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
 		Expect("float_data count", m, NN_EFORMAT, "has 1 values, its dims need 2");
 	}
 
@@ -320,7 +308,7 @@ TestLimits(void)
 
 		inits[0] = OnnxTensorF("w", 4, wd, w);
 		inits[1] = NULL;
-		m = OneNode("Conv", "x,w", NULL, inits, 4, big, 13);
+		m = OnnxOneNodeModel("Conv", "x,w", NULL, inits, 4, big, 13);
 		Expect("a Conv of 1.5e11 multiply-adds", m, NN_ELIMIT, "operations per run");
 		free(w);
 	}
@@ -359,7 +347,7 @@ TestLimits(void)
 
 		attrs[0] = OnnxAttrInts("perm", 70000, vals);
 		attrs[1] = NULL;
-		m = OneNode("Transpose", "x", attrs, NULL, 4, xd, 13);
+		m = OnnxOneNodeModel("Transpose", "x", attrs, NULL, 4, xd, 13);
 		Expect("70000 attribute values", m, NN_ELIMIT, "more than 65536 values");
 		free(vals);
 	}
@@ -374,14 +362,14 @@ TestUnsupported(void)
 	Pb		   *m;
 
 	{
-		m = OneNode("FooBar", "x", NULL, NULL, 4, xd, 13);
+		m = OnnxOneNodeModel("FooBar", "x", NULL, NULL, 4, xd, 13);
 		Expect("unknown operator", m, NN_EUNSUPPORTED, "operator 'FooBar' is not supported");
 	}
 	{
 		Pb		   *attrs[] = {OnnxAttrString("auto_pad", "SAME_UPPER"), NULL};
 		Pb		   *inits[] = {OnnxTensorF("w", 4, wd, w), NULL};
 
-		m = OneNode("Conv", "x,w", attrs, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Conv", "x,w", attrs, inits, 4, xd, 13);
 		Expect("Conv auto_pad SAME_UPPER", m, NN_EUNSUPPORTED, "auto_pad 'SAME_UPPER' is not supported");
 	}
 	{
@@ -390,7 +378,7 @@ TestUnsupported(void)
 		Pb		   *attrs[] = {OnnxAttrString("mode", "linear"), NULL};
 		Pb		   *inits[] = {OnnxTensorF("s", 1, sd, sc), NULL};
 
-		m = OneNode("Resize", "x,,s", attrs, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Resize", "x,,s", attrs, inits, 4, xd, 13);
 		Expect("Resize mode linear", m, NN_EUNSUPPORTED, "mode 'linear' is not supported");
 	}
 	{
@@ -399,7 +387,7 @@ TestUnsupported(void)
 		Pb		   *attrs[] = {OnnxAttrString("mode", "nearest"), NULL};
 		Pb		   *inits[] = {OnnxTensorF("s", 1, sd, sc), NULL};
 
-		m = OneNode("Resize", "x,,s", attrs, inits, 4, xd, 10);
+		m = OnnxOneNodeModel("Resize", "x,,s", attrs, inits, 4, xd, 10);
 		Expect("Resize-10", m, NN_EUNSUPPORTED, "Resize before opset 11");
 	}
 	{
@@ -412,7 +400,7 @@ TestUnsupported(void)
 		PbBytes(a, 6, "", 0);
 		attrs[0] = a;
 		attrs[1] = NULL;
-		m = OneNode("If", "x", attrs, NULL, 4, xd, 13);
+		m = OnnxOneNodeModel("If", "x", attrs, NULL, 4, xd, 13);
 		Expect("GRAPH attribute", m, NN_EUNSUPPORTED, "has type GRAPH, which is not supported");
 	}
 	{
@@ -425,7 +413,7 @@ TestUnsupported(void)
 		PbInt(t, 5, 7);
 		inits[0] = t;
 		inits[1] = NULL;
-		m = OneNode("Relu", "x", NULL, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
 		Expect("INT32 initializer", m, NN_EUNSUPPORTED, "not supported (only FLOAT and INT64");
 	}
 	{
@@ -438,7 +426,7 @@ TestUnsupported(void)
 		PbBytes(t, 9, "\1\0\0\0\2\0\0\0", 8);
 		inits[0] = t;
 		inits[1] = NULL;
-		m = OneNode("Relu", "x", NULL, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
 		Expect("INT32 raw initializer", m, NN_EUNSUPPORTED, "data type INT32");
 	}
 	{
@@ -455,7 +443,7 @@ TestUnsupported(void)
 		PbInt(t, 14, 1);
 		inits[0] = t;
 		inits[1] = NULL;
-		m = OneNode("Relu", "x", NULL, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
 		Expect("external data", m, NN_EUNSUPPORTED, "external tensor data");
 	}
 	{
@@ -469,11 +457,11 @@ TestUnsupported(void)
 	{
 		static const int64_t sym[4] = {1, 2, -1, 6};
 
-		m = OneNode("Relu", "x", NULL, NULL, 4, sym, 13);
+		m = OnnxOneNodeModel("Relu", "x", NULL, NULL, 4, sym, 13);
 		Expect("symbolic height", m, NN_EUNSUPPORTED, "dimension 2 is symbolic ('d2')");
 	}
 	{
-		m = OneNode("Relu", "x", NULL, NULL, -1, NULL, 13);
+		m = OnnxOneNodeModel("Relu", "x", NULL, NULL, -1, NULL, 13);
 		Expect("input without shape", m, NN_EUNSUPPORTED, "has no shape");
 	}
 	{
@@ -540,14 +528,14 @@ TestUnsupported(void)
 		Pb		   *attrs[] = {OnnxAttrInt("group", 1), OnnxAttrInt("group", 1), NULL};
 		Pb		   *inits[] = {OnnxTensorF("w", 4, wd, w), NULL};
 
-		m = OneNode("Conv", "x,w", attrs, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Conv", "x,w", attrs, inits, 4, xd, 13);
 		Expect("attribute twice", m, NN_EFORMAT, "attribute 'group' twice");
 	}
 	{
 		Pb		   *attrs[] = {OnnxAttrFloat("group", 1.0f), NULL};
 		Pb		   *inits[] = {OnnxTensorF("w", 4, wd, w), NULL};
 
-		m = OneNode("Conv", "x,w", attrs, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Conv", "x,w", attrs, inits, 4, xd, 13);
 		Expect("attribute of the wrong type", m, NN_EFORMAT, "'group' must have type INT");
 	}
 	{
@@ -561,7 +549,7 @@ TestUnsupported(void)
 		PbFloat(a, 2, 1.0f);
 		attrs[0] = a;
 		attrs[1] = NULL;
-		m = OneNode("Conv", "x,w", attrs, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Conv", "x,w", attrs, inits, 4, xd, 13);
 		Expect("attribute type contradiction", m, NN_EFORMAT, "declares type INT but holds other values");
 	}
 	{
@@ -570,14 +558,14 @@ TestUnsupported(void)
 		float		w54[54] = {0};
 		Pb		   *inits[] = {OnnxTensorF("w", 4, bad, w54), NULL};
 
-		m = OneNode("Conv", "x,w", attrs, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Conv", "x,w", attrs, inits, 4, xd, 13);
 		Expect("group not dividing channels", m, NN_EFORMAT, "group 2 does not divide");
 	}
 	{
 		static const int64_t empty[1] = {0};
 		Pb		   *inits[] = {OnnxTensorF("e", 1, empty, w), NULL};
 
-		m = OneNode("Add", "x,e", NULL, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Add", "x,e", NULL, inits, 4, xd, 13);
 		Expect("empty tensor operand", m, NN_EUNSUPPORTED, "input 'e' is an empty tensor");
 	}
 	{
@@ -585,7 +573,7 @@ TestUnsupported(void)
 		float		w324[324] = {0};
 		Pb		   *inits[] = {OnnxTensorF("w", 4, big, w324), NULL};
 
-		m = OneNode("Conv", "x,w", NULL, inits, 4, xd, 13);
+		m = OnnxOneNodeModel("Conv", "x,w", NULL, inits, 4, xd, 13);
 		Expect("kernel larger than input", m, NN_EFORMAT, "larger than the padded input");
 	}
 }
