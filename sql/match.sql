@@ -7,17 +7,7 @@ TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
 
 \i sql/include/try.sql
 
--- v(a, b, c): a 128-d unit template c * e_a + sqrt(1 - c^2) * e_b of model
--- mobilefacenet-v1, so the cosine similarity of v(a, b, c) and v(a) is c
--- and that of v(a, b, c) and v(b) is sqrt(1 - c^2)
-CREATE FUNCTION pg_temp.v(a int, b int DEFAULT NULL, c float8 DEFAULT 1)
-RETURNS bxexit.face_embedding LANGUAGE sql IMMUTABLE AS $f$
-	SELECT bxexit.bx_set_model(array_agg(CASE WHEN d = a THEN c
-	                                          WHEN d = b THEN sqrt(1 - c * c)
-	                                          ELSE 0 END ORDER BY d)::bxexit.face_embedding,
-	                           'mobilefacenet-v1')
-	  FROM generate_series(1, 128) d
-$f$;
+\i sql/include/template.sql
 -- h(i, d, salt): a pseudo-random number in [-1, 1) from md5, the same on every platform
 CREATE FUNCTION pg_temp.h(i int, d int, salt text) RETURNS float8 LANGUAGE sql IMMUTABLE AS $f$
 	SELECT ('x' || substr(md5(salt || ':' || i || ':' || d), 1, 8))::bit(32)::int / 2147483648.0

@@ -6,16 +6,7 @@ SET search_path = public, bxexit;
 TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
 
--- v(a): a 128-d unit template e_a of model mobilefacenet-v1; v(a, b, c) is
--- c * e_a + sqrt(1 - c^2) * e_b, similarity c to v(a)
-CREATE FUNCTION pg_temp.v(a int, b int DEFAULT NULL, c float8 DEFAULT 1)
-RETURNS bxexit.face_embedding LANGUAGE sql IMMUTABLE AS $f$
-	SELECT bxexit.bx_set_model(array_agg(CASE WHEN d = a THEN c
-	                                          WHEN d = b THEN sqrt(1 - c * c)
-	                                          ELSE 0 END ORDER BY d)::bxexit.face_embedding,
-	                           'mobilefacenet-v1')
-	  FROM generate_series(1, 128) d
-$f$;
+\i sql/include/template.sql
 -- gate(who, day, matched): the traveller goes through the gate of a flight
 -- leaving that day (one flight per day, the traveller added to its
 -- manifest); matched: the gate photo resembles them (0.99), else it does
