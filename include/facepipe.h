@@ -213,6 +213,18 @@ extern BxFaceStatus BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
 extern BxFaceStatus BxFaceSimilarity(const float src[][2],
 									 const float dst[][2], int n, double m[6]);
 
+/*
+ * Set opts to run the detector (YuNet, input 1x3xHxW) on a size x size
+ * canvas; size must be a multiple of 32.  Other fields are left alone.
+ */
+extern void BxFaceDetectorLoadOptions(NnLoadOptions *opts, int size);
+
+/*
+ * Match score of two embeddings from BxFaceEmbed: their dot product, the
+ * cosine similarity of unit vectors, in [-1, 1].
+ */
+extern double BxFaceScore(const float *a, const float *b);
+
 /* MobileFaceNet's reference landmarks in the 112x112 crop */
 extern const float BxFaceReference[BX_FACE_LANDMARKS][2];
 

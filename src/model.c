@@ -27,6 +27,7 @@
 
 #include "common/cryptohash.h"
 #include "common/sha2.h"
+#include "facepipe.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -190,13 +191,7 @@ BxModelGet(BxModelKind kind)
 
 	/* the detector is fully convolutional: run it at the configured size */
 	if (inputSize > 0)
-	{
-		opts.inputRank = 4;
-		opts.inputDims[0] = 1;
-		opts.inputDims[1] = 3;
-		opts.inputDims[2] = inputSize;
-		opts.inputDims[3] = inputSize;
-	}
+		BxFaceDetectorLoadOptions(&opts, inputSize);
 	data = ReadModelFile(path, entry);
 	CheckDigest(path, data, entry);
 	status = NnModelLoad(data, entry->size, &opts, &model, errbuf, sizeof(errbuf));

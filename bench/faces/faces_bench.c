@@ -106,13 +106,7 @@ LoadModel(const Config *cfg, const char *rel, int size)
 	}
 	memset(&o, 0, sizeof(o));
 	if (size > 0)
-	{
-		o.inputRank = 4;
-		o.inputDims[0] = 1;
-		o.inputDims[1] = 3;
-		o.inputDims[2] = size;
-		o.inputDims[3] = size;
-	}
+		BxFaceDetectorLoadOptions(&o, size);
 	if (NnModelLoad(data, len, &o, &m, err, sizeof(err)) != NN_OK)
 	{
 		fprintf(stderr, "faces_bench: %s: %s\n", path, err);
@@ -123,20 +117,9 @@ LoadModel(const Config *cfg, const char *rel, int size)
 }
 
 static double
-Dot(const float *a, const float *b)
-{
-	double		s = 0;
-	int			i;
-
-	for (i = 0; i < BX_FACE_EMBEDDING_DIM; i++)
-		s += (double) a[i] * b[i];
-	return s;
-}
-
-static double
 Score(const Sample *a, const Sample *b)
 {
-	return a->ok && b->ok ? Dot(a->emb, b->emb) : BENCH_FAILED_SCORE;
+	return a->ok && b->ok ? BxFaceScore(a->emb, b->emb) : BENCH_FAILED_SCORE;
 }
 
 static bool

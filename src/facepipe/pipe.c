@@ -249,6 +249,27 @@ BxFacePipeFree(BxFacePipe pipe)
 	FpFree(&a, pipe);
 }
 
+void
+BxFaceDetectorLoadOptions(NnLoadOptions *opts, int size)
+{
+	opts->inputRank = 4;
+	opts->inputDims[0] = 1;
+	opts->inputDims[1] = 3;
+	opts->inputDims[2] = size;
+	opts->inputDims[3] = size;
+}
+
+double
+BxFaceScore(const float *a, const float *b)
+{
+	double		s = 0;
+	int			i;
+
+	for (i = 0; i < BX_FACE_EMBEDDING_DIM; i++)
+		s += (double) a[i] * b[i];
+	return s;
+}
+
 const char *
 BxFaceStatusName(BxFaceStatus status)
 {

@@ -71,13 +71,7 @@ LoadModel(const char *rel, int size)
 		return NULL;
 	memset(&o, 0, sizeof(o));
 	if (size > 0)
-	{
-		o.inputRank = 4;
-		o.inputDims[0] = 1;
-		o.inputDims[1] = 3;
-		o.inputDims[2] = size;
-		o.inputDims[3] = size;
-	}
+		BxFaceDetectorLoadOptions(&o, size);
 	if (NnModelLoad(data, len, &o, &m, nnerr, sizeof(nnerr)) != NN_OK)
 	{
 		TapDiag("%s: %s", path, nnerr);
@@ -226,17 +220,6 @@ Enlarge(BxImage src, int f)
 				   src->pixels + (size_t) (y / f) * src->stride + (size_t) (x / f) * src->channels,
 				   (size_t) src->channels);
 	return out;
-}
-
-static double
-Dot(const float *a, const float *b)
-{
-	double		s = 0;
-	int			i;
-
-	for (i = 0; i < BX_FACE_EMBEDDING_DIM; i++)
-		s += (double) a[i] * b[i];
-	return s;
 }
 
 static void
@@ -417,8 +400,8 @@ TestComposites(BxFacePipe pipe)
 	TapOk(st == BX_FACE_OK && chosen.x > 92, "rule largest takes the enlarged "
 		  "face (x %.0f): %s", chosen.x, err);
 	st = BxFaceEmbed(pipe, big, NULL, embAlone, NULL, NULL, err, sizeof(err));
-	TapOk(st == BX_FACE_OK && Dot(emb, embAlone) > 0.9,
-		  "its embedding matches the face alone (cosine %.3f)", Dot(emb, embAlone));
+	TapOk(st == BX_FACE_OK && BxFaceScore(emb, embAlone) > 0.9,
+		  "its embedding matches the face alone (cosine %.3f)", BxFaceScore(emb, embAlone));
 
 	/* minimum eye distance: the small face is ignored, then both are */
 	o.rule = BX_FACE_RULE_SINGLE;
@@ -627,7 +610,7 @@ TestEmbeddings(BxFacePipe pipe)
 
 			if (!ok[i] || !ok[j])
 				continue;
-			c = Dot(emb + (size_t) i * BX_FACE_EMBEDDING_DIM, emb + (size_t) j * BX_FACE_EMBEDDING_DIM);
+			c = BxFaceScore(emb + (size_t) i * BX_FACE_EMBEDDING_DIM, emb + (size_t) j * BX_FACE_EMBEDDING_DIM);
 			if (i / per == j / per)
 			{
 				same += c;
@@ -685,9 +668,9 @@ TestDctScaledEmbedding(BxFacePipe pipe)
 	s2 = BxImageDecode(jpeg, len, &io, &dec, err, sizeof(err)) == BX_IMG_OK
 		? BxFaceEmbed(pipe, dec, &o, e2, NULL, NULL, err, sizeof(err)) : BX_FACE_EINVAL;
 	TapOk(s1 == BX_FACE_OK && s2 == BX_FACE_OK && dec->width == 750 &&
-		  Dot(e1, e2) > 0.85,
+		  BxFaceScore(e1, e2) > 0.85,
 		  "1000x1000 JPEG decoded at 6/8 scale embeds like the 250x250 "
-		  "original (cosine %.3f)", s2 == BX_FACE_OK ? Dot(e1, e2) : 0);
+		  "original (cosine %.3f)", s2 == BX_FACE_OK ? BxFaceScore(e1, e2) : 0);
 	BxImageFree(dec);
 	free(jpeg);
 	BxImageFree(big);
