@@ -41,15 +41,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-pgxs_src=$(dirname "$(dirname "$("$BX_PGBIN/pg_config" --pgxs)")")
-perl_lib=$pgxs_src/test/perl
-pg_regress=$pgxs_src/test/regress/pg_regress
-if [ ! -f "$perl_lib/PostgreSQL/Test/Cluster.pm" ] || [ ! -x "$pg_regress" ]; then
-	bx_log "PostgreSQL::Test::Cluster or pg_regress missing under $pgxs_src (postgresql-server-dev-15)"
-	exit 1
-fi
-perl -MIPC::Run -e 1 2>/dev/null ||
-	{ bx_log "the Perl module IPC::Run is missing (Debian package libipc-run-perl)"; exit 1; }
+bx_perl_tap_setup || exit 1
 
 # As scripts/tap.sh: the server may not run as root, so the soak runs as the
 # postgres user from a copy in a fresh directory.
@@ -71,8 +63,8 @@ bx_log "soak: ${seconds} s of load, ${kills} kills, in $work as $user"
 # shellcheck disable=SC2016
 bx_run_as_server_user env \
 	PATH="$BX_PGBIN:$PATH" \
-	PERL5LIB="$perl_lib${PERL5LIB:+:$PERL5LIB}" \
-	PG_REGRESS="$pg_regress" \
+	PERL5LIB="$BX_PERL_LIB${PERL5LIB:+:$PERL5LIB}" \
+	PG_REGRESS="$BX_PG_REGRESS" \
 	TESTDIR="$work" \
 	BX_SOAK_SECONDS="$seconds" BX_SOAK_KILLS="$kills" \
 	${BX_TEST_PORT:+BX_TEST_PORT=$BX_TEST_PORT} \

@@ -59,6 +59,24 @@ bx_build_install() {
 	bx_as_root make -C "$BX_ROOT" -s PG_CONFIG="$BX_PGBIN/pg_config" install
 }
 
+# PostgreSQL's Perl TAP framework (PostgreSQL::Test::Cluster) and the
+# pg_regress it needs, from postgresql-server-dev-15: sets BX_PERL_LIB and
+# BX_PG_REGRESS, or says what is missing and fails.
+bx_perl_tap_setup() {
+	local pgxs_src
+	pgxs_src=$(dirname "$(dirname "$("$BX_PGBIN/pg_config" --pgxs)")")
+	BX_PERL_LIB=$pgxs_src/test/perl
+	BX_PG_REGRESS=$pgxs_src/test/regress/pg_regress
+	if [ ! -f "$BX_PERL_LIB/PostgreSQL/Test/Cluster.pm" ] || [ ! -x "$BX_PG_REGRESS" ]; then
+		bx_log "PostgreSQL::Test::Cluster or pg_regress missing under $pgxs_src (postgresql-server-dev-15)"
+		return 1
+	fi
+	if ! perl -MIPC::Run -e 1 2>/dev/null; then
+		bx_log "the Perl module IPC::Run is missing (Debian package libipc-run-perl)"
+		return 1
+	fi
+}
+
 # The server may not run as root: use the postgres account then, else us.
 bx_server_user() {
 	if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi

@@ -20,17 +20,7 @@ set -uo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$BX_ROOT" || exit 1
 
-pgxs_src=$(dirname "$(dirname "$("$BX_PGBIN/pg_config" --pgxs)")")
-perl_lib=$pgxs_src/test/perl
-pg_regress=$pgxs_src/test/regress/pg_regress
-if [ ! -f "$perl_lib/PostgreSQL/Test/Cluster.pm" ] || [ ! -x "$pg_regress" ]; then
-	bx_log "PostgreSQL::Test::Cluster or pg_regress missing under $pgxs_src (postgresql-server-dev-15)"
-	exit 1
-fi
-if ! perl -MIPC::Run -e 1 2>/dev/null; then
-	bx_log "the Perl module IPC::Run is missing (Debian package libipc-run-perl)"
-	exit 1
-fi
+bx_perl_tap_setup || exit 1
 
 tests=()
 if [ $# -eq 0 ]; then
@@ -60,8 +50,8 @@ bx_log "TAP tests (prove) in $work as $user"
 # shellcheck disable=SC2016
 bx_run_as_server_user env \
 	PATH="$BX_PGBIN:$PATH" \
-	PERL5LIB="$perl_lib${PERL5LIB:+:$PERL5LIB}" \
-	PG_REGRESS="$pg_regress" \
+	PERL5LIB="$BX_PERL_LIB${PERL5LIB:+:$PERL5LIB}" \
+	PG_REGRESS="$BX_PG_REGRESS" \
 	TESTDIR="$work" \
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
 	${coretype:+OPENBLAS_CORETYPE=$coretype} \
