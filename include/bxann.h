@@ -208,7 +208,7 @@ typedef struct BxAnnCandidate
 	float		distance;		/* SQ8 distance (exact after a re-rank) */
 	bool		expanded;
 	uint8		nneighbors;
-	ItemPointerData *neighbors;
+	ItemPointerData *neighbors;	/* NULL: still on the element's page */
 } BxAnnCandidate;
 
 typedef struct BxAnnCandidateList
@@ -228,6 +228,7 @@ typedef struct BxAnnSearchData
 	int			vperpage;
 	struct visited_hash *visited;	/* visited elements on later blocks */
 	int64		visits;
+	BxAnnElement scratch;		/* edges of the element being expanded */
 } BxAnnSearchData;
 
 typedef BxAnnSearchData *BxAnnSearch;

@@ -19,13 +19,13 @@ typedef struct BxAnnGraph
 	int			m;
 	int32	   *neighbors;
 	float	   *distances;		/* squared Euclidean */
-	uint8	   *isnew;			/* NN-descent bookkeeping */
 	int32	   *count;
 } BxAnnGraph;
 
-extern Size BxAnnGraphMemory(int64 n, int m);
+extern Size BxAnnGraphMemory(int64 n, int m, int spillk);
 extern BxAnnGraph *BxAnnGraphBuild(const float *x, int64 n, int dims, int m,
-								   const int32 *spill, int spillk, int nlists,
+								   const int32 *spill, int spillk,
+								   const float *centroids, int nlists,
 								   int nthreads);
 
 #endif							/* BXANNGRAPH_H */

@@ -43,7 +43,7 @@
 #define BXANN_PHASE_WRITE		6
 
 /* each row joins this many nearest lists for graph construction */
-#define BXANN_SPILL				3
+#define BXANN_SPILL				4
 
 /* k-means: iterations, and training points per centroid */
 #define BXANN_KMEANS_ITERATIONS	10
@@ -441,7 +441,7 @@ InitBuildState(BxAnnBuildState *st, Relation index)
 	st->m = opts ? opts->m : BXANN_DEFAULT_M;
 	st->budget = (Size) maintenance_work_mem * 1024;
 	st->perrow = sizeof(float) * st->dims + sizeof(ItemPointerData) +
-		BxAnnGraphMemory(1, st->m) + sizeof(int32) * (BXANN_SPILL + 2) + sizeof(int64) * 2;
+		BxAnnGraphMemory(1, st->m, BXANN_SPILL) + sizeof(int32) * (BXANN_SPILL + 2) + sizeof(int64) * 2;
 	st->capacity = 1024;
 	st->x = palloc_extended(sizeof(float) * st->dims * st->capacity, MCXT_ALLOC_HUGE);
 	st->tids = palloc_extended(sizeof(ItemPointerData) * st->capacity, MCXT_ALLOC_HUGE);
@@ -494,7 +494,7 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 	LogPhase("assignment", &phase);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_GRAPH);
-	graph = BxAnnGraphBuild(st->x, st->n, st->dims, st->m, spill, spillk, nlists,
+	graph = BxAnnGraphBuild(st->x, st->n, st->dims, st->m, spill, spillk, centroids, nlists,
 							bx_build_threads);
 	LogPhase("graph", &phase);
 

@@ -56,16 +56,23 @@ BxAnnCompareCandidates(const void *a, const void *b)
 	return ItemPointerCompare((ItemPointer) &ca->heaptid, (ItemPointer) &cb->heaptid);
 }
 
-static BxAnnCandidate *
-AddCandidate(BxAnnCandidateList *list)
+/* Make room for n more candidates. */
+static void
+ReserveCandidates(BxAnnCandidateList *list, int n)
 {
-	if (list->count == list->capacity)
+	if (list->count + n > list->capacity)
 	{
-		list->capacity = Max(64, list->capacity * 2);
+		list->capacity = Max(Max(256, list->capacity * 2), list->count + n);
 		list->items = list->items == NULL ?
 			palloc(sizeof(BxAnnCandidate) * list->capacity) :
 			repalloc(list->items, sizeof(BxAnnCandidate) * list->capacity);
 	}
+}
+
+static BxAnnCandidate *
+AddCandidate(BxAnnCandidateList *list)
+{
+	ReserveCandidates(list, 1);
 	return &list->items[list->count++];
 }
 
@@ -120,7 +127,11 @@ ReadElement(BxAnnSearch s, BxAnnElement e, BxAnnCandidate *c, BlockNumber blkno,
 	c->neighbors = e->neighbors;
 }
 
-/* Read every element of a list not visited yet into out. */
+/*
+ * Read every element of a list not visited yet into out.  Their edges stay
+ * on the page: a list holds hundreds of elements, of which the walk expands
+ * only the few that enter its beam, and those it reads again.
+ */
 void
 BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out)
 {
@@ -133,14 +144,11 @@ BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out)
 		Page		page;
 		OffsetNumber maxoff;
 
-		ItemPointerData *edges;
-
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		maxoff = PageGetMaxOffsetNumber(page);
-		/* the edges of the page's elements, copied in one allocation */
-		edges = palloc(sizeof(ItemPointerData) * Max(s->cache->meta.m * maxoff, 1));
+		ReserveCandidates(out, maxoff);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
 			BxAnnElement e = (BxAnnElement) PageGetItem(page, PageGetItemId(page, off));
@@ -148,11 +156,9 @@ BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out)
 
 			if (MarkVisited(s, blkno, off))
 				continue;
-			c = AddCandidate(out);
+			c = &out->items[out->count++];
 			ReadElement(s, e, c, blkno, off);
-			c->neighbors = edges;
-			memcpy(edges, e->neighbors, sizeof(ItemPointerData) * e->nneighbors);
-			edges += e->nneighbors;
+			c->neighbors = NULL;
 			s->visits++;
 		}
 		blkno = BxAnnPageGetOpaque(page)->nextblkno;
@@ -234,6 +240,14 @@ BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef)
 		c->expanded = true;
 		nn = c->nneighbors;
 		neighbors = c->neighbors;	/* batch->items may move: keep the array */
+		if (neighbors == NULL && nn > 0)
+		{
+			/* an element read with its list: fetch its edges now */
+			if (!BxAnnReadElement(s->index, s->cache, &c->self, s->scratch))
+				continue;
+			nn = s->scratch->nneighbors;
+			neighbors = s->scratch->neighbors;
+		}
 		for (int k = 0; k < nn; k++)
 		{
 			if (VisitElement(s, &neighbors[k], batch))
@@ -259,6 +273,7 @@ BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
 	BxAnnQueryPrepare(&s->q, cache, x);
 	s->visited = visited_create(ctx, 64, NULL);
 	s->visits = 0;
+	s->scratch = palloc(cache->element_size);
 	s->vblocks = RelationGetNumberOfBlocks(index);
 	s->vperpage = BXANN_ELEMENTS_PER_PAGE(cache->element_size);
 	/*
