@@ -424,10 +424,11 @@ CREATE FUNCTION @extschema@.bxann_index_info(index pg_catalog.regclass,
 	OUT lists pg_catalog.int4, OUT m pg_catalog.int4, OUT model pg_catalog.text,
 	OUT build_rows pg_catalog.int8, OUT build_seconds pg_catalog.float8,
 	OUT pages pg_catalog.int8, OUT element_pages pg_catalog.int8,
-	OUT live_elements pg_catalog.int8, OUT deleted_elements pg_catalog.int8)
+	OUT live_elements pg_catalog.int8, OUT deleted_elements pg_catalog.int8,
+	OUT probes pg_catalog.int4)
 	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bxann_index_info(pg_catalog.regclass) IS
-	'what a bxann index holds: frozen build parameters, pages, live and deleted elements';
+	'what a bxann index holds: frozen build parameters, pages, live and deleted elements, and the lists a scan probes under the current bxann.probes';
 
 CREATE FUNCTION @extschema@.bxann_list_info(index pg_catalog.regclass,
 	OUT list pg_catalog.int4, OUT pages pg_catalog.int8,

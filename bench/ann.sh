@@ -162,7 +162,7 @@ if [ "$bxann" -eq 1 ]; then
 	if [ -n "${BX_ANN_CONFIGS:-}" ]; then
 		while IFS= read -r sql; do
 			[ -n "$sql" ] || continue
-			label=$(sed -e 's/[;[:space:]]*$//; s/SET bxann\.//g; s/ *= */=/g; s/; */, /g' <<<"$sql")
+			label=$(sed -e 's/[;[:space:]]*$//; s/RESET bxann\.\([a-z_]*\)/\1=default/g; s/SET bxann\.//g; s/ *= */=/g; s/; */, /g' <<<"$sql")
 			configs+=("bxann $label|all|$sql")
 		done <<<"$BX_ANN_CONFIGS"
 	else

@@ -86,7 +86,16 @@
 #define BXANN_MAX_DIM			4096
 
 /* query settings (GUCs bxann.*) */
-#define BXANN_DEFAULT_PROBES	8
+/*
+ * bxann.probes 0 (the default) probes BXANN_AUTO_PROBES lists up to
+ * BXANN_AUTO_PROBES_LISTS lists, and more beyond, with the square root of
+ * the list count: with more lists, the samples of one identity scatter over
+ * more of them (200,000 rows, 1,000 lists: 8 probes, recall@10 0.988;
+ * 1,000,000 rows, 5,000 lists: 8 probes gave 0.936, 16 gave 0.967).
+ */
+#define BXANN_DEFAULT_PROBES	0
+#define BXANN_AUTO_PROBES		8
+#define BXANN_AUTO_PROBES_LISTS	1000
 #define BXANN_DEFAULT_EF_SEARCH	12
 #define BXANN_DEFAULT_RERANK	12
 
@@ -235,6 +244,7 @@ typedef BxAnnSearchData *BxAnnSearch;
 
 /* bxann.c */
 extern int	bxann_probes;
+extern int	BxAnnProbes(double nlists);
 extern int	bxann_ef_search;
 extern int	bxann_rerank;
 extern bool bxann_iterative_scan;

@@ -145,6 +145,18 @@ SELECT lists, m FROM bxann_index_info('ann_opts_v');
 REINDEX INDEX ann_opts_v;
 SELECT lists, m FROM bxann_index_info('ann_opts_v');
 
+-- the lists a scan probes: bxann.probes, capped by the lists; 0 (the
+-- default) is 8 up to 1,000 lists and 8 * sqrt(lists / 1000) beyond
+SELECT current_setting('bxann.probes') AS setting, lists, probes FROM bxann_index_info('ann_opts_v');
+SET bxann.probes = 3;
+SELECT lists, probes FROM bxann_index_info('ann_opts_v');
+SET bxann.probes = 100;
+SELECT lists, probes FROM bxann_index_info('ann_opts_v');
+RESET bxann.probes;
+ALTER INDEX ann_opts_v SET (lists = 4000);
+REINDEX INDEX ann_opts_v;
+SELECT lists, probes FROM bxann_index_info('ann_opts_v');
+
 -- a build that needs more than maintenance_work_mem stops with a clear error
 SET maintenance_work_mem = '1MB';
 \set VERBOSITY default
@@ -205,7 +217,7 @@ SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_op
 SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops) WITH (m = 49)$$);
 SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops) WITH (colour = 1)$$);
 SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (id)$$);
-SELECT pg_temp.try($$SET bxann.probes = 0$$);
+SELECT pg_temp.try($$SET bxann.probes = -1$$);
 SELECT pg_temp.try($$SET bxann.no_such_setting = 1$$);
 DROP TABLE ann_tag, ann_bad;
 

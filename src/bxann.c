@@ -33,6 +33,18 @@ int			bx_build_threads = 1;
 
 static relopt_kind bxann_relopt_kind;
 
+/* The lists a scan of an index with nlists lists probes (bxann.probes). */
+int
+BxAnnProbes(double nlists)
+{
+	double		probes = bxann_probes;
+
+	if (bxann_probes == 0)
+		probes = Max(BXANN_AUTO_PROBES,
+					 ceil(BXANN_AUTO_PROBES * sqrt(nlists / BXANN_AUTO_PROBES_LISTS)));
+	return (int) Max(1.0, Min(probes, nlists));
+}
+
 /* Register the reloptions (from _PG_init; the settings are in guc.c). */
 void
 BxAnnInit(void)
@@ -155,7 +167,7 @@ bxanncostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 
 	tuples = Max(path->indexinfo->tuples, 1.0);
 	lists = Max(1.0, Min(tuples / 200.0, (double) BXANN_MAX_LISTS));
-	visited = Min(tuples, bxann_probes * (tuples / lists) +
+	visited = Min(tuples, BxAnnProbes(lists) * (tuples / lists) +
 				  (double) bxann_ef_search * BXANN_DEFAULT_M);
 	pages = Max(1.0, path->indexinfo->pages * visited / tuples);
 

@@ -20,9 +20,11 @@
  *	   and again every pair found is offered both ways, which also gives
  *	   such a row the incoming edges a search needs to reach it.
  *
- * The repair replaced a round of NN-descent (neighbours of neighbours):
- * on the 200,000-row reference set the graph took 4-5 s instead of 8 s and
- * recall@10 at 10 probes rose from 0.97 to 0.99.
+ * The repair replaced a round of NN-descent (neighbours of neighbours),
+ * whose candidates, other identities, never bring such a sample to its
+ * siblings: on the 200,000-row reference set the graph takes 4.8 s instead
+ * of 7.7 s, and recall@10 rose from 0.967 to 0.988 at 8 probes and from
+ * 0.981 to 0.996 at 16.
  *
  * Everything here runs in the backend's memory, bounded by the caller's
  * check (BxAnnGraphMemory) against maintenance_work_mem.
@@ -139,6 +141,29 @@ GroupByList(const int32 *spill, int spillk, int64 n, int nlists, bool nearest_on
 	*membersp = members;
 }
 
+/*
+ * Link each of the nq rows qrow (vectors queries) with its nearest among
+ * the size rows mem (vectors base), both ways.  labels and dist hold
+ * nq * (m + 1) entries.
+ */
+static void
+LinkNearest(BxAnnGraph *g, int dims, int64 nq, const float *queries, const int64 *qrow,
+			int64 size, const float *base, const int64 *mem, int nthreads,
+			int32 *labels, float *dist, const char *what)
+{
+	int			k = (int) Min((int64) g->m + 1, size);
+	char		errbuf[256];
+
+	BxAnnCheckBridge(BxNearest(dims, nq, queries, size, base, k, nthreads,
+							   labels, dist, BxAnnInterruptPending,
+							   errbuf, sizeof(errbuf)),
+					 what, errbuf);
+	for (int64 t = 0; t < nq; t++)
+		for (int j = 0; j < k; j++)
+			if (labels[t * k + j] >= 0)
+				GraphOfferPair(g, qrow[t], mem[labels[t * k + j]], dist[t * k + j]);
+}
+
 /* Step 1: within each list, its own rows' k-NN among all rows spilled into it. */
 static void
 GraphFromSpill(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
@@ -153,7 +178,6 @@ GraphFromSpill(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
 	int64	   *qrow;
 	int32	   *labels;
 	float	   *dist;
-	char		errbuf[256];
 
 	GroupByList(spill, spillk, n, nlists, false, &start, &members);
 	for (int l = 0; l < nlists; l++)
@@ -167,7 +191,6 @@ GraphFromSpill(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
 	for (int l = 0; l < nlists; l++)
 	{
 		int64		size = start[l + 1] - start[l];
-		int			k = (int) Min((int64) g->m + 1, size);
 		int64	   *mem = members + start[l];
 		int64		nq = 0;
 
@@ -183,16 +206,9 @@ GraphFromSpill(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
 				qrow[nq++] = mem[i];
 			}
 		}
-		if (nq == 0)
-			continue;
-		BxAnnCheckBridge(BxNearest(dims, nq, queries, size, base, k, nthreads,
-								   labels, dist, BxAnnInterruptPending,
-								   errbuf, sizeof(errbuf)),
-						 "bxann graph construction", errbuf);
-		for (int64 t = 0; t < nq; t++)
-			for (int j = 0; j < k; j++)
-				if (labels[t * k + j] >= 0)
-					GraphOfferPair(g, qrow[t], mem[labels[t * k + j]], dist[t * k + j]);
+		if (nq > 0)
+			LinkNearest(g, dims, nq, queries, qrow, size, base, mem, nthreads,
+						labels, dist, "bxann graph construction");
 	}
 	pfree(base);
 	pfree(queries);
@@ -236,6 +252,7 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
 				maxq = 0;
 	float	   *base;
 	float	   *qbuf;
+	int64	   *qrow;
 	int32	   *labels;
 	float	   *dist;
 	char		errbuf[256];
@@ -299,13 +316,13 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
 
 	base = palloc_extended(sizeof(float) * dims * Max(maxsize, 1), MCXT_ALLOC_HUGE);
 	qbuf = palloc_extended(sizeof(float) * dims * Max(maxq, 1), MCXT_ALLOC_HUGE);
+	qrow = palloc_extended(sizeof(int64) * Max(maxq, 1), MCXT_ALLOC_HUGE);
 	labels = palloc_extended(sizeof(int32) * (m + 1) * Max(maxq, 1), MCXT_ALLOC_HUGE);
 	dist = palloc_extended(sizeof(float) * (m + 1) * Max(maxq, 1), MCXT_ALLOC_HUGE);
 	for (int l = 0; l < nlists; l++)
 	{
 		int64		size = start[l + 1] - start[l];
 		int64		nq = qstart[l + 1] - qstart[l];
-		int			k = (int) Min((int64) m + 1, size);
 		int64	   *mem = members + start[l];
 		int32	   *q = queries + qstart[l];
 
@@ -315,18 +332,16 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
 		for (int64 i = 0; i < size; i++)
 			memcpy(base + i * dims, x + mem[i] * dims, sizeof(float) * dims);
 		for (int64 t = 0; t < nq; t++)
-			memcpy(qbuf + t * dims, x + sel[q[t]] * dims, sizeof(float) * dims);
-		BxAnnCheckBridge(BxNearest(dims, nq, qbuf, size, base, k, nthreads,
-								   labels, dist, BxAnnInterruptPending,
-								   errbuf, sizeof(errbuf)),
-						 "bxann graph repair", errbuf);
-		for (int64 t = 0; t < nq; t++)
-			for (int j = 0; j < k; j++)
-				if (labels[t * k + j] >= 0)
-					GraphOfferPair(g, sel[q[t]], mem[labels[t * k + j]], dist[t * k + j]);
+		{
+			qrow[t] = sel[q[t]];
+			memcpy(qbuf + t * dims, x + qrow[t] * dims, sizeof(float) * dims);
+		}
+		LinkNearest(g, dims, nq, qbuf, qrow, size, base, mem, nthreads,
+					labels, dist, "bxann graph repair");
 	}
 	pfree(base);
 	pfree(qbuf);
+	pfree(qrow);
 	pfree(labels);
 	pfree(dist);
 	pfree(queries);

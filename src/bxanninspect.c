@@ -98,8 +98,8 @@ bxann_index_info(PG_FUNCTION_ARGS)
 	Relation	index = OpenBxAnnIndex(PG_GETARG_OID(0));
 	BxAnnCache	cache = BxAnnGetCache(index);
 	TupleDesc	tupdesc;
-	Datum		values[12];
-	bool		nulls[12] = {0};
+	Datum		values[13];
+	bool		nulls[13] = {0};
 	int64		pages = 0,
 				live = 0,
 				deleted = 0;
@@ -124,6 +124,7 @@ bxann_index_info(PG_FUNCTION_ARGS)
 	values[9] = Int64GetDatum(pages);
 	values[10] = Int64GetDatum(live);
 	values[11] = Int64GetDatum(deleted);
+	values[12] = Int32GetDatum(BxAnnProbes(cache->meta.nlists));
 	relation_close(index, AccessShareLock);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -4,7 +4,7 @@
  *	  Ordered scans of a bxann index: ORDER BY column <op> query LIMIT k.
  *
  * A search is a batch:
- *	1. route: the next `bxann.probes` lists nearest to the query;
+ *	1. route: the next `bxann.probes` lists nearest to the query (BxAnnProbes);
  *	2. read those lists entirely, computing the SQ8 distance of each element;
  *	3. graph walk: keep the `bxann.ef_search` best elements; repeatedly take
  *	   the best one not yet expanded and visit its unvisited neighbours;
@@ -183,7 +183,9 @@ NextBatch(IndexScanDesc scan)
 	MemoryContextReset(so->batchctx);
 	MemoryContextSwitchTo(so->batchctx);
 	/* later batches grow: a filter that rejected one batch rejects many */
-	probes = so->listsdone == 0 ? bxann_probes : Max(bxann_probes, so->listsdone);
+	probes = BxAnnProbes(so->nlists);
+	if (so->listsdone > 0)
+		probes = Max(probes, so->listsdone);
 	lists = palloc(sizeof(int) * Min(probes, so->nlists));
 	nprobe = BxAnnTakeNearestLists(so->listdist, so->listtaken, so->nlists, probes, lists);
 	for (int i = 0; i < nprobe; i++)

@@ -43,8 +43,10 @@ BxGucInit(void)
 							   PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("bxann.probes",
 							"Number of lists a bxann scan starts from.",
-							"More probes find more entry points: higher recall, slower queries.",
-							&bxann_probes, BXANN_DEFAULT_PROBES, 1, BXANN_MAX_LISTS,
+							"More probes find more entry points: higher recall, slower queries. "
+							"0 chooses from the index's list count: 8 up to 1,000 lists, "
+							"growing with the square root of the lists beyond.",
+							&bxann_probes, BXANN_DEFAULT_PROBES, 0, BXANN_MAX_LISTS,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("bxann.ef_search",
 							"Size of the candidate list of the graph search.",
