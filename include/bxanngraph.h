@@ -25,6 +25,7 @@ typedef struct BxAnnGraph
 extern Size BxAnnGraphMemory(int64 n, int m, int spillk);
 extern BxAnnGraph *BxAnnGraphBuild(const float *x, int64 n, int dims, int m,
 								   const int32 *spill, int spillk,
+								   const int64 *liststart, const int64 *order,
 								   const float *centroids, int nlists,
 								   int nthreads);
 

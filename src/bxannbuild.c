@@ -494,8 +494,8 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 	LogPhase("assignment", &phase);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_GRAPH);
-	graph = BxAnnGraphBuild(st->x, st->n, st->dims, st->m, spill, spillk, centroids, nlists,
-							bx_build_threads);
+	graph = BxAnnGraphBuild(st->x, st->n, st->dims, st->m, spill, spillk, liststart, order,
+							centroids, nlists, bx_build_threads);
 	LogPhase("graph", &phase);
 
 	INSTR_TIME_SET_CURRENT(end);

@@ -92,15 +92,16 @@ GraphOfferPair(BxAnnGraph *g, int64 i, int64 j, float d)
 /*
  * Peak memory of a graph build over n rows: the graph itself, plus the
  * larger of the two steps' own arrays (the spill step's list members; the
- * repair's list members, sort keys, and per repaired row its index, lists
- * and list slots).  Buffers of one list at a time are left out.
+ * repair's sort keys, and per repaired row its index, lists and list
+ * slots).  Buffers of one list at a time are left out, and so is the
+ * caller's layout of the rows by list.
  */
 Size
 BxAnnGraphMemory(int64 n, int m, int spillk)
 {
 	double		graph = (double) n * (m * (sizeof(int32) + sizeof(float)) + sizeof(int32));
 	double		spill = (double) n * spillk * sizeof(int64);
-	double		repair = (double) n * (sizeof(int64) + sizeof(float)) +
+	double		repair = (double) n * sizeof(float) +
 		(double) n * BXANN_REPAIR_FRACTION *
 		(sizeof(int64) + BXANN_REPAIR_LISTS * sizeof(int32) * 2);
 
@@ -108,28 +109,27 @@ BxAnnGraphMemory(int64 n, int m, int spillk)
 }
 
 /*
- * Rows grouped by list: start[l] .. start[l + 1] index members, which holds
- * the rows whose first entry in spill (n x spillk) is l.  Both arrays are
- * palloc'd for the caller.
+ * Rows grouped by the lists they joined: start[l] .. start[l + 1] index
+ * members, which holds the rows with l among their spill (n x spillk)
+ * entries.  Both arrays are palloc'd for the caller.
  */
 static void
-GroupByList(const int32 *spill, int spillk, int64 n, int nlists, bool nearest_only,
-			int64 **startp, int64 **membersp)
+GroupBySpill(const int32 *spill, int spillk, int64 n, int nlists,
+			 int64 **startp, int64 **membersp)
 {
 	int64	   *start = palloc0(sizeof(int64) * (nlists + 1));
 	int64	   *fill = palloc0(sizeof(int64) * nlists);
-	int			per = nearest_only ? 1 : spillk;
 	int64	   *members;
 
 	for (int64 i = 0; i < n; i++)
-		for (int a = 0; a < per; a++)
+		for (int a = 0; a < spillk; a++)
 			if (spill[i * spillk + a] >= 0)
 				start[spill[i * spillk + a] + 1]++;
 	for (int l = 0; l < nlists; l++)
 		start[l + 1] += start[l];
 	members = palloc_extended(sizeof(int64) * Max(start[nlists], 1), MCXT_ALLOC_HUGE);
 	for (int64 i = 0; i < n; i++)
-		for (int a = 0; a < per; a++)
+		for (int a = 0; a < spillk; a++)
 		{
 			int32		l = spill[i * spillk + a];
 
@@ -179,7 +179,7 @@ GraphFromSpill(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
 	int32	   *labels;
 	float	   *dist;
 
-	GroupByList(spill, spillk, n, nlists, false, &start, &members);
+	GroupBySpill(spill, spillk, n, nlists, &start, &members);
 	for (int l = 0; l < nlists; l++)
 		maxsize = Max(maxsize, start[l + 1] - start[l]);
 	base = palloc_extended(sizeof(float) * dims * Max(maxsize, 1), MCXT_ALLOC_HUGE);
@@ -230,11 +230,12 @@ CompareFloat(const void *a, const void *b)
 
 /*
  * Step 2: the rows whose nearest neighbour is farthest search the rows
- * stored in their nearest lists.
+ * stored in their nearest lists (order[liststart[l] .. liststart[l + 1]]
+ * for list l).
  */
 static void
-GraphRepair(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
-			int spillk, const float *centroids, int nlists, int nthreads)
+GraphRepair(BxAnnGraph *g, const float *x, int dims, const int64 *liststart,
+			const int64 *order, const float *centroids, int nlists, int nthreads)
 {
 	int64		n = g->n;
 	int			m = g->m;
@@ -244,8 +245,6 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
 	float	   *key;
 	float		threshold;
 	int32	   *near;
-	int64	   *start;
-	int64	   *members;
 	int64	   *qstart;
 	int32	   *queries;
 	int64		maxsize = 0,
@@ -291,15 +290,14 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
 	}
 	pfree(qbuf);
 
-	/* each list's own rows, and the repaired rows that search it */
-	GroupByList(spill, spillk, n, nlists, true, &start, &members);
+	/* the repaired rows that search each list */
 	qstart = palloc0(sizeof(int64) * (nlists + 1));
 	for (int64 t = 0; t < nsel * nearlists; t++)
 		if (near[t] >= 0)
 			qstart[near[t] + 1]++;
 	for (int l = 0; l < nlists; l++)
 	{
-		maxsize = Max(maxsize, start[l + 1] - start[l]);
+		maxsize = Max(maxsize, liststart[l + 1] - liststart[l]);
 		maxq = Max(maxq, qstart[l + 1]);
 		qstart[l + 1] += qstart[l];
 	}
@@ -321,9 +319,9 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
 	dist = palloc_extended(sizeof(float) * (m + 1) * Max(maxq, 1), MCXT_ALLOC_HUGE);
 	for (int l = 0; l < nlists; l++)
 	{
-		int64		size = start[l + 1] - start[l];
+		int64		size = liststart[l + 1] - liststart[l];
 		int64		nq = qstart[l + 1] - qstart[l];
-		int64	   *mem = members + start[l];
+		const int64 *mem = order + liststart[l];
 		int32	   *q = queries + qstart[l];
 
 		CHECK_FOR_INTERRUPTS();
@@ -346,20 +344,20 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
 	pfree(dist);
 	pfree(queries);
 	pfree(qstart);
-	pfree(members);
-	pfree(start);
 	pfree(sel);
 }
 
 /*
  * Build the graph of the n vectors x (row-major, dims each), whose nearest
- * lists are spill[n][spillk] (-1 where a row has fewer); centroids are the
- * nlists list centroids.
+ * lists are spill[n][spillk] (-1 where a row has fewer); the rows stored in
+ * list l (the first of their spill entries) are order[liststart[l] ..
+ * liststart[l + 1]]; centroids are the nlists list centroids.
  */
 BxAnnGraph *
 BxAnnGraphBuild(const float *x, int64 n, int dims, int m,
-				const int32 *spill, int spillk, const float *centroids,
-				int nlists, int nthreads)
+				const int32 *spill, int spillk, const int64 *liststart,
+				const int64 *order, const float *centroids, int nlists,
+				int nthreads)
 {
 	BxAnnGraph *g = palloc0(sizeof(BxAnnGraph));
 	instr_time	start,
@@ -376,7 +374,7 @@ BxAnnGraphBuild(const float *x, int64 n, int dims, int m,
 	INSTR_TIME_SET_CURRENT(start);
 	GraphFromSpill(g, x, dims, spill, spillk, nlists, nthreads);
 	INSTR_TIME_SET_CURRENT(mid);
-	GraphRepair(g, x, dims, spill, spillk, centroids, nlists, nthreads);
+	GraphRepair(g, x, dims, liststart, order, centroids, nlists, nthreads);
 	INSTR_TIME_SET_CURRENT(end);
 	INSTR_TIME_SUBTRACT(end, mid);
 	INSTR_TIME_SUBTRACT(mid, start);
