@@ -5,32 +5,25 @@ EXTENSION = bxexit
 EXTVERSION = 0.1.0
 MODULE_big = bxexit
 
-OBJS = \
+# Two layers: lib/ is server-free C (and the one C++ bridge), testable
+# without PostgreSQL; src/ is the PostgreSQL glue, one folder per concern.
+LIB_OBJS = \
+	lib/kernels.o \
+	lib/embedding_parse.o \
+	$(patsubst %.c,%.o,$(wildcard lib/nn/*.c)) \
+	$(patsubst %.c,%.o,$(wildcard lib/image/*.c)) \
+	$(patsubst %.c,%.o,$(wildcard lib/facepipe/*.c)) \
+	lib/faiss_bridge.o
+
+GLUE_OBJS = \
 	src/bxexit.o \
 	src/guc.o \
-	src/embedding.o \
-	src/embedding_parse.o \
-	src/distance.o \
-	src/aggregate.o \
-	src/kernels.o \
-	src/model.o \
-	src/embed.o \
-	src/records.o \
-	$(patsubst %.c,%.o,$(wildcard src/nn/*.c)) \
-	$(patsubst %.c,%.o,$(wildcard src/image/*.c)) \
-	$(patsubst %.c,%.o,$(wildcard src/facepipe/*.c)) \
-	src/bxann.o \
-	src/bxannbuild.o \
-	src/bxanngraph.o \
-	src/bxanninsert.o \
-	src/bxanninspect.o \
-	src/bxanncheck.o \
-	src/bxannscan.o \
-	src/bxannsearch.o \
-	src/bxannvacuum.o \
-	src/bxannutils.o \
-	src/bxannvalidate.o \
-	src/faiss_bridge.o
+	$(patsubst %.c,%.o,$(wildcard src/type/*.c)) \
+	$(patsubst %.c,%.o,$(wildcard src/am/*.c)) \
+	$(patsubst %.c,%.o,$(wildcard src/face/*.c)) \
+	$(patsubst %.c,%.o,$(wildcard src/records/*.c))
+
+OBJS = $(GLUE_OBJS) $(LIB_OBJS)
 
 # Install and upgrade scripts live at the top level: sql/ belongs to pg_regress.
 DATA = $(wildcard bxexit--*.sql)
@@ -42,12 +35,12 @@ REGRESS_OPTS = --inputdir=. --load-extension=bxexit
 # and bring the C++, OpenMP and BLAS runtimes it needs.
 FAISS_LIB ?= $(shell $(CXX) -print-file-name=libfaiss.a)
 SHLIB_LINK += -Wl,--exclude-libs,ALL $(FAISS_LIB) -lgomp -lopenblas -lstdc++ -ljpeg -lpng -lm
-PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -fopenmp -Wall -Wextra -I$(srcdir)/include
+PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -fopenmp -Wall -Wextra -I$(srcdir)/lib
 
 PG_CONFIG ?= pg_config
 # -Wextra, less -Wunused-parameter: PostgreSQL's own headers (bufpage.h) and
 # every fmgr function that ignores fcinfo would trip it.
-PG_CPPFLAGS = -I$(srcdir)/include -Wextra -Wno-unused-parameter
+PG_CPPFLAGS = -I$(srcdir)/include -I$(srcdir)/lib -Wextra -Wno-unused-parameter
 EXTRA_CLEAN = results regression.diffs regression.out
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -58,17 +51,17 @@ override CFLAGS += -std=gnu11
 # PGXS tracks no header dependencies: rebuild every object when a project
 # header changes (an object built against an old on-disk format or limit is
 # worse than a longer build)
-$(OBJS): $(wildcard $(srcdir)/include/*.h $(srcdir)/src/*/*.h)
+$(OBJS): $(wildcard $(srcdir)/include/*.h $(srcdir)/lib/*.h $(srcdir)/lib/*/*.h)
 
 ifneq ($(MAJORVERSION),15)
 $(error bxexit is built for PostgreSQL 15, not $(MAJORVERSION))
 endif
 
 # Only the distance kernels may be reassociated: that is what lets -O2 split
-# a float sum into SIMD lanes (see the comment at the top of src/kernels.c).
+# a float sum into SIMD lanes (see the comment at the top of lib/kernels.c).
 KERNEL_FLAGS = -fassociative-math -fno-signed-zeros -fno-trapping-math
-src/kernels.o: CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic $(KERNEL_FLAGS)
-src/kernels.bc: BITCODE_CFLAGS += $(KERNEL_FLAGS)
+lib/kernels.o: CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic $(KERNEL_FLAGS)
+lib/kernels.bc: BITCODE_CFLAGS += $(KERNEL_FLAGS)
 
 # PGXS bitcode-compiles .cpp without PG_CXXFLAGS (see ../shared/STYLE.md 8)
-override BITCODE_CXXFLAGS += -std=c++17 -I$(srcdir)/include
+override BITCODE_CXXFLAGS += -std=c++17 -I$(srcdir)/lib

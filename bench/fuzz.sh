@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz every parser of untrusted bytes for a fixed number of inputs:
-# JPEG/PNG/PGM decoding (src/image), the ONNX model reader and graph
-# loader (src/nn), face_embedding text and binary input
-# (src/embedding_parse.c).  libFuzzer with AddressSanitizer and
+# JPEG/PNG/PGM decoding (lib/image), the ONNX model reader and graph
+# loader (lib/nn), face_embedding text and binary input
+# (lib/embedding_parse.c).  libFuzzer with AddressSanitizer and
 # UndefinedBehaviorSanitizer, harnesses in test/fuzz (see its README).
 #
 #   bash bench/fuzz.sh [--runs N] [--seed S]

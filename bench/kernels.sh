@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Distance-kernel benchmark and vectorisation check: builds src/kernels.c
+# Distance-kernel benchmark and vectorisation check: builds lib/kernels.c
 # four ways (shipped with run-time AVX2 dispatch at -O2 and at -O3, baseline
 # SSE2 only, and scalar with vectorisation off), prints the SIMD instructions each function
 # compiles to and ns per distance.  Needs only gcc and objdump.
@@ -7,13 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-FLAGS="-std=gnu11 -O2 -Iinclude"
+FLAGS="-std=gnu11 -O2 -Ilib"
 VEC="-ftree-vectorize -fvect-cost-model=dynamic -fassociative-math -fno-signed-zeros -fno-trapping-math"
 
-gcc $FLAGS $VEC -c src/kernels.c -o "$out/shipped.o"
-gcc $FLAGS $VEC -DBX_NO_TARGET_CLONES -c src/kernels.c -o "$out/baseline.o"
-gcc ${FLAGS/-O2/-O3} $VEC -c src/kernels.c -o "$out/shipped-O3.o"
-gcc $FLAGS -fno-tree-vectorize -DBX_NO_TARGET_CLONES -c src/kernels.c -o "$out/scalar.o"
+gcc $FLAGS $VEC -c lib/kernels.c -o "$out/shipped.o"
+gcc $FLAGS $VEC -DBX_NO_TARGET_CLONES -c lib/kernels.c -o "$out/baseline.o"
+gcc ${FLAGS/-O2/-O3} $VEC -c lib/kernels.c -o "$out/shipped-O3.o"
+gcc $FLAGS -fno-tree-vectorize -DBX_NO_TARGET_CLONES -c lib/kernels.c -o "$out/scalar.o"
 
 echo "## Generated code (packed float instructions per function in the shipped object)"
 objdump -d --no-show-raw-insn "$out/shipped.o" | awk '

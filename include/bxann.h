@@ -47,7 +47,7 @@
 #include "storage/bufmgr.h"
 #include "utils/relcache.h"
 
-#include "embedding.h"
+#include "face_embedding.h"
 
 #define BXANN_MAGIC				0x42584131	/* "BXA1" */
 #define BXANN_VERSION			1

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * bxanngraph.h
- *	  k-NN graph construction for bxann builds (src/bxanngraph.c).
+ *	  k-NN graph construction for bxann builds (src/am/bxanngraph.c).
  *
  * include/bxanngraph.h
  *

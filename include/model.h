@@ -13,7 +13,7 @@
 
 #include "postgres.h"
 
-#include "nn.h"
+#include "nn/nn.h"
 
 typedef enum BxModelKind
 {

@@ -2,7 +2,7 @@
  *
  * faces_bench.c
  *	  Accuracy and speed of the server-independent face pipeline
- *	  (src/image + src/facepipe + src/nn), no PostgreSQL involved.
+ *	  (lib/image + lib/facepipe + lib/nn), no PostgreSQL involved.
  *
  *	faces_bench accuracy [options]   ORL verification/identification, LFW,
  *									 boarding-gate operating point
@@ -30,11 +30,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "bx_image.h"
-#include "facepipe.h"
+#include "image/bx_image.h"
+#include "facepipe/facepipe.h"
 #include "imgutil.h"
 #include "metrics.h"
-#include "nn.h"
+#include "nn/nn.h"
 
 #define YUNET_PATH	"yunet/face_detection_yunet_2023mar.onnx"
 #define MFN_PATH	"mobilefacenet/MobileFaceNet.onnx"

@@ -1,6 +1,6 @@
 /*
  * bench_kernels.c
- *	  Time the distance kernels of src/kernels.c: ns per distance for a few
+ *	  Time the distance kernels of lib/kernels.c: ns per distance for a few
  *	  dimensions.  Linked three times by bench/kernels.sh: the shipped build
  *	  (run-time AVX2 clone), the baseline SSE2 build, and a scalar build with
  *	  vectorisation disabled, so the gain of each step is visible.

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * facepipe_test.c
- *	  Unit tests of the face pipeline (src/facepipe, include/facepipe.h).
+ *	  Unit tests of the face pipeline (lib/facepipe, lib/facepipe/facepipe.h).
  *
  * Without the models: the alignment math and the warp (test_align.c).
  * With them: argument and model-shape checks, allocation failures.
@@ -29,10 +29,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bx_image.h"
-#include "facepipe.h"
+#include "image/bx_image.h"
+#include "facepipe/facepipe.h"
 #include "imgutil.h"
-#include "nn.h"
+#include "nn/nn.h"
 #include "fptest.h"
 #include "tap.h"
 

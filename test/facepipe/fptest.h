@@ -10,7 +10,7 @@
 #ifndef BX_FPTEST_H
 #define BX_FPTEST_H
 
-#include "facepipe.h"
+#include "facepipe/facepipe.h"
 
 /* Message buffer of the last call */
 extern char err[BX_FACE_ERRBUF_SIZE];

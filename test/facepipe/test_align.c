@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bx_image.h"
-#include "facepipe.h"
+#include "image/bx_image.h"
+#include "facepipe/facepipe.h"
 #include "fptest.h"
 #include "imgutil.h"
 #include "tap.h"

@@ -2,7 +2,7 @@
  *
  * fuzz_embedding.c
  *	  libFuzzer harness of the face_embedding parsers
- *	  (src/embedding_parse.c): the text form of face_embedding_in and the
+ *	  (lib/embedding_parse.c): the text form of face_embedding_in and the
  *	  binary form of face_embedding_recv, on the same bytes.
  *
  * Text: the bytes up to the first NUL are the C string the server would

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_image.c
- *	  libFuzzer harness of the image library (src/image): JPEG, PNG and
+ *	  libFuzzer harness of the image library (lib/image): JPEG, PNG and
  *	  PGM/PPM decoding of untrusted bytes through BxImageDecode().
  *
  * Limits are small so that the fuzzer cannot exhaust memory: 4 Mpixels,
@@ -31,7 +31,7 @@
 
 #include <zlib.h>
 
-#include "bx_image.h"
+#include "image/bx_image.h"
 #include "fuzz_common.h"
 
 #define FUZZ_MAX_PIXELS		((uint64_t) 4 * 1000 * 1000)

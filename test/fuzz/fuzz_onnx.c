@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_onnx.c
- *	  libFuzzer harness of the nn library's model loading (src/nn): the
+ *	  libFuzzer harness of the nn library's model loading (lib/nn): the
  *	  ONNX protobuf reader, graph construction, attribute checks, shape
  *	  inference, constant folding and buffer planning, on arbitrary bytes.
  *
@@ -41,7 +41,7 @@
 #include <time.h>
 
 #include "fuzz_common.h"
-#include "nn.h"
+#include "nn/nn.h"
 
 #define FUZZ_RUN_BYTES		((size_t) 16 << 20)
 #define FUZZ_MAX_INPUT		((size_t) 1 << 20)

@@ -23,10 +23,10 @@
 
 #include <png.h>
 
-#include "bx_image.h"
+#include "image/bx_image.h"
 #include "embedding_parse.h"
 #include "imgutil.h"
-#include "nn.h"
+#include "nn/nn.h"
 #include "pbwriter.h"
 
 static const char *outDir;

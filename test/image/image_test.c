@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * image_test.c
- *	  Unit tests of the image library (src/image, include/bx_image.h):
+ *	  Unit tests of the image library (lib/image, lib/image/bx_image.h):
  *	  shared helpers, API checks, PNM, interrupts, allocation failures,
  *	  random input, real photos and main().  The JPEG, EXIF orientation
  *	  and PNG groups are in test_jpeg.c, test_orient.c and test_png.c.
@@ -25,7 +25,7 @@
 
 #include <png.h>
 
-#include "bx_image.h"
+#include "image/bx_image.h"
 #include "imgtest.h"
 #include "imgutil.h"
 #include "tap.h"

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bx_image.h"
+#include "image/bx_image.h"
 
 /* Message of the last Decode() */
 extern char errbuf[BX_IMG_ERRBUF_SIZE];

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bx_image.h"
+#include "image/bx_image.h"
 
 /* What to write as JPEG; zero-initialise, then fill in */
 typedef struct JpegSpec

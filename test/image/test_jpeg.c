@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bx_image.h"
+#include "image/bx_image.h"
 #include "imgtest.h"
 #include "imgutil.h"
 #include "tap.h"

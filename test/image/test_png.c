@@ -13,7 +13,7 @@
 
 #include <png.h>
 
-#include "bx_image.h"
+#include "image/bx_image.h"
 #include "imgtest.h"
 #include "imgutil.h"
 #include "tap.h"

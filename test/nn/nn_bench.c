@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "nn.h"
+#include "nn/nn.h"
 #include "testutil.h"
 
 /* OpenBLAS extension, not in every cblas.h */

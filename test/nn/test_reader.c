@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn.h"
+#include "nn/nn.h"
 #include "pbwriter.h"
 #include "tap.h"
 #include "testutil.h"

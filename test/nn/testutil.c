@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn.h"
+#include "nn/nn.h"
 #include "testutil.h"
 
 /* the Makefile passes its default; this is for a bare compile */

@@ -1,0 +1,73 @@
+/*-------------------------------------------------------------------------
+ *
+ * bx_bridge.h
+ *	  The only header shared by C and the C++ FAISS bridge (lib/faiss_bridge.cpp).
+ *
+ * Plain C, no PostgreSQL headers.  Every entry point is noexcept: the
+ * bridge catches every C++ exception and returns a status with a message in
+ * the caller's buffer; the C side turns the status into an ereport after the
+ * C++ frames are gone.  Buffers crossing the wall are allocated by the C
+ * caller.  The bridge never calls PostgreSQL; it polls the caller's stop
+ * callback, which only reads PostgreSQL's interrupt flags (safe from any
+ * thread), and returns BX_EINTERRUPTED when it says stop.
+ *
+ * lib/bx_bridge.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BX_BRIDGE_H
+#define BX_BRIDGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+#define BX_NOEXCEPT noexcept
+extern "C"
+{
+#else
+#define BX_NOEXCEPT
+#endif
+
+typedef enum BxStatus
+{
+	BX_OK = 0,
+	BX_EINVAL,					/* bad arguments */
+	BX_ENOMEM,					/* allocation failed inside FAISS */
+	BX_EINTERRUPTED,			/* the stop callback asked to stop */
+	BX_EINTERNAL				/* any other exception */
+} BxStatus;
+
+/* returns nonzero when the caller wants the computation stopped */
+typedef int (*BxInterruptFn) (void);
+
+/*
+ * k-means: train k centroids of dimension dim on the n row-major vectors x
+ * (n >= k), niter iterations, deterministic for a given seed.  With
+ * spherical != 0 the centroids are normalised after each iteration (cosine
+ * and inner-product data).  nthreads is the OpenMP/BLAS thread count for
+ * this call only; the bridge restores one thread before returning.
+ * centroids receives k * dim floats.
+ */
+extern BxStatus BxKmeans(int dim, int64_t n, int k, const float *x,
+						 int niter, int seed, int spherical, int nthreads,
+						 float *centroids, BxInterruptFn stop,
+						 char *errbuf, size_t errlen) BX_NOEXCEPT;
+
+/*
+ * Exact k-nearest-neighbour search by squared Euclidean distance, batched
+ * with BLAS: for each of the nq row-major vectors queries, the k nearest of
+ * the nb vectors base, nearest first, as indexes into base (labels[nq * k])
+ * and squared distances (distances[nq * k], may be NULL).  Where fewer than
+ * k exist the label is -1.
+ */
+extern BxStatus BxNearest(int dim, int64_t nq, const float *queries,
+						  int64_t nb, const float *base, int k, int nthreads,
+						  int32_t *labels, float *distances, BxInterruptFn stop,
+						  char *errbuf, size_t errlen) BX_NOEXCEPT;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif							/* BX_BRIDGE_H */

@@ -1,0 +1,178 @@
+/*-------------------------------------------------------------------------
+ *
+ * embed.c
+ *	  Face embedding with MobileFaceNet, and BxFaceEmbed(): detect, pick
+ *	  one face, align, embed, with per-stage timings.
+ *
+ * Preprocessing is the one MobileFaceNet was trained with (models/
+ * README.md): RGB, value / 255, minus the ImageNet mean, divided by the
+ * ImageNet standard deviation, NCHW.  The raw output is L2-normalised so
+ * that the cosine similarity of two templates is their dot product, which
+ * is what the face_embedding distance operators compute.
+ *
+ * lib/facepipe/embed.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <string.h>
+
+#include "facepipe_internal.h"
+
+static const float mean[3] = {0.485f, 0.456f, 0.406f};
+static const float stdev[3] = {0.229f, 0.224f, 0.225f};
+
+/* Most faces BxFaceEmbed() looks at when choosing one */
+#define FP_EMBED_MAX_FACES	64
+
+BxFaceStatus
+BxFaceEmbedAligned(BxFacePipe pipe, const uint8_t *aligned,
+				   const BxFaceOptions *opts, float *embedding,
+				   char *errbuf, size_t errlen)
+{
+	const size_t plane = BX_FACE_ALIGNED_SIZE * BX_FACE_ALIGNED_SIZE;
+	const float *inputs[1];
+	const float *outputs[1];
+	char		nnerr[NN_ERRBUF_SIZE];
+	NnStatus	nst;
+	double		norm = 0;
+	size_t		i;
+	int			c;
+
+	if (errbuf != NULL && errlen > 0)
+		errbuf[0] = '\0';
+	if (pipe == NULL || pipe->embedder == NULL || aligned == NULL ||
+		embedding == NULL)
+		return FpError(errbuf, errlen, BX_FACE_EINVAL,
+					   "embedding needs a pipe with an embedder, a crop and "
+					   "an output buffer");
+	for (i = 0; i < plane; i++)
+		for (c = 0; c < 3; c++)
+			pipe->embedInput[c * plane + i] =
+				(aligned[3 * i + c] / 255.0f - mean[c]) / stdev[c];
+
+	inputs[0] = pipe->embedInput;
+	nst = NnModelRun(pipe->embedder, inputs, outputs,
+					 opts != NULL ? opts->interrupt : NULL,
+					 opts != NULL ? opts->interruptArg : NULL,
+					 nnerr, sizeof(nnerr));
+	if (nst != NN_OK)
+		return FpRunStatus(nst, "face embedder", nnerr, errbuf, errlen);
+
+	for (i = 0; i < BX_FACE_EMBEDDING_DIM; i++)
+		norm += (double) outputs[0][i] * outputs[0][i];
+	norm = sqrt(norm);
+	/* a zero or NaN vector cannot be normalised: a broken model or input */
+	if (!(norm > 1e-12) || !isfinite(norm))
+		return FpError(errbuf, errlen, BX_FACE_EINTERNAL,
+					   "face embedder returned a zero or non-finite vector");
+	for (i = 0; i < BX_FACE_EMBEDDING_DIM; i++)
+		embedding[i] = (float) (outputs[0][i] / norm);
+	return BX_FACE_OK;
+}
+
+/*
+ * Pick the face to embed among n detections: ignore those below the
+ * minimum eye distance, then apply the rule.  Returns the index or -1 with
+ * the status in *st.
+ */
+static int
+ChooseFace(const BxFace *faces, int n, const BxFaceOptions *opts,
+		   BxFaceStatus *st, char *errbuf, size_t errlen)
+{
+	int			best = -1,
+				big = 0,
+				i;
+	float		largestSmall = 0;
+
+	for (i = 0; i < n; i++)
+	{
+		if (faces[i].eyeDistance < opts->minEyeDistance)
+		{
+			if (faces[i].eyeDistance > largestSmall)
+				largestSmall = faces[i].eyeDistance;
+			continue;
+		}
+		big++;
+		if (best < 0 ||
+			faces[i].width * faces[i].height > faces[best].width * faces[best].height)
+			best = i;
+	}
+	if (n == 0)
+	{
+		*st = FpError(errbuf, errlen, BX_FACE_ENOFACE, "no face found");
+		return -1;
+	}
+	if (big == 0)
+	{
+		*st = FpError(errbuf, errlen, BX_FACE_ETOOSMALL,
+					  "face too small: eye distance %.1f pixels, minimum %.1f",
+					  largestSmall, opts->minEyeDistance);
+		return -1;
+	}
+	if (big > 1 && opts->rule == BX_FACE_RULE_SINGLE)
+	{
+		*st = FpError(errbuf, errlen, BX_FACE_EMULTIPLE,
+					  "%d faces found, expected one", big);
+		return -1;
+	}
+	*st = BX_FACE_OK;
+	return best;
+}
+
+BxFaceStatus
+BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
+			const BxFaceOptions *opts, float *embedding, BxFace *face,
+			BxFaceTimings *timings, char *errbuf, size_t errlen)
+{
+	BxFaceOptions defaults;
+	BxFace		faces[FP_EMBED_MAX_FACES];
+	BxFaceStatus st;
+	int			n,
+				chosen;
+	double		t0,
+				t1,
+				t2,
+				t3;
+
+	if (errbuf != NULL && errlen > 0)
+		errbuf[0] = '\0';
+	if (pipe == NULL || pipe->detector == NULL || pipe->embedder == NULL ||
+		embedding == NULL)
+		return FpError(errbuf, errlen, BX_FACE_EINVAL,
+					   "embedding a photo needs a pipe with a detector and "
+					   "an embedder, and an output buffer");
+	if (opts == NULL)
+	{
+		BxFaceDefaultOptions(&defaults);
+		opts = &defaults;
+	}
+	t0 = FpNowMs();
+	st = BxFaceDetect(pipe, image, opts, faces, FP_EMBED_MAX_FACES, &n,
+					  errbuf, errlen);
+	if (st != BX_FACE_OK)
+		return st;
+	if (n > FP_EMBED_MAX_FACES)
+		n = FP_EMBED_MAX_FACES;
+	chosen = ChooseFace(faces, n, opts, &st, errbuf, errlen);
+	if (chosen < 0)
+		return st;
+	t1 = FpNowMs();
+	if (BxFaceAlign(image, faces[chosen].landmarks, pipe->aligned) != BX_FACE_OK)
+		return FpError(errbuf, errlen, BX_FACE_ENOFACE,
+					   "face landmarks are degenerate");
+	t2 = FpNowMs();
+	st = BxFaceEmbedAligned(pipe, pipe->aligned, opts, embedding, errbuf, errlen);
+	if (st != BX_FACE_OK)
+		return st;
+	t3 = FpNowMs();
+	if (face != NULL)
+		*face = faces[chosen];
+	if (timings != NULL)
+	{
+		timings->detectMs = t1 - t0;
+		timings->alignMs = t2 - t1;
+		timings->embedMs = t3 - t2;
+	}
+	return BX_FACE_OK;
+}

@@ -1,0 +1,81 @@
+/*-------------------------------------------------------------------------
+ *
+ * facepipe_internal.h
+ *	  Declarations shared by the files of the face pipeline.
+ *
+ * lib/facepipe/facepipe_internal.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FACEPIPE_INTERNAL_H
+#define FACEPIPE_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "facepipe.h"
+
+/* YuNet's three heads */
+#define FP_NUM_STRIDES		3
+
+/* Upper bound on candidates kept before NMS (OpenCV's top_k) */
+#define FP_MAX_CANDIDATES	5000
+
+/* Output indices of one YuNet head */
+typedef struct FpHead
+{
+	int			stride;
+	int			rows;
+	int			cols;
+	int			cls;
+	int			obj;
+	int			bbox;
+	int			kps;
+} FpHead;
+
+/* Geometry of the image inside the detector canvas */
+typedef struct FpPlacement
+{
+	double		scale;			/* canvas pixels per image pixel */
+	double		padX;			/* margin, in image pixels */
+	double		padY;
+	int			usedW;			/* canvas area the padded image covers */
+	int			usedH;
+} FpPlacement;
+
+struct BxFacePipeData
+{
+	BxImgAllocator alloc;
+	NnModel		detector;
+	NnModel		embedder;
+
+	/* detector */
+	int			canvasW;
+	int			canvasH;
+	float	   *canvas;			/* 3 x H x W, BGR planes */
+	FpHead		heads[FP_NUM_STRIDES];
+	BxFace	   *candidates;		/* FP_MAX_CANDIDATES */
+	bool	   *suppressed;
+
+	/* embedder */
+	int			embedOutput;	/* index of the 128-float output */
+	float	   *embedInput;		/* 3 x 112 x 112 */
+	uint8_t    *aligned;		/* 112 x 112 x 3 */
+};
+
+/* pipe.c */
+extern BxFaceStatus FpError(char *errbuf, size_t errlen, BxFaceStatus status,
+							const char *fmt,...)
+			__attribute__((format(printf, 4, 5)));
+extern void *FpAlloc(const BxImgAllocator *a, size_t size);
+extern void FpFree(const BxImgAllocator *a, void *ptr);
+extern BxFaceStatus FpRunStatus(NnStatus st, const char *what,
+								const char *nnerr, char *errbuf,
+								size_t errlen);
+extern double FpNowMs(void);
+
+/* resample.c */
+extern BxFaceStatus FpFillCanvas(BxFacePipe pipe, const BxImageData *image,
+								 float padFraction, const BxFaceOptions *opts,
+								 FpPlacement *place);
+
+#endif							/* FACEPIPE_INTERNAL_H */

@@ -1,0 +1,553 @@
+/*-------------------------------------------------------------------------
+ *
+ * bxannbuild.c
+ *	  CREATE INDEX for bxann: load, train, assign, link, write.
+ *
+ * 1. Load every row's vector (normalised for cosine) into memory, checked
+ *	  against maintenance_work_mem before it grows.
+ * 2. Train the list centroids with FAISS k-means on an evenly spaced sample,
+ *	  and the SQ8 range of each dimension.
+ * 3. Find each row's `spill` nearest lists (FAISS, batched): the first is
+ *	  the list the row is stored in, all of them feed the graph.
+ * 4. Build the k-NN graph (bxanngraph.c).
+ * 5. Lay the elements out list by list, so a list is a run of pages and an
+ *	  edge is an ItemPointer known before writing; write every page without
+ *	  WAL and log them at the end with log_newpage_range.
+ *
+ * src/am/bxannbuild.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/tableam.h"
+#include "access/xloginsert.h"
+#include "bx_bridge.h"
+#include "bxann.h"
+#include "bxanngraph.h"
+#include "catalog/index.h"
+#include "commands/progress.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "portability/instr_time.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+/* AM-specific build phases (amphasename) */
+#define BXANN_PHASE_LOAD		2
+#define BXANN_PHASE_TRAIN		3
+#define BXANN_PHASE_ASSIGN		4
+#define BXANN_PHASE_GRAPH		5
+#define BXANN_PHASE_WRITE		6
+
+/* each row joins this many nearest lists for graph construction */
+#define BXANN_SPILL				4
+
+/* k-means: iterations, and training points per centroid */
+#define BXANN_KMEANS_ITERATIONS	10
+#define BXANN_SAMPLES_PER_LIST	40
+
+/* rows per list when the lists reloption is 0 */
+#define BXANN_AUTO_ROWS_PER_LIST 200
+
+typedef struct BxAnnBuildState
+{
+	Relation	index;
+	int			dims;
+	int			metric;
+	int			m;
+	int64		n;				/* rows loaded */
+	int64		capacity;
+	float	   *x;				/* [capacity][dims] */
+	ItemPointerData *tids;		/* [capacity] */
+	Size		budget;			/* maintenance_work_mem in bytes */
+	Size		perrow;			/* bytes a row costs over the whole build */
+	double		rowsestimate;	/* the table's row count estimate, for hints */
+	char		tag[BX_MAX_TAG_LEN + 1];
+	int			taglen;
+	MemoryContext tmpctx;		/* reset after every tuple */
+} BxAnnBuildState;
+
+char *
+BxAnnPhaseName(int64 phasenum)
+{
+	switch (phasenum)
+	{
+		case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+			return "initializing";
+		case BXANN_PHASE_LOAD:
+			return "loading tuples";
+		case BXANN_PHASE_TRAIN:
+			return "training lists";
+		case BXANN_PHASE_ASSIGN:
+			return "assigning tuples to lists";
+		case BXANN_PHASE_GRAPH:
+			return "building graph";
+		case BXANN_PHASE_WRITE:
+			return "writing pages";
+		default:
+			return NULL;
+	}
+}
+
+/* the dimension the indexed column declares: bxann needs one */
+static int
+IndexDimensions(Relation index)
+{
+	int32		typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+
+	if (typmod < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column does not have dimensions"),
+				 errhint("Declare the column as face_embedding(n), for example face_embedding(128).")));
+	if (typmod > BXANN_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("bxann indexes support at most %d dimensions, not %d",
+						BXANN_MAX_DIM, typmod)));
+	return typmod;
+}
+
+static void
+ReportMemoryExceeded(BxAnnBuildState *st, int64 rows)
+{
+	/* hint for the whole table, not just the rows read so far */
+	rows = Max(rows, (int64) st->rowsestimate);
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("bxann build needs more than maintenance_work_mem (%zu kB)",
+					st->budget / 1024),
+			 errdetail("The build keeps about %zu bytes per row in memory, and the table has about %lld rows.",
+					   st->perrow, (long long) rows),
+			 errhint("Raise maintenance_work_mem to at least %zu kB for this table.",
+					 (Size) ((double) st->perrow * rows * 1.25 / 1024) + 1024)));
+}
+
+/* table_index_build_scan callback: check and keep one row */
+static void
+BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+			  bool tupleIsAlive, void *state)
+{
+	BxAnnBuildState *st = (BxAnnBuildState *) state;
+	MemoryContext old;
+	FaceEmbedding e;
+	bool		usable;
+
+	if (isnull[0])
+		return;
+	old = MemoryContextSwitchTo(st->tmpctx);
+	e = DatumGetFaceEmbedding(values[0]);
+	if (e->dim != st->dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected %d dimensions, not %d", st->dims, e->dim)));
+	if (e->taglen > 0)
+	{
+		if (st->taglen == 0)
+		{
+			memcpy(st->tag, FE_TAG(e), e->taglen);
+			st->taglen = e->taglen;
+		}
+		else if (e->taglen != st->taglen || memcmp(FE_TAG(e), st->tag, e->taglen) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("cannot index face embeddings of different models \"%s\" and \"%s\"",
+							st->tag, pnstrdup(FE_TAG(e), e->taglen)),
+					 errdetail("Embeddings made by different face models are not comparable."),
+					 errhint("Index each model's embeddings separately, for example with a partial index per model.")));
+	}
+	e = BxAnnPrepareValue(index, PointerGetDatum(e), st->metric, &usable);
+	if (!usable)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot index a face_embedding of norm 0 for cosine distance"),
+				 errhint("Delete the zero vector, or exclude it with a partial index (WHERE bx_norm(column) > 0).")));
+	MemoryContextSwitchTo(old);
+
+	if (st->n == st->capacity)
+	{
+		int64		newcap = st->capacity * 2;
+
+		if ((Size) newcap * st->perrow > st->budget)
+			newcap = Max(st->n + 1, (int64) (st->budget / st->perrow));
+		if ((Size) (st->n + 1) * st->perrow > st->budget)
+			ReportMemoryExceeded(st, st->n + 1);
+		st->x = repalloc_huge(st->x, sizeof(float) * st->dims * newcap);
+		st->tids = repalloc_huge(st->tids, sizeof(ItemPointerData) * newcap);
+		st->capacity = newcap;
+	}
+	memcpy(st->x + st->n * st->dims, FE_X(e), sizeof(float) * st->dims);
+	st->tids[st->n] = *tid;
+	st->n++;
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, st->n);
+	MemoryContextReset(st->tmpctx);
+}
+
+/* SQ8 range of every dimension over the rows (or [-1, 1] with no rows) */
+static void
+TrainScalarQuantizer(BxAnnBuildState *st, float *sqmin, float *sqscale)
+{
+	for (int d = 0; d < st->dims; d++)
+	{
+		float		lo = st->n > 0 ? st->x[d] : -1.0f;
+		float		hi = st->n > 0 ? st->x[d] : 1.0f;
+
+		for (int64 i = 1; i < st->n; i++)
+		{
+			float		v = st->x[i * st->dims + d];
+
+			lo = Min(lo, v);
+			hi = Max(hi, v);
+		}
+		if (!(hi > lo))
+			hi = lo + 1.0f;
+		sqmin[d] = lo;
+		sqscale[d] = (hi - lo) / 255.0f;
+	}
+}
+
+/* Train nlists centroids on an evenly spaced sample of the rows. */
+static void
+TrainCentroids(BxAnnBuildState *st, int nlists, float *centroids)
+{
+	int64		nsample = Min(st->n, (int64) nlists * BXANN_SAMPLES_PER_LIST);
+	float	   *sample;
+	char		errbuf[256];
+
+	if (st->n == 0)
+	{
+		memset(centroids, 0, sizeof(float) * nlists * st->dims);
+		return;
+	}
+	if (nlists == 1)
+	{
+		/* the mean: k-means with one centroid */
+		memset(centroids, 0, sizeof(float) * st->dims);
+		for (int64 i = 0; i < st->n; i++)
+			for (int d = 0; d < st->dims; d++)
+				centroids[d] += st->x[i * st->dims + d] / (float) st->n;
+		return;
+	}
+	sample = palloc_extended(sizeof(float) * st->dims * nsample, MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < nsample; i++)
+		memcpy(sample + i * st->dims, st->x + (i * st->n / nsample) * st->dims,
+			   sizeof(float) * st->dims);
+	BxAnnCheckBridge(BxKmeans(st->dims, nsample, nlists, sample,
+							  BXANN_KMEANS_ITERATIONS, 1234,
+							  st->metric != BXANN_METRIC_L2, bx_build_threads,
+							  centroids, BxAnnInterruptPending, errbuf, sizeof(errbuf)),
+					 "bxann k-means", errbuf);
+	pfree(sample);
+}
+
+/* Get a new page for the bulk write (no WAL yet: logged at the end). */
+static Buffer
+BulkNewPage(Relation index, ForkNumber fork, uint16 kind)
+{
+	Buffer		buf = ReadBufferExtended(index, fork, P_NEW, RBM_ZERO_AND_LOCK, NULL);
+
+	BxAnnInitPage(BufferGetPage(buf), kind);
+	return buf;
+}
+
+static void
+BulkReleasePage(Buffer buf)
+{
+	MarkBufferDirty(buf);
+	UnlockReleaseBuffer(buf);
+}
+
+/* Write bytes as consecutive stream pages; returns the number of pages. */
+static uint32
+WriteStream(Relation index, ForkNumber fork, const char *data, Size len)
+{
+	uint32		pages = 0;
+
+	for (Size done = 0; done < len || pages == 0; pages++)
+	{
+		Buffer		buf = BulkNewPage(index, fork, BXANN_PAGE_STREAM);
+		Page		page = BufferGetPage(buf);
+		Size		n = Min(BXANN_STREAM_PER_PAGE, len - done);
+
+		memcpy(PageGetContents(page), data + done, n);
+		((PageHeader) page)->pd_lower = (char *) PageGetContents(page) + n - (char *) page;
+		BulkReleasePage(buf);
+		done += n;
+	}
+	return pages;
+}
+
+/*
+ * Write the whole index into fork: metapage, stream, directory, elements.
+ * order[] lists the rows list by list, list l's from liststart[l]; graph
+ * may be NULL.
+ */
+static void
+WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
+		   const float *sqmin, const float *sqscale, const float *centroids,
+		   const int64 *order, const int64 *liststart,
+		   BxAnnGraph *graph, double seconds)
+{
+	Relation	index = st->index;
+	int			esize = BXANN_ELEMENT_SIZE(st->m, st->dims);
+	int			perpage = BXANN_ELEMENTS_PER_PAGE(esize);
+	Size		streamlen = sizeof(float) * ((Size) st->dims * 2 + (Size) nlists * st->dims);
+	char	   *stream = palloc_extended(streamlen, MCXT_ALLOC_HUGE);
+	Buffer		metabuf;
+	BxAnnMetaPage meta;
+	BlockNumber nextblk;
+	uint32		dirpages = (nlists + BXANN_LISTS_PER_PAGE - 1) / BXANN_LISTS_PER_PAGE;
+	BxAnnListData *dir = palloc(sizeof(BxAnnListData) * nlists);
+	ItemPointerData *where = palloc_extended(sizeof(ItemPointerData) * Max(st->n, 1), MCXT_ALLOC_HUGE);
+	BxAnnElement element = palloc0(esize);
+	BlockNumber streamstart;
+	uint32		streampages;
+
+	metabuf = BulkNewPage(index, fork, BXANN_PAGE_META);
+	Assert(BufferGetBlockNumber(metabuf) == BXANN_METAPAGE_BLKNO);
+
+	memcpy(stream, sqmin, sizeof(float) * st->dims);
+	memcpy(stream + sizeof(float) * st->dims, sqscale, sizeof(float) * st->dims);
+	memcpy(stream + sizeof(float) * 2 * st->dims, centroids, sizeof(float) * nlists * st->dims);
+	streamstart = BXANN_METAPAGE_BLKNO + 1;
+	streampages = WriteStream(index, fork, stream, streamlen);
+
+	/* where every element will go: lists in order, each from a new page */
+	nextblk = streamstart + streampages + dirpages;
+	for (int l = 0; l < nlists; l++)
+	{
+		int64		count = liststart[l + 1] - liststart[l];
+		int64		pages = (count + perpage - 1) / perpage;
+
+		dir[l].first = count > 0 ? nextblk : InvalidBlockNumber;
+		dir[l].last = count > 0 ? nextblk + pages - 1 : InvalidBlockNumber;
+		for (int64 k = 0; k < count; k++)
+			ItemPointerSet(&where[order[liststart[l] + k]], nextblk + k / perpage,
+						   (OffsetNumber) (k % perpage + 1));
+		nextblk += pages;
+	}
+
+	for (uint32 p = 0; p < dirpages; p++)
+	{
+		Buffer		buf = BulkNewPage(index, fork, BXANN_PAGE_DIRECTORY);
+		Page		page = BufferGetPage(buf);
+		int			first = p * BXANN_LISTS_PER_PAGE;
+		int			n = Min((int) BXANN_LISTS_PER_PAGE, nlists - first);
+
+		memcpy(PageGetContents(page), dir + first, sizeof(BxAnnListData) * n);
+		((PageHeader) page)->pd_lower =
+			(char *) PageGetContents(page) + sizeof(BxAnnListData) * n - (char *) page;
+		BulkReleasePage(buf);
+	}
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_WRITE);
+	for (int l = 0; l < nlists; l++)
+	{
+		Buffer		buf = InvalidBuffer;
+		int64		count = liststart[l + 1] - liststart[l];
+
+		CHECK_FOR_INTERRUPTS();
+		for (int64 k = 0; k < count; k++)
+		{
+			int64		row = order[liststart[l] + k];
+			Page		page;
+
+			if (k % perpage == 0)
+			{
+				if (BufferIsValid(buf))
+				{
+					BxAnnPageGetOpaque(BufferGetPage(buf))->nextblkno = BufferGetBlockNumber(buf) + 1;
+					BulkReleasePage(buf);
+				}
+				buf = BulkNewPage(index, fork, BXANN_PAGE_ELEMENT);
+				Assert(BufferGetBlockNumber(buf) == ItemPointerGetBlockNumber(&where[row]));
+			}
+			page = BufferGetPage(buf);
+			memset(element, 0, esize);
+			element->heaptid = st->tids[row];
+			element->nneighbors = graph ? graph->count[row] : 0;
+			for (int j = 0; j < element->nneighbors; j++)
+				element->neighbors[j] = where[graph->neighbors[row * st->m + j]];
+			BxAnnEncodeWith(sqmin, sqscale, st->dims, st->x + row * st->dims,
+							BxAnnElementCode(element, st->m));
+			if (PageAddItem(page, (Item) element, esize, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+				elog(ERROR, "failed to add element to bxann page");
+			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, liststart[l] + k + 1);
+		}
+		if (BufferIsValid(buf))
+			BulkReleasePage(buf);
+	}
+
+	meta = BxAnnPageGetMeta(BufferGetPage(metabuf));
+	memset(meta, 0, sizeof(BxAnnMetaPageData));
+	meta->magic = BXANN_MAGIC;
+	meta->version = BXANN_VERSION;
+	meta->dims = st->dims;
+	meta->metric = st->metric;
+	meta->m = st->m;
+	meta->taglen = st->taglen;
+	memcpy(meta->tag, st->tag, st->taglen);
+	meta->nlists = nlists;
+	meta->options_lists = options_lists;
+	meta->stream_start = streamstart;
+	meta->stream_pages = streampages;
+	meta->stream_bytes = streamlen;
+	meta->dir_start = streamstart + streampages;
+	meta->dir_pages = dirpages;
+	meta->build_rows = st->n;
+	meta->build_seconds = seconds;
+	((PageHeader) BufferGetPage(metabuf))->pd_lower =
+		((char *) meta + sizeof(BxAnnMetaPageData)) - (char *) BufferGetPage(metabuf);
+	BulkReleasePage(metabuf);
+
+	if (RelationNeedsWAL(index) || fork == INIT_FORKNUM)
+		log_newpage_range(index, fork, 0, RelationGetNumberOfBlocksInFork(index, fork), true);
+}
+
+/* DEBUG1 line with the seconds since *last, which it resets */
+static void
+LogPhase(const char *phase, instr_time *last)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, *last);
+	elog(DEBUG1, "bxann build: %s took %.3f s", phase, INSTR_TIME_GET_DOUBLE(now));
+	INSTR_TIME_SET_CURRENT(*last);
+}
+
+/* list count for n rows: the reloption, else one list per 200 rows */
+static int
+ChooseLists(int64 n, int option)
+{
+	int64		lists = option > 0 ? option : n / BXANN_AUTO_ROWS_PER_LIST;
+
+	lists = Min(lists, n);		/* k-means needs at least one row per list */
+	return (int) Max(1, Min(lists, BXANN_MAX_LISTS));
+}
+
+static void
+InitBuildState(BxAnnBuildState *st, Relation index)
+{
+	BxAnnOptions *opts = BxAnnGetOptions(index);
+
+	memset(st, 0, sizeof(BxAnnBuildState));
+	st->index = index;
+	st->dims = IndexDimensions(index);
+	st->metric = BxAnnGetMetric(index);
+	st->m = opts ? opts->m : BXANN_DEFAULT_M;
+	st->budget = (Size) maintenance_work_mem * 1024;
+	st->perrow = sizeof(float) * st->dims + sizeof(ItemPointerData) +
+		BxAnnGraphMemory(1, st->m, BXANN_SPILL) + sizeof(int32) * (BXANN_SPILL + 2) + sizeof(int64) * 2;
+	st->capacity = 1024;
+	st->x = palloc_extended(sizeof(float) * st->dims * st->capacity, MCXT_ALLOC_HUGE);
+	st->tids = palloc_extended(sizeof(ItemPointerData) * st->capacity, MCXT_ALLOC_HUGE);
+	st->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "bxann build tuple",
+									   ALLOCSET_DEFAULT_SIZES);
+}
+
+/*
+ * Lay out, link and write the loaded rows.  Used by the build (main fork)
+ * and, with no rows, by buildempty (init fork).
+ */
+static void
+BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
+{
+	BxAnnOptions *opts = BxAnnGetOptions(st->index);
+	int			options_lists = opts ? opts->lists : BXANN_DEFAULT_LISTS;
+	int			nlists = ChooseLists(st->n, options_lists);
+	int			spillk = Min(BXANN_SPILL, nlists);
+	float	   *sqmin = palloc(sizeof(float) * st->dims);
+	float	   *sqscale = palloc(sizeof(float) * st->dims);
+	float	   *centroids = palloc_extended(sizeof(float) * st->dims * nlists, MCXT_ALLOC_HUGE);
+	int32	   *spill = palloc_extended(sizeof(int32) * spillk * Max(st->n, 1), MCXT_ALLOC_HUGE);
+	int64	   *order = palloc_extended(sizeof(int64) * Max(st->n, 1), MCXT_ALLOC_HUGE);
+	int64	   *liststart = palloc0(sizeof(int64) * (nlists + 1));
+	int64	   *fill = palloc0(sizeof(int64) * nlists);
+	BxAnnGraph *graph = NULL;
+	instr_time	end;
+	instr_time	phase;
+	char		errbuf[256];
+
+	INSTR_TIME_SET_CURRENT(phase);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_TRAIN);
+	TrainScalarQuantizer(st, sqmin, sqscale);
+	TrainCentroids(st, nlists, centroids);
+	LogPhase("training", &phase);
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_ASSIGN);
+	if (st->n > 0)
+		BxAnnCheckBridge(BxNearest(st->dims, st->n, st->x, nlists, centroids, spillk,
+								   bx_build_threads, spill, NULL, BxAnnInterruptPending,
+								   errbuf, sizeof(errbuf)),
+						 "bxann list assignment", errbuf);
+	/* a row is stored in the first (nearest) of its spilled lists */
+	for (int64 i = 0; i < st->n; i++)
+		liststart[spill[i * spillk] + 1]++;
+	for (int l = 0; l < nlists; l++)
+		liststart[l + 1] += liststart[l];
+	for (int64 i = 0; i < st->n; i++)
+		order[liststart[spill[i * spillk]] + fill[spill[i * spillk]]++] = i;
+	LogPhase("assignment", &phase);
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_GRAPH);
+	graph = BxAnnGraphBuild(st->x, st->n, st->dims, st->m, spill, spillk, liststart, order,
+							centroids, nlists, bx_build_threads);
+	LogPhase("graph", &phase);
+
+	INSTR_TIME_SET_CURRENT(end);
+	INSTR_TIME_SUBTRACT(end, start);
+	WriteIndex(st, fork, nlists, options_lists, sqmin, sqscale, centroids,
+			   order, liststart, graph, INSTR_TIME_GET_DOUBLE(end));
+	LogPhase("writing", &phase);
+}
+
+IndexBuildResult *
+bxannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
+{
+	IndexBuildResult *result;
+	BxAnnBuildState st;
+	instr_time	start;
+	double		reltuples;
+
+	if (RelationGetNumberOfBlocks(index) != 0)
+		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+	INSTR_TIME_SET_CURRENT(start);
+	InitBuildState(&st, index);
+	st.rowsestimate = Max(heap->rd_rel->reltuples, 0);
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_LOAD);
+	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
+									   BuildCallback, &st, NULL);
+	{
+		instr_time	loaded;
+
+		loaded = start;
+		LogPhase("loading", &loaded);
+	}
+	if ((Size) Max(st.n, 1) * st.perrow > st.budget)
+		ReportMemoryExceeded(&st, st.n);
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, st.n);
+	BuildFromRows(&st, MAIN_FORKNUM, start);
+
+	result = palloc(sizeof(IndexBuildResult));
+	result->heap_tuples = reltuples;
+	result->index_tuples = st.n;
+	return result;
+}
+
+/* The init fork of an unlogged index: an empty index, WAL-logged. */
+void
+bxannbuildempty(Relation index)
+{
+	BxAnnBuildState st;
+	instr_time	start;
+
+	INSTR_TIME_SET_CURRENT(start);
+	InitBuildState(&st, index);
+	BuildFromRows(&st, INIT_FORKNUM, start);
+}

@@ -1,0 +1,384 @@
+/*-------------------------------------------------------------------------
+ *
+ * bxanngraph.c
+ *	  The k-nearest-neighbour graph of a bxann build.
+ *
+ * Exact k-NN over all rows costs n^2; bxann gets a graph good enough for
+ * its searches in two steps measured on face-like data (README, "bxann
+ * design"):
+ *
+ *	1. Spill: every row joins its BXANN_SPILL nearest lists.  Within each
+ *	   list, the rows stored there (it is their nearest) look for their
+ *	   neighbours among all rows that joined it (FAISS, batched), and every
+ *	   pair found is offered both ways.  Two samples of one identity usually
+ *	   meet this way even when their nearest lists differ.
+ *	2. Repair: some rows still miss their own kind, typically a sample whose
+ *	   nearest lists share nothing with those of its siblings; its nearest
+ *	   neighbour found so far is then a stranger, far away.  The fraction
+ *	   BXANN_REPAIR_FRACTION of rows whose nearest neighbour is farthest
+ *	   search the rows stored in their BXANN_REPAIR_LISTS nearest lists,
+ *	   and again every pair found is offered both ways, which also gives
+ *	   such a row the incoming edges a search needs to reach it.
+ *
+ * The repair replaced a round of NN-descent (neighbours of neighbours),
+ * whose candidates, other identities, never bring such a sample to its
+ * siblings: on the 200,000-row reference set the graph takes 4.8 s instead
+ * of 7.7 s, and recall@10 rose from 0.967 to 0.988 at 8 probes and from
+ * 0.981 to 0.996 at 16.
+ *
+ * Everything here runs in the backend's memory, bounded by the caller's
+ * check (BxAnnGraphMemory) against maintenance_work_mem.
+ *
+ * src/am/bxanngraph.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "bx_bridge.h"
+#include "bx_kernels.h"
+#include "bxanngraph.h"
+#include "bxann.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/memutils.h"
+
+/* share of rows the repair step searches again, and in how many lists */
+#define BXANN_REPAIR_FRACTION	0.15
+#define BXANN_REPAIR_LISTS		16
+
+/* rows whose nearest lists the repair looks up in one FAISS call */
+#define BXANN_REPAIR_CHUNK		4096
+
+/* Insert neighbour j at distance d into row i's sorted list; true if kept. */
+static bool
+GraphOffer(BxAnnGraph *g, int64 i, int32 j, float d)
+{
+	int			m = g->m;
+	int32	   *nb = g->neighbors + i * m;
+	float	   *nd = g->distances + i * m;
+	int			count = g->count[i];
+	int			p;
+
+	if (j == i || (count == m && d >= nd[m - 1]))
+		return false;
+	for (int k = 0; k < count; k++)
+		if (nb[k] == j)
+			return false;
+	p = count < m ? count++ : m - 1;
+	while (p > 0 && nd[p - 1] > d)
+	{
+		nb[p] = nb[p - 1];
+		nd[p] = nd[p - 1];
+		p--;
+	}
+	nb[p] = j;
+	nd[p] = d;
+	g->count[i] = count;
+	return true;
+}
+
+/* Offer the pair (i, j) at distance d to both rows. */
+static inline void
+GraphOfferPair(BxAnnGraph *g, int64 i, int64 j, float d)
+{
+	GraphOffer(g, i, (int32) j, d);
+	GraphOffer(g, j, (int32) i, d);
+}
+
+/*
+ * Peak memory of a graph build over n rows: the graph itself, plus the
+ * larger of the two steps' own arrays (the spill step's list members; the
+ * repair's sort keys, and per repaired row its index, lists and list
+ * slots).  Buffers of one list at a time are left out, and so is the
+ * caller's layout of the rows by list.
+ */
+Size
+BxAnnGraphMemory(int64 n, int m, int spillk)
+{
+	double		graph = (double) n * (m * (sizeof(int32) + sizeof(float)) + sizeof(int32));
+	double		spill = (double) n * spillk * sizeof(int64);
+	double		repair = (double) n * sizeof(float) +
+		(double) n * BXANN_REPAIR_FRACTION *
+		(sizeof(int64) + BXANN_REPAIR_LISTS * sizeof(int32) * 2);
+
+	return (Size) ceil(graph + Max(spill, repair));
+}
+
+/*
+ * Rows grouped by the lists they joined: start[l] .. start[l + 1] index
+ * members, which holds the rows with l among their spill (n x spillk)
+ * entries.  Both arrays are palloc'd for the caller.
+ */
+static void
+GroupBySpill(const int32 *spill, int spillk, int64 n, int nlists,
+			 int64 **startp, int64 **membersp)
+{
+	int64	   *start = palloc0(sizeof(int64) * (nlists + 1));
+	int64	   *fill = palloc0(sizeof(int64) * nlists);
+	int64	   *members;
+
+	for (int64 i = 0; i < n; i++)
+		for (int a = 0; a < spillk; a++)
+			if (spill[i * spillk + a] >= 0)
+				start[spill[i * spillk + a] + 1]++;
+	for (int l = 0; l < nlists; l++)
+		start[l + 1] += start[l];
+	members = palloc_extended(sizeof(int64) * Max(start[nlists], 1), MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < n; i++)
+		for (int a = 0; a < spillk; a++)
+		{
+			int32		l = spill[i * spillk + a];
+
+			if (l >= 0)
+				members[start[l] + fill[l]++] = i;
+		}
+	pfree(fill);
+	*startp = start;
+	*membersp = members;
+}
+
+/*
+ * Link each of the nq rows qrow (vectors queries) with its nearest among
+ * the size rows mem (vectors base), both ways.  labels and dist hold
+ * nq * (m + 1) entries.
+ */
+static void
+LinkNearest(BxAnnGraph *g, int dims, int64 nq, const float *queries, const int64 *qrow,
+			int64 size, const float *base, const int64 *mem, int nthreads,
+			int32 *labels, float *dist, const char *what)
+{
+	int			k = (int) Min((int64) g->m + 1, size);
+	char		errbuf[256];
+
+	BxAnnCheckBridge(BxNearest(dims, nq, queries, size, base, k, nthreads,
+							   labels, dist, BxAnnInterruptPending,
+							   errbuf, sizeof(errbuf)),
+					 what, errbuf);
+	for (int64 t = 0; t < nq; t++)
+		for (int j = 0; j < k; j++)
+			if (labels[t * k + j] >= 0)
+				GraphOfferPair(g, qrow[t], mem[labels[t * k + j]], dist[t * k + j]);
+}
+
+/* Step 1: within each list, its own rows' k-NN among all rows spilled into it. */
+static void
+GraphFromSpill(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
+			   int spillk, int nlists, int nthreads)
+{
+	int64		n = g->n;
+	int64	   *start;
+	int64	   *members;
+	int64		maxsize = 0;
+	float	   *base;
+	float	   *queries;
+	int64	   *qrow;
+	int32	   *labels;
+	float	   *dist;
+
+	GroupBySpill(spill, spillk, n, nlists, &start, &members);
+	for (int l = 0; l < nlists; l++)
+		maxsize = Max(maxsize, start[l + 1] - start[l]);
+	base = palloc_extended(sizeof(float) * dims * Max(maxsize, 1), MCXT_ALLOC_HUGE);
+	queries = palloc_extended(sizeof(float) * dims * Max(maxsize, 1), MCXT_ALLOC_HUGE);
+	qrow = palloc_extended(sizeof(int64) * Max(maxsize, 1), MCXT_ALLOC_HUGE);
+	labels = palloc_extended(sizeof(int32) * (g->m + 1) * Max(maxsize, 1), MCXT_ALLOC_HUGE);
+	dist = palloc_extended(sizeof(float) * (g->m + 1) * Max(maxsize, 1), MCXT_ALLOC_HUGE);
+
+	for (int l = 0; l < nlists; l++)
+	{
+		int64		size = start[l + 1] - start[l];
+		int64	   *mem = members + start[l];
+		int64		nq = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		if (size < 2)
+			continue;
+		for (int64 i = 0; i < size; i++)
+		{
+			memcpy(base + i * dims, x + mem[i] * dims, sizeof(float) * dims);
+			if (spill[mem[i] * spillk] == l)
+			{
+				memcpy(queries + nq * dims, base + i * dims, sizeof(float) * dims);
+				qrow[nq++] = mem[i];
+			}
+		}
+		if (nq > 0)
+			LinkNearest(g, dims, nq, queries, qrow, size, base, mem, nthreads,
+						labels, dist, "bxann graph construction");
+	}
+	pfree(base);
+	pfree(queries);
+	pfree(qrow);
+	pfree(labels);
+	pfree(dist);
+	pfree(members);
+	pfree(start);
+}
+
+static int
+CompareFloat(const void *a, const void *b)
+{
+	float		fa = *(const float *) a;
+	float		fb = *(const float *) b;
+
+	return fa < fb ? -1 : fa > fb ? 1 : 0;
+}
+
+/*
+ * Step 2: the rows whose nearest neighbour is farthest search the rows
+ * stored in their nearest lists (order[liststart[l] .. liststart[l + 1]]
+ * for list l).
+ */
+static void
+GraphRepair(BxAnnGraph *g, const float *x, int dims, const int64 *liststart,
+			const int64 *order, const float *centroids, int nlists, int nthreads)
+{
+	int64		n = g->n;
+	int			m = g->m;
+	int			nearlists = Min(BXANN_REPAIR_LISTS, nlists);
+	int64		nsel = 0;
+	int64	   *sel;
+	float	   *key;
+	float		threshold;
+	int32	   *near;
+	int64	   *qstart;
+	int32	   *queries;
+	int64		maxsize = 0,
+				maxq = 0;
+	float	   *base;
+	float	   *qbuf;
+	int64	   *qrow;
+	int32	   *labels;
+	float	   *dist;
+	char		errbuf[256];
+
+	/* the rows to repair: nearest neighbour at or beyond the quantile */
+	key = palloc_extended(sizeof(float) * n, MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < n; i++)
+		key[i] = g->count[i] > 0 ? g->distances[i * m] : FLT_MAX;
+	qsort(key, n, sizeof(float), CompareFloat);
+	threshold = key[(int64) Min((double) n - 1, (1.0 - BXANN_REPAIR_FRACTION) * n)];
+	pfree(key);
+	sel = palloc_extended(sizeof(int64) * ((int64) ceil(n * BXANN_REPAIR_FRACTION) + 1),
+						  MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < n && nsel < (int64) ceil(n * BXANN_REPAIR_FRACTION); i++)
+		if (g->count[i] == 0 || g->distances[i * m] >= threshold)
+			sel[nsel++] = i;
+	if (nsel == 0)
+	{
+		pfree(sel);
+		return;
+	}
+
+	/* their nearest lists, a chunk of rows at a time */
+	near = palloc_extended(sizeof(int32) * nearlists * nsel, MCXT_ALLOC_HUGE);
+	qbuf = palloc_extended(sizeof(float) * dims * BXANN_REPAIR_CHUNK, MCXT_ALLOC_HUGE);
+	for (int64 c = 0; c < nsel; c += BXANN_REPAIR_CHUNK)
+	{
+		int64		nc = Min(BXANN_REPAIR_CHUNK, nsel - c);
+
+		for (int64 t = 0; t < nc; t++)
+			memcpy(qbuf + t * dims, x + sel[c + t] * dims, sizeof(float) * dims);
+		BxAnnCheckBridge(BxNearest(dims, nc, qbuf, nlists, centroids, nearlists, nthreads,
+								   near + c * nearlists, NULL, BxAnnInterruptPending,
+								   errbuf, sizeof(errbuf)),
+						 "bxann graph repair", errbuf);
+	}
+	pfree(qbuf);
+
+	/* the repaired rows that search each list */
+	qstart = palloc0(sizeof(int64) * (nlists + 1));
+	for (int64 t = 0; t < nsel * nearlists; t++)
+		if (near[t] >= 0)
+			qstart[near[t] + 1]++;
+	for (int l = 0; l < nlists; l++)
+	{
+		maxsize = Max(maxsize, liststart[l + 1] - liststart[l]);
+		maxq = Max(maxq, qstart[l + 1]);
+		qstart[l + 1] += qstart[l];
+	}
+	queries = palloc_extended(sizeof(int32) * Max(qstart[nlists], 1), MCXT_ALLOC_HUGE);
+	{
+		int64	   *fill = palloc0(sizeof(int64) * nlists);
+
+		for (int64 t = 0; t < nsel * nearlists; t++)
+			if (near[t] >= 0)
+				queries[qstart[near[t]] + fill[near[t]]++] = (int32) (t / nearlists);
+		pfree(fill);
+	}
+	pfree(near);
+
+	base = palloc_extended(sizeof(float) * dims * Max(maxsize, 1), MCXT_ALLOC_HUGE);
+	qbuf = palloc_extended(sizeof(float) * dims * Max(maxq, 1), MCXT_ALLOC_HUGE);
+	qrow = palloc_extended(sizeof(int64) * Max(maxq, 1), MCXT_ALLOC_HUGE);
+	labels = palloc_extended(sizeof(int32) * (m + 1) * Max(maxq, 1), MCXT_ALLOC_HUGE);
+	dist = palloc_extended(sizeof(float) * (m + 1) * Max(maxq, 1), MCXT_ALLOC_HUGE);
+	for (int l = 0; l < nlists; l++)
+	{
+		int64		size = liststart[l + 1] - liststart[l];
+		int64		nq = qstart[l + 1] - qstart[l];
+		const int64 *mem = order + liststart[l];
+		int32	   *q = queries + qstart[l];
+
+		CHECK_FOR_INTERRUPTS();
+		if (size == 0 || nq == 0)
+			continue;
+		for (int64 i = 0; i < size; i++)
+			memcpy(base + i * dims, x + mem[i] * dims, sizeof(float) * dims);
+		for (int64 t = 0; t < nq; t++)
+		{
+			qrow[t] = sel[q[t]];
+			memcpy(qbuf + t * dims, x + qrow[t] * dims, sizeof(float) * dims);
+		}
+		LinkNearest(g, dims, nq, qbuf, qrow, size, base, mem, nthreads,
+					labels, dist, "bxann graph repair");
+	}
+	pfree(base);
+	pfree(qbuf);
+	pfree(qrow);
+	pfree(labels);
+	pfree(dist);
+	pfree(queries);
+	pfree(qstart);
+	pfree(sel);
+}
+
+/*
+ * Build the graph of the n vectors x (row-major, dims each), whose nearest
+ * lists are spill[n][spillk] (-1 where a row has fewer); the rows stored in
+ * list l (the first of their spill entries) are order[liststart[l] ..
+ * liststart[l + 1]]; centroids are the nlists list centroids.
+ */
+BxAnnGraph *
+BxAnnGraphBuild(const float *x, int64 n, int dims, int m,
+				const int32 *spill, int spillk, const int64 *liststart,
+				const int64 *order, const float *centroids, int nlists,
+				int nthreads)
+{
+	BxAnnGraph *g = palloc0(sizeof(BxAnnGraph));
+	instr_time	start,
+				mid,
+				end;
+
+	g->n = n;
+	g->m = m;
+	g->neighbors = palloc_extended(sizeof(int32) * Max(n * m, 1), MCXT_ALLOC_HUGE);
+	g->distances = palloc_extended(sizeof(float) * Max(n * m, 1), MCXT_ALLOC_HUGE);
+	g->count = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	if (n < 2)
+		return g;
+	INSTR_TIME_SET_CURRENT(start);
+	GraphFromSpill(g, x, dims, spill, spillk, nlists, nthreads);
+	INSTR_TIME_SET_CURRENT(mid);
+	GraphRepair(g, x, dims, liststart, order, centroids, nlists, nthreads);
+	INSTR_TIME_SET_CURRENT(end);
+	INSTR_TIME_SUBTRACT(end, mid);
+	INSTR_TIME_SUBTRACT(mid, start);
+	elog(DEBUG1, "bxann graph: k-NN in spilled lists %.3f s, repair %.3f s",
+		 INSTR_TIME_GET_DOUBLE(mid), INSTR_TIME_GET_DOUBLE(end));
+	return g;
+}

@@ -1,0 +1,446 @@
+/*-------------------------------------------------------------------------
+ *
+ * bxannutils.c
+ *	  bxann helpers: pages and GenericXLog, the metapage cache, SQ8 codes,
+ *	  list routing, and the bridge's status codes.
+ *
+ * src/am/bxannutils.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "bx_bridge.h"
+#include "bx_kernels.h"
+#include "bxann.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+/*
+ * Extend the index by one page and return it pinned and exclusively locked.
+ * The caller initialises it inside a GenericXLog record (full image).
+ */
+Buffer
+BxAnnNewBuffer(Relation index, ForkNumber forknum)
+{
+	Buffer		buf;
+
+	LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBufferExtended(index, forknum, P_NEW, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	UnlockRelationForExtension(index, ExclusiveLock);
+	return buf;
+}
+
+/* Initialise a bxann page of the given kind. */
+void
+BxAnnInitPage(Page page, uint16 kind)
+{
+	BxAnnPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(BxAnnPageOpaqueData));
+	opaque = BxAnnPageGetOpaque(page);
+	opaque->nextblkno = InvalidBlockNumber;
+	opaque->kind = kind;
+	opaque->page_id = BXANN_PAGE_ID;
+}
+
+/* Finish the WAL record of state and release buf (locked by the caller). */
+void
+BxAnnCommitBuffer(Buffer buf, GenericXLogState *state)
+{
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * The metapage and stream of an index, read once per relcache entry.  The
+ * metapage is authoritative: reloptions changed by ALTER INDEX after the
+ * build are never read by scans or inserts.
+ */
+BxAnnCache
+BxAnnGetCache(Relation index)
+{
+	BxAnnCache	cache;
+	Buffer		buf;
+	Page		page;
+	BxAnnMetaPage meta;
+	char	   *stream;
+	Size		done = 0;
+
+	if (index->rd_amcache != NULL)
+		return (BxAnnCache) index->rd_amcache;
+
+	cache = MemoryContextAllocZero(index->rd_indexcxt, sizeof(BxAnnCacheData));
+	buf = ReadBuffer(index, BXANN_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	meta = BxAnnPageGetMeta(page);
+	if (meta->magic != BXANN_MAGIC)
+		elog(ERROR, "index \"%s\" is not a bxann index", RelationGetRelationName(index));
+	if (meta->version != BXANN_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("bxann index \"%s\" has format version %u, this library reads version %d",
+						RelationGetRelationName(index), meta->version, BXANN_VERSION),
+				 errhint("REINDEX the index.")));
+	memcpy(&cache->meta, meta, sizeof(BxAnnMetaPageData));
+	UnlockReleaseBuffer(buf);
+
+	stream = MemoryContextAllocHuge(index->rd_indexcxt, Max(cache->meta.stream_bytes, 1));
+	for (uint32 i = 0; i < cache->meta.stream_pages; i++)
+	{
+		Size		n = Min(BXANN_STREAM_PER_PAGE, cache->meta.stream_bytes - done);
+
+		buf = ReadBuffer(index, cache->meta.stream_start + i);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		memcpy(stream + done, PageGetContents(BufferGetPage(buf)), n);
+		UnlockReleaseBuffer(buf);
+		done += n;
+	}
+	if (done != cache->meta.stream_bytes)
+		elog(ERROR, "bxann index \"%s\" has a truncated stream", RelationGetRelationName(index));
+
+	cache->sqmin = (float *) stream;
+	cache->sqscale = cache->sqmin + cache->meta.dims;
+	cache->centroids = cache->sqscale + cache->meta.dims;
+	cache->element_size = BXANN_ELEMENT_SIZE(cache->meta.m, cache->meta.dims);
+	index->rd_amcache = cache;
+	return cache;
+}
+
+/*
+ * The BXANN_METRIC_* of a distance function: bxexit's three distances, by
+ * name; 0 for any other function.
+ */
+int
+BxAnnMetricOfFunction(Oid funcid)
+{
+	char	   *name = get_func_name(funcid);
+
+	if (name == NULL)
+		return 0;
+	if (strcmp(name, "bx_l2_distance") == 0)
+		return BXANN_METRIC_L2;
+	if (strcmp(name, "bx_negative_inner_product") == 0)
+		return BXANN_METRIC_IP;
+	if (strcmp(name, "bx_cosine_distance") == 0)
+		return BXANN_METRIC_COSINE;
+	return 0;
+}
+
+/*
+ * The metric of the opclass, from its support function 1 (the exact
+ * distance: the ordering operator's own function).
+ */
+int
+BxAnnGetMetric(Relation index)
+{
+	Oid			funcid = index_getprocid(index, 1, BXANN_DISTANCE_PROC);
+	int			metric = BxAnnMetricOfFunction(funcid);
+
+	if (metric == 0)
+		elog(ERROR, "bxann support function 1 (%u) is not a bxexit distance", funcid);
+	return metric;
+}
+
+FmgrInfo *
+BxAnnGetDistanceProc(Relation index)
+{
+	return index_getprocinfo(index, 1, BXANN_DISTANCE_PROC);
+}
+
+/*
+ * Check an indexed or query value against the index: dimensions and model
+ * tag.  Returns the float elements to index (normalised for cosine), or NULL
+ * with *usable = false for a value the metric cannot place (zero vector
+ * under cosine), which the caller reports.
+ */
+StaticAssertDecl(BXANN_ELEMENTS_PER_PAGE(BXANN_ELEMENT_SIZE(BXANN_MAX_M, BXANN_MAX_DIM)) >= 1,
+				 "the largest bxann element must fit a page");
+
+FaceEmbedding
+BxAnnPrepareValue(Relation index, Datum value, int metric, bool *usable)
+{
+	FaceEmbedding e = DatumGetFaceEmbedding(value);
+
+	*usable = true;
+	if (e->dim > BXANN_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("bxann indexes support at most %d dimensions, not %d",
+						BXANN_MAX_DIM, e->dim)));
+	if (metric == BXANN_METRIC_COSINE)
+	{
+		float4	   *x = FE_X(e);
+		float8		norm = 0.0;
+		FaceEmbedding n;
+
+		for (int i = 0; i < e->dim; i++)
+			norm += (float8) x[i] * x[i];
+		if (norm == 0.0)
+		{
+			*usable = false;
+			return e;
+		}
+		norm = sqrt(norm);
+		n = BxEmbeddingNew(e->dim, FE_TAG(e), e->taglen);
+		for (int i = 0; i < e->dim; i++)
+			FE_X(n)[i] = (float4) (x[i] / norm);
+		return n;
+	}
+	return e;
+}
+
+/* ERROR if e is tagged with a model other than the index's */
+void
+BxAnnCheckTag(BxAnnCache cache, FaceEmbedding e)
+{
+	if (e->taglen > 0 && cache->meta.taglen > 0 &&
+		(e->taglen != cache->meta.taglen ||
+		 memcmp(FE_TAG(e), cache->meta.tag, e->taglen) != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot compare face embeddings of different models \"%s\" and \"%s\"",
+						pnstrdup(FE_TAG(e), e->taglen), cache->meta.tag),
+				 errdetail("The index holds embeddings of model \"%s\".", cache->meta.tag)));
+}
+
+/* SQ8-encode x (dims floats) into code with the given per-dimension range */
+void
+BxAnnEncodeWith(const float *sqmin, const float *sqscale, int dims,
+				const float *x, uint8 *code)
+{
+	for (int i = 0; i < dims; i++)
+	{
+		float		v = (x[i] - sqmin[i]) / sqscale[i];
+
+		/* values outside the trained range saturate; the re-rank is exact */
+		code[i] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8) lrintf(v);
+	}
+}
+
+/* SQ8-encode x with the index's range */
+void
+BxAnnEncode(BxAnnCache cache, const float *x, uint8 *code)
+{
+	BxAnnEncodeWith(cache->sqmin, cache->sqscale, cache->meta.dims, x, code);
+}
+
+/*
+ * Precompute what distances from x to SQ8 codes need.  L2 and cosine (on
+ * normalised vectors) use the Euclidean distance to the decoded code; IP
+ * uses the negative inner product with it.
+ */
+void
+BxAnnQueryPrepare(BxAnnQuery q, BxAnnCache cache, const float *x)
+{
+	int			dims = cache->meta.dims;
+
+	q->dims = dims;
+	q->metric = cache->meta.metric;
+	q->qa = palloc(sizeof(float) * dims);
+	q->scale = cache->sqscale;
+	q->ipbase = 0.0f;
+	for (int i = 0; i < dims; i++)
+	{
+		if (q->metric == BXANN_METRIC_IP)
+		{
+			q->qa[i] = x[i] * cache->sqscale[i];
+			q->ipbase += x[i] * cache->sqmin[i];
+		}
+		else
+			q->qa[i] = x[i] - cache->sqmin[i];
+	}
+}
+
+/* approximate distance from the prepared query to an SQ8 code */
+float
+BxAnnCodeDistance(BxAnnQuery q, const uint8 *code)
+{
+	if (q->metric == BXANN_METRIC_IP)
+		return -(q->ipbase + BxKernelSq8Dot(q->qa, code, q->dims));
+	return BxKernelSq8L2(q->qa, q->scale, code, q->dims);
+}
+
+typedef struct ListDistance
+{
+	float		distance;
+	int			list;
+} ListDistance;
+
+static int
+CompareListDistance(const void *a, const void *b)
+{
+	float		da = ((const ListDistance *) a)->distance;
+	float		db = ((const ListDistance *) b)->distance;
+
+	if (da != db)
+		return da < db ? -1 : 1;
+	return ((const ListDistance *) a)->list - ((const ListDistance *) b)->list;
+}
+
+/* squared distances from x to every list centroid, into dist[nlists] */
+void
+BxAnnListDistances(BxAnnCache cache, const float *x, float *dist)
+{
+	int			dims = cache->meta.dims;
+
+	for (uint32 i = 0; i < cache->meta.nlists; i++)
+		dist[i] = BxKernelL2Squared(x, cache->centroids + (Size) i * dims, dims);
+}
+
+/*
+ * The k lists nearest by dist[] that are not taken yet, nearest first, into
+ * out[]; marks them taken and returns how many.  A bounded insertion for the
+ * few lists a first batch wants, a sort for the many of later batches.
+ */
+int
+BxAnnTakeNearestLists(const float *dist, bool *taken, int nlists, int k, int *out)
+{
+	ListDistance *best = palloc(sizeof(ListDistance) * Max(Min(k, nlists), 1));
+	int			n = 0;
+
+	if (k > 64)
+	{
+		ListDistance *all = palloc(sizeof(ListDistance) * nlists);
+		int			nall = 0;
+
+		for (int i = 0; i < nlists; i++)
+			if (!taken[i])
+			{
+				all[nall].distance = dist[i];
+				all[nall++].list = i;
+			}
+		qsort(all, nall, sizeof(ListDistance), CompareListDistance);
+		n = Min(k, nall);
+		memcpy(best, all, sizeof(ListDistance) * n);
+		pfree(all);
+	}
+	else
+	{
+		for (int i = 0; i < nlists; i++)
+		{
+			ListDistance cur = {dist[i], i};
+			int			p;
+
+			if (taken[i] || (n == k && CompareListDistance(&cur, &best[n - 1]) >= 0))
+				continue;
+			p = n < k ? n++ : k - 1;
+			while (p > 0 && CompareListDistance(&cur, &best[p - 1]) < 0)
+			{
+				best[p] = best[p - 1];
+				p--;
+			}
+			best[p] = cur;
+		}
+	}
+	for (int i = 0; i < n; i++)
+	{
+		out[i] = best[i].list;
+		taken[best[i].list] = true;
+	}
+	pfree(best);
+	return n;
+}
+
+/*
+ * Fill lists[] with the n lists whose centroids are nearest to x, nearest
+ * first; returns how many (at most nlists).
+ */
+int
+BxAnnNearestLists(BxAnnCache cache, const float *x, int n, int *lists)
+{
+	int			nlists = cache->meta.nlists;
+	float	   *dist = palloc(sizeof(float) * nlists);
+	bool	   *taken = palloc0(sizeof(bool) * nlists);
+
+	BxAnnListDistances(cache, x, dist);
+	n = BxAnnTakeNearestLists(dist, taken, nlists, n, lists);
+	pfree(dist);
+	pfree(taken);
+	return n;
+}
+
+/* the directory entry of a list (share lock taken and released) */
+BxAnnListData
+BxAnnReadList(Relation index, BxAnnCache cache, int list)
+{
+	Buffer		buf;
+	BxAnnListData entry;
+
+	buf = ReadBuffer(index, cache->meta.dir_start + list / BXANN_LISTS_PER_PAGE);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	entry = ((BxAnnListData *) PageGetContents(BufferGetPage(buf)))[list % BXANN_LISTS_PER_PAGE];
+	UnlockReleaseBuffer(buf);
+	return entry;
+}
+
+/*
+ * Copy the element at tid (deleted or not) into copy, under a share lock;
+ * false if tid is not an element.
+ */
+bool
+BxAnnReadElement(Relation index, BxAnnCache cache, ItemPointer tid, BxAnnElement copy)
+{
+	Buffer		buf = ReadBuffer(index, ItemPointerGetBlockNumber(tid));
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Page		page;
+	bool		ok = false;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (BxAnnPageGetOpaque(page)->kind == BXANN_PAGE_ELEMENT &&
+		off <= PageGetMaxOffsetNumber(page))
+	{
+		memcpy(copy, PageGetItem(page, PageGetItemId(page, off)), cache->element_size);
+		ok = true;
+	}
+	UnlockReleaseBuffer(buf);
+	return ok;
+}
+
+/*
+ * Interrupt callback handed to the FAISS bridge: only reads PostgreSQL's
+ * flags, so any thread may call it.
+ */
+int
+BxAnnInterruptPending(void)
+{
+	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
+}
+
+/* Turn a bridge status into an ERROR, once the C++ frames are gone. */
+void
+BxAnnCheckBridge(int status, const char *what, const char *errbuf)
+{
+	switch ((BxStatus) status)
+	{
+		case BX_OK:
+			return;
+		case BX_EINTERRUPTED:
+			CHECK_FOR_INTERRUPTS();
+			/* the flag may have been consumed meanwhile: still an error */
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("canceling %s", what)));
+			break;
+		case BX_ENOMEM:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory during %s", what),
+					 errdetail_internal("%s", errbuf)));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("%s failed", what),
+					 errdetail_internal("%s", errbuf)));
+	}
+}
