@@ -8,6 +8,7 @@ MODULE_big = bxexit
 # Two layers: lib/ is server-free C (and the one C++ bridge), testable
 # without PostgreSQL; src/ is the PostgreSQL glue, one folder per concern.
 LIB_OBJS = \
+	lib/bx_runtime.o \
 	lib/kernels.o \
 	lib/embedding_parse.o \
 	$(patsubst %.c,%.o,$(wildcard lib/nn/*.c)) \

@@ -317,7 +317,6 @@ extern int	BxAnnNearestLists(BxAnnCache cache, const float *x, int n, int *lists
 extern BxAnnListData BxAnnReadList(Relation index, BxAnnCache cache, int list);
 extern bool BxAnnReadElement(Relation index, BxAnnCache cache, ItemPointer tid,
 							 BxAnnElement copy);
-extern int	BxAnnInterruptPending(void);
 extern void BxAnnCheckBridge(int status, const char *what, const char *errbuf);
 
 #endif							/* BXANN_H */

@@ -21,6 +21,9 @@
 /* minutes probe photos of US citizens are kept (bxexit.citizen_photo_retention) */
 extern int	bx_citizen_photo_retention;
 
+/* interrupt callback for the libraries under lib/ (a BxInterruptFn) */
+extern int	BxInterruptPending(void *arg);
+
 /* module initialisation, called once from _PG_init() */
 extern void BxGucInit(void);
 

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bx_runtime.h"
 #ifdef __cplusplus
 #define BX_NOEXCEPT noexcept
 extern "C"
@@ -29,17 +30,7 @@ extern "C"
 #define BX_NOEXCEPT
 #endif
 
-typedef enum BxStatus
-{
-	BX_OK = 0,
-	BX_EINVAL,					/* bad arguments */
-	BX_ENOMEM,					/* allocation failed inside FAISS */
-	BX_EINTERRUPTED,			/* the stop callback asked to stop */
-	BX_EINTERNAL				/* any other exception */
-} BxStatus;
 
-/* returns nonzero when the caller wants the computation stopped */
-typedef int (*BxInterruptFn) (void);
 
 /*
  * k-means: train k centroids of dimension dim on the n row-major vectors x

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bx_runtime.h"
 /*
  * Dimensions are stored in a uint16; 16,000 keeps a value under 64 kB (it is
  * TOASTed beyond ~2 kB like any varlena) and matches pgvector's limit.
@@ -45,8 +46,6 @@
 /* Bytes of the binary form before the tag: dim, taglen, reserved */
 #define BX_EMB_BINARY_HEADER	4
 
-/* Suggested size of a buffer for BxEmbErrorMessage(); longer text is cut */
-#define BX_EMB_ERRBUF_SIZE	256
 
 typedef enum BxEmbStatus
 {

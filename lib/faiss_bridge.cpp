@@ -41,7 +41,7 @@ class StopCallback : public faiss::InterruptCallback
 {
   public:
 	explicit StopCallback(BxInterruptFn fn) : fn_(fn) {}
-	bool want_interrupt() override { return fn_ != nullptr && fn_() != 0; }
+	bool want_interrupt() override { return fn_ != nullptr && fn_(nullptr) != 0; }
 
   private:
 	BxInterruptFn fn_;
@@ -94,7 +94,7 @@ Guard(BxInterruptFn stop, char *errbuf, size_t errlen, Body body) noexcept
 	}
 	catch (const std::exception &e)
 	{
-		if (stop != nullptr && stop() != 0)
+		if (stop != nullptr && stop(nullptr) != 0)
 		{
 			SetError(errbuf, errlen, "interrupted");
 			return BX_EINTERRUPTED;
@@ -163,7 +163,7 @@ BxNearest(int dim, int64_t nq, const float *queries, int64_t nb, const float *ba
 
 		index.add(nb, base);
 		index.search(nq, queries, k, dist.get(), ids.get());
-		if (stop != nullptr && stop() != 0)
+		if (stop != nullptr && stop(nullptr) != 0)
 			throw faiss::FaissException("interrupted");
 		for (size_t i = 0; i < total; i++)
 		{

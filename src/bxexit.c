@@ -16,6 +16,7 @@
 #include "bxann.h"
 #include "bxexit.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 PG_MODULE_MAGIC;
@@ -36,4 +37,16 @@ bx_build_info(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(psprintf("bxexit %s, distance kernels: %s",
 											  BXEXIT_VERSION, BxKernelVariant())));
+}
+
+/*
+ * The interrupt callback handed to every server-free library (lib/): it
+ * only reads PostgreSQL's flags, so any thread may call it.  The library
+ * then returns BX_EINTERRUPTED and the caller runs CHECK_FOR_INTERRUPTS()
+ * once the library's frames are gone.
+ */
+int
+BxInterruptPending(void *arg)
+{
+	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
 }

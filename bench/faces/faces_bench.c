@@ -68,7 +68,7 @@ typedef struct Sample
 {
 	int			subject;		/* ORL subject 1..40, 0 for LFW */
 	bool		ok;
-	BxFaceStatus status;
+	BxStatus status;
 	int			nFaces;
 	float		eyeDistance;
 	bool		centred;		/* the embedded face covers the photo centre */
@@ -91,7 +91,7 @@ static NnModel
 LoadModel(const Config *cfg, const char *rel, int size)
 {
 	char		path[1024],
-				err[NN_ERRBUF_SIZE];
+				err[BX_ERRBUF_SIZE];
 	size_t		len;
 	void	   *data;
 	NnModel		m = NULL;
@@ -107,7 +107,7 @@ LoadModel(const Config *cfg, const char *rel, int size)
 	memset(&o, 0, sizeof(o));
 	if (size > 0)
 		BxFaceDetectorLoadOptions(&o, size);
-	if (NnModelLoad(data, len, &o, &m, err, sizeof(err)) != NN_OK)
+	if (NnModelLoad(data, len, &o, &m, err, sizeof(err)) != BX_OK)
 	{
 		fprintf(stderr, "faces_bench: %s: %s\n", path, err);
 		exit(2);
@@ -136,7 +136,7 @@ Covers(const BxFace *f, float x, float y)
 static void
 EmbedFile(BxFacePipe pipe, const Config *cfg, const char *path, Sample *s)
 {
-	char		err[BX_FACE_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	size_t		len;
 	void	   *data = ReadWholeFile(path, &len);
 	BxImageOptions io;
@@ -150,10 +150,10 @@ EmbedFile(BxFacePipe pipe, const Config *cfg, const char *path, Sample *s)
 	s->ok = false;
 	s->centred = true;
 	s->nFaces = 0;
-	s->status = BX_FACE_EINVAL;
+	s->status = BX_EINVAL;
 	BxImageDefaultOptions(&io);
 	io.targetLongSide = cfg->target;
-	if (data == NULL || BxImageDecode(data, len, &io, &img, err, sizeof(err)) != BX_IMG_OK)
+	if (data == NULL || BxImageDecode(data, len, &io, &img, err, sizeof(err)) != BX_OK)
 	{
 		fprintf(stderr, "faces_bench: %s: cannot decode\n", path);
 		free(data);
@@ -161,9 +161,9 @@ EmbedFile(BxFacePipe pipe, const Config *cfg, const char *path, Sample *s)
 	}
 	s->status = BxFaceDetect(pipe, img, &cfg->face, faces, 16, &n, err, sizeof(err));
 	s->nFaces = n;
-	if (s->status == BX_FACE_OK && n == 0)
-		s->status = BX_FACE_ENOFACE;
-	if (s->status == BX_FACE_OK)
+	if (s->status == BX_OK && n == 0)
+		s->status = BX_ENOFACE;
+	if (s->status == BX_OK)
 	{
 		for (i = 1; i < n && i < 16; i++)
 			if (faces[i].width * faces[i].height > faces[best].width * faces[best].height)
@@ -171,13 +171,13 @@ EmbedFile(BxFacePipe pipe, const Config *cfg, const char *path, Sample *s)
 		s->eyeDistance = faces[best].eyeDistance;
 		s->centred = Covers(&faces[best], img->width / 2.0f, img->height / 2.0f);
 		s->status = BxFaceAlign(img, faces[best].landmarks, crop);
-		if (s->status == BX_FACE_OK)
+		if (s->status == BX_OK)
 			s->status = BxFaceEmbedAligned(pipe, crop, &cfg->face, s->emb,
 										   err, sizeof(err));
 	}
-	if (s->status == BX_FACE_OK && n > 1 && cfg->face.rule == BX_FACE_RULE_SINGLE)
-		s->status = BX_FACE_EMULTIPLE;
-	s->ok = s->status == BX_FACE_OK;
+	if (s->status == BX_OK && n > 1 && cfg->face.rule == BX_FACE_RULE_SINGLE)
+		s->status = BX_EMULTIPLE;
+	s->ok = s->status == BX_OK;
 	BxImageFree(img);
 	free(data);
 }
@@ -186,7 +186,7 @@ EmbedFile(BxFacePipe pipe, const Config *cfg, const char *path, Sample *s)
 static int
 PrintFailures(const char *what, const Sample *s, int n)
 {
-	int			counts[BX_FACE_EINTERNAL + 1] = {0};
+	int			counts[BX_EINTERNAL + 1] = {0};
 	int			total = 0,
 				none = 0,
 				several = 0,
@@ -204,9 +204,9 @@ PrintFailures(const char *what, const Sample *s, int n)
 	}
 	printf("| %s | %d | %d | %d | %d | %.2f%% |", what, n, none, several,
 		   total, 100.0 * total / n);
-	for (i = 0; i <= BX_FACE_EINTERNAL; i++)
+	for (i = 0; i <= BX_EINTERNAL; i++)
 		if (counts[i] > 0)
-			printf(" %s: %d", BxFaceStatusName((BxFaceStatus) i), counts[i]);
+			printf(" %s: %d", BxStatusName((BxStatus) i), counts[i]);
 	printf(" |\n");
 	return total;
 }
@@ -739,14 +739,14 @@ TimePhoto(BxFacePipe pipe, const Config *cfg, const char *label,
 	io.targetLongSide = cfg->target;
 	for (r = -warm; r < runs; r++)
 	{
-		char		err[BX_FACE_ERRBUF_SIZE];
+		char		err[BX_ERRBUF_SIZE];
 		float		emb[BX_FACE_EMBEDDING_DIM];
 		BxFaceTimings tm;
 		BxImage		img = NULL;
 		double		a = NowMs(),
 					b;
 
-		if (BxImageDecode(jpeg, len, &io, &img, err, sizeof(err)) != BX_IMG_OK)
+		if (BxImageDecode(jpeg, len, &io, &img, err, sizeof(err)) != BX_OK)
 		{
 			fprintf(stderr, "faces_bench: %s: %s\n", label, err);
 			exit(2);
@@ -754,7 +754,7 @@ TimePhoto(BxFacePipe pipe, const Config *cfg, const char *label,
 		b = NowMs();
 		decW = img->width;
 		decH = img->height;
-		if (BxFaceEmbed(pipe, img, &cfg->face, emb, &face, &tm, err, sizeof(err)) != BX_FACE_OK)
+		if (BxFaceEmbed(pipe, img, &cfg->face, emb, &face, &tm, err, sizeof(err)) != BX_OK)
 		{
 			failures++;
 			tm.detectMs = tm.alignMs = tm.embedMs = 0;
@@ -794,7 +794,7 @@ Speed(BxFacePipe pipe, const Config *cfg)
 	size_t		len;
 	void	   *data;
 	BxImage		face = NULL;
-	char		err[BX_IMG_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	static const struct
 	{
 		int			w,
@@ -813,8 +813,8 @@ Speed(BxFacePipe pipe, const Config *cfg)
 
 		if ((data = ReadWholeFile(files[i], &len)) == NULL)
 			continue;
-		if (BxImageDecode(data, len, NULL, &face, err, sizeof(err)) != BX_IMG_OK ||
-			BxFaceDetect(pipe, face, &cfg->face, f, 2, &nf, err, sizeof(err)) != BX_FACE_OK ||
+		if (BxImageDecode(data, len, NULL, &face, err, sizeof(err)) != BX_OK ||
+			BxFaceDetect(pipe, face, &cfg->face, f, 2, &nf, err, sizeof(err)) != BX_OK ||
 			nf != 1)
 		{
 			BxImageFree(face);
@@ -883,7 +883,7 @@ main(int argc, char **argv)
 	NnModel		det,
 				emb;
 	BxFacePipe	pipe;
-	char		err[BX_FACE_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	int			i;
 	const char *mode;
 
@@ -939,7 +939,7 @@ main(int argc, char **argv)
 
 	det = LoadModel(&cfg, YUNET_PATH, cfg.detSize);
 	emb = LoadModel(&cfg, MFN_PATH, 0);
-	if (BxFacePipeCreate(det, emb, NULL, &pipe, err, sizeof(err)) != BX_FACE_OK)
+	if (BxFacePipeCreate(det, emb, NULL, &pipe, err, sizeof(err)) != BX_OK)
 	{
 		fprintf(stderr, "faces_bench: %s\n", err);
 		return 2;

@@ -39,7 +39,7 @@ const float BxFaceReference[BX_FACE_LANDMARKS][2] = {
 /* Most sub-samples per axis when shrinking */
 #define FP_MAX_SUPERSAMPLE	4
 
-BxFaceStatus
+BxStatus
 BxFaceSimilarity(const float src[][2], const float dst[][2], int n,
 				 double m[6])
 {
@@ -55,7 +55,7 @@ BxFaceSimilarity(const float src[][2], const float dst[][2], int n,
 	int			i;
 
 	if (src == NULL || dst == NULL || m == NULL || n < 2)
-		return BX_FACE_EINVAL;
+		return BX_EINVAL;
 	for (i = 0; i < n; i++)
 	{
 		msx += src[i][0];
@@ -80,7 +80,7 @@ BxFaceSimilarity(const float src[][2], const float dst[][2], int n,
 	}
 	/* also rejects NaN landmarks */
 	if (!(norm > 1e-12))
-		return BX_FACE_EINVAL;
+		return BX_EINVAL;
 	a = dot / norm;
 	b = cross / norm;
 	m[0] = a;
@@ -89,7 +89,7 @@ BxFaceSimilarity(const float src[][2], const float dst[][2], int n,
 	m[3] = b;
 	m[4] = a;
 	m[5] = mdy - (b * msx + a * msy);
-	return BX_FACE_OK;
+	return BX_OK;
 }
 
 /*
@@ -144,7 +144,7 @@ Sample(const BxImageData *img, float x, float y, float acc[3])
 	}
 }
 
-BxFaceStatus
+BxStatus
 BxFaceAlign(const BxImageData *image,
 			const float landmarks[BX_FACE_LANDMARKS][2], uint8_t *out)
 {
@@ -163,9 +163,9 @@ BxFaceAlign(const BxImageData *image,
 	if (image == NULL || image->pixels == NULL || landmarks == NULL ||
 		out == NULL || (image->channels != 1 && image->channels != 3) ||
 		image->width <= 0 || image->height <= 0)
-		return BX_FACE_EINVAL;
-	if (BxFaceSimilarity(landmarks, BxFaceReference, BX_FACE_LANDMARKS, m) != BX_FACE_OK)
-		return BX_FACE_EINVAL;
+		return BX_EINVAL;
+	if (BxFaceSimilarity(landmarks, BxFaceReference, BX_FACE_LANDMARKS, m) != BX_OK)
+		return BX_EINVAL;
 
 	/* inverse of [a -b; b a]: [a b; -b a] / (a^2 + b^2) */
 	det = m[0] * m[0] + m[3] * m[3];
@@ -199,5 +199,5 @@ BxFaceAlign(const BxImageData *image,
 					(uint8_t) (val < 0 ? 0 : val > 255 ? 255 : val);
 			}
 		}
-	return BX_FACE_OK;
+	return BX_OK;
 }

@@ -131,7 +131,7 @@ ValidImage(const BxImageData *img)
  * One detection pass with the given margin: canvas, network, decoding, NMS;
  * survivors (up to maxFaces) go to faces[] in image coordinates.
  */
-static BxFaceStatus
+static BxStatus
 DetectPass(BxFacePipe pipe, const BxImageData *image,
 		   const BxFaceOptions *opts, float padFraction,
 		   BxFace *faces, int maxFaces, int *nFaces,
@@ -140,9 +140,9 @@ DetectPass(BxFacePipe pipe, const BxImageData *image,
 	FpPlacement place;
 	const float *inputs[1];
 	const float *outputs[4 * FP_NUM_STRIDES];
-	char		nnerr[NN_ERRBUF_SIZE];
-	NnStatus	nst;
-	BxFaceStatus st;
+	char		nnerr[BX_ERRBUF_SIZE];
+	BxStatus	nst;
+	BxStatus st;
 	int			n = 0,
 				kept = 0,
 				i,
@@ -150,15 +150,15 @@ DetectPass(BxFacePipe pipe, const BxImageData *image,
 				k;
 
 	st = FpFillCanvas(pipe, image, padFraction, opts, &place);
-	if (st == BX_FACE_EINTERRUPTED)
-		return FpError(errbuf, errlen, st, "face detection interrupted");
-	if (st != BX_FACE_OK)
-		return FpError(errbuf, errlen, st,
+	if (st == BX_EINTERRUPTED)
+		return BxSetError(errbuf, errlen, st, "face detection interrupted");
+	if (st != BX_OK)
+		return BxSetError(errbuf, errlen, st,
 					   "out of memory while resizing the image");
 	inputs[0] = pipe->canvas;
 	nst = NnModelRun(pipe->detector, inputs, outputs, opts->interrupt,
 					 opts->interruptArg, nnerr, sizeof(nnerr));
-	if (nst != NN_OK)
+	if (nst != BX_OK)
 		return FpRunStatus(nst, "face detector", nnerr, errbuf, errlen);
 
 	for (k = 0; k < FP_NUM_STRIDES; k++)
@@ -184,16 +184,16 @@ DetectPass(BxFacePipe pipe, const BxImageData *image,
 		kept++;
 	}
 	*nFaces = kept;
-	return BX_FACE_OK;
+	return BX_OK;
 }
 
-BxFaceStatus
+BxStatus
 BxFaceDetect(BxFacePipe pipe, const BxImageData *image,
 			 const BxFaceOptions *opts, BxFace *faces, int maxFaces,
 			 int *nFaces, char *errbuf, size_t errlen)
 {
 	BxFaceOptions defaults;
-	BxFaceStatus st;
+	BxStatus st;
 
 	if (errbuf != NULL && errlen > 0)
 		errbuf[0] = '\0';
@@ -201,11 +201,11 @@ BxFaceDetect(BxFacePipe pipe, const BxImageData *image,
 		*nFaces = 0;
 	if (pipe == NULL || pipe->detector == NULL || nFaces == NULL ||
 		(faces == NULL && maxFaces > 0) || maxFaces < 0)
-		return FpError(errbuf, errlen, BX_FACE_EINVAL,
+		return BxSetError(errbuf, errlen, BX_EINVAL,
 					   "face detection needs a pipe with a detector and an "
 					   "output count");
 	if (!ValidImage(image))
-		return FpError(errbuf, errlen, BX_FACE_EINVAL, "invalid image");
+		return BxSetError(errbuf, errlen, BX_EINVAL, "invalid image");
 	if (opts == NULL)
 	{
 		BxFaceDefaultOptions(&defaults);
@@ -215,13 +215,13 @@ BxFaceDetect(BxFacePipe pipe, const BxImageData *image,
 		!(opts->retryPadFraction >= 0.0f && opts->retryPadFraction <= 4.0f) ||
 		!(opts->maxUpscale >= 0.0f) || !(opts->scoreThreshold >= 0.0f) ||
 		!(opts->nmsThreshold >= 0.0f))
-		return FpError(errbuf, errlen, BX_FACE_EINVAL,
+		return BxSetError(errbuf, errlen, BX_EINVAL,
 					   "invalid face options: margins must be within 0..4, "
 					   "thresholds and maxUpscale not negative");
 
 	st = DetectPass(pipe, image, opts, opts->padFraction, faces, maxFaces,
 					nFaces, errbuf, errlen);
-	if (st == BX_FACE_OK && *nFaces == 0 && opts->retryPadFraction > 0 &&
+	if (st == BX_OK && *nFaces == 0 && opts->retryPadFraction > 0 &&
 		opts->retryPadFraction != opts->padFraction)
 		st = DetectPass(pipe, image, opts, opts->retryPadFraction, faces,
 						maxFaces, nFaces, errbuf, errlen);

@@ -25,7 +25,7 @@ static const float stdev[3] = {0.229f, 0.224f, 0.225f};
 /* Most faces BxFaceEmbed() looks at when choosing one */
 #define FP_EMBED_MAX_FACES	64
 
-BxFaceStatus
+BxStatus
 BxFaceEmbedAligned(BxFacePipe pipe, const uint8_t *aligned,
 				   const BxFaceOptions *opts, float *embedding,
 				   char *errbuf, size_t errlen)
@@ -33,8 +33,8 @@ BxFaceEmbedAligned(BxFacePipe pipe, const uint8_t *aligned,
 	const size_t plane = BX_FACE_ALIGNED_SIZE * BX_FACE_ALIGNED_SIZE;
 	const float *inputs[1];
 	const float *outputs[1];
-	char		nnerr[NN_ERRBUF_SIZE];
-	NnStatus	nst;
+	char		nnerr[BX_ERRBUF_SIZE];
+	BxStatus	nst;
 	double		norm = 0;
 	size_t		i;
 	int			c;
@@ -43,7 +43,7 @@ BxFaceEmbedAligned(BxFacePipe pipe, const uint8_t *aligned,
 		errbuf[0] = '\0';
 	if (pipe == NULL || pipe->embedder == NULL || aligned == NULL ||
 		embedding == NULL)
-		return FpError(errbuf, errlen, BX_FACE_EINVAL,
+		return BxSetError(errbuf, errlen, BX_EINVAL,
 					   "embedding needs a pipe with an embedder, a crop and "
 					   "an output buffer");
 	for (i = 0; i < plane; i++)
@@ -56,7 +56,7 @@ BxFaceEmbedAligned(BxFacePipe pipe, const uint8_t *aligned,
 					 opts != NULL ? opts->interrupt : NULL,
 					 opts != NULL ? opts->interruptArg : NULL,
 					 nnerr, sizeof(nnerr));
-	if (nst != NN_OK)
+	if (nst != BX_OK)
 		return FpRunStatus(nst, "face embedder", nnerr, errbuf, errlen);
 
 	for (i = 0; i < BX_FACE_EMBEDDING_DIM; i++)
@@ -64,11 +64,11 @@ BxFaceEmbedAligned(BxFacePipe pipe, const uint8_t *aligned,
 	norm = sqrt(norm);
 	/* a zero or NaN vector cannot be normalised: a broken model or input */
 	if (!(norm > 1e-12) || !isfinite(norm))
-		return FpError(errbuf, errlen, BX_FACE_EINTERNAL,
+		return BxSetError(errbuf, errlen, BX_EINTERNAL,
 					   "face embedder returned a zero or non-finite vector");
 	for (i = 0; i < BX_FACE_EMBEDDING_DIM; i++)
 		embedding[i] = (float) (outputs[0][i] / norm);
-	return BX_FACE_OK;
+	return BX_OK;
 }
 
 /*
@@ -78,7 +78,7 @@ BxFaceEmbedAligned(BxFacePipe pipe, const uint8_t *aligned,
  */
 static int
 ChooseFace(const BxFace *faces, int n, const BxFaceOptions *opts,
-		   BxFaceStatus *st, char *errbuf, size_t errlen)
+		   BxStatus *st, char *errbuf, size_t errlen)
 {
 	int			best = -1,
 				big = 0,
@@ -100,34 +100,34 @@ ChooseFace(const BxFace *faces, int n, const BxFaceOptions *opts,
 	}
 	if (n == 0)
 	{
-		*st = FpError(errbuf, errlen, BX_FACE_ENOFACE, "no face found");
+		*st = BxSetError(errbuf, errlen, BX_ENOFACE, "no face found");
 		return -1;
 	}
 	if (big == 0)
 	{
-		*st = FpError(errbuf, errlen, BX_FACE_ETOOSMALL,
+		*st = BxSetError(errbuf, errlen, BX_ETOOSMALL,
 					  "face too small: eye distance %.1f pixels, minimum %.1f",
 					  largestSmall, opts->minEyeDistance);
 		return -1;
 	}
 	if (big > 1 && opts->rule == BX_FACE_RULE_SINGLE)
 	{
-		*st = FpError(errbuf, errlen, BX_FACE_EMULTIPLE,
+		*st = BxSetError(errbuf, errlen, BX_EMULTIPLE,
 					  "%d faces found, expected one", big);
 		return -1;
 	}
-	*st = BX_FACE_OK;
+	*st = BX_OK;
 	return best;
 }
 
-BxFaceStatus
+BxStatus
 BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
 			const BxFaceOptions *opts, float *embedding, BxFace *face,
 			BxFaceTimings *timings, char *errbuf, size_t errlen)
 {
 	BxFaceOptions defaults;
 	BxFace		faces[FP_EMBED_MAX_FACES];
-	BxFaceStatus st;
+	BxStatus st;
 	int			n,
 				chosen;
 	double		t0,
@@ -139,7 +139,7 @@ BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
 		errbuf[0] = '\0';
 	if (pipe == NULL || pipe->detector == NULL || pipe->embedder == NULL ||
 		embedding == NULL)
-		return FpError(errbuf, errlen, BX_FACE_EINVAL,
+		return BxSetError(errbuf, errlen, BX_EINVAL,
 					   "embedding a photo needs a pipe with a detector and "
 					   "an embedder, and an output buffer");
 	if (opts == NULL)
@@ -150,7 +150,7 @@ BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
 	t0 = FpNowMs();
 	st = BxFaceDetect(pipe, image, opts, faces, FP_EMBED_MAX_FACES, &n,
 					  errbuf, errlen);
-	if (st != BX_FACE_OK)
+	if (st != BX_OK)
 		return st;
 	if (n > FP_EMBED_MAX_FACES)
 		n = FP_EMBED_MAX_FACES;
@@ -158,12 +158,12 @@ BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
 	if (chosen < 0)
 		return st;
 	t1 = FpNowMs();
-	if (BxFaceAlign(image, faces[chosen].landmarks, pipe->aligned) != BX_FACE_OK)
-		return FpError(errbuf, errlen, BX_FACE_ENOFACE,
+	if (BxFaceAlign(image, faces[chosen].landmarks, pipe->aligned) != BX_OK)
+		return BxSetError(errbuf, errlen, BX_ENOFACE,
 					   "face landmarks are degenerate");
 	t2 = FpNowMs();
 	st = BxFaceEmbedAligned(pipe, pipe->aligned, opts, embedding, errbuf, errlen);
-	if (st != BX_FACE_OK)
+	if (st != BX_OK)
 		return st;
 	t3 = FpNowMs();
 	if (face != NULL)
@@ -174,5 +174,5 @@ BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
 		timings->alignMs = t2 - t1;
 		timings->embedMs = t3 - t2;
 	}
-	return BX_FACE_OK;
+	return BX_OK;
 }

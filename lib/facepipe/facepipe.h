@@ -6,7 +6,7 @@
  *
  * No PostgreSQL headers and no fmgr types: the caller decodes the photo
  * (bx_image.h), loads the two models (nn.h) and turns statuses into
- * errors.  Failures are a BxFaceStatus plus a NUL-terminated message in a
+ * errors.  Failures are a BxStatus plus a NUL-terminated message in a
  * buffer the caller owns; the library never prints or exits.
  *
  * A BxFacePipe holds the two models (not owned: the caller frees them after
@@ -48,6 +48,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bx_runtime.h"
 #include "image/bx_image.h"
 #include "nn/nn.h"
 
@@ -59,25 +60,12 @@ extern "C"
 #define BX_FACE_EMBEDDING_DIM	128
 #define BX_FACE_ALIGNED_SIZE	112 /* aligned crop: 112x112 RGB */
 #define BX_FACE_LANDMARKS		5
-#define BX_FACE_ERRBUF_SIZE		256
 
-typedef enum BxFaceStatus
-{
-	BX_FACE_OK = 0,
-	BX_FACE_EINVAL,				/* bad argument from the caller */
-	BX_FACE_EMODEL,				/* a model's inputs/outputs don't fit */
-	BX_FACE_ENOFACE,			/* no face found */
-	BX_FACE_EMULTIPLE,			/* several faces, rule BX_FACE_RULE_SINGLE */
-	BX_FACE_ETOOSMALL,			/* faces found, all below minEyeDistance */
-	BX_FACE_ENOMEM,				/* the allocator returned NULL */
-	BX_FACE_EINTERRUPTED,		/* the interrupt callback asked to stop */
-	BX_FACE_EINTERNAL			/* the network failed; a bug */
-} BxFaceStatus;
 
 /* Which face BxFaceEmbed() takes when the photo shows several */
 typedef enum BxFaceRule
 {
-	BX_FACE_RULE_SINGLE = 0,	/* exactly one, else BX_FACE_EMULTIPLE */
+	BX_FACE_RULE_SINGLE = 0,	/* exactly one, else BX_EMULTIPLE */
 	BX_FACE_RULE_LARGEST		/* the one with the largest box */
 } BxFaceRule;
 
@@ -133,7 +121,7 @@ typedef struct BxFaceOptions
 	float		minEyeDistance; /* pixels; smaller faces are not embedded */
 	BxFaceRule	rule;
 
-	NnInterruptFn interrupt;	/* polled by the networks; may be NULL */
+	BxInterruptFn interrupt;	/* polled by the networks; may be NULL */
 	void	   *interruptArg;
 } BxFaceOptions;
 
@@ -160,8 +148,8 @@ extern void BxFaceDefaultOptions(BxFaceOptions *opts);
  * be NULL when only the other is used.  allocator NULL means malloc/free;
  * it must return NULL on failure, not longjmp.
  */
-extern BxFaceStatus BxFacePipeCreate(NnModel detector, NnModel embedder,
-									 const BxImgAllocator *allocator,
+extern BxStatus BxFacePipeCreate(NnModel detector, NnModel embedder,
+									 const BxAllocator *allocator,
 									 BxFacePipe *pipe,
 									 char *errbuf, size_t errlen);
 
@@ -171,9 +159,9 @@ extern void BxFacePipeFree(BxFacePipe pipe);
 /*
  * Detect faces.  Up to maxFaces are stored in faces[], best score first;
  * *nFaces receives the number found (which may exceed maxFaces).  Finding
- * none is BX_FACE_OK with *nFaces = 0.  opts may be NULL.
+ * none is BX_OK with *nFaces = 0.  opts may be NULL.
  */
-extern BxFaceStatus BxFaceDetect(BxFacePipe pipe, const BxImageData *image,
+extern BxStatus BxFaceDetect(BxFacePipe pipe, const BxImageData *image,
 								 const BxFaceOptions *opts,
 								 BxFace *faces, int maxFaces, int *nFaces,
 								 char *errbuf, size_t errlen);
@@ -182,12 +170,12 @@ extern BxFaceStatus BxFaceDetect(BxFacePipe pipe, const BxImageData *image,
  * Warp image to the 112x112 RGB crop (out: 112 * 112 * 3 bytes) given the
  * 5 landmarks.  Grey images are replicated to 3 channels.
  */
-extern BxFaceStatus BxFaceAlign(const BxImageData *image,
+extern BxStatus BxFaceAlign(const BxImageData *image,
 								const float landmarks[BX_FACE_LANDMARKS][2],
 								uint8_t *out);
 
 /* Embed an aligned 112x112 RGB crop; embedding gets 128 unit-norm floats */
-extern BxFaceStatus BxFaceEmbedAligned(BxFacePipe pipe, const uint8_t *aligned,
+extern BxStatus BxFaceEmbedAligned(BxFacePipe pipe, const uint8_t *aligned,
 									   const BxFaceOptions *opts,
 									   float *embedding,
 									   char *errbuf, size_t errlen);
@@ -195,11 +183,11 @@ extern BxFaceStatus BxFaceEmbedAligned(BxFacePipe pipe, const uint8_t *aligned,
 /*
  * Detect, choose one face by opts->rule and opts->minEyeDistance, align,
  * embed.  Faces below minEyeDistance are ignored (not counted as "several");
- * if every face found is too small the status is BX_FACE_ETOOSMALL.  face
+ * if every face found is too small the status is BX_ETOOSMALL.  face
  * (may be NULL) receives the face used; timings (may be NULL) the stage
  * times.  opts may be NULL.
  */
-extern BxFaceStatus BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
+extern BxStatus BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
 								const BxFaceOptions *opts, float *embedding,
 								BxFace *face, BxFaceTimings *timings,
 								char *errbuf, size_t errlen);
@@ -208,9 +196,9 @@ extern BxFaceStatus BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
  * Least-squares similarity transform (Umeyama, no reflection) taking
  * src[i] to dst[i] for n >= 2 points: x' = m[0] x + m[1] y + m[2],
  * y' = m[3] x + m[4] y + m[5], with m[4] = m[0] and m[3] = -m[1].  Returns
- * BX_FACE_EINVAL if the source points coincide.
+ * BX_EINVAL if the source points coincide.
  */
-extern BxFaceStatus BxFaceSimilarity(const float src[][2],
+extern BxStatus BxFaceSimilarity(const float src[][2],
 									 const float dst[][2], int n, double m[6]);
 
 /*
@@ -228,8 +216,6 @@ extern double BxFaceScore(const float *a, const float *b);
 /* MobileFaceNet's reference landmarks in the 112x112 crop */
 extern const float BxFaceReference[BX_FACE_LANDMARKS][2];
 
-/* Constant name of a status code, e.g. "BX_FACE_ENOFACE" */
-extern const char *BxFaceStatusName(BxFaceStatus status);
 
 #ifdef __cplusplus
 }

@@ -44,7 +44,7 @@ typedef struct FpPlacement
 
 struct BxFacePipeData
 {
-	BxImgAllocator alloc;
+	BxAllocator alloc;
 	NnModel		detector;
 	NnModel		embedder;
 
@@ -63,18 +63,13 @@ struct BxFacePipeData
 };
 
 /* pipe.c */
-extern BxFaceStatus FpError(char *errbuf, size_t errlen, BxFaceStatus status,
-							const char *fmt,...)
-			__attribute__((format(printf, 4, 5)));
-extern void *FpAlloc(const BxImgAllocator *a, size_t size);
-extern void FpFree(const BxImgAllocator *a, void *ptr);
-extern BxFaceStatus FpRunStatus(NnStatus st, const char *what,
+extern BxStatus FpRunStatus(BxStatus st, const char *what,
 								const char *nnerr, char *errbuf,
 								size_t errlen);
 extern double FpNowMs(void);
 
 /* resample.c */
-extern BxFaceStatus FpFillCanvas(BxFacePipe pipe, const BxImageData *image,
+extern BxStatus FpFillCanvas(BxFacePipe pipe, const BxImageData *image,
 								 float padFraction, const BxFaceOptions *opts,
 								 FpPlacement *place);
 

@@ -23,43 +23,16 @@
 
 #include "facepipe_internal.h"
 
-BxFaceStatus
-FpError(char *errbuf, size_t errlen, BxFaceStatus status, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (errbuf != NULL && errlen > 0)
-	{
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return status;
-}
-
-void *
-FpAlloc(const BxImgAllocator *a, size_t size)
-{
-	return a->alloc(a->arg, size == 0 ? 1 : size);
-}
-
-void
-FpFree(const BxImgAllocator *a, void *ptr)
-{
-	if (ptr != NULL)
-		a->free(a->arg, ptr);
-}
-
 /* Map a failed NnModelRun() to our status */
-BxFaceStatus
-FpRunStatus(NnStatus st, const char *what, const char *nnerr,
+BxStatus
+FpRunStatus(BxStatus st, const char *what, const char *nnerr,
 			char *errbuf, size_t errlen)
 {
-	if (st == NN_EINTERRUPTED)
-		return FpError(errbuf, errlen, BX_FACE_EINTERRUPTED,
+	if (st == BX_EINTERRUPTED)
+		return BxSetError(errbuf, errlen, BX_EINTERRUPTED,
 					   "%s interrupted", what);
-	return FpError(errbuf, errlen, BX_FACE_EINTERNAL, "%s failed: %s (%s)",
-				   what, nnerr, NnStatusName(st));
+	return BxSetError(errbuf, errlen, BX_EINTERNAL, "%s failed: %s (%s)",
+				   what, nnerr, BxStatusName(st));
 }
 
 double
@@ -97,24 +70,24 @@ FindOutput(NnModel m, const char *prefix, int stride, size_t count,
 	{
 		NnTensorInfo info;
 
-		if (NnModelGetOutput(m, i, &info) != NN_OK ||
+		if (NnModelGetOutput(m, i, &info) != BX_OK ||
 			strcmp(info.name, name) != 0)
 			continue;
 		if (info.count != count)
 		{
-			FpError(errbuf, errlen, BX_FACE_EMODEL,
+			BxSetError(errbuf, errlen, BX_EMODEL,
 					"detector output %s has %zu values, expected %zu",
 					name, info.count, count);
 			return -1;
 		}
 		return i;
 	}
-	FpError(errbuf, errlen, BX_FACE_EMODEL,
+	BxSetError(errbuf, errlen, BX_EMODEL,
 			"detector has no output %s (not a YuNet model?)", name);
 	return -1;
 }
 
-static BxFaceStatus
+static BxStatus
 CheckDetector(BxFacePipe pipe, char *errbuf, size_t errlen)
 {
 	static const int strides[FP_NUM_STRIDES] = {8, 16, 32};
@@ -122,11 +95,11 @@ CheckDetector(BxFacePipe pipe, char *errbuf, size_t errlen)
 	int			k;
 
 	if (NnModelNumInputs(pipe->detector) != 1 ||
-		NnModelGetInput(pipe->detector, 0, &in) != NN_OK ||
+		NnModelGetInput(pipe->detector, 0, &in) != BX_OK ||
 		in.rank != 4 || in.dims[0] != 1 || in.dims[1] != 3 ||
 		in.dims[2] < 32 || in.dims[3] < 32 ||
 		in.dims[2] % 32 != 0 || in.dims[3] % 32 != 0)
-		return FpError(errbuf, errlen, BX_FACE_EMODEL,
+		return BxSetError(errbuf, errlen, BX_EMODEL,
 					   "detector input must be [1, 3, H, W] with H and W "
 					   "multiples of 32");
 	pipe->canvasH = (int) in.dims[2];
@@ -144,55 +117,55 @@ CheckDetector(BxFacePipe pipe, char *errbuf, size_t errlen)
 			(h->obj = FindOutput(pipe->detector, "obj", h->stride, n, errbuf, errlen)) < 0 ||
 			(h->bbox = FindOutput(pipe->detector, "bbox", h->stride, 4 * n, errbuf, errlen)) < 0 ||
 			(h->kps = FindOutput(pipe->detector, "kps", h->stride, 10 * n, errbuf, errlen)) < 0)
-			return BX_FACE_EMODEL;
+			return BX_EMODEL;
 	}
-	return BX_FACE_OK;
+	return BX_OK;
 }
 
-static BxFaceStatus
+static BxStatus
 CheckEmbedder(BxFacePipe pipe, char *errbuf, size_t errlen)
 {
 	NnTensorInfo in,
 				out;
 
 	if (NnModelNumInputs(pipe->embedder) != 1 ||
-		NnModelGetInput(pipe->embedder, 0, &in) != NN_OK ||
+		NnModelGetInput(pipe->embedder, 0, &in) != BX_OK ||
 		in.rank != 4 || in.dims[0] != 1 || in.dims[1] != 3 ||
 		in.dims[2] != BX_FACE_ALIGNED_SIZE || in.dims[3] != BX_FACE_ALIGNED_SIZE)
-		return FpError(errbuf, errlen, BX_FACE_EMODEL,
+		return BxSetError(errbuf, errlen, BX_EMODEL,
 					   "embedder input must be [1, 3, 112, 112]");
 	if (NnModelNumOutputs(pipe->embedder) != 1 ||
-		NnModelGetOutput(pipe->embedder, 0, &out) != NN_OK ||
+		NnModelGetOutput(pipe->embedder, 0, &out) != BX_OK ||
 		out.count != BX_FACE_EMBEDDING_DIM)
-		return FpError(errbuf, errlen, BX_FACE_EMODEL,
+		return BxSetError(errbuf, errlen, BX_EMODEL,
 					   "embedder must have one output of %d values",
 					   BX_FACE_EMBEDDING_DIM);
 	pipe->embedOutput = 0;
-	return BX_FACE_OK;
+	return BX_OK;
 }
 
-BxFaceStatus
+BxStatus
 BxFacePipeCreate(NnModel detector, NnModel embedder,
-				 const BxImgAllocator *allocator, BxFacePipe *pipe,
+				 const BxAllocator *allocator, BxFacePipe *pipe,
 				 char *errbuf, size_t errlen)
 {
-	BxImgAllocator a = *BxImageMallocAllocator();
+	BxAllocator a = *BxMallocAllocator();
 	BxFacePipe	p;
-	BxFaceStatus st;
+	BxStatus st;
 
 	if (errbuf != NULL && errlen > 0)
 		errbuf[0] = '\0';
 	if (pipe == NULL)
-		return FpError(errbuf, errlen, BX_FACE_EINVAL, "pipe pointer is NULL");
+		return BxSetError(errbuf, errlen, BX_EINVAL, "pipe pointer is NULL");
 	*pipe = NULL;
 	if (detector == NULL && embedder == NULL)
-		return FpError(errbuf, errlen, BX_FACE_EINVAL,
+		return BxSetError(errbuf, errlen, BX_EINVAL,
 					   "a pipe needs a detector, an embedder or both");
 	if (allocator != NULL && allocator->alloc != NULL && allocator->free != NULL)
 		a = *allocator;
-	p = FpAlloc(&a, sizeof(*p));
+	p = BxAlloc(&a, sizeof(*p));
 	if (p == NULL)
-		return FpError(errbuf, errlen, BX_FACE_ENOMEM,
+		return BxSetError(errbuf, errlen, BX_ENOMEM,
 					   "out of memory for the face pipeline");
 	memset(p, 0, sizeof(*p));
 	p->alloc = a;
@@ -202,31 +175,31 @@ BxFacePipeCreate(NnModel detector, NnModel embedder,
 	if (detector != NULL)
 	{
 		st = CheckDetector(p, errbuf, errlen);
-		if (st != BX_FACE_OK)
+		if (st != BX_OK)
 			goto fail;
-		p->canvas = FpAlloc(&a, sizeof(float) * 3 * (size_t) p->canvasW *
+		p->canvas = BxAlloc(&a, sizeof(float) * 3 * (size_t) p->canvasW *
 							(size_t) p->canvasH);
-		p->candidates = FpAlloc(&a, sizeof(BxFace) * FP_MAX_CANDIDATES);
-		p->suppressed = FpAlloc(&a, sizeof(bool) * FP_MAX_CANDIDATES);
+		p->candidates = BxAlloc(&a, sizeof(BxFace) * FP_MAX_CANDIDATES);
+		p->suppressed = BxAlloc(&a, sizeof(bool) * FP_MAX_CANDIDATES);
 		if (p->canvas == NULL || p->candidates == NULL || p->suppressed == NULL)
 			goto nomem;
 	}
 	if (embedder != NULL)
 	{
 		st = CheckEmbedder(p, errbuf, errlen);
-		if (st != BX_FACE_OK)
+		if (st != BX_OK)
 			goto fail;
-		p->embedInput = FpAlloc(&a, sizeof(float) * 3 *
+		p->embedInput = BxAlloc(&a, sizeof(float) * 3 *
 								BX_FACE_ALIGNED_SIZE * BX_FACE_ALIGNED_SIZE);
-		p->aligned = FpAlloc(&a, 3 * BX_FACE_ALIGNED_SIZE * BX_FACE_ALIGNED_SIZE);
+		p->aligned = BxAlloc(&a, 3 * BX_FACE_ALIGNED_SIZE * BX_FACE_ALIGNED_SIZE);
 		if (p->embedInput == NULL || p->aligned == NULL)
 			goto nomem;
 	}
 	*pipe = p;
-	return BX_FACE_OK;
+	return BX_OK;
 
 nomem:
-	st = FpError(errbuf, errlen, BX_FACE_ENOMEM,
+	st = BxSetError(errbuf, errlen, BX_ENOMEM,
 				 "out of memory for the face pipeline buffers");
 fail:
 	BxFacePipeFree(p);
@@ -236,17 +209,17 @@ fail:
 void
 BxFacePipeFree(BxFacePipe pipe)
 {
-	BxImgAllocator a;
+	BxAllocator a;
 
 	if (pipe == NULL)
 		return;
 	a = pipe->alloc;
-	FpFree(&a, pipe->canvas);
-	FpFree(&a, pipe->candidates);
-	FpFree(&a, pipe->suppressed);
-	FpFree(&a, pipe->embedInput);
-	FpFree(&a, pipe->aligned);
-	FpFree(&a, pipe);
+	BxFree(&a, pipe->canvas);
+	BxFree(&a, pipe->candidates);
+	BxFree(&a, pipe->suppressed);
+	BxFree(&a, pipe->embedInput);
+	BxFree(&a, pipe->aligned);
+	BxFree(&a, pipe);
 }
 
 void
@@ -270,29 +243,3 @@ BxFaceScore(const float *a, const float *b)
 	return s;
 }
 
-const char *
-BxFaceStatusName(BxFaceStatus status)
-{
-	switch (status)
-	{
-		case BX_FACE_OK:
-			return "BX_FACE_OK";
-		case BX_FACE_EINVAL:
-			return "BX_FACE_EINVAL";
-		case BX_FACE_EMODEL:
-			return "BX_FACE_EMODEL";
-		case BX_FACE_ENOFACE:
-			return "BX_FACE_ENOFACE";
-		case BX_FACE_EMULTIPLE:
-			return "BX_FACE_EMULTIPLE";
-		case BX_FACE_ETOOSMALL:
-			return "BX_FACE_ETOOSMALL";
-		case BX_FACE_ENOMEM:
-			return "BX_FACE_ENOMEM";
-		case BX_FACE_EINTERRUPTED:
-			return "BX_FACE_EINTERRUPTED";
-		case BX_FACE_EINTERNAL:
-			return "BX_FACE_EINTERNAL";
-	}
-	return "BX_FACE_UNKNOWN_STATUS";
-}

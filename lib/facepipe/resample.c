@@ -37,11 +37,11 @@ typedef struct Taps
 } Taps;
 
 static void
-FreeTaps(const BxImgAllocator *a, Taps *t)
+FreeTaps(const BxAllocator *a, Taps *t)
 {
-	FpFree(a, t->first);
-	FpFree(a, t->count);
-	FpFree(a, t->weight);
+	BxFree(a, t->first);
+	BxFree(a, t->count);
+	BxFree(a, t->weight);
 }
 
 /*
@@ -49,7 +49,7 @@ FreeTaps(const BxImgAllocator *a, Taps *t)
  * (i + 0.5) / scale - 0.5 - pad over a source of size len.
  */
 static bool
-MakeTaps(const BxImgAllocator *a, Taps *t, int n, double scale, double pad,
+MakeTaps(const BxAllocator *a, Taps *t, int n, double scale, double pad,
 		 int len)
 {
 	double		radius = scale < 1.0 ? 1.0 / scale : 1.0;
@@ -58,9 +58,9 @@ MakeTaps(const BxImgAllocator *a, Taps *t, int n, double scale, double pad,
 	memset(t, 0, sizeof(*t));
 	t->n = n;
 	t->maxTaps = (int) ceil(2.0 * radius) + 1;
-	t->first = FpAlloc(a, sizeof(int) * (size_t) n);
-	t->count = FpAlloc(a, sizeof(int) * (size_t) n);
-	t->weight = FpAlloc(a, sizeof(float) * (size_t) n * (size_t) t->maxTaps);
+	t->first = BxAlloc(a, sizeof(int) * (size_t) n);
+	t->count = BxAlloc(a, sizeof(int) * (size_t) n);
+	t->weight = BxAlloc(a, sizeof(float) * (size_t) n * (size_t) t->maxTaps);
 	if (t->first == NULL || t->count == NULL || t->weight == NULL)
 		return false;
 
@@ -182,11 +182,11 @@ CombineRows(const float *const *rows, const float *w, int count, int n,
 	}
 }
 
-BxFaceStatus
+BxStatus
 FpFillCanvas(BxFacePipe pipe, const BxImageData *image, float padFraction,
 			 const BxFaceOptions *opts, FpPlacement *place)
 {
-	const BxImgAllocator *a = &pipe->alloc;
+	const BxAllocator *a = &pipe->alloc;
 	int			W = pipe->canvasW,
 				H = pipe->canvasH;
 	int			ch = image->channels;
@@ -202,7 +202,7 @@ FpFillCanvas(BxFacePipe pipe, const BxImageData *image, float padFraction,
 				y,
 				k;
 	size_t		plane = (size_t) W * (size_t) H;
-	BxFaceStatus st = BX_FACE_OK;
+	BxStatus st = BX_OK;
 
 	place->padX = padFraction * image->width;
 	place->padY = padFraction * image->height;
@@ -231,16 +231,16 @@ FpFillCanvas(BxFacePipe pipe, const BxImageData *image, float padFraction,
 	if (!MakeTaps(a, &hx, place->usedW, scale, place->padX, image->width) ||
 		!MakeTaps(a, &vy, place->usedH, scale, place->padY, image->height))
 	{
-		st = BX_FACE_ENOMEM;
+		st = BX_ENOMEM;
 		goto done;
 	}
 	ringLen = vy.maxTaps;
-	ring = FpAlloc(a, sizeof(float) * (size_t) ringLen * (size_t) hx.n * (size_t) ch);
-	ringRow = FpAlloc(a, sizeof(int) * (size_t) ringLen);
-	rows = FpAlloc(a, sizeof(float *) * (size_t) ringLen);
+	ring = BxAlloc(a, sizeof(float) * (size_t) ringLen * (size_t) hx.n * (size_t) ch);
+	ringRow = BxAlloc(a, sizeof(int) * (size_t) ringLen);
+	rows = BxAlloc(a, sizeof(float *) * (size_t) ringLen);
 	if (ring == NULL || ringRow == NULL || rows == NULL)
 	{
-		st = BX_FACE_ENOMEM;
+		st = BX_ENOMEM;
 		goto done;
 	}
 	for (k = 0; k < ringLen; k++)
@@ -254,7 +254,7 @@ FpFillCanvas(BxFacePipe pipe, const BxImageData *image, float padFraction,
 		if (y % 32 == 0 && opts->interrupt != NULL &&
 			opts->interrupt(opts->interruptArg) != 0)
 		{
-			st = BX_FACE_EINTERRUPTED;
+			st = BX_EINTERRUPTED;
 			goto done;
 		}
 
@@ -280,8 +280,8 @@ FpFillCanvas(BxFacePipe pipe, const BxImageData *image, float padFraction,
 done:
 	FreeTaps(a, &hx);
 	FreeTaps(a, &vy);
-	FpFree(a, ring);
-	FpFree(a, ringRow);
-	FpFree(a, rows);
+	BxFree(a, ring);
+	BxFree(a, ringRow);
+	BxFree(a, rows);
 	return st;
 }

@@ -5,7 +5,7 @@
  *	  PGM/PPM bytes into an 8-bit grey or RGB pixel buffer.
  *
  * The library has no PostgreSQL dependency (like PostGIS's liblwgeom): it
- * reports failures as a BxImgStatus plus a NUL-terminated message written
+ * reports failures as a BxStatus plus a NUL-terminated message written
  * into a buffer the caller owns, never prints, never exits, and never
  * longjmps out of BxImageDecode().  libjpeg's and libpng's errors are caught
  * inside the decoder that called them.
@@ -35,13 +35,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bx_runtime.h"
 #ifdef __cplusplus
 extern "C"
 {
 #endif
 
-/* Suggested size of the caller's error buffer; longer messages are cut */
-#define BX_IMG_ERRBUF_SIZE		256
 
 /* Defaults of BxImageDefaultOptions() */
 #define BX_IMG_DEFAULT_MAX_BYTES	((size_t) 32 * 1024 * 1024)
@@ -52,16 +51,6 @@ extern "C"
 /* Largest width or height accepted whatever the pixel limit (libjpeg's) */
 #define BX_IMG_MAX_DIMENSION		65500
 
-typedef enum BxImgStatus
-{
-	BX_IMG_OK = 0,
-	BX_IMG_EINVAL,				/* bad argument from the caller */
-	BX_IMG_EFORMAT,				/* corrupt, empty, truncated or unsupported
-								 * image data */
-	BX_IMG_ELIMIT,				/* too many bytes, pixels or scans */
-	BX_IMG_ENOMEM,				/* the allocator (or libjpeg's malloc) failed */
-	BX_IMG_EINTERRUPTED			/* the interrupt callback asked to stop */
-} BxImgStatus;
 
 typedef enum BxImgFormat
 {
@@ -71,24 +60,7 @@ typedef enum BxImgFormat
 	BX_IMG_FORMAT_PNM			/* PGM/PPM: P2, P3, P5, P6 */
 } BxImgFormat;
 
-/*
- * Allocator hook.  alloc must return memory aligned like malloc() or NULL
- * (never longjmp: the decoders hold resources that only the library can
- * release); free must accept what alloc returned and NULL.
- */
-typedef struct BxImgAllocator
-{
-	void	   *(*alloc) (void *arg, size_t size);
-	void		(*free) (void *arg, void *ptr);
-	void	   *arg;
-} BxImgAllocator;
 
-/*
- * Interrupt callback, polled while decoding (per progressive scan step and
- * per output row).  Return nonzero to stop: BxImageDecode() then cleans up
- * and returns BX_IMG_EINTERRUPTED.  It must not longjmp.
- */
-typedef int (*BxImgInterruptFn) (void *arg);
 
 /* Decoder settings: fill with BxImageDefaultOptions(), then adjust */
 typedef struct BxImageOptions
@@ -116,8 +88,8 @@ typedef struct BxImageOptions
 	bool		forceRgb;		/* grey input gives 3 channels too */
 	bool		ignoreOrientation;	/* don't apply the EXIF orientation */
 
-	const BxImgAllocator *allocator;	/* NULL: malloc/free */
-	BxImgInterruptFn interrupt; /* NULL: never interrupted */
+	const BxAllocator *allocator;	/* NULL: malloc/free */
+	BxInterruptFn interrupt; /* NULL: never interrupted */
 	void	   *interruptArg;
 } BxImageOptions;
 
@@ -139,7 +111,7 @@ typedef struct BxImageData
 	int			fullHeight;		/* x_full = x * fullWidth / width */
 	int			orientation;	/* EXIF orientation applied, 1..8 (1: none) */
 
-	BxImgAllocator allocator;	/* frees pixels and this struct */
+	BxAllocator allocator;	/* frees pixels and this struct */
 } BxImageData;
 
 typedef BxImageData *BxImage;
@@ -152,11 +124,11 @@ extern BxImgFormat BxImageDetectFormat(const void *data, size_t len);
 
 /*
  * Decode data[0..len).  opts may be NULL (defaults).  On success returns
- * BX_IMG_OK and sets *image, to be released with BxImageFree(); otherwise
+ * BX_OK and sets *image, to be released with BxImageFree(); otherwise
  * *image is NULL, nothing is leaked, and errbuf (errlen bytes, may be 0)
  * holds a message.
  */
-extern BxImgStatus BxImageDecode(const void *data, size_t len,
+extern BxStatus BxImageDecode(const void *data, size_t len,
 								 const BxImageOptions *opts, BxImage *image,
 								 char *errbuf, size_t errlen);
 
@@ -166,16 +138,12 @@ extern BxImgStatus BxImageDecode(const void *data, size_t len,
  * be NULL.  Returns NULL if the allocator fails or the size is invalid.
  */
 extern BxImage BxImageCreate(int width, int height, int channels,
-							 const BxImgAllocator *allocator);
+							 const BxAllocator *allocator);
 
-/* The default allocator: malloc and free */
-extern const BxImgAllocator *BxImageMallocAllocator(void);
 
 /* Free an image; NULL is a no-op */
 extern void BxImageFree(BxImage image);
 
-/* Constant names, e.g. "BX_IMG_EFORMAT", "JPEG" */
-extern const char *BxImageStatusName(BxImgStatus status);
 extern const char *BxImageFormatName(BxImgFormat format);
 
 #ifdef __cplusplus

@@ -15,29 +15,6 @@
 
 #include "image_internal.h"
 
-static void *
-DefaultAlloc(void *arg, size_t size)
-{
-	(void) arg;
-	return malloc(size);
-}
-
-static void
-DefaultFree(void *arg, void *ptr)
-{
-	(void) arg;
-	free(ptr);
-}
-
-static const BxImgAllocator defaultAllocator = {DefaultAlloc, DefaultFree, NULL};
-
-/* malloc/free as a BxImgAllocator, for the other libraries' defaults too */
-const BxImgAllocator *
-BxImageMallocAllocator(void)
-{
-	return &defaultAllocator;
-}
-
 void
 BxImageDefaultOptions(BxImageOptions *opts)
 {
@@ -62,8 +39,8 @@ BxImgFreeMem(const BxImgCall *call, void *ptr)
 }
 
 /* Write a message into the caller's buffer and return status */
-BxImgStatus
-BxImgError(const BxImgCall *call, BxImgStatus status, const char *fmt,...)
+BxStatus
+BxImgError(const BxImgCall *call, BxStatus status, const char *fmt,...)
 {
 	va_list		ap;
 
@@ -80,39 +57,39 @@ BxImgError(const BxImgCall *call, BxImgStatus status, const char *fmt,...)
  * Check declared dimensions against the caller's limits; called by every
  * decoder right after the header, before anything of that size exists.
  */
-BxImgStatus
+BxStatus
 BxImgCheckSize(const BxImgCall *call, const char *what,
 			   uint64_t width, uint64_t height)
 {
 	if (width == 0 || height == 0)
-		return BxImgError(call, BX_IMG_EFORMAT,
+		return BxImgError(call, BX_EFORMAT,
 						  "%s image has zero width or height", what);
 	if (width > BX_IMG_MAX_DIMENSION || height > BX_IMG_MAX_DIMENSION)
-		return BxImgError(call, BX_IMG_ELIMIT,
+		return BxImgError(call, BX_ELIMIT,
 						  "%s image of %llux%llu pixels exceeds the largest "
 						  "supported dimension %d", what,
 						  (unsigned long long) width,
 						  (unsigned long long) height, BX_IMG_MAX_DIMENSION);
 	if (width * height > call->opts->maxPixels)
-		return BxImgError(call, BX_IMG_ELIMIT,
+		return BxImgError(call, BX_ELIMIT,
 						  "%s image of %llux%llu pixels exceeds the limit of "
 						  "%llu pixels", what,
 						  (unsigned long long) width,
 						  (unsigned long long) height,
 						  (unsigned long long) call->opts->maxPixels);
-	return BX_IMG_OK;
+	return BX_OK;
 }
 
 /* Allocate an image for the decoders, reporting ENOMEM in the buffer */
-BxImgStatus
+BxStatus
 BxImgNewImage(const BxImgCall *call, int width, int height, int channels,
 			  BxImage *image)
 {
 	*image = BxImageCreate(width, height, channels, &call->alloc);
 	if (*image == NULL)
-		return BxImgError(call, BX_IMG_ENOMEM,
+		return BxImgError(call, BX_ENOMEM,
 						  "out of memory for a %dx%d image", width, height);
-	return BX_IMG_OK;
+	return BX_OK;
 }
 
 bool
@@ -124,14 +101,14 @@ BxImgInterrupted(const BxImgCall *call)
 
 BxImage
 BxImageCreate(int width, int height, int channels,
-			  const BxImgAllocator *allocator)
+			  const BxAllocator *allocator)
 {
-	const BxImgAllocator *a = allocator;
+	const BxAllocator *a = allocator;
 	BxImage		img;
 	size_t		bytes;
 
 	if (a == NULL || a->alloc == NULL || a->free == NULL)
-		a = &defaultAllocator;
+		a = BxMallocAllocator();
 	if (width <= 0 || height <= 0 || width > BX_IMG_MAX_DIMENSION ||
 		height > BX_IMG_MAX_DIMENSION || (channels != 1 && channels != 3))
 		return NULL;
@@ -159,7 +136,7 @@ BxImageCreate(int width, int height, int channels,
 void
 BxImageFree(BxImage image)
 {
-	BxImgAllocator a;
+	BxAllocator a;
 
 	if (image == NULL)
 		return;
@@ -206,13 +183,13 @@ KnownUnsupported(const uint8_t *p, size_t len)
 	return NULL;
 }
 
-BxImgStatus
+BxStatus
 BxImageDecode(const void *data, size_t len, const BxImageOptions *opts,
 			  BxImage *image, char *errbuf, size_t errlen)
 {
 	BxImageOptions defaults;
 	BxImgCall	call;
-	BxImgStatus status;
+	BxStatus status;
 	const char *other;
 
 	if (errbuf != NULL && errlen > 0)
@@ -221,7 +198,7 @@ BxImageDecode(const void *data, size_t len, const BxImageOptions *opts,
 	{
 		if (errbuf != NULL && errlen > 0)
 			snprintf(errbuf, errlen, "image output pointer is NULL");
-		return BX_IMG_EINVAL;
+		return BX_EINVAL;
 	}
 	*image = NULL;
 	if (opts == NULL)
@@ -237,19 +214,19 @@ BxImageDecode(const void *data, size_t len, const BxImageOptions *opts,
 		opts->allocator->free != NULL)
 		call.alloc = *opts->allocator;
 	else
-		call.alloc = defaultAllocator;
+		call.alloc = (*BxMallocAllocator());
 
 	if (opts->maxPixels == 0 || opts->maxScans <= 0 ||
 		opts->targetLongSide < 0)
-		return BxImgError(&call, BX_IMG_EINVAL,
+		return BxImgError(&call, BX_EINVAL,
 						  "invalid image options: maxPixels and maxScans "
 						  "must be positive, targetLongSide not negative");
 	if (data == NULL && len > 0)
-		return BxImgError(&call, BX_IMG_EINVAL, "image data pointer is NULL");
+		return BxImgError(&call, BX_EINVAL, "image data pointer is NULL");
 	if (len == 0)
-		return BxImgError(&call, BX_IMG_EFORMAT, "image data is empty");
+		return BxImgError(&call, BX_EFORMAT, "image data is empty");
 	if (len > opts->maxBytes)
-		return BxImgError(&call, BX_IMG_ELIMIT,
+		return BxImgError(&call, BX_ELIMIT,
 						  "image of %zu bytes exceeds the limit of %zu bytes",
 						  len, opts->maxBytes);
 
@@ -267,41 +244,20 @@ BxImageDecode(const void *data, size_t len, const BxImageOptions *opts,
 		default:
 			other = KnownUnsupported(data, len);
 			if (other != NULL)
-				return BxImgError(&call, BX_IMG_EFORMAT,
+				return BxImgError(&call, BX_EFORMAT,
 								  "%s images are not supported (use JPEG, PNG "
 								  "or PGM/PPM)", other);
-			return BxImgError(&call, BX_IMG_EFORMAT,
+			return BxImgError(&call, BX_EFORMAT,
 							  "unrecognised image format (not JPEG, PNG or "
 							  "PGM/PPM)");
 	}
 	/* the decoders guarantee this; keep the contract even if one slips */
-	if (status != BX_IMG_OK && *image != NULL)
+	if (status != BX_OK && *image != NULL)
 	{
 		BxImageFree(*image);
 		*image = NULL;
 	}
 	return status;
-}
-
-const char *
-BxImageStatusName(BxImgStatus status)
-{
-	switch (status)
-	{
-		case BX_IMG_OK:
-			return "BX_IMG_OK";
-		case BX_IMG_EINVAL:
-			return "BX_IMG_EINVAL";
-		case BX_IMG_EFORMAT:
-			return "BX_IMG_EFORMAT";
-		case BX_IMG_ELIMIT:
-			return "BX_IMG_ELIMIT";
-		case BX_IMG_ENOMEM:
-			return "BX_IMG_ENOMEM";
-		case BX_IMG_EINTERRUPTED:
-			return "BX_IMG_EINTERRUPTED";
-	}
-	return "BX_IMG_UNKNOWN_STATUS";
 }
 
 const char *

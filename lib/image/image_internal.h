@@ -23,7 +23,7 @@
 typedef struct BxImgCall
 {
 	const BxImageOptions *opts;
-	BxImgAllocator alloc;
+	BxAllocator alloc;
 	char	   *errbuf;
 	size_t		errlen;
 } BxImgCall;
@@ -31,26 +31,26 @@ typedef struct BxImgCall
 /* image.c */
 extern void *BxImgAlloc(const BxImgCall *call, size_t size);
 extern void BxImgFreeMem(const BxImgCall *call, void *ptr);
-extern BxImgStatus BxImgError(const BxImgCall *call, BxImgStatus status,
+extern BxStatus BxImgError(const BxImgCall *call, BxStatus status,
 							  const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
-extern BxImgStatus BxImgCheckSize(const BxImgCall *call, const char *what,
+extern BxStatus BxImgCheckSize(const BxImgCall *call, const char *what,
 								  uint64_t width, uint64_t height);
-extern BxImgStatus BxImgNewImage(const BxImgCall *call, int width,
+extern BxStatus BxImgNewImage(const BxImgCall *call, int width,
 								 int height, int channels, BxImage *image);
 extern bool BxImgInterrupted(const BxImgCall *call);
 
 /* Decoders: on failure *image is NULL and nothing is left allocated */
-extern BxImgStatus BxImgDecodeJpeg(const BxImgCall *call, const uint8_t *data,
+extern BxStatus BxImgDecodeJpeg(const BxImgCall *call, const uint8_t *data,
 								   size_t len, BxImage *image);
-extern BxImgStatus BxImgDecodePng(const BxImgCall *call, const uint8_t *data,
+extern BxStatus BxImgDecodePng(const BxImgCall *call, const uint8_t *data,
 								  size_t len, BxImage *image);
-extern BxImgStatus BxImgDecodePnm(const BxImgCall *call, const uint8_t *data,
+extern BxStatus BxImgDecodePnm(const BxImgCall *call, const uint8_t *data,
 								  size_t len, BxImage *image);
 
 /* image_orient.c */
 extern int	BxImgExifOrientation(const uint8_t *data, size_t len);
-extern BxImgStatus BxImgApplyOrientation(const BxImgCall *call,
+extern BxStatus BxImgApplyOrientation(const BxImgCall *call,
 										 BxImage *image, int orientation);
 
 #endif							/* BX_IMAGE_INTERNAL_H */

@@ -45,7 +45,7 @@ typedef struct JpegErrorMgr
 {
 	struct jpeg_error_mgr pub;	/* must be first: libjpeg casts to it */
 	jmp_buf		jump;
-	BxImgStatus status;
+	BxStatus status;
 	char		message[JMSG_LENGTH_MAX];
 } JpegErrorMgr;
 
@@ -73,19 +73,19 @@ JpegErrorExit(j_common_ptr cinfo)
 {
 	JpegErrorMgr *err = (JpegErrorMgr *) cinfo->err;
 
-	if (err->status == BX_IMG_OK)
+	if (err->status == BX_OK)
 	{
 		switch (err->pub.msg_code)
 		{
 			case JERR_OUT_OF_MEMORY:
-				err->status = BX_IMG_ENOMEM;
+				err->status = BX_ENOMEM;
 				break;
 			case JERR_NO_BACKING_STORE:
 			case JERR_IMAGE_TOO_BIG:
-				err->status = BX_IMG_ELIMIT;
+				err->status = BX_ELIMIT;
 				break;
 			default:
-				err->status = BX_IMG_EFORMAT;
+				err->status = BX_EFORMAT;
 				break;
 		}
 		err->pub.format_message(cinfo, err->message);
@@ -104,7 +104,7 @@ JpegEmitMessage(j_common_ptr cinfo, int msg_level)
 
 	if (msg_level >= 0)
 		return;
-	err->status = BX_IMG_EFORMAT;
+	err->status = BX_EFORMAT;
 	err->pub.format_message(cinfo, err->message);
 	longjmp(err->jump, 1);
 }
@@ -118,7 +118,7 @@ JpegOutputMessage(j_common_ptr cinfo)
 
 /* Stop with our own status from inside libjpeg's call stack */
 static void
-JpegAbort(j_common_ptr cinfo, BxImgStatus status, const char *message)
+JpegAbort(j_common_ptr cinfo, BxStatus status, const char *message)
 {
 	JpegErrorMgr *err = (JpegErrorMgr *) cinfo->err;
 
@@ -145,11 +145,11 @@ JpegProgressMonitor(j_common_ptr cinfo)
 			snprintf(msg, sizeof(msg),
 					 "JPEG has more than %d scans (limit)",
 					 call->opts->maxScans);
-			JpegAbort(cinfo, BX_IMG_ELIMIT, msg);
+			JpegAbort(cinfo, BX_ELIMIT, msg);
 		}
 	}
 	if (BxImgInterrupted(call))
-		JpegAbort(cinfo, BX_IMG_EINTERRUPTED, "JPEG decoding interrupted");
+		JpegAbort(cinfo, BX_EINTERRUPTED, "JPEG decoding interrupted");
 }
 
 /* Orientation from the first Exif APP1 marker saved by libjpeg */
@@ -232,12 +232,12 @@ JpegMemoryCap(const BxImgCall *call)
  * The decode proper.  libjpeg errors longjmp out of here to
  * DecodeGuarded(); our own errors return a status.  Resources go into st.
  */
-static BxImgStatus
+static BxStatus
 DecodeSteps(JpegState *st, const uint8_t *data, size_t len)
 {
 	j_decompress_ptr cinfo = &st->cinfo;
 	const BxImgCall *call = st->call;
-	BxImgStatus status;
+	BxStatus status;
 	bool		cmyk = false;
 	int			channels;
 	BxImage		img;
@@ -259,7 +259,7 @@ DecodeSteps(JpegState *st, const uint8_t *data, size_t len)
 
 	status = BxImgCheckSize(call, "JPEG", cinfo->image_width,
 							cinfo->image_height);
-	if (status != BX_IMG_OK)
+	if (status != BX_OK)
 		return status;
 	if (!call->opts->ignoreOrientation)
 		st->orientation = FindOrientation(cinfo);
@@ -280,7 +280,7 @@ DecodeSteps(JpegState *st, const uint8_t *data, size_t len)
 			cmyk = true;
 			break;
 		default:
-			return BxImgError(call, BX_IMG_EFORMAT,
+			return BxImgError(call, BX_EFORMAT,
 							  "JPEG colour space with %d components is not "
 							  "supported", cinfo->num_components);
 	}
@@ -294,12 +294,12 @@ DecodeSteps(JpegState *st, const uint8_t *data, size_t len)
 
 	channels = cinfo->out_color_space == JCS_GRAYSCALE ? 1 : 3;
 	if (cinfo->output_components != (cmyk ? 4 : channels))
-		return BxImgError(call, BX_IMG_EFORMAT,
+		return BxImgError(call, BX_EFORMAT,
 						  "JPEG decoder produced %d components, expected %d",
 						  cinfo->output_components, cmyk ? 4 : channels);
 	status = BxImgNewImage(call, (int) cinfo->output_width,
 						   (int) cinfo->output_height, channels, &st->image);
-	if (status != BX_IMG_OK)
+	if (status != BX_OK)
 		return status;
 	img = st->image;
 	img->format = BX_IMG_FORMAT_JPEG;
@@ -309,7 +309,7 @@ DecodeSteps(JpegState *st, const uint8_t *data, size_t len)
 	{
 		st->cmykRow = BxImgAlloc(call, (size_t) cinfo->output_width * 4);
 		if (st->cmykRow == NULL)
-			return BxImgError(call, BX_IMG_ENOMEM,
+			return BxImgError(call, BX_ENOMEM,
 							  "out of memory for a JPEG scanline");
 	}
 
@@ -319,11 +319,11 @@ DecodeSteps(JpegState *st, const uint8_t *data, size_t len)
 		JSAMPROW	rows[1];
 
 		if (BxImgInterrupted(call))
-			return BxImgError(call, BX_IMG_EINTERRUPTED,
+			return BxImgError(call, BX_EINTERRUPTED,
 							  "JPEG decoding interrupted");
 		rows[0] = cmyk ? st->cmykRow : row;
 		if (jpeg_read_scanlines(cinfo, rows, 1) != 1)
-			return BxImgError(call, BX_IMG_EFORMAT,
+			return BxImgError(call, BX_EFORMAT,
 							  "JPEG decoder returned no scanline");
 		if (cmyk)
 			CmykToRgb(st->cmykRow, row, cinfo->output_width,
@@ -331,11 +331,11 @@ DecodeSteps(JpegState *st, const uint8_t *data, size_t len)
 	}
 	/* reads up to EOI, so damage after the last row is still caught */
 	(void) jpeg_finish_decompress(cinfo);
-	return BX_IMG_OK;
+	return BX_OK;
 }
 
 /* The only setjmp: libjpeg's errors land here */
-static BxImgStatus
+static BxStatus
 DecodeGuarded(JpegState *st, const uint8_t *data, size_t len)
 {
 	if (setjmp(st->jerr.jump))
@@ -343,21 +343,21 @@ DecodeGuarded(JpegState *st, const uint8_t *data, size_t len)
 		/* the callbacks only filled jerr; write the caller's buffer now */
 		switch (st->jerr.status)
 		{
-			case BX_IMG_EFORMAT:
-				return BxImgError(st->call, BX_IMG_EFORMAT,
+			case BX_EFORMAT:
+				return BxImgError(st->call, BX_EFORMAT,
 								  "invalid JPEG data: %s", st->jerr.message);
-			case BX_IMG_ENOMEM:
-				return BxImgError(st->call, BX_IMG_ENOMEM,
+			case BX_ENOMEM:
+				return BxImgError(st->call, BX_ENOMEM,
 								  "out of memory in the JPEG decoder: %s",
 								  st->jerr.message);
-			case BX_IMG_ELIMIT:
+			case BX_ELIMIT:
 				if (st->jerr.pub.msg_code == JERR_NO_BACKING_STORE)
-					return BxImgError(st->call, BX_IMG_ELIMIT,
+					return BxImgError(st->call, BX_ELIMIT,
 									  "JPEG needs more than the limit of %ld "
 									  "bytes of decoder memory",
 									  JpegMemoryCap(st->call));
 				if (st->jerr.pub.msg_code == JERR_IMAGE_TOO_BIG)
-					return BxImgError(st->call, BX_IMG_ELIMIT,
+					return BxImgError(st->call, BX_ELIMIT,
 									  "JPEG too large: %s", st->jerr.message);
 				break;
 			default:
@@ -368,17 +368,17 @@ DecodeGuarded(JpegState *st, const uint8_t *data, size_t len)
 	return DecodeSteps(st, data, len);
 }
 
-BxImgStatus
+BxStatus
 BxImgDecodeJpeg(const BxImgCall *call, const uint8_t *data, size_t len,
 				BxImage *image)
 {
 	JpegState  *st;
-	BxImgStatus status;
+	BxStatus status;
 
 	*image = NULL;
 	st = BxImgAlloc(call, sizeof(JpegState));
 	if (st == NULL)
-		return BxImgError(call, BX_IMG_ENOMEM,
+		return BxImgError(call, BX_ENOMEM,
 						  "out of memory for the JPEG decoder");
 	memset(st, 0, sizeof(*st));
 	st->call = call;
@@ -387,7 +387,7 @@ BxImgDecodeJpeg(const BxImgCall *call, const uint8_t *data, size_t len,
 	st->jerr.pub.error_exit = JpegErrorExit;
 	st->jerr.pub.emit_message = JpegEmitMessage;
 	st->jerr.pub.output_message = JpegOutputMessage;
-	st->jerr.status = BX_IMG_OK;
+	st->jerr.status = BX_OK;
 	st->progress.pub.progress_monitor = JpegProgressMonitor;
 	st->progress.call = call;
 
@@ -399,16 +399,16 @@ BxImgDecodeJpeg(const BxImgCall *call, const uint8_t *data, size_t len,
 	 */
 	jpeg_destroy_decompress(&st->cinfo);
 	BxImgFreeMem(call, st->cmykRow);
-	if (status == BX_IMG_OK)
+	if (status == BX_OK)
 	{
 		*image = st->image;
 		st->image = NULL;
 	}
 	BxImageFree(st->image);
-	if (status == BX_IMG_OK && st->orientation != 1)
+	if (status == BX_OK && st->orientation != 1)
 	{
 		status = BxImgApplyOrientation(call, image, st->orientation);
-		if (status != BX_IMG_OK)
+		if (status != BX_OK)
 		{
 			BxImageFree(*image);
 			*image = NULL;

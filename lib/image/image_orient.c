@@ -100,12 +100,12 @@ BxImgExifOrientation(const uint8_t *data, size_t len)
  * find the stored one: mirror first (2, 3, 4), or for 5..8, where stored
  * rows become displayed columns, transpose and then mirror.
  */
-BxImgStatus
+BxStatus
 BxImgApplyOrientation(const BxImgCall *call, BxImage *image, int orientation)
 {
 	BxImage		src = *image;
 	BxImage		dst;
-	BxImgStatus status;
+	BxStatus status;
 	bool		swap = orientation >= 5;
 	int			w = swap ? src->height : src->width;
 	int			h = swap ? src->width : src->height;
@@ -114,9 +114,9 @@ BxImgApplyOrientation(const BxImgCall *call, BxImage *image, int orientation)
 				y;
 
 	if (orientation <= 1 || orientation > 8)
-		return BX_IMG_OK;
+		return BX_OK;
 	status = BxImgNewImage(call, w, h, ch, &dst);
-	if (status != BX_IMG_OK)
+	if (status != BX_OK)
 		return status;
 
 	for (y = 0; y < h; y++)
@@ -169,5 +169,5 @@ BxImgApplyOrientation(const BxImgCall *call, BxImage *image, int orientation)
 	dst->orientation = orientation;
 	BxImageFree(src);
 	*image = dst;
-	return BX_IMG_OK;
+	return BX_OK;
 }

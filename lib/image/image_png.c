@@ -48,7 +48,7 @@ typedef struct PngState
 	size_t		len;
 	size_t		pos;
 	BxImage		image;
-	BxImgStatus status;			/* set by the error function */
+	BxStatus status;			/* set by the error function */
 	char		message[200];
 } PngState;
 
@@ -64,9 +64,9 @@ PngErrorFn(png_structp png, png_const_charp msg)
 
 	/* libpng's own allocation failures say "Out of memory" */
 	if (strstr(msg, "memory") != NULL || strstr(msg, "Memory") != NULL)
-		st->status = BX_IMG_ENOMEM;
+		st->status = BX_ENOMEM;
 	else
-		st->status = BX_IMG_EFORMAT;
+		st->status = BX_EFORMAT;
 	snprintf(st->message, sizeof(st->message), "%s", msg);
 	png_longjmp(png, 1);
 }
@@ -107,7 +107,7 @@ PngReadFn(png_structp png, png_bytep out, size_t n)
 }
 
 /* Everything after the setjmp; libpng errors jump out of here */
-static BxImgStatus
+static BxStatus
 DecodeSteps(PngState *st)
 {
 	const BxImgCall *call = st->call;
@@ -121,18 +121,18 @@ DecodeSteps(PngState *st)
 				passes,
 				channels,
 				pass;
-	BxImgStatus status;
+	BxStatus status;
 	BxImage		img;
 
 	st->info = info = png_create_info_struct(png);
 	if (info == NULL)
-		return BxImgError(call, BX_IMG_ENOMEM,
+		return BxImgError(call, BX_ENOMEM,
 						  "out of memory for the PNG decoder");
 	png_set_read_fn(png, st, PngReadFn);
 	/*
 	 * libpng's own dimension limit would fail as "Invalid IHDR data" (the
 	 * reason goes to a warning); lift it so that our check right after
-	 * IHDR, before any row buffer exists, reports BX_IMG_ELIMIT clearly.
+	 * IHDR, before any row buffer exists, reports BX_ELIMIT clearly.
 	 */
 	png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
 	png_set_chunk_cache_max(png, PNG_CHUNK_CACHE_MAX);
@@ -144,9 +144,9 @@ DecodeSteps(PngState *st)
 	png_read_info(png, info);
 	if (png_get_IHDR(png, info, &width, &height, &depth, &colorType,
 					 &interlace, NULL, NULL) == 0)
-		return BxImgError(call, BX_IMG_EFORMAT, "invalid PNG header");
+		return BxImgError(call, BX_EFORMAT, "invalid PNG header");
 	status = BxImgCheckSize(call, "PNG", width, height);
-	if (status != BX_IMG_OK)
+	if (status != BX_OK)
 		return status;
 
 	if (colorType == PNG_COLOR_TYPE_PALETTE)
@@ -165,12 +165,12 @@ DecodeSteps(PngState *st)
 	channels = png_get_channels(png, info);
 	if ((channels != 1 && channels != 3) ||
 		png_get_rowbytes(png, info) != (size_t) width * (size_t) channels)
-		return BxImgError(call, BX_IMG_EFORMAT,
+		return BxImgError(call, BX_EFORMAT,
 						  "PNG transformation gave %d channels, %zu bytes per "
 						  "row", channels, (size_t) png_get_rowbytes(png, info));
 	status = BxImgNewImage(call, (int) width, (int) height, channels,
 						   &st->image);
-	if (status != BX_IMG_OK)
+	if (status != BX_OK)
 		return status;
 	img = st->image;
 	img->format = BX_IMG_FORMAT_PNG;
@@ -183,60 +183,60 @@ DecodeSteps(PngState *st)
 		for (y = 0; y < height; y++)
 		{
 			if (BxImgInterrupted(call))
-				return BxImgError(call, BX_IMG_EINTERRUPTED,
+				return BxImgError(call, BX_EINTERRUPTED,
 								  "PNG decoding interrupted");
 			png_read_row(png, img->pixels + (size_t) y * img->stride, NULL);
 		}
 	}
-	return BX_IMG_OK;
+	return BX_OK;
 }
 
 /* Create the reader and set the jump target: libpng's errors land here */
-static BxImgStatus
+static BxStatus
 DecodeGuarded(PngState *st)
 {
 	st->png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, st,
 									   PngErrorFn, PngWarningFn,
 									   st, PngMalloc, PngFree);
 	if (st->png == NULL)
-		return BxImgError(st->call, BX_IMG_ENOMEM,
+		return BxImgError(st->call, BX_ENOMEM,
 						  "out of memory for the PNG decoder");
 	if (setjmp(png_jmpbuf(st->png)))
 	{
-		if (st->status == BX_IMG_ENOMEM)
-			return BxImgError(st->call, BX_IMG_ENOMEM,
+		if (st->status == BX_ENOMEM)
+			return BxImgError(st->call, BX_ENOMEM,
 							  "out of memory in the PNG decoder: %s",
 							  st->message);
-		return BxImgError(st->call, BX_IMG_EFORMAT, "invalid PNG data: %s",
+		return BxImgError(st->call, BX_EFORMAT, "invalid PNG data: %s",
 						  st->message);
 	}
 	return DecodeSteps(st);
 }
 
-BxImgStatus
+BxStatus
 BxImgDecodePng(const BxImgCall *call, const uint8_t *data, size_t len,
 			   BxImage *image)
 {
 	PngState   *st;
-	BxImgStatus status;
+	BxStatus status;
 
 	*image = NULL;
 	st = BxImgAlloc(call, sizeof(PngState));
 	if (st == NULL)
-		return BxImgError(call, BX_IMG_ENOMEM,
+		return BxImgError(call, BX_ENOMEM,
 						  "out of memory for the PNG decoder");
 	memset(st, 0, sizeof(*st));
 	st->call = call;
 	st->data = data;
 	st->len = len;
-	st->status = BX_IMG_OK;
+	st->status = BX_OK;
 
 	status = DecodeGuarded(st);
 
 	if (st->png != NULL)
 		png_destroy_read_struct(&st->png, st->info != NULL ? &st->info : NULL,
 								NULL);
-	if (status == BX_IMG_OK)
+	if (status == BX_OK)
 	{
 		*image = st->image;
 		st->image = NULL;

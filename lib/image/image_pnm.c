@@ -99,7 +99,7 @@ Scale(uint32_t v, uint32_t maxval)
 	return (uint8_t) (((uint64_t) v * 255 + maxval / 2) / maxval);
 }
 
-BxImgStatus
+BxStatus
 BxImgDecodePnm(const BxImgCall *call, const uint8_t *data, size_t len,
 			   BxImage *image)
 {
@@ -113,7 +113,7 @@ BxImgDecodePnm(const BxImgCall *call, const uint8_t *data, size_t len,
 				maxval;
 	size_t		bps,
 				need;
-	BxImgStatus status;
+	BxStatus status;
 	BxImage		img;
 	int			x,
 				y,
@@ -122,14 +122,14 @@ BxImgDecodePnm(const BxImgCall *call, const uint8_t *data, size_t len,
 	*image = NULL;
 	if (!ReadNumber(&r, true, &width) || !ReadNumber(&r, true, &height) ||
 		!ReadNumber(&r, true, &maxval))
-		return BxImgError(call, BX_IMG_EFORMAT,
+		return BxImgError(call, BX_EFORMAT,
 						  "invalid PNM header: expected width, height and "
 						  "maxval after P%c", kind);
 	status = BxImgCheckSize(call, "PNM", width, height);
-	if (status != BX_IMG_OK)
+	if (status != BX_OK)
 		return status;
 	if (maxval == 0 || maxval > PNM_MAX_MAXVAL)
-		return BxImgError(call, BX_IMG_EFORMAT,
+		return BxImgError(call, BX_EFORMAT,
 						  "invalid PNM maxval %llu (must be 1..65535)",
 						  (unsigned long long) maxval);
 
@@ -138,13 +138,13 @@ BxImgDecodePnm(const BxImgCall *call, const uint8_t *data, size_t len,
 	{
 		/* exactly one whitespace character separates header and raster */
 		if (r.pos >= len || !IsSpace(data[r.pos]))
-			return BxImgError(call, BX_IMG_EFORMAT,
+			return BxImgError(call, BX_EFORMAT,
 							  "invalid PNM header: no whitespace before "
 							  "the raster");
 		r.pos++;
 		need = (size_t) width * (size_t) height * (size_t) inChannels * bps;
 		if (len - r.pos < need)
-			return BxImgError(call, BX_IMG_EFORMAT,
+			return BxImgError(call, BX_EFORMAT,
 							  "PNM raster is truncated: %zu of %zu bytes",
 							  len - r.pos, need);
 	}
@@ -152,7 +152,7 @@ BxImgDecodePnm(const BxImgCall *call, const uint8_t *data, size_t len,
 	outChannels = (inChannels == 1 && !call->opts->forceRgb) ? 1 : 3;
 	status = BxImgNewImage(call, (int) width, (int) height, outChannels,
 						   image);
-	if (status != BX_IMG_OK)
+	if (status != BX_OK)
 		return status;
 	img = *image;
 	img->format = BX_IMG_FORMAT_PNM;
@@ -163,7 +163,7 @@ BxImgDecodePnm(const BxImgCall *call, const uint8_t *data, size_t len,
 
 		if (BxImgInterrupted(call))
 		{
-			status = BxImgError(call, BX_IMG_EINTERRUPTED,
+			status = BxImgError(call, BX_EINTERRUPTED,
 								"PNM decoding interrupted");
 			goto fail;
 		}
@@ -179,7 +179,7 @@ BxImgDecodePnm(const BxImgCall *call, const uint8_t *data, size_t len,
 				{
 					if (!ReadNumber(&r, false, &v))
 					{
-						status = BxImgError(call, BX_IMG_EFORMAT,
+						status = BxImgError(call, BX_EFORMAT,
 											"plain PNM raster is truncated "
 											"or not numeric at row %d", y);
 						goto fail;
@@ -194,7 +194,7 @@ BxImgDecodePnm(const BxImgCall *call, const uint8_t *data, size_t len,
 				}
 				if (v > maxval)
 				{
-					status = BxImgError(call, BX_IMG_EFORMAT,
+					status = BxImgError(call, BX_EFORMAT,
 										"PNM sample %llu exceeds maxval %llu",
 										(unsigned long long) v,
 										(unsigned long long) maxval);
@@ -208,7 +208,7 @@ BxImgDecodePnm(const BxImgCall *call, const uint8_t *data, size_t len,
 			out += outChannels;
 		}
 	}
-	return BX_IMG_OK;
+	return BX_OK;
 
 fail:
 	BxImageFree(img);

@@ -102,7 +102,7 @@ AddValue(NnBuild *b, NameTable *names, int *nvalues, const char *name,
 
 	if (LookupName(names, values, name) >= 0)
 	{
-		NnSetError(b->err, NN_EFORMAT,
+		NnSetError(b->err, BX_EFORMAT,
 				   "malformed model: value '%s' is defined more than once",
 				   NnSafeName(safe, sizeof(safe), name));
 		return -1;
@@ -119,7 +119,7 @@ AddValue(NnBuild *b, NameTable *names, int *nvalues, const char *name,
 }
 
 /* Shape of a graph input, from opts or from its declaration */
-static NnStatus
+static BxStatus
 InputShape(NnBuild *b, const OnnxValueInfo *vi, const NnLoadOptions *opts,
 		   NnValue *v)
 {
@@ -128,20 +128,20 @@ InputShape(NnBuild *b, const OnnxValueInfo *vi, const NnLoadOptions *opts,
 
 	NnSafeName(name, sizeof(name), vi->name);
 	if (!vi->isTensor)
-		return NnSetError(b->err, NN_EUNSUPPORTED,
+		return NnSetError(b->err, BX_EUNSUPPORTED,
 						  "graph input '%s' is not a tensor", name);
 	if (vi->elemType != ONNX_FLOAT)
-		return NnSetError(b->err, NN_EUNSUPPORTED,
+		return NnSetError(b->err, BX_EUNSUPPORTED,
 						  "graph input '%s' has type %s; only FLOAT inputs are supported",
 						  name, NnDataTypeName(vi->elemType));
 	if (opts != NULL && opts->inputRank > 0)
 	{
 		if (opts->inputRank > NN_MAX_DIMS)
-			return NnSetError(b->err, NN_EINVAL,
+			return NnSetError(b->err, BX_EINVAL,
 							  "inputRank %d exceeds %d", opts->inputRank,
 							  NN_MAX_DIMS);
 		if (vi->hasShape && vi->rank != opts->inputRank)
-			return NnSetError(b->err, NN_EINVAL,
+			return NnSetError(b->err, BX_EINVAL,
 							  "graph input '%s' has rank %d, options give rank %d",
 							  name, vi->rank, opts->inputRank);
 		v->rank = opts->inputRank;
@@ -150,7 +150,7 @@ InputShape(NnBuild *b, const OnnxValueInfo *vi, const NnLoadOptions *opts,
 	else
 	{
 		if (!vi->hasShape)
-			return NnSetError(b->err, NN_EUNSUPPORTED,
+			return NnSetError(b->err, BX_EUNSUPPORTED,
 							  "graph input '%s' has no shape; give it in NnLoadOptions",
 							  name);
 		v->rank = vi->rank;
@@ -164,7 +164,7 @@ InputShape(NnBuild *b, const OnnxValueInfo *vi, const NnLoadOptions *opts,
 			{
 				char		param[64];
 
-				return NnSetError(b->err, NN_EUNSUPPORTED,
+				return NnSetError(b->err, BX_EUNSUPPORTED,
 								  "graph input '%s' dimension %d is symbolic ('%s'); give the shape in NnLoadOptions",
 								  name, d,
 								  NnSafeName(param, sizeof(param),
@@ -174,21 +174,21 @@ InputShape(NnBuild *b, const OnnxValueInfo *vi, const NnLoadOptions *opts,
 	}
 	for (d = 0; d < v->rank; d++)
 		if (v->dims[d] < 1)
-			return NnSetError(b->err, NN_EUNSUPPORTED,
+			return NnSetError(b->err, BX_EUNSUPPORTED,
 							  "graph input '%s' dimension %d is %lld; dimensions must be at least 1",
 							  name, d, (long long) v->dims[d]);
 	if (!NnDimsCount(v->rank, v->dims, &v->count))
-		return NnSetError(b->err, NN_ELIMIT,
+		return NnSetError(b->err, BX_ELIMIT,
 						  "graph input '%s' exceeds the size limits", name);
 	v->dtype = ONNX_FLOAT;
-	return NN_OK;
+	return BX_OK;
 }
 
 /*
  * Compare an inferred value with its declaration.  Dimensions are compared
  * only when checkDims (not after an input shape override).
  */
-static NnStatus
+static BxStatus
 CheckDeclared(NnBuild *b, const OnnxValueInfo *vi, const NnValue *v,
 			  bool checkDims, const char *what)
 {
@@ -198,37 +198,37 @@ CheckDeclared(NnBuild *b, const OnnxValueInfo *vi, const NnValue *v,
 	int			d;
 
 	if (!vi->isTensor)
-		return NN_OK;
+		return BX_OK;
 	NnSafeName(name, sizeof(name), vi->name);
 	if (vi->elemType != 0 && vi->elemType != v->dtype)
-		return NnSetError(b->err, NN_EFORMAT,
+		return NnSetError(b->err, BX_EFORMAT,
 						  "%s '%s' is declared %s but computed as %s",
 						  what, name, NnDataTypeName(vi->elemType),
 						  NnDataTypeName(v->dtype));
 	if (!vi->hasShape)
-		return NN_OK;
+		return BX_OK;
 	NnFormatDims(inferred, sizeof(inferred), v->rank, v->dims);
 	NnFormatDims(declared, sizeof(declared), vi->rank, vi->dims);
 	if (vi->rank != v->rank)
-		return NnSetError(b->err, NN_EFORMAT,
+		return NnSetError(b->err, BX_EFORMAT,
 						  "%s '%s' is declared with shape %s but inferred as %s",
 						  what, name, declared, inferred);
 	if (checkDims)
 		for (d = 0; d < vi->rank; d++)
 			if (vi->dims[d] >= 0 && vi->dims[d] != v->dims[d])
-				return NnSetError(b->err, NN_EFORMAT,
+				return NnSetError(b->err, BX_EFORMAT,
 								  "%s '%s' is declared with shape %s but inferred as %s",
 								  what, name, declared, inferred);
-	return NN_OK;
+	return BX_OK;
 }
 
 /* Execute a node whose inputs are all constant; its outputs become constant */
-static NnStatus
+static BxStatus
 FoldNode(NnBuild *b, NnNode *node)
 {
 	NnExec		ex;
 	int			i;
-	NnStatus	st;
+	BxStatus	st;
 
 	memset(&ex, 0, sizeof(ex));
 	for (i = 0; i < node->noutputs; i++)
@@ -240,35 +240,35 @@ FoldNode(NnBuild *b, NnNode *node)
 			continue;
 		bytes = v->count * NnElemSize(v->dtype);
 		if (bytes > NN_MAX_WEIGHT_BYTES - b->constBytes)
-			return NnNodeError(b, node, NN_ELIMIT,
+			return NnNodeError(b, node, BX_ELIMIT,
 							   "constant folding exceeds the limit of %zu MiB of constants",
 							   NN_MAX_WEIGHT_BYTES >> 20);
 		b->constBytes += bytes;
 		v->data = NnArenaAlloc(b->arena, bytes);
 		if (v->data == NULL)
-			return NnSetError(b->err, NN_ENOMEM, "out of memory");
+			return NnSetError(b->err, BX_ENOMEM, "out of memory");
 		v->kind = NN_VALUE_CONST;
 	}
 	if (node->workspace > 0)
 	{
 		if (node->workspace > NN_MAX_WEIGHT_BYTES - b->constBytes)
-			return NnNodeError(b, node, NN_ELIMIT,
+			return NnNodeError(b, node, BX_ELIMIT,
 							   "constant folding needs too much scratch space");
 		b->constBytes += node->workspace;
 		ex.workspace = NnArenaAlloc(b->arena, node->workspace);
 		if (ex.workspace == NULL)
-			return NnSetError(b->err, NN_ENOMEM, "out of memory");
+			return NnSetError(b->err, BX_ENOMEM, "out of memory");
 		ex.workspaceBytes = node->workspace;
 	}
 	st = NnRunNode(node, &ex);
-	if (st != NN_OK)
-		return NnNodeError(b, node, NN_EINTERNAL, "constant folding failed");
+	if (st != BX_OK)
+		return NnNodeError(b, node, BX_EINTERNAL, "constant folding failed");
 	node->folded = true;
-	return NN_OK;
+	return BX_OK;
 }
 
 /* Create the NnNode for src, resolve its inputs, prepare and maybe fold */
-static NnStatus
+static BxStatus
 BuildNode(NnBuild *b, NameTable *names, int *nvalues, const OnnxNode *src,
 		  int index)
 {
@@ -279,7 +279,7 @@ BuildNode(NnBuild *b, NameTable *names, int *nvalues, const OnnxNode *src,
 	char		opname[64];
 	char		desc[128];
 	bool		allConst = true;
-	NnStatus	st;
+	BxStatus	st;
 	int			i;
 
 	node->src = src;
@@ -290,7 +290,7 @@ BuildNode(NnBuild *b, NameTable *names, int *nvalues, const OnnxNode *src,
 		char		domain[64];
 
 		NnNodeDesc(node, desc, sizeof(desc));
-		return NnSetError(b->err, NN_EUNSUPPORTED,
+		return NnSetError(b->err, BX_EUNSUPPORTED,
 						  "operator '%s:%s' is not supported (%s): only the default ONNX domain is",
 						  NnSafeName(domain, sizeof(domain), src->domain),
 						  opname, desc);
@@ -298,15 +298,15 @@ BuildNode(NnBuild *b, NameTable *names, int *nvalues, const OnnxNode *src,
 	NnNodeDesc(node, desc, sizeof(desc));
 	op = FindOp(src->opType);
 	if (op == NULL)
-		return NnSetError(b->err, NN_EUNSUPPORTED,
+		return NnSetError(b->err, BX_EUNSUPPORTED,
 						  "operator '%s' is not supported (%s)", opname, desc);
 	node->op = op;
 	if (src->ninputs < op->minInputs || src->ninputs > op->maxInputs)
-		return NnSetError(b->err, NN_EFORMAT,
+		return NnSetError(b->err, BX_EFORMAT,
 						  "%s has %d inputs; the operator takes %d to %d",
 						  desc, src->ninputs, op->minInputs, op->maxInputs);
 	if (src->noutputs < 1 || src->noutputs > op->maxOutputs)
-		return NnSetError(b->err, src->noutputs < 1 ? NN_EFORMAT : NN_EUNSUPPORTED,
+		return NnSetError(b->err, src->noutputs < 1 ? BX_EFORMAT : BX_EUNSUPPORTED,
 						  "%s has %d outputs; %d to %d supported",
 						  desc, src->noutputs, 1, op->maxOutputs);
 
@@ -318,7 +318,7 @@ BuildNode(NnBuild *b, NameTable *names, int *nvalues, const OnnxNode *src,
 	node->outv = NnArenaAlloc(b->arena, sizeof(NnValue *) * (size_t) node->noutputs);
 	if (node->inputs == NULL || node->outputs == NULL || node->inv == NULL ||
 		node->outv == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 
 	for (i = 0; i < node->ninputs; i++)
 	{
@@ -328,7 +328,7 @@ BuildNode(NnBuild *b, NameTable *names, int *nvalues, const OnnxNode *src,
 		if (in[0] == '\0')
 		{
 			if (i < op->minInputs)
-				return NnSetError(b->err, NN_EFORMAT,
+				return NnSetError(b->err, BX_EFORMAT,
 								  "%s: required input %d is empty", desc, i);
 			node->inputs[i] = -1;
 			node->inv[i] = NULL;
@@ -336,7 +336,7 @@ BuildNode(NnBuild *b, NameTable *names, int *nvalues, const OnnxNode *src,
 		}
 		vi = LookupName(names, m->values, in);
 		if (vi < 0)
-			return NnSetError(b->err, NN_EFORMAT,
+			return NnSetError(b->err, BX_EFORMAT,
 							  "%s: input '%s' is not defined by an earlier node, an initializer or a graph input (nodes must be in topological order)",
 							  desc, NnSafeName(name, sizeof(name), in));
 		node->inputs[i] = vi;
@@ -346,7 +346,7 @@ BuildNode(NnBuild *b, NameTable *names, int *nvalues, const OnnxNode *src,
 		/* only shape-like inputs may be empty: Resize roi/scales/sizes, Reshape shape */
 		if (m->values[vi].count == 0 && !(op == &NnOpResize && i > 0) &&
 			!(op == &NnOpReshape && i == 1))
-			return NnSetError(b->err, NN_EUNSUPPORTED,
+			return NnSetError(b->err, BX_EUNSUPPORTED,
 							  "%s: input '%s' is an empty tensor; zero-sized tensors are not supported",
 							  desc, NnSafeName(name, sizeof(name), in));
 	}
@@ -358,7 +358,7 @@ BuildNode(NnBuild *b, NameTable *names, int *nvalues, const OnnxNode *src,
 		if (out[0] == '\0')
 		{
 			if (i == 0)
-				return NnSetError(b->err, NN_EFORMAT,
+				return NnSetError(b->err, BX_EFORMAT,
 								  "%s: output 0 is empty", desc);
 			node->outputs[i] = -1;
 			node->outv[i] = NULL;
@@ -366,36 +366,36 @@ BuildNode(NnBuild *b, NameTable *names, int *nvalues, const OnnxNode *src,
 		}
 		vi = AddValue(b, names, nvalues, out, NN_VALUE_ACT);
 		if (vi < 0)
-			return NN_EFORMAT;
+			return BX_EFORMAT;
 		m->values[vi].producer = index;
 		node->outputs[i] = vi;
 		node->outv[i] = &m->values[vi];
 	}
 
-	if ((st = op->prepare(b, node)) != NN_OK)
+	if ((st = op->prepare(b, node)) != BX_OK)
 		return st;
 	for (i = 0; i < node->noutputs; i++)
 	{
 		if (node->outv[i] != NULL && node->outv[i]->rank < 0)
-			return NnSetError(b->err, NN_EINTERNAL,
+			return NnSetError(b->err, BX_EINTERNAL,
 							  "%s: output %d has no inferred shape", desc, i);
 		if (node->outv[i] != NULL &&
-			(st = NnAddWork(b, node, (double) node->outv[i]->count)) != NN_OK)
+			(st = NnAddWork(b, node, (double) node->outv[i]->count)) != BX_OK)
 			return st;
 	}
 
 	if (node->folded)
-		return NN_OK;			/* prepare did it (Constant) */
+		return BX_OK;			/* prepare did it (Constant) */
 	if (allConst && op->fold)
 		return FoldNode(b, node);
 	for (i = 0; i < node->noutputs; i++)
 		if (node->outv[i] != NULL && node->outv[i]->dtype != ONNX_FLOAT)
-			return NnSetError(b->err, NN_EUNSUPPORTED,
+			return NnSetError(b->err, BX_EUNSUPPORTED,
 							  "%s: output %d has type %s, but only FLOAT tensors can be computed at run time",
 							  desc, i, NnDataTypeName(node->outv[i]->dtype));
-	return NN_OK;
+	return BX_OK;
 }
-static NnStatus
+static BxStatus
 BuildGraph(NnBuild *b, const OnnxModel *om, const NnLoadOptions *opts)
 {
 	NnModel		m = b->model;
@@ -405,14 +405,14 @@ BuildGraph(NnBuild *b, const OnnxModel *om, const NnLoadOptions *opts)
 	int			nvalues = 0;
 	bool		override = opts != NULL && opts->inputRank > 0;
 	size_t		maxRunBytes = NN_DEFAULT_RUN_BYTES;
-	NnStatus	st;
+	BxStatus	st;
 	int			i;
 	int			nreal = 0;
 
 	if (opts != NULL && opts->maxRunBytes > 0)
 		maxRunBytes = opts->maxRunBytes;
 	if (opts != NULL && (opts->inputRank < 0 || opts->inputRank > NN_MAX_DIMS))
-		return NnSetError(b->err, NN_EINVAL, "inputRank %d is out of range",
+		return NnSetError(b->err, BX_EINVAL, "inputRank %d is out of range",
 						  opts->inputRank);
 
 	/* every value is an input, an initializer or a node output */
@@ -420,7 +420,7 @@ BuildGraph(NnBuild *b, const OnnxModel *om, const NnLoadOptions *opts)
 	for (i = 0; i < om->nnodes; i++)
 		maxValues += (size_t) om->nodes[i].noutputs;
 	if (maxValues > NN_MAX_VALUES)
-		return NnSetError(b->err, NN_ELIMIT,
+		return NnSetError(b->err, BX_ELIMIT,
 						  "graph has %zu named tensors (limit %d)",
 						  maxValues, NN_MAX_VALUES);
 	tableSize = 16;
@@ -433,7 +433,7 @@ BuildGraph(NnBuild *b, const OnnxModel *om, const NnLoadOptions *opts)
 	m->outputs = NnArenaAlloc(b->arena, sizeof(int) * ((size_t) om->noutputs + 1));
 	if (m->values == NULL || names.slots == NULL || m->nodes == NULL ||
 		m->inputs == NULL || m->outputs == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	memset(names.slots, 0xff, sizeof(int) * tableSize);
 	names.mask = tableSize - 1;
 	names.seed = (uint64_t) (uintptr_t) names.slots * 0x9e3779b97f4a7c15ULL;
@@ -446,7 +446,7 @@ BuildGraph(NnBuild *b, const OnnxModel *om, const NnLoadOptions *opts)
 		NnValue    *v;
 
 		if (vi < 0)
-			return NN_EFORMAT;
+			return BX_EFORMAT;
 		v = &m->values[vi];
 		v->dtype = t->dataType;
 		v->rank = t->rank;
@@ -463,7 +463,7 @@ BuildGraph(NnBuild *b, const OnnxModel *om, const NnLoadOptions *opts)
 			nreal++;
 	}
 	if (override && nreal != 1)
-		return NnSetError(b->err, NN_EINVAL,
+		return NnSetError(b->err, BX_EINVAL,
 						  "an input shape was given but the model has %d inputs",
 						  nreal);
 	for (i = 0; i < om->ninputs; i++)
@@ -474,14 +474,14 @@ BuildGraph(NnBuild *b, const OnnxModel *om, const NnLoadOptions *opts)
 		/* an input with an initializer is a constant with a default */
 		if (k >= 0 && m->values[k].kind == NN_VALUE_CONST)
 		{
-			if ((st = CheckDeclared(b, vi, &m->values[k], true, "graph input")) != NN_OK)
+			if ((st = CheckDeclared(b, vi, &m->values[k], true, "graph input")) != BX_OK)
 				return st;
 			continue;
 		}
 		k = AddValue(b, &names, &nvalues, vi->name, NN_VALUE_INPUT);
 		if (k < 0)
-			return NN_EFORMAT;
-		if ((st = InputShape(b, vi, opts, &m->values[k])) != NN_OK)
+			return BX_EFORMAT;
+		if ((st = InputShape(b, vi, opts, &m->values[k])) != BX_OK)
 			return st;
 		m->inputs[m->ninputs++] = k;
 	}
@@ -491,13 +491,13 @@ BuildGraph(NnBuild *b, const OnnxModel *om, const NnLoadOptions *opts)
 	{
 		st = BuildNode(b, &names, &nvalues, &om->nodes[i], i);
 		m->nvalues = nvalues;
-		if (st != NN_OK)
+		if (st != BX_OK)
 			return st;
 		m->nnodes = i + 1;
 	}
 
 	if (om->noutputs == 0)
-		return NnSetError(b->err, NN_EFORMAT, "malformed model: the graph has no outputs");
+		return NnSetError(b->err, BX_EFORMAT, "malformed model: the graph has no outputs");
 	for (i = 0; i < om->noutputs; i++)
 	{
 		const OnnxValueInfo *vi = &om->outputs[i];
@@ -505,15 +505,15 @@ BuildGraph(NnBuild *b, const OnnxModel *om, const NnLoadOptions *opts)
 		char		name[64];
 
 		if (k < 0)
-			return NnSetError(b->err, NN_EFORMAT,
+			return NnSetError(b->err, BX_EFORMAT,
 							  "graph output '%s' is not produced by any node",
 							  NnSafeName(name, sizeof(name), vi->name));
 		if (m->values[k].dtype != ONNX_FLOAT)
-			return NnSetError(b->err, NN_EUNSUPPORTED,
+			return NnSetError(b->err, BX_EUNSUPPORTED,
 							  "graph output '%s' has type %s; only FLOAT outputs are supported",
 							  NnSafeName(name, sizeof(name), vi->name),
 							  NnDataTypeName(m->values[k].dtype));
-		if ((st = CheckDeclared(b, vi, &m->values[k], !override, "graph output")) != NN_OK)
+		if ((st = CheckDeclared(b, vi, &m->values[k], !override, "graph output")) != BX_OK)
 			return st;
 		m->values[k].isOutput = true;
 		m->outputs[m->noutputs++] = k;
@@ -524,37 +524,37 @@ BuildGraph(NnBuild *b, const OnnxModel *om, const NnLoadOptions *opts)
 
 		if (k >= 0 &&
 			(st = CheckDeclared(b, &om->valueInfos[i], &m->values[k],
-								!override, "value")) != NN_OK)
+								!override, "value")) != BX_OK)
 			return st;
 	}
 
 	return NnPlanModel(b, maxRunBytes);
 }
 
-NnStatus
+BxStatus
 NnModelLoad(const void *data, size_t len, const NnLoadOptions *opts,
 			NnModel *model, char *errbuf, size_t errlen)
 {
 	NnErr		err = {errbuf, errlen};
-	NnAllocator alloc;
+	BxAllocator alloc;
 	NnArena		arena;
 	OnnxModel	om;
 	NnBuild		b;
 	NnModel		m;
-	NnStatus	st;
+	BxStatus	st;
 
 	if (errbuf != NULL && errlen > 0)
 		errbuf[0] = '\0';
 	if (model == NULL)
-		return NnSetError(&err, NN_EINVAL, "model pointer is NULL");
+		return NnSetError(&err, BX_EINVAL, "model pointer is NULL");
 	*model = NULL;
 	if (data == NULL && len > 0)
-		return NnSetError(&err, NN_EINVAL, "model data pointer is NULL");
+		return NnSetError(&err, BX_EINVAL, "model data pointer is NULL");
 
 	NnGetAllocator(&alloc);
 	NnArenaInit(&arena, &alloc);
 	st = NnOnnxParse(data, len, &arena, &om, &err);
-	if (st != NN_OK)
+	if (st != BX_OK)
 	{
 		NnArenaRelease(&arena);
 		return st;
@@ -563,7 +563,7 @@ NnModelLoad(const void *data, size_t len, const NnLoadOptions *opts,
 	if (m == NULL)
 	{
 		NnArenaRelease(&arena);
-		return NnSetError(&err, NN_ENOMEM, "out of memory");
+		return NnSetError(&err, BX_ENOMEM, "out of memory");
 	}
 	m->opset = om.opset;
 	memset(&b, 0, sizeof(b));
@@ -572,14 +572,14 @@ NnModelLoad(const void *data, size_t len, const NnLoadOptions *opts,
 	b.err = &err;
 	b.opset = om.opset;
 	st = BuildGraph(&b, &om, opts);
-	if (st != NN_OK)
+	if (st != BX_OK)
 	{
 		NnArenaRelease(&arena);
 		return st;
 	}
 	m->arena = arena;
 	*model = m;
-	return NN_OK;
+	return BX_OK;
 }
 
 void
@@ -601,7 +601,7 @@ NnModelNumOutputs(NnModel model)
 	return model != NULL ? model->noutputs : 0;
 }
 
-static NnStatus
+static BxStatus
 Describe(const NnValue *v, NnTensorInfo *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -609,22 +609,22 @@ Describe(const NnValue *v, NnTensorInfo *info)
 	info->rank = v->rank;
 	memcpy(info->dims, v->dims, sizeof(int64_t) * (size_t) v->rank);
 	info->count = v->count;
-	return NN_OK;
+	return BX_OK;
 }
 
-NnStatus
+BxStatus
 NnModelGetInput(NnModel model, int index, NnTensorInfo *info)
 {
 	if (model == NULL || info == NULL || index < 0 || index >= model->ninputs)
-		return NN_EINVAL;
+		return BX_EINVAL;
 	return Describe(&model->values[model->inputs[index]], info);
 }
 
-NnStatus
+BxStatus
 NnModelGetOutput(NnModel model, int index, NnTensorInfo *info)
 {
 	if (model == NULL || info == NULL || index < 0 || index >= model->noutputs)
-		return NN_EINVAL;
+		return BX_EINVAL;
 	return Describe(&model->values[model->outputs[index]], info);
 }
 

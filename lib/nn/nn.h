@@ -7,7 +7,7 @@
  * checks it strictly, infers every tensor shape for the fixed input shape,
  * plans all intermediate buffers once, and then runs forward passes in
  * float32 on the calling thread.  It has no PostgreSQL dependency: it
- * reports failures as an NnStatus plus a message written into a buffer the
+ * reports failures as an BxStatus plus a message written into a buffer the
  * caller owns, never prints, never exits, and allocates only through the
  * allocator set with NnSetAllocator().
  *
@@ -16,10 +16,10 @@
  * Conv, Flatten, Gemm, GlobalAveragePool, MatMul, MaxPool, Mul, PRelu,
  * Relu, Reshape, Resize (nearest), Sigmoid, Transpose.  INT64 tensors may
  * appear only where they are folded at load time (shape inputs).  Anything
- * else is rejected with NN_EUNSUPPORTED and a message naming it.
+ * else is rejected with BX_EUNSUPPORTED and a message naming it.
  *
  * The model bytes are untrusted: every length and count is checked, and
- * loading fails with NN_ELIMIT beyond these limits: rank 8, 2^24 per
+ * loading fails with BX_ELIMIT beyond these limits: rank 8, 2^24 per
  * dimension, 2^28 elements per tensor, 256 MiB of weights and folded
  * constants, 10000 nodes, 1e11 operations per run, and run-time buffers
  * of NnLoadOptions.maxRunBytes (1 GiB by default).
@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bx_runtime.h"
 #ifdef __cplusplus
 extern "C"
 {
@@ -48,44 +49,12 @@ extern "C"
 /* Largest tensor rank the library handles */
 #define NN_MAX_DIMS			8
 
-/* Suggested size of the caller's error buffer; longer messages are cut */
-#define NN_ERRBUF_SIZE		256
 
-typedef enum NnStatus
-{
-	NN_OK = 0,
-	NN_EINVAL,					/* bad argument from the caller */
-	NN_EFORMAT,					/* malformed protobuf or inconsistent model */
-	NN_EUNSUPPORTED,			/* valid ONNX that this library does not run */
-	NN_ELIMIT,					/* a size limit was exceeded */
-	NN_ENOMEM,					/* the allocator returned NULL */
-	NN_EINTERRUPTED,			/* the interrupt callback asked to stop */
-	NN_EINTERNAL				/* can't happen; a bug in the library */
-} NnStatus;
 
 /* Opaque handle of a loaded model */
 typedef struct NnModelData *NnModel;
 
-/*
- * Allocator hook.  alloc must return memory aligned like malloc() or NULL;
- * free must accept what alloc returned.  arg is passed back unchanged.
- * A model keeps the allocator that was current when it was loaded and frees
- * its memory with it.  If alloc does not return (e.g. it longjmps), the
- * memory already obtained for that load is not freed by the library.
- */
-typedef struct NnAllocator
-{
-	void	   *(*alloc) (void *arg, size_t size);
-	void		(*free) (void *arg, void *ptr);
-	void	   *arg;
-} NnAllocator;
 
-/*
- * Interrupt callback: called between nodes and inside long loops of a run.
- * Return nonzero to stop; NnModelRun then returns NN_EINTERRUPTED.  It must
- * not longjmp out of the library.
- */
-typedef int (*NnInterruptFn) (void *arg);
 
 /* Optional settings for NnModelLoad(); zero-initialise, then fill in */
 typedef struct NnLoadOptions
@@ -120,16 +89,16 @@ typedef struct NnTensorInfo
  * Set the process-wide allocator used by later loads; NULL restores
  * malloc/free.
  */
-extern void NnSetAllocator(const NnAllocator *allocator);
+extern void NnSetAllocator(const BxAllocator *allocator);
 
 /*
  * Load a model from the ONNX protobuf bytes data[0..len).  The bytes may be
  * freed after the call: weights are copied.  opts may be NULL.  On success
- * returns NN_OK and sets *model; otherwise *model is NULL, nothing is
+ * returns BX_OK and sets *model; otherwise *model is NULL, nothing is
  * leaked, and errbuf (errlen bytes, may be 0) holds a NUL-terminated
  * message.
  */
-extern NnStatus NnModelLoad(const void *data, size_t len,
+extern BxStatus NnModelLoad(const void *data, size_t len,
 							const NnLoadOptions *opts, NnModel *model,
 							char *errbuf, size_t errlen);
 
@@ -140,9 +109,9 @@ extern void NnModelFree(NnModel model);
 extern int	NnModelNumInputs(NnModel model);
 extern int	NnModelNumOutputs(NnModel model);
 
-/* Describe input/output number index; NN_EINVAL if out of range */
-extern NnStatus NnModelGetInput(NnModel model, int index, NnTensorInfo *info);
-extern NnStatus NnModelGetOutput(NnModel model, int index, NnTensorInfo *info);
+/* Describe input/output number index; BX_EINVAL if out of range */
+extern BxStatus NnModelGetInput(NnModel model, int index, NnTensorInfo *info);
+extern BxStatus NnModelGetOutput(NnModel model, int index, NnTensorInfo *info);
 
 /* Bytes the model holds: weights, folded constants, run buffers, metadata */
 extern size_t NnModelMemoryBytes(NnModel model);
@@ -152,17 +121,15 @@ extern size_t NnModelMemoryBytes(NnModel model);
  * row-major order with the shape NnModelGetInput() reports; the data are
  * only read.  If outputs is not NULL, outputs[j] receives a pointer to
  * output j, owned by the model and valid until the next run or free.
- * interrupt may be NULL.  Returns NN_OK, NN_EINVAL or NN_EINTERRUPTED (the
+ * interrupt may be NULL.  Returns BX_OK, BX_EINVAL or BX_EINTERRUPTED (the
  * outputs are then undefined), with a message in errbuf.  Input values are
  * not checked: NaN or Inf simply propagate.
  */
-extern NnStatus NnModelRun(NnModel model, const float *const *inputs,
+extern BxStatus NnModelRun(NnModel model, const float *const *inputs,
 						   const float **outputs,
-						   NnInterruptFn interrupt, void *interruptArg,
+						   BxInterruptFn interrupt, void *interruptArg,
 						   char *errbuf, size_t errlen);
 
-/* Constant name of a status code, e.g. "NN_EFORMAT" */
-extern const char *NnStatusName(NnStatus status);
 
 #ifdef __cplusplus
 }

@@ -74,12 +74,12 @@ typedef struct NnErr
 	size_t		len;
 } NnErr;
 
-/* Chunked bump allocator on top of an NnAllocator */
+/* Chunked bump allocator on top of an BxAllocator */
 typedef struct NnArenaChunk NnArenaChunk;
 
 typedef struct NnArena
 {
-	NnAllocator alloc;
+	BxAllocator alloc;
 	NnArenaChunk *chunks;
 	char	   *cur;			/* free space in the current small chunk */
 	size_t		left;
@@ -204,10 +204,10 @@ typedef struct NnOpDef
 	 * node->workspace.  Must not touch input data except of inputs that are
 	 * NN_VALUE_CONST.
 	 */
-	NnStatus	(*prepare) (NnBuild *b, NnNode *node);
+	BxStatus	(*prepare) (NnBuild *b, NnNode *node);
 
-	/* Compute; fails only with NN_EINTERRUPTED */
-	NnStatus	(*run) (const NnNode *node, NnValue *const *in,
+	/* Compute; fails only with BX_EINTERRUPTED */
+	BxStatus	(*run) (const NnNode *node, NnValue *const *in,
 						NnValue *const *out, NnExec *ex);
 } NnOpDef;
 
@@ -265,19 +265,19 @@ struct NnExec
 {
 	float	   *workspace;
 	size_t		workspaceBytes;
-	NnInterruptFn interrupt;
+	BxInterruptFn interrupt;
 	void	   *interruptArg;
 };
 
 /* nn_util.c */
-extern NnStatus NnSetError(NnErr *err, NnStatus status, const char *fmt,...)
+extern BxStatus NnSetError(NnErr *err, BxStatus status, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
 extern const char *NnSafeName(char *out, size_t outlen, const char *name);
 extern void NnFormatDims(char *out, size_t outlen, int rank,
 						 const int64_t *dims);
 extern const char *NnDataTypeName(int32_t dataType);
-extern void NnGetAllocator(NnAllocator *out);
-extern void NnArenaInit(NnArena *arena, const NnAllocator *alloc);
+extern void NnGetAllocator(BxAllocator *out);
+extern void NnArenaInit(NnArena *arena, const BxAllocator *alloc);
 extern void *NnArenaAlloc(NnArena *arena, size_t size);
 extern char *NnArenaStrndup(NnArena *arena, const char *s, size_t len);
 extern void NnArenaRelease(NnArena *arena);
@@ -285,48 +285,48 @@ extern bool NnMulSize(size_t a, size_t b, size_t *result);
 extern bool NnDimsCount(int rank, const int64_t *dims, size_t *count);
 
 /* onnx_reader.c */
-extern NnStatus NnOnnxParse(const uint8_t *data, size_t len, NnArena *arena,
+extern BxStatus NnOnnxParse(const uint8_t *data, size_t len, NnArena *arena,
 							OnnxModel *model, NnErr *err);
 
 /* plan.c */
-extern NnStatus NnPlanModel(NnBuild *b, size_t maxRunBytes);
+extern BxStatus NnPlanModel(NnBuild *b, size_t maxRunBytes);
 
 /* node.c: helpers for prepare functions */
 extern void NnNodeDesc(const NnNode *node, char *out, size_t outlen);
-extern NnStatus NnNodeError(NnBuild *b, const NnNode *node, NnStatus status,
+extern BxStatus NnNodeError(NnBuild *b, const NnNode *node, BxStatus status,
 							const char *fmt,...)
 			__attribute__((format(printf, 4, 5)));
-extern NnStatus NnCheckAttrNames(NnBuild *b, const NnNode *node,
+extern BxStatus NnCheckAttrNames(NnBuild *b, const NnNode *node,
 								 const char *const *allowed);
 extern const OnnxAttr *NnFindAttr(const NnNode *node, const char *name);
-extern NnStatus NnAttrInt(NnBuild *b, const NnNode *node, const char *name,
+extern BxStatus NnAttrInt(NnBuild *b, const NnNode *node, const char *name,
 						  int64_t defval, int64_t *out);
-extern NnStatus NnAttrFloat(NnBuild *b, const NnNode *node, const char *name,
+extern BxStatus NnAttrFloat(NnBuild *b, const NnNode *node, const char *name,
 							float defval, float *out);
-extern NnStatus NnAttrString(NnBuild *b, const NnNode *node,
+extern BxStatus NnAttrString(NnBuild *b, const NnNode *node,
 							 const char *name, const char *defval,
 							 const char **out);
-extern NnStatus NnAttrInts(NnBuild *b, const NnNode *node, const char *name,
+extern BxStatus NnAttrInts(NnBuild *b, const NnNode *node, const char *name,
 						   int maxvalues, int64_t *out, int *nout,
 						   bool *present);
 extern NnValue *NnIn(NnBuild *b, const NnNode *node, int i);
 extern NnValue *NnOut(NnBuild *b, const NnNode *node, int i);
-extern NnStatus NnRequireFloat(NnBuild *b, const NnNode *node, int i);
-extern NnStatus NnRequireConst(NnBuild *b, const NnNode *node, int i);
-extern NnStatus NnSetOutput(NnBuild *b, const NnNode *node, int i,
+extern BxStatus NnRequireFloat(NnBuild *b, const NnNode *node, int i);
+extern BxStatus NnRequireConst(NnBuild *b, const NnNode *node, int i);
+extern BxStatus NnSetOutput(NnBuild *b, const NnNode *node, int i,
 							int32_t dtype, int rank, const int64_t *dims);
 extern bool NnBroadcastShape(int rankA, const int64_t *dimsA,
 							 int rankB, const int64_t *dimsB,
 							 int *rankOut, int64_t *dimsOut);
 extern bool NnSameShape(const NnValue *a, const NnValue *b);
-extern NnStatus NnAddWork(NnBuild *b, const NnNode *node, double ops);
+extern BxStatus NnAddWork(NnBuild *b, const NnNode *node, double ops);
 
 /* ops_elementwise.c: bounds of a Relu or constant-bounded Clip node */
 extern bool NnActivationBounds(const NnNode *node, float *lo, float *hi);
 
 /* runner.c */
 extern bool NnInterrupted(NnExec *ex);
-extern NnStatus NnRunNode(const NnNode *node, NnExec *ex);
+extern BxStatus NnRunNode(const NnNode *node, NnExec *ex);
 
 /* ops_elementwise.c: broadcasting helper shared with ops_matmul.c */
 typedef enum NnBinaryOp

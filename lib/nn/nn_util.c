@@ -26,65 +26,24 @@ struct NnArenaChunk
 	NnArenaChunk *next;
 };
 
-static void *
-DefaultAlloc(void *arg, size_t size)
-{
-	(void) arg;
-	return malloc(size);
-}
-
-static void
-DefaultFree(void *arg, void *ptr)
-{
-	(void) arg;
-	free(ptr);
-}
-
-static NnAllocator currentAllocator = {DefaultAlloc, DefaultFree, NULL};
+static BxAllocator currentAllocator;
 
 void
-NnSetAllocator(const NnAllocator *allocator)
+NnSetAllocator(const BxAllocator *allocator)
 {
 	if (allocator == NULL || allocator->alloc == NULL ||
 		allocator->free == NULL)
-	{
-		currentAllocator.alloc = DefaultAlloc;
-		currentAllocator.free = DefaultFree;
-		currentAllocator.arg = NULL;
-	}
+		currentAllocator = *BxMallocAllocator();
 	else
 		currentAllocator = *allocator;
 }
 
 void
-NnGetAllocator(NnAllocator *out)
+NnGetAllocator(BxAllocator *out)
 {
+	if (currentAllocator.alloc == NULL)
+		currentAllocator = *BxMallocAllocator();
 	*out = currentAllocator;
-}
-
-const char *
-NnStatusName(NnStatus status)
-{
-	switch (status)
-	{
-		case NN_OK:
-			return "NN_OK";
-		case NN_EINVAL:
-			return "NN_EINVAL";
-		case NN_EFORMAT:
-			return "NN_EFORMAT";
-		case NN_EUNSUPPORTED:
-			return "NN_EUNSUPPORTED";
-		case NN_ELIMIT:
-			return "NN_ELIMIT";
-		case NN_ENOMEM:
-			return "NN_ENOMEM";
-		case NN_EINTERRUPTED:
-			return "NN_EINTERRUPTED";
-		case NN_EINTERNAL:
-			return "NN_EINTERNAL";
-	}
-	return "NN_E?";
 }
 
 /*
@@ -92,8 +51,8 @@ NnStatusName(NnStatus status)
  *
  * A NULL or zero-length buffer is allowed; long messages are truncated.
  */
-NnStatus
-NnSetError(NnErr *err, NnStatus status, const char *fmt,...)
+BxStatus
+NnSetError(NnErr *err, BxStatus status, const char *fmt,...)
 {
 	va_list		ap;
 
@@ -205,7 +164,7 @@ NnDimsCount(int rank, const int64_t *dims, size_t *count)
 }
 
 void
-NnArenaInit(NnArena *arena, const NnAllocator *alloc)
+NnArenaInit(NnArena *arena, const BxAllocator *alloc)
 {
 	memset(arena, 0, sizeof(*arena));
 	arena->alloc = *alloc;

@@ -30,8 +30,8 @@ NnNodeDesc(const NnNode *node, char *out, size_t outlen)
 		snprintf(out, outlen, "node #%d (%s)", node->index, op);
 }
 
-NnStatus
-NnNodeError(NnBuild *b, const NnNode *node, NnStatus status,
+BxStatus
+NnNodeError(NnBuild *b, const NnNode *node, BxStatus status,
 			const char *fmt,...)
 {
 	char		desc[128];
@@ -57,7 +57,7 @@ NnFindAttr(const NnNode *node, const char *name)
 }
 
 /* Reject attributes not in the NULL-terminated list allowed */
-NnStatus
+BxStatus
 NnCheckAttrNames(NnBuild *b, const NnNode *node, const char *const *allowed)
 {
 	int			i;
@@ -71,23 +71,23 @@ NnCheckAttrNames(NnBuild *b, const NnNode *node, const char *const *allowed)
 			if (strcmp(node->src->attrs[i].name, *a) == 0)
 				break;
 		if (*a == NULL)
-			return NnNodeError(b, node, NN_EUNSUPPORTED,
+			return NnNodeError(b, node, BX_EUNSUPPORTED,
 							   "attribute '%s' is not supported",
 							   NnSafeName(name, sizeof(name),
 										  node->src->attrs[i].name));
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
-static NnStatus
+static BxStatus
 AttrTypeError(NnBuild *b, const NnNode *node, const char *name,
 			  const char *type)
 {
-	return NnNodeError(b, node, NN_EFORMAT,
+	return NnNodeError(b, node, BX_EFORMAT,
 					   "attribute '%s' must have type %s", name, type);
 }
 
-NnStatus
+BxStatus
 NnAttrInt(NnBuild *b, const NnNode *node, const char *name, int64_t defval,
 		  int64_t *out)
 {
@@ -95,14 +95,14 @@ NnAttrInt(NnBuild *b, const NnNode *node, const char *name, int64_t defval,
 
 	*out = defval;
 	if (a == NULL)
-		return NN_OK;
+		return BX_OK;
 	if (a->type != ONNX_ATTR_INT)
 		return AttrTypeError(b, node, name, "INT");
 	*out = a->i;
-	return NN_OK;
+	return BX_OK;
 }
 
-NnStatus
+BxStatus
 NnAttrFloat(NnBuild *b, const NnNode *node, const char *name, float defval,
 			float *out)
 {
@@ -110,14 +110,14 @@ NnAttrFloat(NnBuild *b, const NnNode *node, const char *name, float defval,
 
 	*out = defval;
 	if (a == NULL)
-		return NN_OK;
+		return BX_OK;
 	if (a->type != ONNX_ATTR_FLOAT)
 		return AttrTypeError(b, node, name, "FLOAT");
 	*out = a->f;
-	return NN_OK;
+	return BX_OK;
 }
 
-NnStatus
+BxStatus
 NnAttrString(NnBuild *b, const NnNode *node, const char *name,
 			 const char *defval, const char **out)
 {
@@ -125,18 +125,18 @@ NnAttrString(NnBuild *b, const NnNode *node, const char *name,
 
 	*out = defval;
 	if (a == NULL)
-		return NN_OK;
+		return BX_OK;
 	if (a->type != ONNX_ATTR_STRING)
 		return AttrTypeError(b, node, name, "STRING");
 	*out = a->s;
-	return NN_OK;
+	return BX_OK;
 }
 
 /*
  * Read an INTS attribute into out[0..maxvalues).  *present tells whether
  * the attribute exists; more than maxvalues values is an error.
  */
-NnStatus
+BxStatus
 NnAttrInts(NnBuild *b, const NnNode *node, const char *name, int maxvalues,
 		   int64_t *out, int *nout, bool *present)
 {
@@ -145,17 +145,17 @@ NnAttrInts(NnBuild *b, const NnNode *node, const char *name, int maxvalues,
 	*nout = 0;
 	*present = false;
 	if (a == NULL)
-		return NN_OK;
+		return BX_OK;
 	if (a->type != ONNX_ATTR_INTS)
 		return AttrTypeError(b, node, name, "INTS");
 	if (a->nvalues > maxvalues)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "attribute '%s' has %d values (at most %d supported)",
 						   name, a->nvalues, maxvalues);
 	memcpy(out, a->ints, sizeof(int64_t) * (size_t) a->nvalues);
 	*nout = a->nvalues;
 	*present = true;
-	return NN_OK;
+	return BX_OK;
 }
 
 /* Input i of node, NULL if omitted or beyond the node's inputs */
@@ -177,42 +177,42 @@ NnOut(NnBuild *b, const NnNode *node, int i)
 	return node->outv[i];
 }
 
-NnStatus
+BxStatus
 NnRequireFloat(NnBuild *b, const NnNode *node, int i)
 {
 	NnValue    *v = NnIn(b, node, i);
 	char		name[64];
 
 	if (v == NULL)
-		return NnNodeError(b, node, NN_EFORMAT, "input %d is missing", i);
+		return NnNodeError(b, node, BX_EFORMAT, "input %d is missing", i);
 	if (v->dtype != ONNX_FLOAT)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "input '%s' has type %s; only FLOAT is supported",
 						   NnSafeName(name, sizeof(name), v->name),
 						   NnDataTypeName(v->dtype));
-	return NN_OK;
+	return BX_OK;
 }
 
-NnStatus
+BxStatus
 NnRequireConst(NnBuild *b, const NnNode *node, int i)
 {
 	NnValue    *v = NnIn(b, node, i);
 	char		name[64];
 
 	if (v == NULL)
-		return NnNodeError(b, node, NN_EFORMAT, "input %d is missing", i);
+		return NnNodeError(b, node, BX_EFORMAT, "input %d is missing", i);
 	if (v->kind != NN_VALUE_CONST)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "input '%s' is computed at run time; it must be a constant (dynamic shapes are not supported)",
 						   NnSafeName(name, sizeof(name), v->name));
-	return NN_OK;
+	return BX_OK;
 }
 
 /*
  * Set dtype and shape of output i.  Zero-sized dimensions and tensors above
  * the element limit are rejected.
  */
-NnStatus
+BxStatus
 NnSetOutput(NnBuild *b, const NnNode *node, int i, int32_t dtype, int rank,
 			const int64_t *dims)
 {
@@ -220,27 +220,27 @@ NnSetOutput(NnBuild *b, const NnNode *node, int i, int32_t dtype, int rank,
 	int			d;
 
 	if (v == NULL)
-		return NN_OK;			/* omitted optional output */
+		return BX_OK;			/* omitted optional output */
 	if (rank < 0 || rank > NN_MAX_DIMS)
-		return NnNodeError(b, node, NN_ELIMIT,
+		return NnNodeError(b, node, BX_ELIMIT,
 						   "output would have rank %d (limit %d)",
 						   rank, NN_MAX_DIMS);
 	for (d = 0; d < rank; d++)
 		if (dims[d] <= 0)
-			return NnNodeError(b, node, NN_EUNSUPPORTED,
+			return NnNodeError(b, node, BX_EUNSUPPORTED,
 							   "output would have an empty dimension; zero-sized tensors are not supported");
 	if (!NnDimsCount(rank, dims, &v->count))
 	{
 		char		buf[128];
 
 		NnFormatDims(buf, sizeof(buf), rank, dims);
-		return NnNodeError(b, node, NN_ELIMIT,
+		return NnNodeError(b, node, BX_ELIMIT,
 						   "output shape %s exceeds the size limits", buf);
 	}
 	v->dtype = dtype;
 	v->rank = rank;
 	memcpy(v->dims, dims, sizeof(int64_t) * (size_t) rank);
-	return NN_OK;
+	return BX_OK;
 }
 
 /* Numpy-style multidirectional broadcast of two shapes */
@@ -271,15 +271,15 @@ NnBroadcastShape(int rankA, const int64_t *dimsA, int rankB,
  * limit.  The limit bounds load-time folding and the length of a single
  * BLAS call, which cannot be interrupted.
  */
-NnStatus
+BxStatus
 NnAddWork(NnBuild *b, const NnNode *node, double ops)
 {
 	b->work += ops;
 	if (b->work > NN_MAX_WORK)
-		return NnNodeError(b, node, NN_ELIMIT,
+		return NnNodeError(b, node, BX_ELIMIT,
 						   "the graph needs more than %.0e operations per run",
 						   NN_MAX_WORK);
-	return NN_OK;
+	return BX_OK;
 }
 
 bool

@@ -63,14 +63,14 @@ typedef struct PbField
 	size_t		len;
 } PbField;
 
-static NnStatus
+static BxStatus
 Malformed(Reader *rd, const uint8_t *at, const char *what, const char *fmt,...)
 			__attribute__((format(printf, 4, 5)));
 
 /*
  * Report malformed input found at byte 'at' while decoding message 'what'.
  */
-static NnStatus
+static BxStatus
 Malformed(Reader *rd, const uint8_t *at, const char *what, const char *fmt,...)
 {
 	char		detail[160];
@@ -79,15 +79,15 @@ Malformed(Reader *rd, const uint8_t *at, const char *what, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	return NnSetError(rd->err, NN_EFORMAT,
+	return NnSetError(rd->err, BX_EFORMAT,
 					  "malformed model: %s at byte %zu in %s",
 					  detail, (size_t) (at - rd->base), what);
 }
 
-static NnStatus
+static BxStatus
 OutOfMemory(Reader *rd)
 {
-	return NnSetError(rd->err, NN_ENOMEM, "out of memory while reading model");
+	return NnSetError(rd->err, BX_ENOMEM, "out of memory while reading model");
 }
 
 /* Decode a varint; false if truncated or longer than 64 bits */
@@ -219,7 +219,7 @@ PbNext(Reader *rd, PbBuf *buf, PbField *f, const char *what)
 	return 1;
 }
 
-static NnStatus
+static BxStatus
 ExpectWire(Reader *rd, const PbField *f, int wireType, const char *what,
 		   const char *field)
 {
@@ -227,11 +227,11 @@ ExpectWire(Reader *rd, const PbField *f, int wireType, const char *what,
 		return Malformed(rd, f->start, what,
 						 "field '%s' has wire type %d, expected %d",
 						 field, f->wireType, wireType);
-	return NN_OK;
+	return BX_OK;
 }
 
 /* Reject a second occurrence of a singular field; seen is a bit mask */
-static NnStatus
+static BxStatus
 Once(Reader *rd, const PbField *f, uint32_t *seen, int bit, const char *what,
 	 const char *field)
 {
@@ -239,21 +239,21 @@ Once(Reader *rd, const PbField *f, uint32_t *seen, int bit, const char *what,
 		return Malformed(rd, f->start, what, "field '%s' appears twice",
 						 field);
 	*seen |= 1u << bit;
-	return NN_OK;
+	return BX_OK;
 }
 
 /* Copy a string field; rejects NULs and overlong strings */
-static NnStatus
+static BxStatus
 ReadString(Reader *rd, const PbField *f, const char *what, const char *field,
 		   const char **out)
 {
-	NnStatus	st;
+	BxStatus	st;
 	char	   *s;
 
-	if ((st = ExpectWire(rd, f, WT_LEN, what, field)) != NN_OK)
+	if ((st = ExpectWire(rd, f, WT_LEN, what, field)) != BX_OK)
 		return st;
 	if (f->len > NN_MAX_NAME)
-		return NnSetError(rd->err, NN_ELIMIT,
+		return NnSetError(rd->err, BX_ELIMIT,
 						  "string field '%s' in %s is %zu bytes long (limit %d)",
 						  field, what, f->len, NN_MAX_NAME);
 	if (f->len > 0 && memchr(f->data, '\0', f->len) != NULL)
@@ -263,43 +263,43 @@ ReadString(Reader *rd, const PbField *f, const char *what, const char *field,
 	if (s == NULL)
 		return OutOfMemory(rd);
 	*out = s;
-	return NN_OK;
+	return BX_OK;
 }
 
-static NnStatus
+static BxStatus
 ReadInt64(Reader *rd, const PbField *f, const char *what, const char *field,
 		  int64_t *out)
 {
-	NnStatus	st;
+	BxStatus	st;
 
-	if ((st = ExpectWire(rd, f, WT_VARINT, what, field)) != NN_OK)
+	if ((st = ExpectWire(rd, f, WT_VARINT, what, field)) != BX_OK)
 		return st;
 	*out = (int64_t) f->varint;
-	return NN_OK;
+	return BX_OK;
 }
 
 /* An int32/enum field: protobuf sign-extends negatives to 64 bits */
-static NnStatus
+static BxStatus
 ReadInt32(Reader *rd, const PbField *f, const char *what, const char *field,
 		  int32_t *out)
 {
-	NnStatus	st;
+	BxStatus	st;
 	int64_t		v;
 
-	if ((st = ReadInt64(rd, f, what, field, &v)) != NN_OK)
+	if ((st = ReadInt64(rd, f, what, field, &v)) != BX_OK)
 		return st;
 	if (v < INT32_MIN || v > INT32_MAX)
 		return Malformed(rd, f->start, what, "field '%s' out of int32 range",
 						 field);
 	*out = (int32_t) v;
-	return NN_OK;
+	return BX_OK;
 }
 
 /*
  * Count the values of a repeated varint field record, packed or not, and
  * validate the packed payload.
  */
-static NnStatus
+static BxStatus
 CountVarints(Reader *rd, const PbField *f, const char *what,
 			 const char *field, size_t *count)
 {
@@ -309,7 +309,7 @@ CountVarints(Reader *rd, const PbField *f, const char *what,
 	if (f->wireType == WT_VARINT)
 	{
 		*count += 1;
-		return NN_OK;
+		return BX_OK;
 	}
 	if (f->wireType != WT_LEN)
 		return Malformed(rd, f->start, what,
@@ -323,7 +323,7 @@ CountVarints(Reader *rd, const PbField *f, const char *what,
 							 "bad packed varint in field '%s'", field);
 		*count += 1;
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
 /* Append the values of a counted varint record to out[*n..] */
@@ -345,14 +345,14 @@ TakeVarints(const PbField *f, int64_t *out, size_t *n)
 		out[(*n)++] = (int64_t) v;
 }
 
-static NnStatus
+static BxStatus
 CountFixed32s(Reader *rd, const PbField *f, const char *what,
 			  const char *field, size_t *count)
 {
 	if (f->wireType == WT_FIXED32)
 	{
 		*count += 1;
-		return NN_OK;
+		return BX_OK;
 	}
 	if (f->wireType != WT_LEN)
 		return Malformed(rd, f->start, what,
@@ -362,7 +362,7 @@ CountFixed32s(Reader *rd, const PbField *f, const char *what,
 						 "packed field '%s' length %zu is not a multiple of 4",
 						 field, f->len);
 	*count += f->len / 4;
-	return NN_OK;
+	return BX_OK;
 }
 
 static void
@@ -386,14 +386,14 @@ TakeFloats(const PbField *f, float *out, size_t *n)
  * (little-endian) or the matching typed field, with exactly as many values
  * as the dims say.  Counts the decoded bytes against NN_MAX_WEIGHT_BYTES.
  */
-static NnStatus
+static BxStatus
 ParseTensor(Reader *rd, const uint8_t *data, size_t len, const char *what,
 			OnnxTensor *t)
 {
 	PbBuf		buf = {data, data + len};
 	PbField		f;
 	int			r;
-	NnStatus	st;
+	BxStatus	st;
 	uint32_t	seen = 0;
 	size_t		ndims = 0;
 	size_t		nfloat = 0;
@@ -416,51 +416,51 @@ ParseTensor(Reader *rd, const uint8_t *data, size_t len, const char *what,
 		switch (f.number)
 		{
 			case 1:				/* dims */
-				if ((st = CountVarints(rd, &f, tmsg, "dims", &ndims)) != NN_OK)
+				if ((st = CountVarints(rd, &f, tmsg, "dims", &ndims)) != BX_OK)
 					return st;
 				break;
 			case 2:				/* data_type */
-				if ((st = Once(rd, &f, &seen, 2, tmsg, "data_type")) != NN_OK ||
-					(st = ReadInt32(rd, &f, tmsg, "data_type", &t->dataType)) != NN_OK)
+				if ((st = Once(rd, &f, &seen, 2, tmsg, "data_type")) != BX_OK ||
+					(st = ReadInt32(rd, &f, tmsg, "data_type", &t->dataType)) != BX_OK)
 					return st;
 				hasType = true;
 				break;
 			case 3:
-				return NnSetError(rd->err, NN_EUNSUPPORTED,
+				return NnSetError(rd->err, BX_EUNSUPPORTED,
 								  "%s: segmented tensors are not supported",
 								  what);
 			case 4:				/* float_data */
-				if ((st = CountFixed32s(rd, &f, tmsg, "float_data", &nfloat)) != NN_OK)
+				if ((st = CountFixed32s(rd, &f, tmsg, "float_data", &nfloat)) != BX_OK)
 					return st;
 				break;
 			case 7:				/* int64_data */
-				if ((st = CountVarints(rd, &f, tmsg, "int64_data", &nint64)) != NN_OK)
+				if ((st = CountVarints(rd, &f, tmsg, "int64_data", &nint64)) != BX_OK)
 					return st;
 				break;
 			case 8:				/* name */
-				if ((st = Once(rd, &f, &seen, 8, tmsg, "name")) != NN_OK ||
-					(st = ReadString(rd, &f, tmsg, "name", &t->name)) != NN_OK)
+				if ((st = Once(rd, &f, &seen, 8, tmsg, "name")) != BX_OK ||
+					(st = ReadString(rd, &f, tmsg, "name", &t->name)) != BX_OK)
 					return st;
 				break;
 			case 9:				/* raw_data */
-				if ((st = Once(rd, &f, &seen, 9, tmsg, "raw_data")) != NN_OK ||
-					(st = ExpectWire(rd, &f, WT_LEN, tmsg, "raw_data")) != NN_OK)
+				if ((st = Once(rd, &f, &seen, 9, tmsg, "raw_data")) != BX_OK ||
+					(st = ExpectWire(rd, &f, WT_LEN, tmsg, "raw_data")) != BX_OK)
 					return st;
 				raw = f.data;
 				rawLen = f.len;
 				break;
 			case 13:			/* external_data */
-				return NnSetError(rd->err, NN_EUNSUPPORTED,
+				return NnSetError(rd->err, BX_EUNSUPPORTED,
 								  "%s: external tensor data are not supported",
 								  what);
 			case 14:			/* data_location */
 				{
 					int32_t		loc;
 
-					if ((st = ReadInt32(rd, &f, tmsg, "data_location", &loc)) != NN_OK)
+					if ((st = ReadInt32(rd, &f, tmsg, "data_location", &loc)) != BX_OK)
 						return st;
 					if (loc != 0)
-						return NnSetError(rd->err, NN_EUNSUPPORTED,
+						return NnSetError(rd->err, BX_EUNSUPPORTED,
 										  "%s: external tensor data are not supported",
 										  what);
 				}
@@ -469,7 +469,7 @@ ParseTensor(Reader *rd, const uint8_t *data, size_t len, const char *what,
 			case 6:				/* string_data */
 			case 10:			/* double_data */
 			case 11:			/* uint64_data */
-				return NnSetError(rd->err, NN_EUNSUPPORTED,
+				return NnSetError(rd->err, BX_EUNSUPPORTED,
 								  "%s: tensor data field %u is not supported (only FLOAT and INT64 tensors are)",
 								  what, f.number);
 			default:
@@ -477,17 +477,17 @@ ParseTensor(Reader *rd, const uint8_t *data, size_t len, const char *what,
 		}
 	}
 	if (r < 0)
-		return NN_EFORMAT;
+		return BX_EFORMAT;
 
 	NnSafeName(name, sizeof(name), t->name);
 	if (!hasType)
 		return Malformed(rd, data, tmsg, "tensor '%s' has no data_type", name);
 	if (t->dataType != ONNX_FLOAT && t->dataType != ONNX_INT64)
-		return NnSetError(rd->err, NN_EUNSUPPORTED,
+		return NnSetError(rd->err, BX_EUNSUPPORTED,
 						  "%s: tensor '%s' has data type %s; only FLOAT and INT64 are supported",
 						  what, name, NnDataTypeName(t->dataType));
 	if (ndims > NN_MAX_DIMS)
-		return NnSetError(rd->err, NN_ELIMIT,
+		return NnSetError(rd->err, BX_ELIMIT,
 						  "%s: tensor '%s' has %zu dimensions (limit %d)",
 						  what, name, ndims, NN_MAX_DIMS);
 
@@ -508,7 +508,7 @@ ParseTensor(Reader *rd, const uint8_t *data, size_t len, const char *what,
 		char		dims[128];
 
 		NnFormatDims(dims, sizeof(dims), t->rank, t->dims);
-		return NnSetError(rd->err, NN_ELIMIT,
+		return NnSetError(rd->err, BX_ELIMIT,
 						  "%s: tensor '%s' has dims %s: a dimension is negative or above %lld, or more than %lld elements",
 						  what, name, dims, (long long) NN_MAX_DIM_VALUE,
 						  (long long) NN_MAX_ELEMENTS);
@@ -535,12 +535,12 @@ ParseTensor(Reader *rd, const uint8_t *data, size_t len, const char *what,
 						 t->count);
 
 	if (bytes > NN_MAX_WEIGHT_BYTES - rd->tensorBytes)
-		return NnSetError(rd->err, NN_ELIMIT,
+		return NnSetError(rd->err, BX_ELIMIT,
 						  "model tensors exceed the limit of %zu MiB",
 						  NN_MAX_WEIGHT_BYTES >> 20);
 	rd->tensorBytes += bytes;
 	if (t->count == 0)
-		return NN_OK;
+		return BX_OK;
 
 	t->data = NnArenaAlloc(rd->arena, bytes);
 	if (t->data == NULL)
@@ -578,7 +578,7 @@ ParseTensor(Reader *rd, const uint8_t *data, size_t len, const char *what,
 				TakeVarints(&f, t->data, &n);
 		}
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
 /* Name of an attribute type for messages */
@@ -603,14 +603,14 @@ AttrTypeName(int type)
  * field is authoritative when present; very old models omit it, and then
  * the single value field present decides.
  */
-static NnStatus
+static BxStatus
 ParseAttr(Reader *rd, const uint8_t *data, size_t len, const char *nodeDesc,
 		  OnnxAttr *a)
 {
 	PbBuf		buf = {data, data + len};
 	PbField		f;
 	int			r;
-	NnStatus	st;
+	BxStatus	st;
 	uint32_t	seen = 0;
 	int32_t		type = 0;
 	bool		hasType = false;
@@ -633,41 +633,41 @@ ParseAttr(Reader *rd, const uint8_t *data, size_t len, const char *nodeDesc,
 		switch (f.number)
 		{
 			case 1:
-				if ((st = Once(rd, &f, &seen, 1, amsg, "name")) != NN_OK ||
-					(st = ReadString(rd, &f, amsg, "name", &a->name)) != NN_OK)
+				if ((st = Once(rd, &f, &seen, 1, amsg, "name")) != BX_OK ||
+					(st = ReadString(rd, &f, amsg, "name", &a->name)) != BX_OK)
 					return st;
 				break;
 			case 20:
-				if ((st = Once(rd, &f, &seen, 20, amsg, "type")) != NN_OK ||
-					(st = ReadInt32(rd, &f, amsg, "type", &type)) != NN_OK)
+				if ((st = Once(rd, &f, &seen, 20, amsg, "type")) != BX_OK ||
+					(st = ReadInt32(rd, &f, amsg, "type", &type)) != BX_OK)
 					return st;
 				hasType = true;
 				break;
 			case 2:
-				if ((st = Once(rd, &f, &seen, 2, amsg, "f")) != NN_OK ||
-					(st = ExpectWire(rd, &f, WT_FIXED32, amsg, "f")) != NN_OK)
+				if ((st = Once(rd, &f, &seen, 2, amsg, "f")) != BX_OK ||
+					(st = ExpectWire(rd, &f, WT_FIXED32, amsg, "f")) != BX_OK)
 					return st;
 				a->f = Le32ToFloat(f.fixed32);
 				presentType = ONNX_ATTR_FLOAT;
 				npresent++;
 				break;
 			case 3:
-				if ((st = Once(rd, &f, &seen, 3, amsg, "i")) != NN_OK ||
-					(st = ReadInt64(rd, &f, amsg, "i", &a->i)) != NN_OK)
+				if ((st = Once(rd, &f, &seen, 3, amsg, "i")) != BX_OK ||
+					(st = ReadInt64(rd, &f, amsg, "i", &a->i)) != BX_OK)
 					return st;
 				presentType = ONNX_ATTR_INT;
 				npresent++;
 				break;
 			case 4:
-				if ((st = Once(rd, &f, &seen, 4, amsg, "s")) != NN_OK ||
-					(st = ReadString(rd, &f, amsg, "s", &a->s)) != NN_OK)
+				if ((st = Once(rd, &f, &seen, 4, amsg, "s")) != BX_OK ||
+					(st = ReadString(rd, &f, amsg, "s", &a->s)) != BX_OK)
 					return st;
 				presentType = ONNX_ATTR_STRING;
 				npresent++;
 				break;
 			case 5:
-				if ((st = Once(rd, &f, &seen, 5, amsg, "t")) != NN_OK ||
-					(st = ExpectWire(rd, &f, WT_LEN, amsg, "t")) != NN_OK)
+				if ((st = Once(rd, &f, &seen, 5, amsg, "t")) != BX_OK ||
+					(st = ExpectWire(rd, &f, WT_LEN, amsg, "t")) != BX_OK)
 					return st;
 				tdata = f.data;
 				tlen = f.len;
@@ -681,7 +681,7 @@ ParseAttr(Reader *rd, const uint8_t *data, size_t len, const char *nodeDesc,
 					presentType = ONNX_ATTR_FLOATS;
 					npresent++;
 				}
-				if ((st = CountFixed32s(rd, &f, amsg, "floats", &nfloats)) != NN_OK)
+				if ((st = CountFixed32s(rd, &f, amsg, "floats", &nfloats)) != BX_OK)
 					return st;
 				break;
 			case 8:
@@ -691,7 +691,7 @@ ParseAttr(Reader *rd, const uint8_t *data, size_t len, const char *nodeDesc,
 					presentType = ONNX_ATTR_INTS;
 					npresent++;
 				}
-				if ((st = CountVarints(rd, &f, amsg, "ints", &nints)) != NN_OK)
+				if ((st = CountVarints(rd, &f, amsg, "ints", &nints)) != BX_OK)
 					return st;
 				break;
 			case 6:				/* g */
@@ -711,7 +711,7 @@ ParseAttr(Reader *rd, const uint8_t *data, size_t len, const char *nodeDesc,
 		}
 	}
 	if (r < 0)
-		return NN_EFORMAT;
+		return BX_EFORMAT;
 
 	NnSafeName(name, sizeof(name), a->name);
 	snprintf(ctx, sizeof(ctx), "attribute '%s' of %s", name, nodeDesc);
@@ -726,15 +726,15 @@ ParseAttr(Reader *rd, const uint8_t *data, size_t len, const char *nodeDesc,
 		};
 
 		if (unsupported->number == 21)
-			return NnSetError(rd->err, NN_EUNSUPPORTED,
+			return NnSetError(rd->err, BX_EUNSUPPORTED,
 							  "%s refers to a function attribute; functions are not supported",
 							  ctx);
-		return NnSetError(rd->err, NN_EUNSUPPORTED,
+		return NnSetError(rd->err, BX_EUNSUPPORTED,
 						  "%s has type %s, which is not supported",
 						  ctx, AttrTypeName(fieldType[unsupported->number]));
 	}
 	if (nfloats > NN_MAX_ATTR_VALUES || nints > NN_MAX_ATTR_VALUES)
-		return NnSetError(rd->err, NN_ELIMIT,
+		return NnSetError(rd->err, BX_ELIMIT,
 						  "%s has more than %d values", ctx, NN_MAX_ATTR_VALUES);
 
 	if (hasType)
@@ -742,7 +742,7 @@ ParseAttr(Reader *rd, const uint8_t *data, size_t len, const char *nodeDesc,
 		if (type != ONNX_ATTR_FLOAT && type != ONNX_ATTR_INT &&
 			type != ONNX_ATTR_STRING && type != ONNX_ATTR_TENSOR &&
 			type != ONNX_ATTR_FLOATS && type != ONNX_ATTR_INTS)
-			return NnSetError(rd->err, NN_EUNSUPPORTED,
+			return NnSetError(rd->err, BX_EUNSUPPORTED,
 							  "%s has type %s, which is not supported",
 							  ctx, AttrTypeName(type));
 		/* a value field of another type contradicts the declared type */
@@ -770,7 +770,7 @@ ParseAttr(Reader *rd, const uint8_t *data, size_t len, const char *nodeDesc,
 		a->t = NnArenaAlloc(rd->arena, sizeof(OnnxTensor));
 		if (a->t == NULL)
 			return OutOfMemory(rd);
-		if ((st = ParseTensor(rd, tdata, tlen, ctx, a->t)) != NN_OK)
+		if ((st = ParseTensor(rd, tdata, tlen, ctx, a->t)) != BX_OK)
 			return st;
 	}
 	if (a->type == ONNX_ATTR_FLOATS || a->type == ONNX_ATTR_INTS)
@@ -793,18 +793,18 @@ ParseAttr(Reader *rd, const uint8_t *data, size_t len, const char *nodeDesc,
 				TakeVarints(&f, a->ints, &n);
 		}
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
 /* Decode a NodeProto; index is its position, for messages */
-static NnStatus
+static BxStatus
 ParseNode(Reader *rd, const uint8_t *data, size_t len, int index,
 		  OnnxNode *node)
 {
 	PbBuf		buf = {data, data + len};
 	PbField		f;
 	int			r;
-	NnStatus	st;
+	BxStatus	st;
 	uint32_t	seen = 0;
 	size_t		nin = 0;
 	size_t		nout = 0;
@@ -822,33 +822,33 @@ ParseNode(Reader *rd, const uint8_t *data, size_t len, int index,
 		switch (f.number)
 		{
 			case 1:
-				if ((st = ExpectWire(rd, &f, WT_LEN, nmsg, "input")) != NN_OK)
+				if ((st = ExpectWire(rd, &f, WT_LEN, nmsg, "input")) != BX_OK)
 					return st;
 				nin++;
 				break;
 			case 2:
-				if ((st = ExpectWire(rd, &f, WT_LEN, nmsg, "output")) != NN_OK)
+				if ((st = ExpectWire(rd, &f, WT_LEN, nmsg, "output")) != BX_OK)
 					return st;
 				nout++;
 				break;
 			case 3:
-				if ((st = Once(rd, &f, &seen, 3, nmsg, "name")) != NN_OK ||
-					(st = ReadString(rd, &f, nmsg, "name", &node->name)) != NN_OK)
+				if ((st = Once(rd, &f, &seen, 3, nmsg, "name")) != BX_OK ||
+					(st = ReadString(rd, &f, nmsg, "name", &node->name)) != BX_OK)
 					return st;
 				break;
 			case 4:
-				if ((st = Once(rd, &f, &seen, 4, nmsg, "op_type")) != NN_OK ||
-					(st = ReadString(rd, &f, nmsg, "op_type", &node->opType)) != NN_OK)
+				if ((st = Once(rd, &f, &seen, 4, nmsg, "op_type")) != BX_OK ||
+					(st = ReadString(rd, &f, nmsg, "op_type", &node->opType)) != BX_OK)
 					return st;
 				break;
 			case 5:
-				if ((st = ExpectWire(rd, &f, WT_LEN, nmsg, "attribute")) != NN_OK)
+				if ((st = ExpectWire(rd, &f, WT_LEN, nmsg, "attribute")) != BX_OK)
 					return st;
 				nattr++;
 				break;
 			case 7:
-				if ((st = Once(rd, &f, &seen, 7, nmsg, "domain")) != NN_OK ||
-					(st = ReadString(rd, &f, nmsg, "domain", &node->domain)) != NN_OK)
+				if ((st = Once(rd, &f, &seen, 7, nmsg, "domain")) != BX_OK ||
+					(st = ReadString(rd, &f, nmsg, "domain", &node->domain)) != BX_OK)
 					return st;
 				break;
 			default:
@@ -856,14 +856,14 @@ ParseNode(Reader *rd, const uint8_t *data, size_t len, int index,
 		}
 	}
 	if (r < 0)
-		return NN_EFORMAT;
+		return BX_EFORMAT;
 	if (node->opType == NULL || node->opType[0] == '\0')
 		return Malformed(rd, data, nmsg, "node #%d has no op_type", index);
 	snprintf(desc, sizeof(desc), "node #%d '%s'", index,
 			 NnSafeName(name, sizeof(name), node->name));
 	if (nin > NN_MAX_NODE_INPUTS || nout > NN_MAX_NODE_OUTPUTS ||
 		nattr > NN_MAX_ATTRS)
-		return NnSetError(rd->err, NN_ELIMIT,
+		return NnSetError(rd->err, BX_ELIMIT,
 						  "%s has %zu inputs, %zu outputs, %zu attributes (limits %d, %d, %d)",
 						  desc, nin, nout, nattr, NN_MAX_NODE_INPUTS,
 						  NN_MAX_NODE_OUTPUTS, NN_MAX_ATTRS);
@@ -881,17 +881,17 @@ ParseNode(Reader *rd, const uint8_t *data, size_t len, int index,
 		{
 			case 1:
 				if ((st = ReadString(rd, &f, nmsg, "input",
-									 &node->inputs[node->ninputs++])) != NN_OK)
+									 &node->inputs[node->ninputs++])) != BX_OK)
 					return st;
 				break;
 			case 2:
 				if ((st = ReadString(rd, &f, nmsg, "output",
-									 &node->outputs[node->noutputs++])) != NN_OK)
+									 &node->outputs[node->noutputs++])) != BX_OK)
 					return st;
 				break;
 			case 5:
 				if ((st = ParseAttr(rd, f.data, f.len, desc,
-									&node->attrs[node->nattrs++])) != NN_OK)
+									&node->attrs[node->nattrs++])) != BX_OK)
 					return st;
 				break;
 			default:
@@ -908,18 +908,18 @@ ParseNode(Reader *rd, const uint8_t *data, size_t len, int index,
 								 "%s has attribute '%s' twice", desc,
 								 NnSafeName(name, sizeof(name), node->attrs[i].name));
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
 /* Decode TensorShapeProto.Dimension number i of vi */
-static NnStatus
+static BxStatus
 ParseDim(Reader *rd, const uint8_t *data, size_t len, OnnxValueInfo *vi,
 		 int i)
 {
 	PbBuf		buf = {data, data + len};
 	PbField		f;
 	int			r;
-	NnStatus	st;
+	BxStatus	st;
 	uint32_t	seen = 0;
 	const char *dmsg = "TensorShapeProto.Dimension";
 
@@ -931,8 +931,8 @@ ParseDim(Reader *rd, const uint8_t *data, size_t len, OnnxValueInfo *vi,
 		{
 			int64_t		v;
 
-			if ((st = Once(rd, &f, &seen, 1, dmsg, "dim_value")) != NN_OK ||
-				(st = ReadInt64(rd, &f, dmsg, "dim_value", &v)) != NN_OK)
+			if ((st = Once(rd, &f, &seen, 1, dmsg, "dim_value")) != BX_OK ||
+				(st = ReadInt64(rd, &f, dmsg, "dim_value", &v)) != BX_OK)
 				return st;
 			if (v < 0)
 				return Malformed(rd, f.start, dmsg, "negative dimension %lld",
@@ -941,7 +941,7 @@ ParseDim(Reader *rd, const uint8_t *data, size_t len, OnnxValueInfo *vi,
 			{
 				char		name[64];
 
-				return NnSetError(rd->err, NN_ELIMIT,
+				return NnSetError(rd->err, BX_ELIMIT,
 								  "value '%s' dimension %d is %lld (limit %lld)",
 								  NnSafeName(name, sizeof(name), vi->name), i,
 								  (long long) v, (long long) NN_MAX_DIM_VALUE);
@@ -950,25 +950,25 @@ ParseDim(Reader *rd, const uint8_t *data, size_t len, OnnxValueInfo *vi,
 		}
 		else if (f.number == 2)
 		{
-			if ((st = Once(rd, &f, &seen, 2, dmsg, "dim_param")) != NN_OK ||
-				(st = ReadString(rd, &f, dmsg, "dim_param", &vi->dimParams[i])) != NN_OK)
+			if ((st = Once(rd, &f, &seen, 2, dmsg, "dim_param")) != BX_OK ||
+				(st = ReadString(rd, &f, dmsg, "dim_param", &vi->dimParams[i])) != BX_OK)
 				return st;
 		}
 	}
 	if (r < 0)
-		return NN_EFORMAT;
+		return BX_EFORMAT;
 	if ((seen & 6) == 6)
 		return Malformed(rd, data, dmsg, "dimension has both value and param");
-	return NN_OK;
+	return BX_OK;
 }
 
-static NnStatus
+static BxStatus
 ParseShape(Reader *rd, const uint8_t *data, size_t len, OnnxValueInfo *vi)
 {
 	PbBuf		buf = {data, data + len};
 	PbField		f;
 	int			r;
-	NnStatus	st;
+	BxStatus	st;
 	int			n = 0;
 	const char *smsg = "TensorShapeProto";
 
@@ -976,37 +976,37 @@ ParseShape(Reader *rd, const uint8_t *data, size_t len, OnnxValueInfo *vi)
 	{
 		if (f.number != 1)
 			continue;
-		if ((st = ExpectWire(rd, &f, WT_LEN, smsg, "dim")) != NN_OK)
+		if ((st = ExpectWire(rd, &f, WT_LEN, smsg, "dim")) != BX_OK)
 			return st;
 		if (n >= NN_MAX_DIMS)
 		{
 			char		name[64];
 
-			return NnSetError(rd->err, NN_ELIMIT,
+			return NnSetError(rd->err, BX_ELIMIT,
 							  "value '%s' has more than %d dimensions",
 							  NnSafeName(name, sizeof(name), vi->name),
 							  NN_MAX_DIMS);
 		}
-		if ((st = ParseDim(rd, f.data, f.len, vi, n)) != NN_OK)
+		if ((st = ParseDim(rd, f.data, f.len, vi, n)) != BX_OK)
 			return st;
 		n++;
 	}
 	if (r < 0)
-		return NN_EFORMAT;
+		return BX_EFORMAT;
 	vi->hasShape = true;
 	vi->rank = n;
-	return NN_OK;
+	return BX_OK;
 }
 
 /* TypeProto.Tensor */
-static NnStatus
+static BxStatus
 ParseTensorType(Reader *rd, const uint8_t *data, size_t len,
 				OnnxValueInfo *vi)
 {
 	PbBuf		buf = {data, data + len};
 	PbField		f;
 	int			r;
-	NnStatus	st;
+	BxStatus	st;
 	uint32_t	seen = 0;
 	const char *tmsg = "TypeProto.Tensor";
 
@@ -1014,29 +1014,29 @@ ParseTensorType(Reader *rd, const uint8_t *data, size_t len,
 	{
 		if (f.number == 1)
 		{
-			if ((st = Once(rd, &f, &seen, 1, tmsg, "elem_type")) != NN_OK ||
-				(st = ReadInt32(rd, &f, tmsg, "elem_type", &vi->elemType)) != NN_OK)
+			if ((st = Once(rd, &f, &seen, 1, tmsg, "elem_type")) != BX_OK ||
+				(st = ReadInt32(rd, &f, tmsg, "elem_type", &vi->elemType)) != BX_OK)
 				return st;
 		}
 		else if (f.number == 2)
 		{
-			if ((st = Once(rd, &f, &seen, 2, tmsg, "shape")) != NN_OK ||
-				(st = ExpectWire(rd, &f, WT_LEN, tmsg, "shape")) != NN_OK ||
-				(st = ParseShape(rd, f.data, f.len, vi)) != NN_OK)
+			if ((st = Once(rd, &f, &seen, 2, tmsg, "shape")) != BX_OK ||
+				(st = ExpectWire(rd, &f, WT_LEN, tmsg, "shape")) != BX_OK ||
+				(st = ParseShape(rd, f.data, f.len, vi)) != BX_OK)
 				return st;
 		}
 	}
-	return r < 0 ? NN_EFORMAT : NN_OK;
+	return r < 0 ? BX_EFORMAT : BX_OK;
 }
 
 /* TypeProto: only tensor types are decoded; others leave isTensor false */
-static NnStatus
+static BxStatus
 ParseType(Reader *rd, const uint8_t *data, size_t len, OnnxValueInfo *vi)
 {
 	PbBuf		buf = {data, data + len};
 	PbField		f;
 	int			r;
-	NnStatus	st;
+	BxStatus	st;
 	int			nvalue = 0;
 	const char *tmsg = "TypeProto";
 
@@ -1045,8 +1045,8 @@ ParseType(Reader *rd, const uint8_t *data, size_t len, OnnxValueInfo *vi)
 		switch (f.number)
 		{
 			case 1:				/* tensor_type */
-				if ((st = ExpectWire(rd, &f, WT_LEN, tmsg, "tensor_type")) != NN_OK ||
-					(st = ParseTensorType(rd, f.data, f.len, vi)) != NN_OK)
+				if ((st = ExpectWire(rd, &f, WT_LEN, tmsg, "tensor_type")) != BX_OK ||
+					(st = ParseTensorType(rd, f.data, f.len, vi)) != BX_OK)
 					return st;
 				vi->isTensor = true;
 				nvalue++;
@@ -1062,20 +1062,20 @@ ParseType(Reader *rd, const uint8_t *data, size_t len, OnnxValueInfo *vi)
 		}
 	}
 	if (r < 0)
-		return NN_EFORMAT;
+		return BX_EFORMAT;
 	if (nvalue > 1)
 		return Malformed(rd, data, tmsg, "more than one type given");
-	return NN_OK;
+	return BX_OK;
 }
 
-static NnStatus
+static BxStatus
 ParseValueInfo(Reader *rd, const uint8_t *data, size_t len,
 			   OnnxValueInfo *vi)
 {
 	PbBuf		buf = {data, data + len};
 	PbField		f;
 	int			r;
-	NnStatus	st;
+	BxStatus	st;
 	uint32_t	seen = 0;
 	const char *vmsg = "ValueInfoProto";
 
@@ -1085,32 +1085,32 @@ ParseValueInfo(Reader *rd, const uint8_t *data, size_t len,
 	{
 		if (f.number == 1)
 		{
-			if ((st = Once(rd, &f, &seen, 1, vmsg, "name")) != NN_OK ||
-				(st = ReadString(rd, &f, vmsg, "name", &vi->name)) != NN_OK)
+			if ((st = Once(rd, &f, &seen, 1, vmsg, "name")) != BX_OK ||
+				(st = ReadString(rd, &f, vmsg, "name", &vi->name)) != BX_OK)
 				return st;
 		}
 		else if (f.number == 2)
 		{
-			if ((st = Once(rd, &f, &seen, 2, vmsg, "type")) != NN_OK ||
-				(st = ExpectWire(rd, &f, WT_LEN, vmsg, "type")) != NN_OK ||
-				(st = ParseType(rd, f.data, f.len, vi)) != NN_OK)
+			if ((st = Once(rd, &f, &seen, 2, vmsg, "type")) != BX_OK ||
+				(st = ExpectWire(rd, &f, WT_LEN, vmsg, "type")) != BX_OK ||
+				(st = ParseType(rd, f.data, f.len, vi)) != BX_OK)
 				return st;
 		}
 	}
 	if (r < 0)
-		return NN_EFORMAT;
+		return BX_EFORMAT;
 	if (vi->name[0] == '\0')
 		return Malformed(rd, data, vmsg, "value without a name");
-	return NN_OK;
+	return BX_OK;
 }
 
-static NnStatus
+static BxStatus
 ParseGraph(Reader *rd, const uint8_t *data, size_t len, OnnxModel *m)
 {
 	PbBuf		buf = {data, data + len};
 	PbField		f;
 	int			r;
-	NnStatus	st;
+	BxStatus	st;
 	size_t		nnodes = 0;
 	size_t		ninits = 0;
 	size_t		ninputs = 0;
@@ -1146,23 +1146,23 @@ ParseGraph(Reader *rd, const uint8_t *data, size_t len, OnnxModel *m)
 				field = "value_info";
 				break;
 			case 15:
-				return NnSetError(rd->err, NN_EUNSUPPORTED,
+				return NnSetError(rd->err, BX_EUNSUPPORTED,
 								  "sparse initializers are not supported");
 			default:
 				break;			/* name, doc_string, quantization, metadata */
 		}
 		if (counter != NULL)
 		{
-			if ((st = ExpectWire(rd, &f, WT_LEN, gmsg, field)) != NN_OK)
+			if ((st = ExpectWire(rd, &f, WT_LEN, gmsg, field)) != BX_OK)
 				return st;
 			(*counter)++;
 		}
 	}
 	if (r < 0)
-		return NN_EFORMAT;
+		return BX_EFORMAT;
 	if (nnodes > NN_MAX_NODES || ninits > NN_MAX_LIST || nvi > NN_MAX_LIST ||
 		ninputs > NN_MAX_IO || noutputs > NN_MAX_IO)
-		return NnSetError(rd->err, NN_ELIMIT,
+		return NnSetError(rd->err, BX_ELIMIT,
 						  "graph has %zu nodes, %zu initializers, %zu value_info, %zu inputs, %zu outputs (limits %d, %d, %d, %d, %d)",
 						  nnodes, ninits, nvi, ninputs, noutputs,
 						  NN_MAX_NODES, NN_MAX_LIST, NN_MAX_LIST, NN_MAX_IO,
@@ -1190,7 +1190,7 @@ ParseGraph(Reader *rd, const uint8_t *data, size_t len, OnnxModel *m)
 			case 5:
 				st = ParseTensor(rd, f.data, f.len, "initializer",
 								 &m->inits[m->ninits]);
-				if (st == NN_OK && m->inits[m->ninits].name[0] == '\0')
+				if (st == BX_OK && m->inits[m->ninits].name[0] == '\0')
 					st = Malformed(rd, f.start, gmsg,
 								   "initializer without a name");
 				m->ninits++;
@@ -1208,23 +1208,23 @@ ParseGraph(Reader *rd, const uint8_t *data, size_t len, OnnxModel *m)
 									&m->valueInfos[m->nvalueInfos++]);
 				break;
 			default:
-				st = NN_OK;
+				st = BX_OK;
 				break;
 		}
-		if (st != NN_OK)
+		if (st != BX_OK)
 			return st;
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
 /* Decode OperatorSetIdProto and record the default domain's version */
-static NnStatus
+static BxStatus
 ParseOpset(Reader *rd, const uint8_t *data, size_t len, OnnxModel *m)
 {
 	PbBuf		buf = {data, data + len};
 	PbField		f;
 	int			r;
-	NnStatus	st;
+	BxStatus	st;
 	uint32_t	seen = 0;
 	const char *domain = "";
 	int64_t		version = 0;
@@ -1234,32 +1234,32 @@ ParseOpset(Reader *rd, const uint8_t *data, size_t len, OnnxModel *m)
 	{
 		if (f.number == 1)
 		{
-			if ((st = Once(rd, &f, &seen, 1, omsg, "domain")) != NN_OK ||
-				(st = ReadString(rd, &f, omsg, "domain", &domain)) != NN_OK)
+			if ((st = Once(rd, &f, &seen, 1, omsg, "domain")) != BX_OK ||
+				(st = ReadString(rd, &f, omsg, "domain", &domain)) != BX_OK)
 				return st;
 		}
 		else if (f.number == 2)
 		{
-			if ((st = Once(rd, &f, &seen, 2, omsg, "version")) != NN_OK ||
-				(st = ReadInt64(rd, &f, omsg, "version", &version)) != NN_OK)
+			if ((st = Once(rd, &f, &seen, 2, omsg, "version")) != BX_OK ||
+				(st = ReadInt64(rd, &f, omsg, "version", &version)) != BX_OK)
 				return st;
 		}
 	}
 	if (r < 0)
-		return NN_EFORMAT;
+		return BX_EFORMAT;
 	if (domain[0] == '\0' || strcmp(domain, "ai.onnx") == 0)
 	{
 		if (m->opset != 0)
 			return Malformed(rd, data, omsg,
 							 "default domain imported twice");
 		if (version < NN_MIN_OPSET || version > NN_MAX_OPSET)
-			return NnSetError(rd->err, NN_EUNSUPPORTED,
+			return NnSetError(rd->err, BX_EUNSUPPORTED,
 							  "opset version %lld of the default domain is not supported (supported: %d to %d)",
 							  (long long) version, NN_MIN_OPSET, NN_MAX_OPSET);
 		m->opset = version;
 	}
 	/* other domains only matter if a node uses them; graph.c rejects that */
-	return NN_OK;
+	return BX_OK;
 }
 
 /*
@@ -1268,7 +1268,7 @@ ParseOpset(Reader *rd, const uint8_t *data, size_t len, OnnxModel *m)
  * On failure the error is set and the arena may hold partial results; the
  * caller releases it.
  */
-NnStatus
+BxStatus
 NnOnnxParse(const uint8_t *data, size_t len, NnArena *arena, OnnxModel *m,
 			NnErr *err)
 {
@@ -1276,7 +1276,7 @@ NnOnnxParse(const uint8_t *data, size_t len, NnArena *arena, OnnxModel *m,
 	PbBuf		buf = {data, data + len};
 	PbField		f;
 	int			r;
-	NnStatus	st;
+	BxStatus	st;
 	uint32_t	seen = 0;
 	const uint8_t *graph = NULL;
 	size_t		graphLen = 0;
@@ -1290,31 +1290,31 @@ NnOnnxParse(const uint8_t *data, size_t len, NnArena *arena, OnnxModel *m,
 	rd.tensorBytes = 0;
 
 	if (len == 0)
-		return NnSetError(err, NN_EFORMAT, "malformed model: empty input");
+		return NnSetError(err, BX_EFORMAT, "malformed model: empty input");
 	while ((r = PbNext(&rd, &buf, &f, mmsg)) == 1)
 	{
 		switch (f.number)
 		{
 			case 1:
-				if ((st = Once(&rd, &f, &seen, 1, mmsg, "ir_version")) != NN_OK ||
-					(st = ReadInt64(&rd, &f, mmsg, "ir_version", &m->irVersion)) != NN_OK)
+				if ((st = Once(&rd, &f, &seen, 1, mmsg, "ir_version")) != BX_OK ||
+					(st = ReadInt64(&rd, &f, mmsg, "ir_version", &m->irVersion)) != BX_OK)
 					return st;
 				break;
 			case 7:
-				if ((st = Once(&rd, &f, &seen, 7, mmsg, "graph")) != NN_OK ||
-					(st = ExpectWire(&rd, &f, WT_LEN, mmsg, "graph")) != NN_OK)
+				if ((st = Once(&rd, &f, &seen, 7, mmsg, "graph")) != BX_OK ||
+					(st = ExpectWire(&rd, &f, WT_LEN, mmsg, "graph")) != BX_OK)
 					return st;
 				graph = f.data;
 				graphLen = f.len;
 				break;
 			case 8:
-				if ((st = ExpectWire(&rd, &f, WT_LEN, mmsg, "opset_import")) != NN_OK)
+				if ((st = ExpectWire(&rd, &f, WT_LEN, mmsg, "opset_import")) != BX_OK)
 					return st;
 				if (++nopsets > NN_MAX_OPSETS)
-					return NnSetError(err, NN_ELIMIT,
+					return NnSetError(err, BX_ELIMIT,
 									  "more than %d opset imports",
 									  NN_MAX_OPSETS);
-				if ((st = ParseOpset(&rd, f.data, f.len, m)) != NN_OK)
+				if ((st = ParseOpset(&rd, f.data, f.len, m)) != BX_OK)
 					return st;
 				break;
 			default:
@@ -1322,22 +1322,22 @@ NnOnnxParse(const uint8_t *data, size_t len, NnArena *arena, OnnxModel *m,
 		}
 	}
 	if (r < 0)
-		return NN_EFORMAT;
+		return BX_EFORMAT;
 	if (!(seen & (1u << 1)))
-		return NnSetError(err, NN_EFORMAT,
+		return NnSetError(err, BX_EFORMAT,
 						  "malformed model: no ir_version (not an ONNX model?)");
 	if (m->irVersion < NN_MIN_IR_VERSION || m->irVersion > NN_MAX_IR_VERSION)
-		return NnSetError(err, NN_EUNSUPPORTED,
+		return NnSetError(err, BX_EUNSUPPORTED,
 						  "ONNX IR version %lld is not supported (supported: %d to %d)",
 						  (long long) m->irVersion, NN_MIN_IR_VERSION,
 						  NN_MAX_IR_VERSION);
 	if (m->opset == 0)
-		return NnSetError(err, NN_EFORMAT,
+		return NnSetError(err, BX_EFORMAT,
 						  "malformed model: no opset import for the default ONNX domain");
 	if (graph == NULL)
-		return NnSetError(err, NN_EFORMAT, "malformed model: no graph");
-	if ((st = ParseGraph(&rd, graph, graphLen, m)) != NN_OK)
+		return NnSetError(err, BX_EFORMAT, "malformed model: no graph");
+	if ((st = ParseGraph(&rd, graph, graphLen, m)) != BX_OK)
 		return st;
 	m->tensorBytes = rd.tensorBytes;
-	return NN_OK;
+	return BX_OK;
 }

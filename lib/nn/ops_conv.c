@@ -100,28 +100,28 @@ CeilDiv(int64_t a, int64_t b)
  * the output size.  kh/kw must be preset when kernel_shape is optional
  * (Conv takes them from W); pool says kernel_shape is required.
  */
-static NnStatus
+static BxStatus
 ReadWindow(NnBuild *b, NnNode *node, bool pool, Window *win)
 {
 	int64_t		vals[4];
 	int			n;
 	bool		present;
 	const char *autoPad;
-	NnStatus	st;
+	BxStatus	st;
 	int			i;
 
-	if ((st = NnAttrInts(b, node, "kernel_shape", 2, vals, &n, &present)) != NN_OK)
+	if ((st = NnAttrInts(b, node, "kernel_shape", 2, vals, &n, &present)) != BX_OK)
 		return st;
 	if (present && n != 2)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "kernel_shape must have 2 values (only 2-D is supported)");
 	if (pool && !present)
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "attribute 'kernel_shape' is required");
 	if (present)
 	{
 		if (!pool && (vals[0] != win->kh || vals[1] != win->kw))
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "kernel_shape [%lld, %lld] does not match the weights",
 							   (long long) vals[0], (long long) vals[1]);
 		win->kh = vals[0];
@@ -129,42 +129,42 @@ ReadWindow(NnBuild *b, NnNode *node, bool pool, Window *win)
 	}
 	if (win->kh < 1 || win->kw < 1 || win->kh > NN_MAX_DIM_VALUE ||
 		win->kw > NN_MAX_DIM_VALUE)
-		return NnNodeError(b, node, NN_EFORMAT, "invalid kernel size");
+		return NnNodeError(b, node, BX_EFORMAT, "invalid kernel size");
 
 	win->sh = win->sw = 1;
-	if ((st = NnAttrInts(b, node, "strides", 2, vals, &n, &present)) != NN_OK)
+	if ((st = NnAttrInts(b, node, "strides", 2, vals, &n, &present)) != BX_OK)
 		return st;
 	if (present)
 	{
 		if (n != 2 || vals[0] < 1 || vals[1] < 1 ||
 			vals[0] > NN_MAX_DIM_VALUE || vals[1] > NN_MAX_DIM_VALUE)
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "strides must be 2 values >= 1");
 		win->sh = vals[0];
 		win->sw = vals[1];
 	}
 	win->dh = win->dw = 1;
-	if ((st = NnAttrInts(b, node, "dilations", 2, vals, &n, &present)) != NN_OK)
+	if ((st = NnAttrInts(b, node, "dilations", 2, vals, &n, &present)) != BX_OK)
 		return st;
 	if (present)
 	{
 		if (n != 2 || vals[0] < 1 || vals[1] < 1 ||
 			vals[0] > NN_MAX_DIM_VALUE || vals[1] > NN_MAX_DIM_VALUE)
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "dilations must be 2 values >= 1");
 		win->dh = vals[0];
 		win->dw = vals[1];
 	}
 	win->pt = win->pl = win->pb = win->pr = 0;
-	if ((st = NnAttrInts(b, node, "pads", 4, vals, &n, &present)) != NN_OK)
+	if ((st = NnAttrInts(b, node, "pads", 4, vals, &n, &present)) != BX_OK)
 		return st;
 	if (present)
 	{
 		if (n != 4)
-			return NnNodeError(b, node, NN_EFORMAT, "pads must have 4 values");
+			return NnNodeError(b, node, BX_EFORMAT, "pads must have 4 values");
 		for (i = 0; i < 4; i++)
 			if (vals[i] < 0 || vals[i] > NN_MAX_DIM_VALUE)
-				return NnNodeError(b, node, NN_EFORMAT,
+				return NnNodeError(b, node, BX_EFORMAT,
 								   "pads must be >= 0 and <= %lld",
 								   (long long) NN_MAX_DIM_VALUE);
 		win->pt = vals[0];
@@ -172,19 +172,19 @@ ReadWindow(NnBuild *b, NnNode *node, bool pool, Window *win)
 		win->pb = vals[2];
 		win->pr = vals[3];
 	}
-	if ((st = NnAttrString(b, node, "auto_pad", "NOTSET", &autoPad)) != NN_OK)
+	if ((st = NnAttrString(b, node, "auto_pad", "NOTSET", &autoPad)) != BX_OK)
 		return st;
 	if (strcmp(autoPad, "VALID") == 0)
 	{
 		if (win->pt || win->pl || win->pb || win->pr)
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "auto_pad 'VALID' cannot be combined with pads");
 	}
 	else if (strcmp(autoPad, "NOTSET") != 0)
 	{
 		char		safe[40];
 
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "auto_pad '%s' is not supported (only NOTSET and VALID; export with explicit pads)",
 						   NnSafeName(safe, sizeof(safe), autoPad));
 	}
@@ -197,13 +197,13 @@ ReadWindow(NnBuild *b, NnNode *node, bool pool, Window *win)
 		int64_t		pw = win->w + win->pl + win->pr;
 
 		if (ph < ekh || pw < ekw)
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "kernel %lldx%lld is larger than the padded input %lldx%lld",
 							   (long long) ekh, (long long) ekw,
 							   (long long) ph, (long long) pw);
 		if (pool && (win->pt >= ekh || win->pb >= ekh || win->pl >= ekw ||
 					 win->pr >= ekw))
-			return NnNodeError(b, node, NN_EUNSUPPORTED,
+			return NnNodeError(b, node, BX_EUNSUPPORTED,
 							   "pads must be smaller than the kernel");
 		win->oh = (ph - ekh) / win->sh + 1;
 		win->ow = (pw - ekw) / win->sw + 1;
@@ -217,10 +217,10 @@ ReadWindow(NnBuild *b, NnNode *node, bool pool, Window *win)
 		if (win->oxr < win->oxl)
 			win->oxr = win->oxl;
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
-static NnStatus
+static BxStatus
 PrepareConv(NnBuild *b, NnNode *node)
 {
 	static const char *const attrs[] = {
@@ -234,45 +234,45 @@ PrepareConv(NnBuild *b, NnNode *node)
 	int64_t		dims[4];
 	int64_t		c;
 	int64_t		m;
-	NnStatus	st;
+	BxStatus	st;
 
 	p = NnArenaAlloc(b->arena, sizeof(ConvParams));
 	if (p == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	node->params = p;
-	if ((st = NnCheckAttrNames(b, node, attrs)) != NN_OK ||
-		(st = NnRequireFloat(b, node, 0)) != NN_OK ||
-		(st = NnRequireFloat(b, node, 1)) != NN_OK ||
-		(bias != NULL && (st = NnRequireFloat(b, node, 2)) != NN_OK))
+	if ((st = NnCheckAttrNames(b, node, attrs)) != BX_OK ||
+		(st = NnRequireFloat(b, node, 0)) != BX_OK ||
+		(st = NnRequireFloat(b, node, 1)) != BX_OK ||
+		(bias != NULL && (st = NnRequireFloat(b, node, 2)) != BX_OK))
 		return st;
 	if (x->rank != 4)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "input has rank %d; only 2-D convolution (rank 4, NCHW) is supported",
 						   x->rank);
 	if (w->rank != 4)
-		return NnNodeError(b, node, NN_EFORMAT, "weights must have rank 4");
-	if ((st = NnAttrInt(b, node, "group", 1, &p->group)) != NN_OK)
+		return NnNodeError(b, node, BX_EFORMAT, "weights must have rank 4");
+	if ((st = NnAttrInt(b, node, "group", 1, &p->group)) != BX_OK)
 		return st;
 	c = x->dims[1];
 	m = w->dims[0];
 	if (p->group < 1 || c % p->group != 0 || m % p->group != 0)
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "group %lld does not divide the %lld input and %lld output channels",
 						   (long long) p->group, (long long) c, (long long) m);
 	p->cg = c / p->group;
 	p->mg = m / p->group;
 	if (w->dims[1] != p->cg)
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "weights have %lld input channels, expected %lld",
 						   (long long) w->dims[1], (long long) p->cg);
 	if (bias != NULL && (bias->rank != 1 || bias->dims[0] != m))
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "bias must have shape [%lld]", (long long) m);
 	p->win.kh = w->dims[2];
 	p->win.kw = w->dims[3];
 	p->win.h = x->dims[2];
 	p->win.w = x->dims[3];
-	if ((st = ReadWindow(b, node, false, &p->win)) != NN_OK)
+	if ((st = ReadWindow(b, node, false, &p->win)) != BX_OK)
 		return st;
 
 	if (p->group == c && p->mg == 1)
@@ -297,7 +297,7 @@ PrepareConv(NnBuild *b, NnNode *node)
 		size_t		taps = (size_t) (p->win.kh * p->win.kw);
 
 		if (p->win.kh * p->win.kw > 65536)
-			return NnNodeError(b, node, NN_EUNSUPPORTED,
+			return NnNodeError(b, node, BX_EUNSUPPORTED,
 							   "depthwise kernel is too large");
 		node->workspace = taps * (2 * sizeof(ptrdiff_t) + sizeof(float));
 	}
@@ -309,7 +309,7 @@ PrepareConv(NnBuild *b, NnNode *node)
 
 		if (p->cg * p->win.kh > NN_MAX_ELEMENTS ||
 			p->cg * p->win.kh * p->win.kw > NN_MAX_ELEMENTS)
-			return NnNodeError(b, node, NN_ELIMIT,
+			return NnNodeError(b, node, BX_ELIMIT,
 							   "kernel is too large to unfold");
 		k = (size_t) (p->cg * p->win.kh * p->win.kw);
 		p->tileRows = (int64_t) (TILE_BYTES / (k * (size_t) p->win.ow * sizeof(float)));
@@ -319,13 +319,13 @@ PrepareConv(NnBuild *b, NnNode *node)
 			p->tileRows = p->win.oh;
 		bytes = k * (size_t) (p->tileRows * p->win.ow) * sizeof(float);
 		if (bytes > NN_DEFAULT_RUN_BYTES)
-			return NnNodeError(b, node, NN_ELIMIT,
+			return NnNodeError(b, node, BX_ELIMIT,
 							   "unfolded input tile is too large");
 		node->workspace = bytes;
 	}
 	/* gemm arguments are int */
 	if (p->win.oh * p->win.ow > INT32_MAX || p->win.h * p->win.w > INT32_MAX)
-		return NnNodeError(b, node, NN_ELIMIT, "image too large");
+		return NnNodeError(b, node, BX_ELIMIT, "image too large");
 
 	dims[0] = x->dims[0];
 	dims[1] = m;
@@ -333,7 +333,7 @@ PrepareConv(NnBuild *b, NnNode *node)
 	dims[3] = p->win.ow;
 	if ((st = NnAddWork(b, node, (double) dims[0] * (double) m *
 						(double) (p->win.oh * p->win.ow) *
-						(double) (p->cg * p->win.kh * p->win.kw))) != NN_OK)
+						(double) (p->cg * p->win.kh * p->win.kw))) != BX_OK)
 		return st;
 	return NnSetOutput(b, node, 0, ONNX_FLOAT, 4, dims);
 }
@@ -536,7 +536,7 @@ Im2col(const Window *win, const float *x, int64_t cg, int64_t oy0,
 			}
 }
 
-static NnStatus
+static BxStatus
 RunConv(const NnNode *node, NnValue *const *in, NnValue *const *out,
 		NnExec *ex)
 {
@@ -570,7 +570,7 @@ RunConv(const NnNode *node, NnValue *const *in, NnValue *const *out,
 			for (ch = 0; ch < c; ch++)
 			{
 				if (ch % 16 == 0 && NnInterrupted(ex))
-					return NN_EINTERRUPTED;
+					return BX_EINTERRUPTED;
 				for (oy = 0; oy < win->oh; oy++)
 					DepthwiseRow(win, x + ch * hw, weights + ch * win->kh * win->kw,
 								 bias ? bias[ch] : 0.0f, oy,
@@ -595,7 +595,7 @@ RunConv(const NnNode *node, NnValue *const *in, NnValue *const *out,
 					int64_t		ncols = ohw - col < p->tileCols ? ohw - col : p->tileCols;
 
 					if (NnInterrupted(ex))
-						return NN_EINTERRUPTED;
+						return BX_EINTERRUPTED;
 					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
 								(int) p->mg, (int) ncols, (int) p->cg, 1.0f,
 								wg, (int) p->cg, xg + col, (int) hw, 0.0f,
@@ -616,7 +616,7 @@ RunConv(const NnNode *node, NnValue *const *in, NnValue *const *out,
 					int64_t		ncols = (oy1 - oy) * win->ow;
 
 					if (NnInterrupted(ex))
-						return NN_EINTERRUPTED;
+						return BX_EINTERRUPTED;
 					Im2col(win, x + g * p->cg * hw, p->cg, oy, oy1, ex->workspace);
 					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
 								(int) p->mg, (int) ncols, (int) k, 1.0f,
@@ -630,13 +630,13 @@ RunConv(const NnNode *node, NnValue *const *in, NnValue *const *out,
 			}
 		}
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
 const NnOpDef NnOpConv = {"Conv", 2, 3, 1, false, PrepareConv, RunConv};
 
 /* MaxPool: 2-D, floor mode, no Indices output */
-static NnStatus
+static BxStatus
 PrepareMaxPool(NnBuild *b, NnNode *node)
 {
 	static const char *const attrs[] = {
@@ -648,34 +648,34 @@ PrepareMaxPool(NnBuild *b, NnNode *node)
 	int64_t		ceilMode;
 	int64_t		storageOrder;
 	int64_t		dims[4];
-	NnStatus	st;
+	BxStatus	st;
 
 	win = NnArenaAlloc(b->arena, sizeof(Window));
 	if (win == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	node->params = win;
-	if ((st = NnCheckAttrNames(b, node, attrs)) != NN_OK ||
-		(st = NnRequireFloat(b, node, 0)) != NN_OK ||
-		(st = NnAttrInt(b, node, "ceil_mode", 0, &ceilMode)) != NN_OK ||
-		(st = NnAttrInt(b, node, "storage_order", 0, &storageOrder)) != NN_OK)
+	if ((st = NnCheckAttrNames(b, node, attrs)) != BX_OK ||
+		(st = NnRequireFloat(b, node, 0)) != BX_OK ||
+		(st = NnAttrInt(b, node, "ceil_mode", 0, &ceilMode)) != BX_OK ||
+		(st = NnAttrInt(b, node, "storage_order", 0, &storageOrder)) != BX_OK)
 		return st;
 	if (node->noutputs > 1)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "the Indices output is not supported");
 	if (ceilMode != 0)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "ceil_mode=%lld is not supported", (long long) ceilMode);
 	if (storageOrder != 0)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "storage_order=%lld is not supported",
 						   (long long) storageOrder);
 	if (x->rank != 4)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "input has rank %d; only 2-D pooling (rank 4, NCHW) is supported",
 						   x->rank);
 	win->h = x->dims[2];
 	win->w = x->dims[3];
-	if ((st = ReadWindow(b, node, true, win)) != NN_OK)
+	if ((st = ReadWindow(b, node, true, win)) != BX_OK)
 		return st;
 	dims[0] = x->dims[0];
 	dims[1] = x->dims[1];
@@ -683,12 +683,12 @@ PrepareMaxPool(NnBuild *b, NnNode *node)
 	dims[3] = win->ow;
 	if ((st = NnAddWork(b, node, (double) (dims[0] * dims[1]) *
 						(double) (win->oh * win->ow) *
-						(double) (win->kh * win->kw))) != NN_OK)
+						(double) (win->kh * win->kw))) != BX_OK)
 		return st;
 	return NnSetOutput(b, node, 0, ONNX_FLOAT, 4, dims);
 }
 
-static NnStatus
+static BxStatus
 RunMaxPool(const NnNode *node, NnValue *const *in, NnValue *const *out,
 		   NnExec *ex)
 {
@@ -704,7 +704,7 @@ RunMaxPool(const NnNode *node, NnValue *const *in, NnValue *const *out,
 		float	   *y = (float *) out[0]->data + pl * (size_t) (win->oh * win->ow);
 
 		if (pl % 64 == 0 && NnInterrupted(ex))
-			return NN_EINTERRUPTED;
+			return BX_EINTERRUPTED;
 		if (win->kh == 2 && win->kw == 2 && win->sh == 2 && win->sw == 2 &&
 			win->dh == 1 && win->dw == 1 && win->pt == 0 && win->pl == 0)
 		{
@@ -752,25 +752,25 @@ RunMaxPool(const NnNode *node, NnValue *const *in, NnValue *const *out,
 				y[oy * win->ow + ox] = best;
 			}
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
 const NnOpDef NnOpMaxPool = {"MaxPool", 1, 1, 2, false, PrepareMaxPool, RunMaxPool};
 
-static NnStatus
+static BxStatus
 PrepareGlobalAveragePool(NnBuild *b, NnNode *node)
 {
 	static const char *const attrs[] = {NULL};
 	NnValue    *x = NnIn(b, node, 0);
 	int64_t		dims[NN_MAX_DIMS];
 	int			d;
-	NnStatus	st;
+	BxStatus	st;
 
-	if ((st = NnCheckAttrNames(b, node, attrs)) != NN_OK ||
-		(st = NnRequireFloat(b, node, 0)) != NN_OK)
+	if ((st = NnCheckAttrNames(b, node, attrs)) != BX_OK ||
+		(st = NnRequireFloat(b, node, 0)) != BX_OK)
 		return st;
 	if (x->rank < 3)
-		return NnNodeError(b, node, NN_EFORMAT, "input must have rank >= 3");
+		return NnNodeError(b, node, BX_EFORMAT, "input must have rank >= 3");
 	dims[0] = x->dims[0];
 	dims[1] = x->dims[1];
 	for (d = 2; d < x->rank; d++)
@@ -778,7 +778,7 @@ PrepareGlobalAveragePool(NnBuild *b, NnNode *node)
 	return NnSetOutput(b, node, 0, ONNX_FLOAT, x->rank, dims);
 }
 
-static NnStatus
+static BxStatus
 RunGlobalAveragePool(const NnNode *node, NnValue *const *in,
 					 NnValue *const *out, NnExec *ex)
 {
@@ -799,7 +799,7 @@ RunGlobalAveragePool(const NnNode *node, NnValue *const *in,
 			sum += x[pl * inner + i];
 		y[pl] = (float) (sum / (double) inner);
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
 const NnOpDef NnOpGlobalAveragePool = {

@@ -106,31 +106,31 @@ NnBiasClamp(float *y, size_t n, float bias, bool clamp, float lo, float hi)
 }
 
 /* Shared prepare of one-input, same-shape float operators */
-static NnStatus
+static BxStatus
 PrepareUnary(NnBuild *b, NnNode *node)
 {
-	NnStatus	st;
+	BxStatus	st;
 	NnValue    *x = NnIn(b, node, 0);
 
-	if ((st = NnCheckAttrNames(b, node, noAttrs)) != NN_OK ||
-		(st = NnRequireFloat(b, node, 0)) != NN_OK)
+	if ((st = NnCheckAttrNames(b, node, noAttrs)) != BX_OK ||
+		(st = NnRequireFloat(b, node, 0)) != BX_OK)
 		return st;
 	return NnSetOutput(b, node, 0, ONNX_FLOAT, x->rank, x->dims);
 }
 
-static NnStatus
+static BxStatus
 RunRelu(const NnNode *node, NnValue *const *in, NnValue *const *out,
 		NnExec *ex)
 {
 	(void) node;
 	(void) ex;
 	ClampCopy(out[0]->data, in[0]->data, in[0]->count, 0.0f, INFINITY);
-	return NN_OK;
+	return BX_OK;
 }
 
 const NnOpDef NnOpRelu = {"Relu", 1, 1, 1, true, PrepareUnary, RunRelu};
 
-static NnStatus
+static BxStatus
 RunSigmoid(const NnNode *node, NnValue *const *in, NnValue *const *out,
 		   NnExec *ex)
 {
@@ -143,7 +143,7 @@ RunSigmoid(const NnNode *node, NnValue *const *in, NnValue *const *out,
 	(void) ex;
 	for (i = 0; i < n; i++)
 		y[i] = 1.0f / (1.0f + expf(-x[i]));
-	return NN_OK;
+	return BX_OK;
 }
 
 const NnOpDef NnOpSigmoid = {"Sigmoid", 1, 1, 1, true, PrepareUnary, RunSigmoid};
@@ -159,64 +159,64 @@ typedef struct ClipParams
 	bool		dynamic;		/* a bound is read at run time */
 } ClipParams;
 
-static NnStatus
+static BxStatus
 ClipBound(NnBuild *b, NnNode *node, int i, float *out, bool *dynamic)
 {
 	NnValue    *v = NnIn(b, node, i);
-	NnStatus	st;
+	BxStatus	st;
 
 	if (v == NULL)
-		return NN_OK;
-	if ((st = NnRequireFloat(b, node, i)) != NN_OK)
+		return BX_OK;
+	if ((st = NnRequireFloat(b, node, i)) != BX_OK)
 		return st;
 	if (v->count != 1 || v->rank > 1)
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "input %d (%s) must be a scalar", i,
 						   i == 1 ? "min" : "max");
 	if (v->kind == NN_VALUE_CONST)
 		*out = *(const float *) v->data;
 	else
 		*dynamic = true;
-	return NN_OK;
+	return BX_OK;
 }
 
-static NnStatus
+static BxStatus
 PrepareClip(NnBuild *b, NnNode *node)
 {
 	static const char *const oldAttrs[] = {"min", "max", NULL};
 	ClipParams *p;
 	NnValue    *x = NnIn(b, node, 0);
-	NnStatus	st;
+	BxStatus	st;
 
 	p = NnArenaAlloc(b->arena, sizeof(ClipParams));
 	if (p == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	node->params = p;
 	p->lo = -FLT_MAX;
 	p->hi = FLT_MAX;
-	if ((st = NnRequireFloat(b, node, 0)) != NN_OK)
+	if ((st = NnRequireFloat(b, node, 0)) != BX_OK)
 		return st;
 	if (b->opset < 11)
 	{
 		if (node->ninputs != 1)
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "Clip before opset 11 takes one input");
-		if ((st = NnCheckAttrNames(b, node, oldAttrs)) != NN_OK ||
-			(st = NnAttrFloat(b, node, "min", -FLT_MAX, &p->lo)) != NN_OK ||
-			(st = NnAttrFloat(b, node, "max", FLT_MAX, &p->hi)) != NN_OK)
+		if ((st = NnCheckAttrNames(b, node, oldAttrs)) != BX_OK ||
+			(st = NnAttrFloat(b, node, "min", -FLT_MAX, &p->lo)) != BX_OK ||
+			(st = NnAttrFloat(b, node, "max", FLT_MAX, &p->hi)) != BX_OK)
 			return st;
 	}
 	else
 	{
-		if ((st = NnCheckAttrNames(b, node, noAttrs)) != NN_OK ||
-			(st = ClipBound(b, node, 1, &p->lo, &p->dynamic)) != NN_OK ||
-			(st = ClipBound(b, node, 2, &p->hi, &p->dynamic)) != NN_OK)
+		if ((st = NnCheckAttrNames(b, node, noAttrs)) != BX_OK ||
+			(st = ClipBound(b, node, 1, &p->lo, &p->dynamic)) != BX_OK ||
+			(st = ClipBound(b, node, 2, &p->hi, &p->dynamic)) != BX_OK)
 			return st;
 	}
 	return NnSetOutput(b, node, 0, ONNX_FLOAT, x->rank, x->dims);
 }
 
-static NnStatus
+static BxStatus
 RunClip(const NnNode *node, NnValue *const *in, NnValue *const *out,
 		NnExec *ex)
 {
@@ -233,7 +233,7 @@ RunClip(const NnNode *node, NnValue *const *in, NnValue *const *out,
 			hi = *(const float *) in[2]->data;
 	}
 	ClampCopy(out[0]->data, in[0]->data, in[0]->count, lo, hi);
-	return NN_OK;
+	return BX_OK;
 }
 
 const NnOpDef NnOpClip = {"Clip", 1, 3, 1, true, PrepareClip, RunClip};
@@ -438,18 +438,18 @@ NnBroadcastBinary(NnBinaryOp op,
 	}
 }
 
-static NnStatus
+static BxStatus
 PrepareBinary(NnBuild *b, NnNode *node)
 {
 	NnValue    *x = NnIn(b, node, 0);
 	NnValue    *z = NnIn(b, node, 1);
 	int64_t		dims[NN_MAX_DIMS];
 	int			rank;
-	NnStatus	st;
+	BxStatus	st;
 
-	if ((st = NnCheckAttrNames(b, node, noAttrs)) != NN_OK ||
-		(st = NnRequireFloat(b, node, 0)) != NN_OK ||
-		(st = NnRequireFloat(b, node, 1)) != NN_OK)
+	if ((st = NnCheckAttrNames(b, node, noAttrs)) != BX_OK ||
+		(st = NnRequireFloat(b, node, 0)) != BX_OK ||
+		(st = NnRequireFloat(b, node, 1)) != BX_OK)
 		return st;
 	if (!NnBroadcastShape(x->rank, x->dims, z->rank, z->dims, &rank, dims))
 	{
@@ -458,18 +458,18 @@ PrepareBinary(NnBuild *b, NnNode *node)
 
 		NnFormatDims(s1, sizeof(s1), x->rank, x->dims);
 		NnFormatDims(s2, sizeof(s2), z->rank, z->dims);
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "shapes %s and %s cannot be broadcast", s1, s2);
 	}
 	if (node->op == &NnOpPRelu &&
 		(rank != x->rank ||
 		 memcmp(dims, x->dims, sizeof(int64_t) * (size_t) rank) != 0))
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "slope must broadcast to the shape of X");
 	return NnSetOutput(b, node, 0, ONNX_FLOAT, rank, dims);
 }
 
-static NnStatus
+static BxStatus
 RunBinary(const NnNode *node, NnValue *const *in, NnValue *const *out,
 		  NnExec *ex)
 {
@@ -480,7 +480,7 @@ RunBinary(const NnNode *node, NnValue *const *in, NnValue *const *out,
 	NnBroadcastBinary(op, in[0]->data, in[0]->rank, in[0]->dims,
 					  in[1]->data, in[1]->rank, in[1]->dims,
 					  out[0]->data, out[0]->rank, out[0]->dims);
-	return NN_OK;
+	return BX_OK;
 }
 
 const NnOpDef NnOpAdd = {"Add", 2, 2, 1, true, PrepareBinary, RunBinary};
@@ -493,7 +493,7 @@ typedef struct BatchNormParams
 	float		epsilon;
 } BatchNormParams;
 
-static NnStatus
+static BxStatus
 PrepareBatchNorm(NnBuild *b, NnNode *node)
 {
 	static const char *const attrs[] = {
@@ -504,49 +504,49 @@ PrepareBatchNorm(NnBuild *b, NnNode *node)
 	float		momentum;
 	int64_t		training;
 	int64_t		spatial;
-	NnStatus	st;
+	BxStatus	st;
 	int			i;
 
 	p = NnArenaAlloc(b->arena, sizeof(BatchNormParams));
 	if (p == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	node->params = p;
-	if ((st = NnCheckAttrNames(b, node, attrs)) != NN_OK ||
-		(st = NnAttrFloat(b, node, "epsilon", 1e-5f, &p->epsilon)) != NN_OK ||
-		(st = NnAttrFloat(b, node, "momentum", 0.9f, &momentum)) != NN_OK ||
-		(st = NnAttrInt(b, node, "training_mode", 0, &training)) != NN_OK ||
-		(st = NnAttrInt(b, node, "spatial", 1, &spatial)) != NN_OK)
+	if ((st = NnCheckAttrNames(b, node, attrs)) != BX_OK ||
+		(st = NnAttrFloat(b, node, "epsilon", 1e-5f, &p->epsilon)) != BX_OK ||
+		(st = NnAttrFloat(b, node, "momentum", 0.9f, &momentum)) != BX_OK ||
+		(st = NnAttrInt(b, node, "training_mode", 0, &training)) != BX_OK ||
+		(st = NnAttrInt(b, node, "spatial", 1, &spatial)) != BX_OK)
 		return st;
 	if (training != 0)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "training_mode=%lld is not supported",
 						   (long long) training);
 	if (spatial != 1)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "spatial=%lld is not supported", (long long) spatial);
 	if (node->noutputs > 1)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "the training outputs (mean, var) are not supported");
 	if (!(p->epsilon >= 0.0f))
-		return NnNodeError(b, node, NN_EFORMAT, "epsilon must be >= 0");
+		return NnNodeError(b, node, BX_EFORMAT, "epsilon must be >= 0");
 	for (i = 0; i < 5; i++)
-		if ((st = NnRequireFloat(b, node, i)) != NN_OK)
+		if ((st = NnRequireFloat(b, node, i)) != BX_OK)
 			return st;
 	if (x->rank < 2)
-		return NnNodeError(b, node, NN_EFORMAT, "X must have rank >= 2");
+		return NnNodeError(b, node, BX_EFORMAT, "X must have rank >= 2");
 	for (i = 1; i < 5; i++)
 	{
 		NnValue    *v = NnIn(b, node, i);
 
 		if (v->rank != 1 || v->dims[0] != x->dims[1])
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "input %d must have shape [%lld]", i,
 							   (long long) x->dims[1]);
 	}
 	return NnSetOutput(b, node, 0, ONNX_FLOAT, x->rank, x->dims);
 }
 
-static NnStatus
+static BxStatus
 RunBatchNorm(const NnNode *node, NnValue *const *in, NnValue *const *out,
 			 NnExec *ex)
 {
@@ -580,7 +580,7 @@ RunBatchNorm(const NnNode *node, NnValue *const *in, NnValue *const *out,
 			for (; i < inner; i++)
 				y[off + i] = x[off + i] * fa + fb;
 		}
-	return NN_OK;
+	return BX_OK;
 }
 
 const NnOpDef NnOpBatchNormalization = {

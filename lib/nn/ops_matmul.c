@@ -24,7 +24,7 @@ typedef struct GemmParams
 } GemmParams;
 
 /* Gemm: Y = alpha * A' * B' + beta * C, C broadcast to [M, N] */
-static NnStatus
+static BxStatus
 PrepareGemm(NnBuild *b, NnNode *node)
 {
 	static const char *const attrs[] = {
@@ -38,23 +38,23 @@ PrepareGemm(NnBuild *b, NnNode *node)
 	int64_t		transB;
 	int64_t		dims[2];
 	int64_t		k2;
-	NnStatus	st;
+	BxStatus	st;
 
 	p = NnArenaAlloc(b->arena, sizeof(GemmParams));
 	if (p == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	node->params = p;
-	if ((st = NnCheckAttrNames(b, node, attrs)) != NN_OK ||
-		(st = NnAttrFloat(b, node, "alpha", 1.0f, &p->alpha)) != NN_OK ||
-		(st = NnAttrFloat(b, node, "beta", 1.0f, &p->beta)) != NN_OK ||
-		(st = NnAttrInt(b, node, "transA", 0, &transA)) != NN_OK ||
-		(st = NnAttrInt(b, node, "transB", 0, &transB)) != NN_OK ||
-		(st = NnRequireFloat(b, node, 0)) != NN_OK ||
-		(st = NnRequireFloat(b, node, 1)) != NN_OK ||
-		(c != NULL && (st = NnRequireFloat(b, node, 2)) != NN_OK))
+	if ((st = NnCheckAttrNames(b, node, attrs)) != BX_OK ||
+		(st = NnAttrFloat(b, node, "alpha", 1.0f, &p->alpha)) != BX_OK ||
+		(st = NnAttrFloat(b, node, "beta", 1.0f, &p->beta)) != BX_OK ||
+		(st = NnAttrInt(b, node, "transA", 0, &transA)) != BX_OK ||
+		(st = NnAttrInt(b, node, "transB", 0, &transB)) != BX_OK ||
+		(st = NnRequireFloat(b, node, 0)) != BX_OK ||
+		(st = NnRequireFloat(b, node, 1)) != BX_OK ||
+		(c != NULL && (st = NnRequireFloat(b, node, 2)) != BX_OK))
 		return st;
 	if (a->rank != 2 || bm->rank != 2)
-		return NnNodeError(b, node, NN_EFORMAT, "A and B must have rank 2");
+		return NnNodeError(b, node, BX_EFORMAT, "A and B must have rank 2");
 	p->transA = transA != 0;
 	p->transB = transB != 0;
 	p->m = (int) (p->transA ? a->dims[1] : a->dims[0]);
@@ -62,7 +62,7 @@ PrepareGemm(NnBuild *b, NnNode *node)
 	k2 = p->transB ? bm->dims[1] : bm->dims[0];
 	p->n = (int) (p->transB ? bm->dims[0] : bm->dims[1]);
 	if (k2 != p->k)
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "inner dimensions differ (%d and %lld)", p->k,
 						   (long long) k2);
 	dims[0] = p->m;
@@ -75,15 +75,15 @@ PrepareGemm(NnBuild *b, NnNode *node)
 		if (c->rank > 2 ||
 			!NnBroadcastShape(2, dims, c->rank, c->dims, &brank, bdims) ||
 			bdims[0] != dims[0] || bdims[1] != dims[1])
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "C cannot be broadcast to [%d, %d]", p->m, p->n);
 	}
-	if ((st = NnAddWork(b, node, (double) p->m * (double) p->n * (double) p->k)) != NN_OK)
+	if ((st = NnAddWork(b, node, (double) p->m * (double) p->n * (double) p->k)) != BX_OK)
 		return st;
 	return NnSetOutput(b, node, 0, ONNX_FLOAT, 2, dims);
 }
 
-static NnStatus
+static BxStatus
 RunGemm(const NnNode *node, NnValue *const *in, NnValue *const *out,
 		NnExec *ex)
 {
@@ -111,7 +111,7 @@ RunGemm(const NnNode *node, NnValue *const *in, NnValue *const *out,
 				in[0]->data, (int) in[0]->dims[1],
 				in[1]->data, (int) in[1]->dims[1],
 				beta, y, p->n);
-	return NN_OK;
+	return BX_OK;
 }
 
 const NnOpDef NnOpGemm = {"Gemm", 2, 3, 1, false, PrepareGemm, RunGemm};
@@ -132,7 +132,7 @@ typedef struct MatMulParams
 	size_t		nbatch;
 } MatMulParams;
 
-static NnStatus
+static BxStatus
 PrepareMatMul(NnBuild *b, NnNode *node)
 {
 	NnValue    *a = NnIn(b, node, 0);
@@ -148,18 +148,18 @@ PrepareMatMul(NnBuild *b, NnNode *node)
 	int64_t		sa = 1;
 	int64_t		sb = 1;
 	int			d;
-	NnStatus	st;
+	BxStatus	st;
 
 	p = NnArenaAlloc(b->arena, sizeof(MatMulParams));
 	if (p == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	node->params = p;
-	if ((st = NnCheckAttrNames(b, node, attrs)) != NN_OK ||
-		(st = NnRequireFloat(b, node, 0)) != NN_OK ||
-		(st = NnRequireFloat(b, node, 1)) != NN_OK)
+	if ((st = NnCheckAttrNames(b, node, attrs)) != BX_OK ||
+		(st = NnRequireFloat(b, node, 0)) != BX_OK ||
+		(st = NnRequireFloat(b, node, 1)) != BX_OK)
 		return st;
 	if (a->rank < 1 || bm->rank < 1)
-		return NnNodeError(b, node, NN_EFORMAT, "operands must have rank >= 1");
+		return NnNodeError(b, node, BX_EFORMAT, "operands must have rank >= 1");
 	ar = a->rank;
 	br = bm->rank;
 	memcpy(ad, a->dims, sizeof(int64_t) * (size_t) ar);
@@ -179,11 +179,11 @@ PrepareMatMul(NnBuild *b, NnNode *node)
 	p->k = (int) ad[ar - 1];
 	p->n = (int) bd[br - 1];
 	if (bd[br - 2] != p->k)
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "inner dimensions differ (%d and %lld)", p->k,
 						   (long long) bd[br - 2]);
 	if (!NnBroadcastShape(ar - 2, ad, br - 2, bd, &p->batchRank, p->batch))
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "batch dimensions cannot be broadcast");
 	/* matrix strides of each batch axis, 0 where the operand broadcasts */
 	p->nbatch = 1;
@@ -208,12 +208,12 @@ PrepareMatMul(NnBuild *b, NnNode *node)
 	if (bm->rank > 1)
 		dims[rank++] = p->n;
 	if ((st = NnAddWork(b, node, (double) p->nbatch * (double) p->m *
-						(double) p->n * (double) p->k)) != NN_OK)
+						(double) p->n * (double) p->k)) != BX_OK)
 		return st;
 	return NnSetOutput(b, node, 0, ONNX_FLOAT, rank, dims);
 }
 
-static NnStatus
+static BxStatus
 RunMatMul(const NnNode *node, NnValue *const *in, NnValue *const *out,
 		  NnExec *ex)
 {
@@ -234,7 +234,7 @@ RunMatMul(const NnNode *node, NnValue *const *in, NnValue *const *out,
 		int64_t		offB = 0;
 
 		if (i % 64 == 0 && NnInterrupted(ex))
-			return NN_EINTERRUPTED;
+			return BX_EINTERRUPTED;
 		for (d = 0; d < p->batchRank; d++)
 		{
 			offA += idx[d] * p->strideA[d];
@@ -252,7 +252,7 @@ RunMatMul(const NnNode *node, NnValue *const *in, NnValue *const *out,
 			idx[d] = 0;
 		}
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
 const NnOpDef NnOpMatMul = {"MatMul", 2, 2, 1, false, PrepareMatMul, RunMatMul};

@@ -26,7 +26,7 @@ CopyElems(void *dst, const void *src, size_t n, size_t elemSize)
 		memcpy(dst, src, n * elemSize);
 }
 
-static NnStatus
+static BxStatus
 RunCopy(const NnNode *node, NnValue *const *in, NnValue *const *out,
 		NnExec *ex)
 {
@@ -34,14 +34,14 @@ RunCopy(const NnNode *node, NnValue *const *in, NnValue *const *out,
 	(void) ex;
 	CopyElems(out[0]->data, in[0]->data, in[0]->count,
 			  NnElemSize(in[0]->dtype));
-	return NN_OK;
+	return BX_OK;
 }
 
 /*
  * Constant: the value becomes a constant tensor at load time.  Supports the
  * attributes value, value_float(s) and value_int(s).
  */
-static NnStatus
+static BxStatus
 PrepareConstant(NnBuild *b, NnNode *node)
 {
 	static const char *const attrs[] = {
@@ -50,27 +50,27 @@ PrepareConstant(NnBuild *b, NnNode *node)
 	};
 	NnValue    *v = NnOut(b, node, 0);
 	const OnnxAttr *a;
-	NnStatus	st;
+	BxStatus	st;
 	size_t		bytes;
 
-	if ((st = NnCheckAttrNames(b, node, attrs)) != NN_OK)
+	if ((st = NnCheckAttrNames(b, node, attrs)) != BX_OK)
 	{
 		/* name the usual suspects precisely */
 		if (NnFindAttr(node, "sparse_value") || NnFindAttr(node, "value_string") ||
 			NnFindAttr(node, "value_strings"))
-			return NnNodeError(b, node, NN_EUNSUPPORTED,
+			return NnNodeError(b, node, BX_EUNSUPPORTED,
 							   "only FLOAT and INT64 dense constants are supported");
 		return st;
 	}
 	if (node->src->nattrs != 1)
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "exactly one value attribute is required");
 	a = &node->src->attrs[0];
 	v->kind = NN_VALUE_CONST;
 	if (strcmp(a->name, "value") == 0)
 	{
 		if (a->type != ONNX_ATTR_TENSOR)
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "attribute 'value' must be a TENSOR");
 		v->dtype = a->t->dataType;
 		v->rank = a->t->rank;
@@ -78,14 +78,14 @@ PrepareConstant(NnBuild *b, NnNode *node)
 		v->count = a->t->count;
 		v->data = a->t->data;	/* bytes already counted by the reader */
 		node->folded = true;
-		return NN_OK;
+		return BX_OK;
 	}
 	if (strcmp(a->name, "value_float") == 0 || strcmp(a->name, "value_int") == 0)
 	{
 		bool		isFloat = a->name[6] == 'f';
 
 		if (a->type != (isFloat ? ONNX_ATTR_FLOAT : ONNX_ATTR_INT))
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "attribute '%s' has the wrong type", a->name);
 		v->dtype = isFloat ? ONNX_FLOAT : ONNX_INT64;
 		v->rank = 0;
@@ -96,7 +96,7 @@ PrepareConstant(NnBuild *b, NnNode *node)
 		bool		isFloat = a->name[6] == 'f';
 
 		if (a->type != (isFloat ? ONNX_ATTR_FLOATS : ONNX_ATTR_INTS))
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "attribute '%s' has the wrong type", a->name);
 		v->dtype = isFloat ? ONNX_FLOAT : ONNX_INT64;
 		v->rank = 1;
@@ -105,11 +105,11 @@ PrepareConstant(NnBuild *b, NnNode *node)
 	}
 	bytes = v->count * NnElemSize(v->dtype);
 	if (bytes > NN_MAX_WEIGHT_BYTES - b->constBytes)
-		return NnNodeError(b, node, NN_ELIMIT, "constants exceed the limit");
+		return NnNodeError(b, node, BX_ELIMIT, "constants exceed the limit");
 	b->constBytes += bytes;
 	v->data = NnArenaAlloc(b->arena, bytes);
 	if (v->data == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	if (a->type == ONNX_ATTR_FLOAT)
 		*(float *) v->data = a->f;
 	else if (a->type == ONNX_ATTR_INT)
@@ -119,10 +119,10 @@ PrepareConstant(NnBuild *b, NnNode *node)
 	else
 		CopyElems(v->data, a->ints, v->count, sizeof(int64_t));
 	node->folded = true;
-	return NN_OK;
+	return BX_OK;
 }
 
-static NnStatus
+static BxStatus
 RunConstant(const NnNode *node, NnValue *const *in, NnValue *const *out,
 			NnExec *ex)
 {
@@ -130,13 +130,13 @@ RunConstant(const NnNode *node, NnValue *const *in, NnValue *const *out,
 	(void) in;
 	(void) out;
 	(void) ex;
-	return NN_OK;				/* folded in prepare */
+	return BX_OK;				/* folded in prepare */
 }
 
 const NnOpDef NnOpConstant = {"Constant", 0, 0, 1, true, PrepareConstant, RunConstant};
 
 /* Reshape: shape from a constant INT64 input; 0 copies, -1 infers */
-static NnStatus
+static BxStatus
 PrepareReshape(NnBuild *b, NnNode *node)
 {
 	static const char *const attrs[] = {"allowzero", NULL};
@@ -148,19 +148,19 @@ PrepareReshape(NnBuild *b, NnNode *node)
 	int			inferAt = -1;
 	const int64_t *s;
 	size_t		i;
-	NnStatus	st;
+	BxStatus	st;
 
 	if (b->opset < 5)
-		return NnNodeError(b, node, NN_EUNSUPPORTED, "Reshape-1 is not supported");
-	if ((st = NnCheckAttrNames(b, node, attrs)) != NN_OK ||
-		(st = NnAttrInt(b, node, "allowzero", 0, &allowZero)) != NN_OK ||
-		(st = NnRequireConst(b, node, 1)) != NN_OK)
+		return NnNodeError(b, node, BX_EUNSUPPORTED, "Reshape-1 is not supported");
+	if ((st = NnCheckAttrNames(b, node, attrs)) != BX_OK ||
+		(st = NnAttrInt(b, node, "allowzero", 0, &allowZero)) != BX_OK ||
+		(st = NnRequireConst(b, node, 1)) != BX_OK)
 		return st;
 	if (shape->dtype != ONNX_INT64 || shape->rank != 1)
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "shape must be a 1-D INT64 tensor");
 	if (shape->count > NN_MAX_DIMS)
-		return NnNodeError(b, node, NN_ELIMIT,
+		return NnNodeError(b, node, BX_ELIMIT,
 						   "target rank %zu exceeds %d", shape->count,
 						   NN_MAX_DIMS);
 	s = shape->data;
@@ -169,7 +169,7 @@ PrepareReshape(NnBuild *b, NnNode *node)
 		if (s[i] == -1)
 		{
 			if (inferAt >= 0)
-				return NnNodeError(b, node, NN_EFORMAT,
+				return NnNodeError(b, node, BX_EFORMAT,
 								   "shape has more than one -1");
 			inferAt = (int) i;
 			dims[i] = 1;
@@ -178,37 +178,37 @@ PrepareReshape(NnBuild *b, NnNode *node)
 		if (s[i] == 0)
 		{
 			if (allowZero != 0)
-				return NnNodeError(b, node, NN_EUNSUPPORTED,
+				return NnNodeError(b, node, BX_EUNSUPPORTED,
 								   "allowzero=1 with a 0 in the shape (an empty tensor) is not supported");
 			if ((int) i >= x->rank)
-				return NnNodeError(b, node, NN_EFORMAT,
+				return NnNodeError(b, node, BX_EFORMAT,
 								   "shape[%zu] is 0 but the input has rank %d",
 								   i, x->rank);
 			dims[i] = x->dims[i];
 		}
 		else if (s[i] < 0 || s[i] > NN_MAX_DIM_VALUE)
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "shape[%zu] = %lld is invalid", i,
 							   (long long) s[i]);
 		else
 			dims[i] = s[i];
 		known *= dims[i];		/* both <= 2^28 after the checks below */
 		if (known > NN_MAX_ELEMENTS)
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "shape does not match the %zu input elements",
 							   x->count);
 	}
 	if (inferAt >= 0)
 	{
 		if ((size_t) known == 0 || x->count % (size_t) known != 0)
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "cannot infer -1: %zu elements are not divisible by %lld",
 							   x->count, (long long) known);
 		dims[inferAt] = (int64_t) (x->count / (size_t) known);
 		known *= dims[inferAt];
 	}
 	if ((size_t) known != x->count)
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "shape does not match the %zu input elements",
 						   x->count);
 	return NnSetOutput(b, node, 0, x->dtype, (int) shape->count, dims);
@@ -216,7 +216,7 @@ PrepareReshape(NnBuild *b, NnNode *node)
 
 const NnOpDef NnOpReshape = {"Reshape", 2, 2, 1, true, PrepareReshape, RunCopy};
 
-static NnStatus
+static BxStatus
 PrepareFlatten(NnBuild *b, NnNode *node)
 {
 	static const char *const attrs[] = {"axis", NULL};
@@ -224,13 +224,13 @@ PrepareFlatten(NnBuild *b, NnNode *node)
 	int64_t		axis;
 	int64_t		dims[2] = {1, 1};
 	int			d;
-	NnStatus	st;
+	BxStatus	st;
 
-	if ((st = NnCheckAttrNames(b, node, attrs)) != NN_OK ||
-		(st = NnAttrInt(b, node, "axis", 1, &axis)) != NN_OK)
+	if ((st = NnCheckAttrNames(b, node, attrs)) != BX_OK ||
+		(st = NnAttrInt(b, node, "axis", 1, &axis)) != BX_OK)
 		return st;
 	if (axis < -x->rank || axis > x->rank)
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "axis %lld is out of range for rank %d",
 						   (long long) axis, x->rank);
 	if (axis < 0)
@@ -247,7 +247,7 @@ typedef struct TransposeParams
 	int			perm[NN_MAX_DIMS];
 } TransposeParams;
 
-static NnStatus
+static BxStatus
 PrepareTranspose(NnBuild *b, NnNode *node)
 {
 	static const char *const attrs[] = {"perm", NULL};
@@ -259,14 +259,14 @@ PrepareTranspose(NnBuild *b, NnNode *node)
 	bool		present;
 	int			n;
 	int			d;
-	NnStatus	st;
+	BxStatus	st;
 
 	p = NnArenaAlloc(b->arena, sizeof(TransposeParams));
 	if (p == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	node->params = p;
-	if ((st = NnCheckAttrNames(b, node, attrs)) != NN_OK ||
-		(st = NnAttrInts(b, node, "perm", NN_MAX_DIMS, perm, &n, &present)) != NN_OK)
+	if ((st = NnCheckAttrNames(b, node, attrs)) != BX_OK ||
+		(st = NnAttrInts(b, node, "perm", NN_MAX_DIMS, perm, &n, &present)) != BX_OK)
 		return st;
 	if (!present)
 	{
@@ -275,13 +275,13 @@ PrepareTranspose(NnBuild *b, NnNode *node)
 			perm[d] = n - 1 - d;
 	}
 	if (n != x->rank)
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "perm has %d values for an input of rank %d",
 						   n, x->rank);
 	for (d = 0; d < n; d++)
 	{
 		if (perm[d] < 0 || perm[d] >= n || used[perm[d]])
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "perm is not a permutation");
 		used[perm[d]] = true;
 		p->perm[d] = (int) perm[d];
@@ -290,7 +290,7 @@ PrepareTranspose(NnBuild *b, NnNode *node)
 	return NnSetOutput(b, node, 0, x->dtype, n, dims);
 }
 
-static NnStatus
+static BxStatus
 RunTranspose(const NnNode *node, NnValue *const *in, NnValue *const *out,
 			 NnExec *ex)
 {
@@ -312,7 +312,7 @@ RunTranspose(const NnNode *node, NnValue *const *in, NnValue *const *out,
 	if (rank == 0)
 	{
 		memcpy(dst, src, esize);
-		return NN_OK;
+		return BX_OK;
 	}
 	inStride[rank - 1] = 1;
 	for (d = rank - 2; d >= 0; d--)
@@ -333,7 +333,7 @@ RunTranspose(const NnNode *node, NnValue *const *in, NnValue *const *out,
 			idx[d] = 0;
 		}
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
 const NnOpDef NnOpTranspose = {"Transpose", 1, 1, 1, true, PrepareTranspose, RunTranspose};
@@ -343,7 +343,7 @@ typedef struct ConcatParams
 	int			axis;
 } ConcatParams;
 
-static NnStatus
+static BxStatus
 PrepareConcat(NnBuild *b, NnNode *node)
 {
 	static const char *const attrs[] = {"axis", NULL};
@@ -353,20 +353,20 @@ PrepareConcat(NnBuild *b, NnNode *node)
 	int64_t		dims[NN_MAX_DIMS];
 	int			i;
 	int			d;
-	NnStatus	st;
+	BxStatus	st;
 
 	p = NnArenaAlloc(b->arena, sizeof(ConcatParams));
 	if (p == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	node->params = p;
-	if ((st = NnCheckAttrNames(b, node, attrs)) != NN_OK)
+	if ((st = NnCheckAttrNames(b, node, attrs)) != BX_OK)
 		return st;
 	if (NnFindAttr(node, "axis") == NULL)
-		return NnNodeError(b, node, NN_EFORMAT, "attribute 'axis' is required");
-	if ((st = NnAttrInt(b, node, "axis", 0, &axis)) != NN_OK)
+		return NnNodeError(b, node, BX_EFORMAT, "attribute 'axis' is required");
+	if ((st = NnAttrInt(b, node, "axis", 0, &axis)) != BX_OK)
 		return st;
 	if (first->rank == 0 || axis < -first->rank || axis >= first->rank)
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "axis %lld is out of range for rank %d",
 						   (long long) axis, first->rank);
 	if (axis < 0)
@@ -378,22 +378,22 @@ PrepareConcat(NnBuild *b, NnNode *node)
 		NnValue    *v = NnIn(b, node, i);
 
 		if (v == NULL)
-			return NnNodeError(b, node, NN_EFORMAT, "input %d is empty", i);
+			return NnNodeError(b, node, BX_EFORMAT, "input %d is empty", i);
 		if (v->dtype != first->dtype || v->rank != first->rank)
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "input %d differs in type or rank", i);
 		for (d = 0; d < v->rank; d++)
 			if (d != p->axis && v->dims[d] != first->dims[d])
-				return NnNodeError(b, node, NN_EFORMAT,
+				return NnNodeError(b, node, BX_EFORMAT,
 								   "input %d differs in dimension %d", i, d);
 		dims[p->axis] += v->dims[p->axis];
 		if (dims[p->axis] > NN_MAX_DIM_VALUE)
-			return NnNodeError(b, node, NN_ELIMIT, "output is too large");
+			return NnNodeError(b, node, BX_ELIMIT, "output is too large");
 	}
 	return NnSetOutput(b, node, 0, first->dtype, first->rank, dims);
 }
 
-static NnStatus
+static BxStatus
 RunConcat(const NnNode *node, NnValue *const *in, NnValue *const *out,
 		  NnExec *ex)
 {
@@ -422,7 +422,7 @@ RunConcat(const NnNode *node, NnValue *const *in, NnValue *const *out,
 				   (const char *) in[i]->data + o * row, row);
 		pos += row;
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
 const NnOpDef NnOpConcat = {"Concat", 1, NN_MAX_NODE_INPUTS, 1, true, PrepareConcat, RunConcat};
@@ -519,7 +519,7 @@ NearestSource(int64_t x, int64_t in, int64_t out, double scale,
 	return (int32_t) r;
 }
 
-static NnStatus
+static BxStatus
 PrepareResize(NnBuild *b, NnNode *node)
 {
 	static const char *const attrs[] = {
@@ -552,66 +552,66 @@ PrepareResize(NnBuild *b, NnNode *node)
 	int			d;
 	int64_t		i;
 	char		safe[48];
-	NnStatus	st;
+	BxStatus	st;
 
 	if (b->opset < 11)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "Resize before opset 11 is not supported");
 	if (NnFindAttr(node, "axes") != NULL)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "attribute 'axes' is not supported");
-	if ((st = NnCheckAttrNames(b, node, attrs)) != NN_OK ||
-		(st = NnAttrString(b, node, "mode", "nearest", &mode)) != NN_OK ||
+	if ((st = NnCheckAttrNames(b, node, attrs)) != BX_OK ||
+		(st = NnAttrString(b, node, "mode", "nearest", &mode)) != BX_OK ||
 		(st = NnAttrString(b, node, "coordinate_transformation_mode",
-						   "half_pixel", &coord)) != NN_OK ||
+						   "half_pixel", &coord)) != BX_OK ||
 		(st = NnAttrString(b, node, "nearest_mode", "round_prefer_floor",
-						   &nearest)) != NN_OK ||
+						   &nearest)) != BX_OK ||
 		(st = NnAttrString(b, node, "keep_aspect_ratio_policy", "stretch",
-						   &policy)) != NN_OK ||
-		(st = NnAttrInt(b, node, "antialias", 0, &antialias)) != NN_OK ||
-		(st = NnAttrInt(b, node, "exclude_outside", 0, &exclude)) != NN_OK ||
-		(st = NnAttrFloat(b, node, "cubic_coeff_a", -0.75f, &dummy)) != NN_OK ||
-		(st = NnAttrFloat(b, node, "extrapolation_value", 0.0f, &dummy)) != NN_OK)
+						   &policy)) != BX_OK ||
+		(st = NnAttrInt(b, node, "antialias", 0, &antialias)) != BX_OK ||
+		(st = NnAttrInt(b, node, "exclude_outside", 0, &exclude)) != BX_OK ||
+		(st = NnAttrFloat(b, node, "cubic_coeff_a", -0.75f, &dummy)) != BX_OK ||
+		(st = NnAttrFloat(b, node, "extrapolation_value", 0.0f, &dummy)) != BX_OK)
 		return st;
 	if (strcmp(mode, "nearest") != 0)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "mode '%s' is not supported (only 'nearest')",
 						   NnSafeName(safe, sizeof(safe), mode));
 	if ((cm = LookupWord(coord, coordModes)) < 0)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "coordinate_transformation_mode '%s' is not supported",
 						   NnSafeName(safe, sizeof(safe), coord));
 	if ((nm = LookupWord(nearest, nearestModes)) < 0)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "nearest_mode '%s' is not supported",
 						   NnSafeName(safe, sizeof(safe), nearest));
 	if (strcmp(policy, "stretch") != 0)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "keep_aspect_ratio_policy '%s' is not supported",
 						   NnSafeName(safe, sizeof(safe), policy));
 	if (antialias != 0)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "antialias is not supported");
-	if ((st = NnRequireFloat(b, node, 0)) != NN_OK)
+	if ((st = NnRequireFloat(b, node, 0)) != BX_OK)
 		return st;
 	if (x->rank != 4)
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "only 4-D (NCHW) input is supported");
 	if (scales != NULL && scales->count == 0)
 		scales = NULL;
 	if (sizes != NULL && sizes->count == 0)
 		sizes = NULL;
 	if ((scales == NULL) == (sizes == NULL))
-		return NnNodeError(b, node, NN_EFORMAT,
+		return NnNodeError(b, node, BX_EFORMAT,
 						   "exactly one of scales and sizes must be given");
 	if (scales != NULL)
 	{
 		const float *s;
 
-		if ((st = NnRequireConst(b, node, 2)) != NN_OK)
+		if ((st = NnRequireConst(b, node, 2)) != BX_OK)
 			return st;
 		if (scales->dtype != ONNX_FLOAT || scales->count != 4)
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "scales must be 4 FLOAT values");
 		s = scales->data;
 		for (d = 0; d < 4; d++)
@@ -619,12 +619,12 @@ PrepareResize(NnBuild *b, NnNode *node)
 			double		o;
 
 			if (!(s[d] > 0.0f) || !isfinite(s[d]))
-				return NnNodeError(b, node, NN_EFORMAT,
+				return NnNodeError(b, node, BX_EFORMAT,
 								   "scales must be positive");
 			scale[d] = s[d];
 			o = floor((double) x->dims[d] * scale[d]);
 			if (o < 1.0 || o > (double) NN_MAX_DIM_VALUE)
-				return NnNodeError(b, node, NN_ELIMIT,
+				return NnNodeError(b, node, BX_ELIMIT,
 								   "output dimension %d would be %.0f", d, o);
 			dims[d] = (int64_t) o;
 		}
@@ -633,16 +633,16 @@ PrepareResize(NnBuild *b, NnNode *node)
 	{
 		const int64_t *s;
 
-		if ((st = NnRequireConst(b, node, 3)) != NN_OK)
+		if ((st = NnRequireConst(b, node, 3)) != BX_OK)
 			return st;
 		if (sizes->dtype != ONNX_INT64 || sizes->count != 4)
-			return NnNodeError(b, node, NN_EFORMAT,
+			return NnNodeError(b, node, BX_EFORMAT,
 							   "sizes must be 4 INT64 values");
 		s = sizes->data;
 		for (d = 0; d < 4; d++)
 		{
 			if (s[d] < 1 || s[d] > NN_MAX_DIM_VALUE)
-				return NnNodeError(b, node, NN_EFORMAT,
+				return NnNodeError(b, node, BX_EFORMAT,
 								   "sizes[%d] = %lld is invalid", d,
 								   (long long) s[d]);
 			dims[d] = s[d];
@@ -650,17 +650,17 @@ PrepareResize(NnBuild *b, NnNode *node)
 		}
 	}
 	if (dims[0] != x->dims[0] || dims[1] != x->dims[1])
-		return NnNodeError(b, node, NN_EUNSUPPORTED,
+		return NnNodeError(b, node, BX_EUNSUPPORTED,
 						   "only the two spatial axes can be resized");
 
 	p = NnArenaAlloc(b->arena, sizeof(ResizeParams));
 	if (p == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	node->params = p;
 	p->rowMap = NnArenaAlloc(b->arena, sizeof(int32_t) * (size_t) dims[2]);
 	p->colMap = NnArenaAlloc(b->arena, sizeof(int32_t) * (size_t) dims[3]);
 	if (p->rowMap == NULL || p->colMap == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	for (i = 0; i < dims[2]; i++)
 		p->rowMap[i] = NearestSource(i, x->dims[2], dims[2], scale[2],
 									 (CoordMode) cm, (NearestMode) nm);
@@ -670,7 +670,7 @@ PrepareResize(NnBuild *b, NnNode *node)
 	return NnSetOutput(b, node, 0, ONNX_FLOAT, 4, dims);
 }
 
-static NnStatus
+static BxStatus
 RunResize(const NnNode *node, NnValue *const *in, NnValue *const *out,
 		  NnExec *ex)
 {
@@ -699,7 +699,7 @@ RunResize(const NnNode *node, NnValue *const *in, NnValue *const *out,
 				dst[ox] = src[p->colMap[ox]];
 		}
 	}
-	return NN_OK;
+	return BX_OK;
 }
 
 const NnOpDef NnOpResize = {"Resize", 1, 4, 1, true, PrepareResize, RunResize};

@@ -181,7 +181,7 @@ TakeBlock(FreeBlock *list, int *n, size_t *top, size_t size)
  * Give every run-time tensor an offset in the run buffer, allocate it and
  * the shared workspace, and bind the tensors' data pointers.
  */
-static NnStatus
+static BxStatus
 PlanBuffers(NnBuild *b, size_t maxRunBytes)
 {
 	NnModel		m = b->model;
@@ -194,7 +194,7 @@ PlanBuffers(NnBuild *b, size_t maxRunBytes)
 
 	list = NnArenaAlloc(b->arena, sizeof(FreeBlock) * ((size_t) m->nvalues + 1));
 	if (list == NULL)
-		return NnSetError(b->err, NN_ENOMEM, "out of memory");
+		return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	for (i = 0; i < m->nnodes; i++)
 	{
 		NnNode	   *node = &m->nodes[i];
@@ -214,7 +214,7 @@ PlanBuffers(NnBuild *b, size_t maxRunBytes)
 			size = (size + RUN_ALIGN - 1) & ~(size_t) (RUN_ALIGN - 1);
 			v->offset = TakeBlock(list, &nfree, &top, size);
 			if (top > maxRunBytes)
-				return NnSetError(b->err, NN_ELIMIT,
+				return NnSetError(b->err, BX_ELIMIT,
 								  "the model needs more than %zu bytes of run-time buffers",
 								  maxRunBytes);
 		}
@@ -243,7 +243,7 @@ PlanBuffers(NnBuild *b, size_t maxRunBytes)
 	}
 	workspace = (workspace + RUN_ALIGN - 1) & ~(size_t) (RUN_ALIGN - 1);
 	if (workspace > maxRunBytes - top)
-		return NnSetError(b->err, NN_ELIMIT,
+		return NnSetError(b->err, BX_ELIMIT,
 						  "the model needs more than %zu bytes of run-time buffers",
 						  maxRunBytes);
 	m->runBytes = top;
@@ -252,26 +252,26 @@ PlanBuffers(NnBuild *b, size_t maxRunBytes)
 	{
 		m->runBuffer = NnArenaAlloc(b->arena, top);
 		if (m->runBuffer == NULL)
-			return NnSetError(b->err, NN_ENOMEM, "out of memory");
+			return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	}
 	if (workspace > 0)
 	{
 		m->workspace = NnArenaAlloc(b->arena, workspace);
 		if (m->workspace == NULL)
-			return NnSetError(b->err, NN_ENOMEM, "out of memory");
+			return NnSetError(b->err, BX_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < m->nvalues; i++)
 		if (m->values[i].kind == NN_VALUE_ACT && m->values[i].producer >= 0 &&
 			!m->nodes[m->values[i].producer].skipped)
 			m->values[i].data = (char *) m->runBuffer + m->values[i].offset;
-	return NN_OK;
+	return BX_OK;
 }
 
 /*
  * Plan the model after all nodes were built: see the file header.  Fails
- * with NN_ELIMIT if the run buffers would exceed maxRunBytes.
+ * with BX_ELIMIT if the run buffers would exceed maxRunBytes.
  */
-NnStatus
+BxStatus
 NnPlanModel(NnBuild *b, size_t maxRunBytes)
 {
 	MarkLiveNodes(b->model);

@@ -24,15 +24,15 @@ NnInterrupted(NnExec *ex)
 }
 
 /* Run one node's kernel on its bound values */
-NnStatus
+BxStatus
 NnRunNode(const NnNode *node, NnExec *ex)
 {
 	return node->op->run(node, node->inv, node->outv, ex);
 }
 
-NnStatus
+BxStatus
 NnModelRun(NnModel model, const float *const *inputs, const float **outputs,
-		   NnInterruptFn interrupt, void *interruptArg,
+		   BxInterruptFn interrupt, void *interruptArg,
 		   char *errbuf, size_t errlen)
 {
 	NnErr		err = {errbuf, errlen};
@@ -42,13 +42,13 @@ NnModelRun(NnModel model, const float *const *inputs, const float **outputs,
 	if (errbuf != NULL && errlen > 0)
 		errbuf[0] = '\0';
 	if (model == NULL)
-		return NnSetError(&err, NN_EINVAL, "model is NULL");
+		return NnSetError(&err, BX_EINVAL, "model is NULL");
 	if (model->ninputs > 0 && inputs == NULL)
-		return NnSetError(&err, NN_EINVAL, "inputs is NULL");
+		return NnSetError(&err, BX_EINVAL, "inputs is NULL");
 	for (i = 0; i < model->ninputs; i++)
 	{
 		if (inputs[i] == NULL)
-			return NnSetError(&err, NN_EINVAL, "input %d is NULL", i);
+			return NnSetError(&err, BX_EINVAL, "input %d is NULL", i);
 		/* kernels only read inputs */
 		model->values[model->inputs[i]].data = (void *) (uintptr_t) inputs[i];
 	}
@@ -62,14 +62,14 @@ NnModelRun(NnModel model, const float *const *inputs, const float **outputs,
 	for (i = 0; i < model->nnodes; i++)
 	{
 		const NnNode *node = &model->nodes[i];
-		NnStatus	st;
+		BxStatus	st;
 
 		if (node->folded || node->skipped)
 			continue;
 		if (NnInterrupted(&ex))
-			return NnSetError(&err, NN_EINTERRUPTED, "interrupted");
+			return NnSetError(&err, BX_EINTERRUPTED, "interrupted");
 		st = NnRunNode(node, &ex);
-		if (st != NN_OK)
+		if (st != BX_OK)
 			return NnSetError(&err, st, "interrupted");
 	}
 
@@ -79,5 +79,5 @@ NnModelRun(NnModel model, const float *const *inputs, const float **outputs,
 	for (i = 0; i < model->ninputs; i++)
 		if (!model->values[model->inputs[i]].isOutput)
 			model->values[model->inputs[i]].data = NULL;
-	return NN_OK;
+	return BX_OK;
 }

@@ -26,6 +26,7 @@
 #include "access/xloginsert.h"
 #include "bx_bridge.h"
 #include "bxann.h"
+#include "bxexit.h"
 #include "bxanngraph.h"
 #include "catalog/index.h"
 #include "commands/progress.h"
@@ -238,7 +239,7 @@ TrainCentroids(BxAnnBuildState *st, int nlists, float *centroids)
 	BxAnnCheckBridge(BxKmeans(st->dims, nsample, nlists, sample,
 							  BXANN_KMEANS_ITERATIONS, 1234,
 							  st->metric != BXANN_METRIC_L2, bx_build_threads,
-							  centroids, BxAnnInterruptPending, errbuf, sizeof(errbuf)),
+							  centroids, BxInterruptPending, errbuf, sizeof(errbuf)),
 					 "bxann k-means", errbuf);
 	pfree(sample);
 }
@@ -481,7 +482,7 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_ASSIGN);
 	if (st->n > 0)
 		BxAnnCheckBridge(BxNearest(st->dims, st->n, st->x, nlists, centroids, spillk,
-								   bx_build_threads, spill, NULL, BxAnnInterruptPending,
+								   bx_build_threads, spill, NULL, BxInterruptPending,
 								   errbuf, sizeof(errbuf)),
 						 "bxann list assignment", errbuf);
 	/* a row is stored in the first (nearest) of its spilled lists */

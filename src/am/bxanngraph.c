@@ -42,6 +42,7 @@
 #include "bx_kernels.h"
 #include "bxanngraph.h"
 #include "bxann.h"
+#include "bxexit.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "utils/memutils.h"
@@ -155,7 +156,7 @@ LinkNearest(BxAnnGraph *g, int dims, int64 nq, const float *queries, const int64
 	char		errbuf[256];
 
 	BxAnnCheckBridge(BxNearest(dims, nq, queries, size, base, k, nthreads,
-							   labels, dist, BxAnnInterruptPending,
+							   labels, dist, BxInterruptPending,
 							   errbuf, sizeof(errbuf)),
 					 what, errbuf);
 	for (int64 t = 0; t < nq; t++)
@@ -284,7 +285,7 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int64 *liststart,
 		for (int64 t = 0; t < nc; t++)
 			memcpy(qbuf + t * dims, x + sel[c + t] * dims, sizeof(float) * dims);
 		BxAnnCheckBridge(BxNearest(dims, nc, qbuf, nlists, centroids, nearlists, nthreads,
-								   near + c * nearlists, NULL, BxAnnInterruptPending,
+								   near + c * nearlists, NULL, BxInterruptPending,
 								   errbuf, sizeof(errbuf)),
 						 "bxann graph repair", errbuf);
 	}

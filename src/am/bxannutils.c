@@ -406,16 +406,6 @@ BxAnnReadElement(Relation index, BxAnnCache cache, ItemPointer tid, BxAnnElement
 	return ok;
 }
 
-/*
- * Interrupt callback handed to the FAISS bridge: only reads PostgreSQL's
- * flags, so any thread may call it.
- */
-int
-BxAnnInterruptPending(void)
-{
-	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
-}
-
 /* Turn a bridge status into an ERROR, once the C++ frames are gone. */
 void
 BxAnnCheckBridge(int status, const char *what, const char *errbuf)

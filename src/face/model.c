@@ -180,7 +180,7 @@ BxModelGet(BxModelKind kind)
 	char	   *data;
 	char		errbuf[256];
 	NnModel		model;
-	NnStatus	status;
+	BxStatus	status;
 
 	NnLoadOptions opts = {0};
 	int			inputSize = kind == BX_MODEL_DETECTOR ? bx_detector_size : 0;
@@ -196,16 +196,16 @@ BxModelGet(BxModelKind kind)
 	CheckDigest(path, data, entry);
 	status = NnModelLoad(data, entry->size, &opts, &model, errbuf, sizeof(errbuf));
 	pfree(data);
-	if (status == NN_ENOMEM)
+	if (status == BX_ENOMEM)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory loading face model \"%s\"", path),
 				 errdetail_internal("%s", errbuf)));
-	if (status != NN_OK)
+	if (status != BX_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIG_FILE_ERROR),
 				 errmsg("could not load face model \"%s\"", path),
-				 errdetail_internal("%s: %s", NnStatusName(status), errbuf)));
+				 errdetail_internal("%s: %s", BxStatusName(status), errbuf)));
 
 	/* replace a model loaded from another path */
 	if (loaded[kind].model != NULL)

@@ -20,6 +20,7 @@
 
 #include "access/htup_details.h"
 #include "image/bx_image.h"
+#include "bxexit.h"
 #include "catalog/pg_type.h"
 #include "face_embedding.h"
 #include "facepipe/facepipe.h"
@@ -42,35 +43,28 @@ double		bx_min_eye_distance = 0;
 static BxFacePipe facePipe = NULL;
 static uint64 facePipeGeneration = 0;
 
-/* Polled by the libraries: only reads PostgreSQL's interrupt flags. */
-static int
-PhotoInterruptPending(void *arg)
-{
-	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
-}
-
 static BxFacePipe
 GetPipe(void)
 {
 	NnModel		detector = BxModelGet(BX_MODEL_DETECTOR);
 	NnModel		embedder = BxModelGet(BX_MODEL_RECOGNIZER);
-	char		errbuf[BX_FACE_ERRBUF_SIZE];
-	BxFaceStatus status;
+	char		errbuf[BX_ERRBUF_SIZE];
+	BxStatus status;
 
 	if (facePipe != NULL && facePipeGeneration == BxModelGeneration)
 		return facePipe;
 	BxFacePipeFree(facePipe);
 	facePipe = NULL;
 	status = BxFacePipeCreate(detector, embedder, NULL, &facePipe, errbuf, sizeof(errbuf));
-	if (status == BX_FACE_ENOMEM)
+	if (status == BX_ENOMEM)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory preparing the face pipeline")));
-	if (status != BX_FACE_OK)
+	if (status != BX_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIG_FILE_ERROR),
 				 errmsg("face models do not fit the face pipeline"),
-				 errdetail_internal("%s: %s", BxFaceStatusName(status), errbuf)));
+				 errdetail_internal("%s: %s", BxStatusName(status), errbuf)));
 	facePipeGeneration = BxModelGeneration;
 	return facePipe;
 }
@@ -81,7 +75,7 @@ GetPipe(void)
  * are ERRORs.
  */
 static BxImage
-DecodePhoto(bytea *photo, bool raise, BxImgStatus *status, char *errbuf, size_t errlen)
+DecodePhoto(bytea *photo, bool raise, BxStatus *status, char *errbuf, size_t errlen)
 {
 	BxImageOptions opts;
 	BxImage		image = NULL;
@@ -93,20 +87,20 @@ DecodePhoto(bytea *photo, bool raise, BxImgStatus *status, char *errbuf, size_t 
 	opts.maxScans = bx_max_jpeg_scans;
 	/* decode big JPEGs straight down to about twice the detector's canvas */
 	opts.targetLongSide = Max(640, 2 * bx_detector_size);
-	opts.interrupt = PhotoInterruptPending;
+	opts.interrupt = BxInterruptPending;
 
 	*status = BxImageDecode(VARDATA_ANY(photo), len, &opts, &image, errbuf, errlen);
-	if (*status == BX_IMG_OK)
+	if (*status == BX_OK)
 		return image;
-	if (*status == BX_IMG_EINTERRUPTED)
+	if (*status == BX_EINTERRUPTED)
 		CHECK_FOR_INTERRUPTS();
-	if (*status == BX_IMG_ENOMEM)
+	if (*status == BX_ENOMEM)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory decoding a photo of %zu bytes", len)));
 	if (!raise)
 		return NULL;
-	if (*status == BX_IMG_ELIMIT)
+	if (*status == BX_ELIMIT)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("photo exceeds a size limit"),
@@ -126,7 +120,7 @@ FillFaceOptions(BxFaceOptions *opts, BxFaceRule rule)
 	opts->scoreThreshold = (float) bx_face_score_threshold;
 	opts->minEyeDistance = (float) bx_min_eye_distance;
 	opts->rule = rule;
-	opts->interrupt = PhotoInterruptPending;
+	opts->interrupt = BxInterruptPending;
 }
 
 static BxFaceRule
@@ -147,27 +141,27 @@ ParseRule(text *rule)
 
 /* ERROR for a face status that is not a property of the photo */
 static void
-CheckFaceStatus(BxFaceStatus status, const char *errbuf)
+CheckFaceStatus(BxStatus status, const char *errbuf)
 {
 	switch (status)
 	{
-		case BX_FACE_OK:
-		case BX_FACE_ENOFACE:
-		case BX_FACE_EMULTIPLE:
-		case BX_FACE_ETOOSMALL:
+		case BX_OK:
+		case BX_ENOFACE:
+		case BX_EMULTIPLE:
+		case BX_ETOOSMALL:
 			return;
-		case BX_FACE_EINTERRUPTED:
+		case BX_EINTERRUPTED:
 			CHECK_FOR_INTERRUPTS();
 			ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("canceling face embedding")));
 			break;
-		case BX_FACE_ENOMEM:
+		case BX_ENOMEM:
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in the face pipeline")));
 			break;
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR),
 					 errmsg("face pipeline failed"),
-					 errdetail_internal("%s: %s", BxFaceStatusName(status), errbuf)));
+					 errdetail_internal("%s: %s", BxStatusName(status), errbuf)));
 	}
 }
 
@@ -187,7 +181,7 @@ MakeEmbedding(const float *x)
  * closer than bxexit.min_eye_distance (in the photo's own pixels) do not
  * count; "single" wants exactly one, "largest" takes the largest box.
  */
-static BxFaceStatus
+static BxStatus
 ChooseFace(const BxFace *faces, int nfaces, double scale, BxFaceRule rule, int *chosen)
 {
 	int			usable = 0;
@@ -203,28 +197,28 @@ ChooseFace(const BxFace *faces, int nfaces, double scale, BxFaceRule rule, int *
 			*chosen = i;
 	}
 	if (nfaces == 0)
-		return BX_FACE_ENOFACE;
+		return BX_ENOFACE;
 	if (usable == 0)
 	{
 		*chosen = 0;			/* report the best one */
-		return BX_FACE_ETOOSMALL;
+		return BX_ETOOSMALL;
 	}
 	if (rule == BX_FACE_RULE_SINGLE && usable > 1)
-		return BX_FACE_EMULTIPLE;
-	return BX_FACE_OK;
+		return BX_EMULTIPLE;
+	return BX_OK;
 }
 
 /*
  * Detect once, choose, align and embed; the image is freed whatever
  * happens.  *face gets the chosen (or best) face in the photo's pixels.
  */
-static BxFaceStatus
+static BxStatus
 EmbedPhoto(BxImage image, BxFaceRule rule, float *embedding, BxFace *face,
 		   int *nfaces, char *errbuf, size_t errlen)
 {
 	BxFacePipe	p = GetPipe();
 	BxFaceOptions opts;
-	BxFaceStatus status = BX_FACE_OK;
+	BxStatus status = BX_OK;
 	BxFace		faces[MAX_FACES];
 	uint8		aligned[BX_FACE_ALIGNED_SIZE * BX_FACE_ALIGNED_SIZE * 3];
 	double		scale = (double) image->fullWidth / image->width;
@@ -237,7 +231,7 @@ EmbedPhoto(BxImage image, BxFaceRule rule, float *embedding, BxFace *face,
 		CheckFaceStatus(BxFaceDetect(p, image, &opts, faces, MAX_FACES, nfaces,
 									 errbuf, errlen), errbuf);
 		status = ChooseFace(faces, *nfaces, scale, rule, &chosen);
-		if (status == BX_FACE_OK)
+		if (status == BX_OK)
 		{
 			CheckFaceStatus(BxFaceAlign(image, faces[chosen].landmarks, aligned), "");
 			CheckFaceStatus(BxFaceEmbedAligned(p, aligned, &opts, embedding, errbuf, errlen),
@@ -267,26 +261,26 @@ bx_embed(PG_FUNCTION_ARGS)
 {
 	bytea	   *photo = PG_GETARG_BYTEA_PP(0);
 	BxFaceRule	rule = ParseRule(PG_GETARG_TEXT_PP(1));
-	char		errbuf[BX_FACE_ERRBUF_SIZE];
-	BxImgStatus imgstatus;
+	char		errbuf[BX_ERRBUF_SIZE];
+	BxStatus imgstatus;
 	BxImage		image = DecodePhoto(photo, true, &imgstatus, errbuf, sizeof(errbuf));
 	float		embedding[BX_FACE_EMBEDDING_DIM];
 	BxFace		face;
 	int			nfaces = 0;
-	BxFaceStatus status = EmbedPhoto(image, rule, embedding, &face, &nfaces,
+	BxStatus status = EmbedPhoto(image, rule, embedding, &face, &nfaces,
 									 errbuf, sizeof(errbuf));
 
-	if (status == BX_FACE_ENOFACE)
+	if (status == BX_ENOFACE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no face found in the photo"),
 				 errhint("bxexit.face_score_threshold is %g.", bx_face_score_threshold)));
-	if (status == BX_FACE_EMULTIPLE)
+	if (status == BX_EMULTIPLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%d faces found in the photo, expected one", nfaces),
 				 errhint("Use bx_embed(photo, 'largest') to take the largest face.")));
-	if (status == BX_FACE_ETOOSMALL)
+	if (status == BX_ETOOSMALL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("face too small in the photo"),
@@ -310,13 +304,13 @@ bx_embed_quality(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[6];
 	bool		nulls[6] = {0};
-	char		errbuf[BX_FACE_ERRBUF_SIZE];
-	BxImgStatus imgstatus;
+	char		errbuf[BX_ERRBUF_SIZE];
+	BxStatus imgstatus;
 	BxImage		image;
 	float		embedding[BX_FACE_EMBEDDING_DIM];
 	BxFace		face = {0};
 	int			nfaces = 0;
-	BxFaceStatus status;
+	BxStatus status;
 	const char *name;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -325,17 +319,17 @@ bx_embed_quality(PG_FUNCTION_ARGS)
 	image = DecodePhoto(photo, false, &imgstatus, errbuf, sizeof(errbuf));
 	if (image == NULL)
 	{
-		name = imgstatus == BX_IMG_ELIMIT ? "image_too_large" : "invalid_image";
-		status = BX_FACE_EINVAL;
+		name = imgstatus == BX_ELIMIT ? "image_too_large" : "invalid_image";
+		status = BX_EINVAL;
 	}
 	else
 	{
 		status = EmbedPhoto(image, rule, embedding, &face, &nfaces, errbuf, sizeof(errbuf));
-		name = status == BX_FACE_OK ? "ok" :
-			status == BX_FACE_ENOFACE ? "no_face" :
-			status == BX_FACE_EMULTIPLE ? "several_faces" : "face_too_small";
+		name = status == BX_OK ? "ok" :
+			status == BX_ENOFACE ? "no_face" :
+			status == BX_EMULTIPLE ? "several_faces" : "face_too_small";
 	}
-	if (status == BX_FACE_OK)
+	if (status == BX_OK)
 		values[0] = PointerGetDatum(MakeEmbedding(embedding));
 	else
 		nulls[0] = true;
@@ -344,7 +338,7 @@ bx_embed_quality(PG_FUNCTION_ARGS)
 	values[3] = Float4GetDatum(face.score);
 	values[4] = Float4GetDatum(face.eyeDistance);
 	nulls[3] = nulls[4] = (nfaces == 0);
-	if (errbuf[0] != '\0' && status != BX_FACE_OK)
+	if (errbuf[0] != '\0' && status != BX_OK)
 		values[5] = CStringGetTextDatum(errbuf);
 	else
 		nulls[5] = true;
@@ -361,8 +355,8 @@ bx_detect(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	bytea	   *photo = PG_GETARG_BYTEA_PP(0);
-	char		errbuf[BX_FACE_ERRBUF_SIZE];
-	BxImgStatus imgstatus;
+	char		errbuf[BX_ERRBUF_SIZE];
+	BxStatus imgstatus;
 	BxImage		image;
 	BxFace		faces[MAX_FACES];
 	int			nfaces = 0;

@@ -43,7 +43,7 @@
 #define YUNET_PATH	"yunet/face_detection_yunet_2023mar.onnx"
 #define MFN_PATH	"mobilefacenet/MobileFaceNet.onnx"
 
-char		err[BX_FACE_ERRBUF_SIZE];
+char		err[BX_ERRBUF_SIZE];
 static bool quick;
 
 static const char *
@@ -59,7 +59,7 @@ static NnModel
 LoadModel(const char *rel, int size)
 {
 	char		path[1024],
-				nnerr[NN_ERRBUF_SIZE];
+				nnerr[BX_ERRBUF_SIZE];
 	size_t		len;
 	void	   *data;
 	NnModel		m = NULL;
@@ -72,7 +72,7 @@ LoadModel(const char *rel, int size)
 	memset(&o, 0, sizeof(o));
 	if (size > 0)
 		BxFaceDetectorLoadOptions(&o, size);
-	if (NnModelLoad(data, len, &o, &m, nnerr, sizeof(nnerr)) != NN_OK)
+	if (NnModelLoad(data, len, &o, &m, nnerr, sizeof(nnerr)) != BX_OK)
 	{
 		TapDiag("%s: %s", path, nnerr);
 		m = NULL;
@@ -90,19 +90,19 @@ TestPipeArgs(NnModel det, NnModel emb)
 	int			wrong = 0,
 				leaks = 0;
 
-	TapOk(BxFacePipeCreate(NULL, NULL, NULL, &pipe, err, sizeof(err)) == BX_FACE_EINVAL &&
-		  pipe == NULL, "a pipe without models -> BX_FACE_EINVAL");
-	TapOk(BxFacePipeCreate(emb, NULL, NULL, &pipe, err, sizeof(err)) == BX_FACE_EMODEL &&
+	TapOk(BxFacePipeCreate(NULL, NULL, NULL, &pipe, err, sizeof(err)) == BX_EINVAL &&
+		  pipe == NULL, "a pipe without models -> BX_EINVAL");
+	TapOk(BxFacePipeCreate(emb, NULL, NULL, &pipe, err, sizeof(err)) == BX_EMODEL &&
 		  pipe == NULL && strstr(err, "detector") != NULL,
-		  "MobileFaceNet as detector -> BX_FACE_EMODEL (%s)", err);
-	TapOk(BxFacePipeCreate(NULL, det, NULL, &pipe, err, sizeof(err)) == BX_FACE_EMODEL &&
+		  "MobileFaceNet as detector -> BX_EMODEL (%s)", err);
+	TapOk(BxFacePipeCreate(NULL, det, NULL, &pipe, err, sizeof(err)) == BX_EMODEL &&
 		  strstr(err, "embedder") != NULL,
-		  "YuNet as embedder -> BX_FACE_EMODEL (%s)", err);
+		  "YuNet as embedder -> BX_EMODEL (%s)", err);
 	BxFacePipeFree(NULL);
 
 	/* each allocation of create + detect failing in turn */
 	CountingStart(0);
-	if (BxFacePipeCreate(det, emb, CountingAllocator(), &pipe, err, sizeof(err)) != BX_FACE_OK)
+	if (BxFacePipeCreate(det, emb, CountingAllocator(), &pipe, err, sizeof(err)) != BX_OK)
 	{
 		TapOk(false, "pipe with counting allocator: %s", err);
 		return;
@@ -113,7 +113,7 @@ TestPipeArgs(NnModel det, NnModel emb)
 	{
 		CountingStart(k);
 		pipe = (BxFacePipe) 1;
-		if (BxFacePipeCreate(det, emb, CountingAllocator(), &pipe, err, sizeof(err)) != BX_FACE_ENOMEM ||
+		if (BxFacePipeCreate(det, emb, CountingAllocator(), &pipe, err, sizeof(err)) != BX_ENOMEM ||
 			pipe != NULL)
 			wrong++;
 		if (CountingLive() != 0)
@@ -121,7 +121,7 @@ TestPipeArgs(NnModel det, NnModel emb)
 	}
 	TapOk(total > 0 && wrong == 0 && leaks == 0,
 		  "BxFacePipeCreate: each of %ld allocations failing gives "
-		  "BX_FACE_ENOMEM, no leak", total);
+		  "BX_ENOMEM, no leak", total);
 
 	{
 		BxImage		img = BxImageCreate(200, 150, 3, NULL);
@@ -139,7 +139,7 @@ TestPipeArgs(NnModel det, NnModel emb)
 		for (k = 1; k <= total; k++)
 		{
 			CountingStart(k);
-			if (BxFaceDetect(pipe, img, NULL, f, 4, &n, err, sizeof(err)) != BX_FACE_ENOMEM)
+			if (BxFaceDetect(pipe, img, NULL, f, 4, &n, err, sizeof(err)) != BX_ENOMEM)
 				wrong++;
 			if (CountingLive() != 0)
 				leaks++;
@@ -147,7 +147,7 @@ TestPipeArgs(NnModel det, NnModel emb)
 		/* the pipe's own blocks were counted before the restart */
 		TapOk(total > 0 && wrong == 0 && leaks == 0,
 			  "BxFaceDetect: each of %ld per-call allocations failing gives "
-			  "BX_FACE_ENOMEM, no leak", total);
+			  "BX_ENOMEM, no leak", total);
 		CountingStart(0);
 		BxFacePipeFree(pipe);
 		BxImageFree(img);
@@ -160,9 +160,9 @@ LoadImage(const char *path)
 	size_t		len;
 	void	   *data = ReadWholeFile(path, &len);
 	BxImage		img = NULL;
-	char		e[BX_IMG_ERRBUF_SIZE];
+	char		e[BX_ERRBUF_SIZE];
 
-	if (data != NULL && BxImageDecode(data, len, NULL, &img, e, sizeof(e)) != BX_IMG_OK)
+	if (data != NULL && BxImageDecode(data, len, NULL, &img, e, sizeof(e)) != BX_OK)
 		img = NULL;
 	free(data);
 	return img;
@@ -244,7 +244,7 @@ TestDetectOrl(BxFacePipe pipe)
 			img = LoadOrl(s, i);
 			total++;
 			if (img != NULL &&
-				BxFaceDetect(pipe, img, NULL, f, 4, &n, err, sizeof(err)) == BX_FACE_OK &&
+				BxFaceDetect(pipe, img, NULL, f, 4, &n, err, sizeof(err)) == BX_OK &&
 				n == 1)
 			{
 				const float (*l)[2] = f[0].landmarks;
@@ -301,7 +301,7 @@ TestDetectLfw(BxFacePipe pipe)
 		used++;
 		img = LoadImage(files[i]);
 		if (img == NULL ||
-			BxFaceDetect(pipe, img, NULL, f, 16, &nf, err, sizeof(err)) != BX_FACE_OK ||
+			BxFaceDetect(pipe, img, NULL, f, 16, &nf, err, sizeof(err)) != BX_OK ||
 			nf == 0)
 		{
 			TapDiag("%s: no face", files[i]);
@@ -341,7 +341,7 @@ TestNoFace(BxFacePipe pipe)
 		int			n = -1,
 					x,
 					y;
-		BxFaceStatus st;
+		BxStatus st;
 
 		for (y = 0; y < 480; y++)
 			for (x = 0; x < 640; x++)
@@ -353,10 +353,10 @@ TestNoFace(BxFacePipe pipe)
 				p[2] = k == 0 ? 0 : k == 1 ? 128 : (uint8_t) (100 + TestRandom() % 60);
 			}
 		st = BxFaceDetect(pipe, img, NULL, f, 4, &n, err, sizeof(err));
-		TapOk(st == BX_FACE_OK && n == 0, "no face on a %s image (%d)", what[k], n);
+		TapOk(st == BX_OK && n == 0, "no face on a %s image (%d)", what[k], n);
 		st = BxFaceEmbed(pipe, img, NULL, emb, NULL, NULL, err, sizeof(err));
-		TapOk(st == BX_FACE_ENOFACE && strstr(err, "no face") != NULL,
-			  "BxFaceEmbed on it -> BX_FACE_ENOFACE (%s)", err);
+		TapOk(st == BX_ENOFACE && strstr(err, "no face") != NULL,
+			  "BxFaceEmbed on it -> BX_ENOFACE (%s)", err);
 		BxImageFree(img);
 	}
 }
@@ -375,11 +375,11 @@ TestComposites(BxFacePipe pipe)
 				embAlone[BX_FACE_EMBEDDING_DIM];
 	BxFaceOptions o;
 	int			n = 0;
-	BxFaceStatus st;
+	BxStatus st;
 
 	comp = SideBySide(a, b, 20);
 	st = BxFaceDetect(pipe, comp, NULL, f, 8, &n, err, sizeof(err));
-	TapOk(st == BX_FACE_OK && n == 2, "two faces on two ORL images side by side (%d)", n);
+	TapOk(st == BX_OK && n == 2, "two faces on two ORL images side by side (%d)", n);
 	if (n == 2)
 	{
 		float		lx = fminf(f[0].x, f[1].x),
@@ -388,8 +388,8 @@ TestComposites(BxFacePipe pipe)
 		TapOk(lx < 46 && rx > 112, "one face in each half (x %.0f and %.0f)", lx, rx);
 	}
 	st = BxFaceEmbed(pipe, comp, NULL, emb, NULL, NULL, err, sizeof(err));
-	TapOk(st == BX_FACE_EMULTIPLE && strstr(err, "2 faces") != NULL,
-		  "rule single: BX_FACE_EMULTIPLE (%s)", err);
+	TapOk(st == BX_EMULTIPLE && strstr(err, "2 faces") != NULL,
+		  "rule single: BX_EMULTIPLE (%s)", err);
 
 	/* the second face twice as large: rule largest takes it */
 	big = Enlarge(b, 2);
@@ -397,23 +397,23 @@ TestComposites(BxFacePipe pipe)
 	BxFaceDefaultOptions(&o);
 	o.rule = BX_FACE_RULE_LARGEST;
 	st = BxFaceEmbed(pipe, comp2, &o, emb, &chosen, NULL, err, sizeof(err));
-	TapOk(st == BX_FACE_OK && chosen.x > 92, "rule largest takes the enlarged "
+	TapOk(st == BX_OK && chosen.x > 92, "rule largest takes the enlarged "
 		  "face (x %.0f): %s", chosen.x, err);
 	st = BxFaceEmbed(pipe, big, NULL, embAlone, NULL, NULL, err, sizeof(err));
-	TapOk(st == BX_FACE_OK && BxFaceScore(emb, embAlone) > 0.9,
+	TapOk(st == BX_OK && BxFaceScore(emb, embAlone) > 0.9,
 		  "its embedding matches the face alone (cosine %.3f)", BxFaceScore(emb, embAlone));
 
 	/* minimum eye distance: the small face is ignored, then both are */
 	o.rule = BX_FACE_RULE_SINGLE;
 	o.minEyeDistance = chosen.eyeDistance * 0.75f;
 	st = BxFaceEmbed(pipe, comp2, &o, emb, &chosen, NULL, err, sizeof(err));
-	TapOk(st == BX_FACE_OK && chosen.x > 92,
+	TapOk(st == BX_OK && chosen.x > 92,
 		  "rule single with minEyeDistance %.0f: the small face does not count",
 		  o.minEyeDistance);
 	o.minEyeDistance = 500;
 	st = BxFaceEmbed(pipe, comp2, &o, emb, NULL, NULL, err, sizeof(err));
-	TapOk(st == BX_FACE_ETOOSMALL && strstr(err, "too small") != NULL,
-		  "minEyeDistance 500 -> BX_FACE_ETOOSMALL (%s)", err);
+	TapOk(st == BX_ETOOSMALL && strstr(err, "too small") != NULL,
+		  "minEyeDistance 500 -> BX_ETOOSMALL (%s)", err);
 
 	/* two LFW photos side by side: at least the two subjects */
 	{
@@ -433,7 +433,7 @@ TestComposites(BxFacePipe pipe)
 			int			k = 0;
 
 			if (img != NULL &&
-				BxFaceDetect(pipe, img, NULL, f, 8, &k, err, sizeof(err)) == BX_FACE_OK &&
+				BxFaceDetect(pipe, img, NULL, f, 8, &k, err, sizeof(err)) == BX_OK &&
 				k == 1)
 				l[got++] = img;
 			else
@@ -444,7 +444,7 @@ TestComposites(BxFacePipe pipe)
 			BxImage		c = SideBySide(l[0], l[1], 0);
 
 			st = BxFaceDetect(pipe, c, NULL, f, 8, &n, err, sizeof(err));
-			TapOk(st == BX_FACE_OK && n == 2,
+			TapOk(st == BX_OK && n == 2,
 				  "two faces on two one-face LFW photos side by side (%d)", n);
 			BxImageFree(c);
 		}
@@ -580,8 +580,8 @@ TestEmbeddings(BxFacePipe pipe)
 				e2[BX_FACE_EMBEDDING_DIM];
 	double		norm = 0;
 
-	TapOk(BxFaceEmbed(pipe, img, NULL, e1, NULL, NULL, err, sizeof(err)) == BX_FACE_OK &&
-		  BxFaceEmbed(pipe, img, NULL, e2, NULL, NULL, err, sizeof(err)) == BX_FACE_OK &&
+	TapOk(BxFaceEmbed(pipe, img, NULL, e1, NULL, NULL, err, sizeof(err)) == BX_OK &&
+		  BxFaceEmbed(pipe, img, NULL, e2, NULL, NULL, err, sizeof(err)) == BX_OK &&
 		  memcmp(e1, e2, sizeof(e1)) == 0,
 		  "two embeddings of the same image are bit for bit equal");
 	for (i = 0; i < BX_FACE_EMBEDDING_DIM; i++)
@@ -596,7 +596,7 @@ TestEmbeddings(BxFacePipe pipe)
 		img = LoadOrl(i / per + 1, i % per + 1);
 		ok[i] = img != NULL &&
 			BxFaceEmbed(pipe, img, NULL, emb + (size_t) i * BX_FACE_EMBEDDING_DIM,
-						NULL, &t, err, sizeof(err)) == BX_FACE_OK &&
+						NULL, &t, err, sizeof(err)) == BX_OK &&
 			t.detectMs > 0 && t.embedMs > 0 && t.alignMs >= 0;
 		good += ok[i];
 		BxImageFree(img);
@@ -647,7 +647,7 @@ TestDctScaledEmbedding(BxFacePipe pipe)
 	float		e1[BX_FACE_EMBEDDING_DIM],
 				e2[BX_FACE_EMBEDDING_DIM];
 	BxFaceOptions o;
-	BxFaceStatus s1,
+	BxStatus s1,
 				s2;
 
 	snprintf(dir, sizeof(dir), "%s/faces/lfw_singletons/images", DataDir());
@@ -665,12 +665,12 @@ TestDctScaledEmbedding(BxFacePipe pipe)
 	BxFaceDefaultOptions(&o);
 	o.rule = BX_FACE_RULE_LARGEST;
 	s1 = BxFaceEmbed(pipe, img, &o, e1, NULL, NULL, err, sizeof(err));
-	s2 = BxImageDecode(jpeg, len, &io, &dec, err, sizeof(err)) == BX_IMG_OK
-		? BxFaceEmbed(pipe, dec, &o, e2, NULL, NULL, err, sizeof(err)) : BX_FACE_EINVAL;
-	TapOk(s1 == BX_FACE_OK && s2 == BX_FACE_OK && dec->width == 750 &&
+	s2 = BxImageDecode(jpeg, len, &io, &dec, err, sizeof(err)) == BX_OK
+		? BxFaceEmbed(pipe, dec, &o, e2, NULL, NULL, err, sizeof(err)) : BX_EINVAL;
+	TapOk(s1 == BX_OK && s2 == BX_OK && dec->width == 750 &&
 		  BxFaceScore(e1, e2) > 0.85,
 		  "1000x1000 JPEG decoded at 6/8 scale embeds like the 250x250 "
-		  "original (cosine %.3f)", s2 == BX_FACE_OK ? BxFaceScore(e1, e2) : 0);
+		  "original (cosine %.3f)", s2 == BX_OK ? BxFaceScore(e1, e2) : 0);
 	BxImageFree(dec);
 	free(jpeg);
 	BxImageFree(big);
@@ -700,27 +700,27 @@ TestInterrupt(BxFacePipe pipe)
 	BxFaceDefaultOptions(&o);
 	o.interrupt = StopNow;
 	stopAfter = 3;
-	TapOk(BxFaceDetect(pipe, img, &o, &f, 1, &n, err, sizeof(err)) == BX_FACE_EINTERRUPTED &&
+	TapOk(BxFaceDetect(pipe, img, &o, &f, 1, &n, err, sizeof(err)) == BX_EINTERRUPTED &&
 		  strstr(err, "detection interrupted") != NULL,
 		  "detection interrupted while resizing (%s)", err);
 	/* the resize polls once per 32 canvas rows: 10 times here */
 	stopAfter = 13;
-	TapOk(BxFaceDetect(pipe, img, &o, &f, 1, &n, err, sizeof(err)) == BX_FACE_EINTERRUPTED &&
+	TapOk(BxFaceDetect(pipe, img, &o, &f, 1, &n, err, sizeof(err)) == BX_EINTERRUPTED &&
 		  strstr(err, "detector interrupted") != NULL,
 		  "detection interrupted in the network (%s)", err);
 	stopAfter = 3;
-	TapOk(BxFaceEmbedAligned(pipe, crop, &o, emb, err, sizeof(err)) == BX_FACE_EINTERRUPTED,
+	TapOk(BxFaceEmbedAligned(pipe, crop, &o, emb, err, sizeof(err)) == BX_EINTERRUPTED,
 		  "embedding interrupted (%s)", err);
 	o.interrupt = NULL;
-	TapOk(BxFaceEmbed(pipe, img, &o, emb, NULL, NULL, err, sizeof(err)) == BX_FACE_OK,
+	TapOk(BxFaceEmbed(pipe, img, &o, emb, NULL, NULL, err, sizeof(err)) == BX_OK,
 		  "the pipe works after an interrupt");
-	TapOk(BxFaceDetect(pipe, NULL, &o, &f, 1, &n, err, sizeof(err)) == BX_FACE_EINVAL &&
-		  BxFaceDetect(pipe, img, &o, &f, 1, NULL, err, sizeof(err)) == BX_FACE_EINVAL,
+	TapOk(BxFaceDetect(pipe, NULL, &o, &f, 1, &n, err, sizeof(err)) == BX_EINVAL &&
+		  BxFaceDetect(pipe, img, &o, &f, 1, NULL, err, sizeof(err)) == BX_EINVAL,
 		  "BxFaceDetect checks its arguments");
 	o.padFraction = -1;
-	TapOk(BxFaceDetect(pipe, img, &o, &f, 1, &n, err, sizeof(err)) == BX_FACE_EINVAL,
-		  "negative margin -> BX_FACE_EINVAL (%s)", err);
-	TapOk(strcmp(BxFaceStatusName(BX_FACE_EMULTIPLE), "BX_FACE_EMULTIPLE") == 0,
+	TapOk(BxFaceDetect(pipe, img, &o, &f, 1, &n, err, sizeof(err)) == BX_EINVAL,
+		  "negative margin -> BX_EINVAL (%s)", err);
+	TapOk(strcmp(BxStatusName(BX_EMULTIPLE), "BX_EMULTIPLE") == 0,
 		  "status names");
 	BxImageFree(img);
 }
@@ -752,8 +752,8 @@ main(void)
 		return TapDone();
 	}
 	TestPipeArgs(det, emb);
-	if (BxFacePipeCreate(det, emb, NULL, &pipe, err, sizeof(err)) != BX_FACE_OK ||
-		BxFacePipeCreate(det640, NULL, NULL, &pipe640, err, sizeof(err)) != BX_FACE_OK)
+	if (BxFacePipeCreate(det, emb, NULL, &pipe, err, sizeof(err)) != BX_OK ||
+		BxFacePipeCreate(det640, NULL, NULL, &pipe640, err, sizeof(err)) != BX_OK)
 	{
 		TapOk(false, "pipes created: %s", err);
 		return TapDone();

@@ -13,7 +13,7 @@
 #include "facepipe/facepipe.h"
 
 /* Message buffer of the last call */
-extern char err[BX_FACE_ERRBUF_SIZE];
+extern char err[BX_ERRBUF_SIZE];
 
 /* test_align.c */
 extern void TestSimilarity(void);

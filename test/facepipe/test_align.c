@@ -64,7 +64,7 @@ TestSimilarity(void)
 			dst[i][0] = (float) (a * src[i][0] - b * src[i][1] + tx);
 			dst[i][1] = (float) (b * src[i][0] + a * src[i][1] + ty);
 		}
-		if (BxFaceSimilarity(src, dst, 5, m) != BX_FACE_OK)
+		if (BxFaceSimilarity(src, dst, 5, m) != BX_OK)
 		{
 			bad++;
 			continue;
@@ -161,14 +161,14 @@ TestSimilarity(void)
 
 	for (i = 0; i < 5; i++)
 		src[i][0] = src[i][1] = 7;
-	TapOk(BxFaceSimilarity(src, BxFaceReference, 5, m) == BX_FACE_EINVAL,
-		  "coincident source points -> BX_FACE_EINVAL");
+	TapOk(BxFaceSimilarity(src, BxFaceReference, 5, m) == BX_EINVAL,
+		  "coincident source points -> BX_EINVAL");
 	src[0][0] = NAN;
 	src[1][0] = 9;
-	TapOk(BxFaceSimilarity(src, BxFaceReference, 5, m) == BX_FACE_EINVAL,
-		  "NaN landmark -> BX_FACE_EINVAL");
-	TapOk(BxFaceSimilarity(src, BxFaceReference, 1, m) == BX_FACE_EINVAL,
-		  "one point -> BX_FACE_EINVAL");
+	TapOk(BxFaceSimilarity(src, BxFaceReference, 5, m) == BX_EINVAL,
+		  "NaN landmark -> BX_EINVAL");
+	TapOk(BxFaceSimilarity(src, BxFaceReference, 1, m) == BX_EINVAL,
+		  "one point -> BX_EINVAL");
 }
 
 /* Linear colour functions: bilinear interpolation reproduces them exactly */
@@ -202,7 +202,7 @@ CheckWarp(double scale, double angle, bool grey)
 				ty = 56 - (b * 500 + a * 400);	/* image (500,400) -> crop centre */
 	double		maxErr = 0,
 				det = a * a + b * b;
-	BxFaceStatus st;
+	BxStatus st;
 
 	for (y = 0; y < h; y++)
 		for (x = 0; x < w; x++)
@@ -219,7 +219,7 @@ CheckWarp(double scale, double angle, bool grey)
 		lm[i][1] = (float) ((-b * u + a * v) / det);
 	}
 	st = BxFaceAlign(img, lm, crop);
-	for (y = 0; y < 112 && st == BX_FACE_OK; y++)
+	for (y = 0; y < 112 && st == BX_OK; y++)
 		for (x = 0; x < 112; x++)
 		{
 			double		u = x - tx,
@@ -234,7 +234,7 @@ CheckWarp(double scale, double angle, bool grey)
 				maxErr = fmax(maxErr, fabs(crop[(y * 112 + x) * 3 + c] - want));
 			}
 		}
-	TapOk(st == BX_FACE_OK && maxErr <= 1.01,
+	TapOk(st == BX_OK && maxErr <= 1.01,
 		  "warp of %s linear ramps, scale %.2f, angle %.0f deg: max error %.2f",
 		  grey ? "grey" : "RGB", scale, angle * 180 / TEST_PI, maxErr);
 	BxImageFree(img);
@@ -262,16 +262,16 @@ TestAlign(void)
 		lm[i][0] = BxFaceReference[i][0] - 56;
 		lm[i][1] = BxFaceReference[i][1] - 56;
 	}
-	TapOk(BxFaceAlign(img, lm, crop) == BX_FACE_OK &&
+	TapOk(BxFaceAlign(img, lm, crop) == BX_OK &&
 		  crop[(10 * 112 + 10) * 3] == 0 && crop[(100 * 112 + 100) * 3] == 200,
 		  "outside the image is zero, inside is the image");
 	for (i = 0; i < 112 * 112 * 3; i++)
 		zeros += crop[i] == 0;
 	TapOk(zeros > 112 * 112 * 3 / 2 && zeros < 112 * 112 * 3,
 		  "about three quarters of that crop is outside (%d zero bytes)", zeros);
-	TapOk(BxFaceAlign(NULL, lm, crop) == BX_FACE_EINVAL &&
-		  BxFaceAlign(img, NULL, crop) == BX_FACE_EINVAL &&
-		  BxFaceAlign(img, lm, NULL) == BX_FACE_EINVAL,
+	TapOk(BxFaceAlign(NULL, lm, crop) == BX_EINVAL &&
+		  BxFaceAlign(img, NULL, crop) == BX_EINVAL &&
+		  BxFaceAlign(img, lm, NULL) == BX_EINVAL,
 		  "BxFaceAlign checks its arguments");
 	BxImageFree(img);
 }

@@ -214,7 +214,7 @@ FuzzText(const uint8_t *data, size_t size)
 	float	   *x;
 	BxEmbParsed p;
 	BxEmbStatus st;
-	char		msg[BX_EMB_ERRBUF_SIZE];
+	char		msg[BX_ERRBUF_SIZE];
 
 	FUZZ_CHECK(text != NULL, "out of memory");
 	memcpy(text, data, size);
@@ -264,7 +264,7 @@ FuzzBinary(const uint8_t *data, size_t size)
 	BxEmbParsed p;
 	BxEmbStatus st;
 	float	   *x;
-	char		msg[BX_EMB_ERRBUF_SIZE];
+	char		msg[BX_ERRBUF_SIZE];
 	size_t		n;
 
 	st = BxEmbParseBinary(data, size, &p);

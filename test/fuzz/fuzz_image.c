@@ -122,7 +122,7 @@ CheckImage(const BxImage img, BxImgFormat format, const BxImageOptions *opts)
 	uint8_t		acc = 0;
 	size_t		bytes;
 
-	FUZZ_CHECK(img != NULL, "BX_IMG_OK without an image");
+	FUZZ_CHECK(img != NULL, "BX_OK without an image");
 	FUZZ_CHECK(img->channels == 1 || img->channels == 3,
 			   "%d channels", img->channels);
 	FUZZ_CHECK(!(opts->forceRgb && img->channels != 3),
@@ -164,15 +164,15 @@ CheckSecondDecode(const uint8_t *in, size_t size, const BxImageOptions *first,
 {
 	BxImageOptions opts = *first;
 	CountingState counting = {0, 0, 0, 0xff};
-	BxImgAllocator allocator = {CountingAlloc, CountingFree, &counting};
+	BxAllocator allocator = {CountingAlloc, CountingFree, &counting};
 	BxImage		again = NULL;
-	BxImgStatus st;
-	char		err[BX_IMG_ERRBUF_SIZE];
+	BxStatus st;
+	char		err[BX_ERRBUF_SIZE];
 
 	opts.allocator = &allocator;
 	st = BxImageDecode(in, size, &opts, &again, err, sizeof(err));
-	FUZZ_CHECK(st == BX_IMG_OK, "second decode gave %s: %s",
-			   BxImageStatusName(st), err);
+	FUZZ_CHECK(st == BX_OK, "second decode gave %s: %s",
+			   BxStatusName(st), err);
 	FUZZ_CHECK(again->width == img->width && again->height == img->height &&
 			   again->channels == img->channels,
 			   "second decode gave another size");
@@ -190,14 +190,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const int targets[4] = {0, 0, 64, 200};
 	BxImageOptions opts;
 	BxImage		img = NULL;
-	BxImgStatus st;
+	BxStatus st;
 	BxImgFormat format;
-	char		err[BX_IMG_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	uint32_t	h = FuzzHash(data, size);
 	uint8_t    *copy = NULL;
 	const uint8_t *in = data;
 	CountingState counting = {0, 0, 0, 0x00};
-	BxImgAllocator allocator = {CountingAlloc, CountingFree, &counting};
+	BxAllocator allocator = {CountingAlloc, CountingFree, &counting};
 	int			pollsLeft = 0;
 	int			mode = (h >> 5) & 7;
 
@@ -230,7 +230,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(err, 0x7f, sizeof(err));
 	st = BxImageDecode(in, size, &opts, &img, err, sizeof(err));
 	FUZZ_CHECK(FuzzTerminated(err, sizeof(err)), "unterminated message");
-	if (st == BX_IMG_OK)
+	if (st == BX_OK)
 	{
 		CheckImage(img, format, &opts);
 		if (mode == 0)
@@ -238,21 +238,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	else
 	{
-		FUZZ_CHECK(img == NULL, "%s with an image", BxImageStatusName(st));
+		FUZZ_CHECK(img == NULL, "%s with an image", BxStatusName(st));
 		/* ENOMEM also from libjpeg's max_memory_to_use */
-		FUZZ_CHECK(st == BX_IMG_EFORMAT || st == BX_IMG_ELIMIT ||
-				   st == BX_IMG_ENOMEM ||
-				   (st == BX_IMG_EINTERRUPTED && mode == 2),
-				   "unexpected status %s: %s", BxImageStatusName(st), err);
+		FUZZ_CHECK(st == BX_EFORMAT || st == BX_ELIMIT ||
+				   st == BX_ENOMEM ||
+				   (st == BX_EINTERRUPTED && mode == 2),
+				   "unexpected status %s: %s", BxStatusName(st), err);
 		FUZZ_CHECK(err[0] != '\0', "%s without a message",
-				   BxImageStatusName(st));
+				   BxStatusName(st));
 		/* an unknown format is refused as such */
-		FUZZ_CHECK(format != BX_IMG_FORMAT_UNKNOWN || st == BX_IMG_EFORMAT,
-				   "unknown format gave %s", BxImageStatusName(st));
+		FUZZ_CHECK(format != BX_IMG_FORMAT_UNKNOWN || st == BX_EFORMAT,
+				   "unknown format gave %s", BxStatusName(st));
 	}
 	BxImageFree(img);
 	FUZZ_CHECK(counting.live == 0, "%ld blocks leaked (%s)", counting.live,
-			   BxImageStatusName(st));
+			   BxStatusName(st));
 	free(copy);
 	return 0;
 }

@@ -84,7 +84,7 @@ CountingFree(void *arg, void *ptr)
 	}
 }
 
-static const NnAllocator countingAllocator = {CountingAlloc, CountingFree, NULL};
+static const BxAllocator countingAllocator = {CountingAlloc, CountingFree, NULL};
 
 typedef struct RunBudget
 {
@@ -135,13 +135,13 @@ InputValue(size_t k)
 	return (float) ((int) (k % 17) - 8) * 0.125f;
 }
 
-/* One run under the budget; NN_OK or NN_EINTERRUPTED */
-static NnStatus
+/* One run under the budget; BX_OK or BX_EINTERRUPTED */
+static BxStatus
 RunOnce(NnModel m, float *const *inputs, const float **outputs)
 {
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	RunBudget	budget;
-	NnStatus	st;
+	BxStatus	st;
 
 	budget.polls = 0;
 	clock_gettime(CLOCK_MONOTONIC, &budget.start);
@@ -149,8 +149,8 @@ RunOnce(NnModel m, float *const *inputs, const float **outputs)
 	st = NnModelRun(m, (const float *const *) inputs, outputs, StopRun,
 					&budget, err, sizeof(err));
 	FUZZ_CHECK(FuzzTerminated(err, sizeof(err)), "unterminated run message");
-	FUZZ_CHECK(st == NN_OK || st == NN_EINTERRUPTED, "run gave %s: %s",
-			   NnStatusName(st), err);
+	FUZZ_CHECK(st == BX_OK || st == BX_EINTERRUPTED, "run gave %s: %s",
+			   BxStatusName(st), err);
 	return st;
 }
 
@@ -199,7 +199,7 @@ RunSmallModel(NnModel m)
 			inputs[i][k] = InputValue(k);
 	}
 
-	if (RunOnce(m, inputs, outputs) == NN_OK)
+	if (RunOnce(m, inputs, outputs) == BX_OK)
 	{
 		for (int i = 0; i < nin; i++)
 		{
@@ -218,7 +218,7 @@ RunSmallModel(NnModel m)
 			/* reads the whole output: ASan sees a short buffer */
 			memcpy(copies[j], outputs[j], sizeof(float) * info.count);
 		}
-		if (RunOnce(m, inputs, outputs) == NN_OK)
+		if (RunOnce(m, inputs, outputs) == BX_OK)
 		{
 			for (int j = 0; j < nout; j++)
 			{
@@ -240,8 +240,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	NnLoadOptions opts;
 	NnModel		m = NULL;
-	NnStatus	st;
-	char		err[NN_ERRBUF_SIZE];
+	BxStatus	st;
+	char		err[BX_ERRBUF_SIZE];
 	uint32_t	h = FuzzHash(data, size);
 	NnTensorInfo info;
 
@@ -265,32 +265,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(err, 0x7f, sizeof(err));
 	st = NnModelLoad(data, size, &opts, &m, err, sizeof(err));
 	FUZZ_CHECK(FuzzTerminated(err, sizeof(err)), "unterminated message");
-	if (st != NN_OK)
+	if (st != BX_OK)
 	{
-		FUZZ_CHECK(m == NULL, "%s with a model", NnStatusName(st));
-		FUZZ_CHECK(st == NN_EFORMAT || st == NN_EUNSUPPORTED ||
-				   st == NN_ELIMIT || st == NN_EINVAL ||
-				   (st == NN_ENOMEM && counting.failAt > 0),
-				   "load gave %s: %s", NnStatusName(st), err);
-		FUZZ_CHECK(err[0] != '\0', "%s without a message", NnStatusName(st));
+		FUZZ_CHECK(m == NULL, "%s with a model", BxStatusName(st));
+		FUZZ_CHECK(st == BX_EFORMAT || st == BX_EUNSUPPORTED ||
+				   st == BX_ELIMIT || st == BX_EINVAL ||
+				   (st == BX_ENOMEM && counting.failAt > 0),
+				   "load gave %s: %s", BxStatusName(st), err);
+		FUZZ_CHECK(err[0] != '\0', "%s without a message", BxStatusName(st));
 		FUZZ_CHECK(counting.live == 0, "failed load leaked %ld blocks",
 				   counting.live);
 		return 0;
 	}
 
-	FUZZ_CHECK(m != NULL, "NN_OK without a model");
+	FUZZ_CHECK(m != NULL, "BX_OK without a model");
 	FUZZ_CHECK(NnModelNumOutputs(m) >= 1, "a model without outputs");
 	for (int i = 0; i < NnModelNumInputs(m); i++)
 	{
-		FUZZ_CHECK(NnModelGetInput(m, i, &info) == NN_OK, "input %d", i);
+		FUZZ_CHECK(NnModelGetInput(m, i, &info) == BX_OK, "input %d", i);
 		CheckInfo(&info, "input", i);
 	}
 	for (int j = 0; j < NnModelNumOutputs(m); j++)
 	{
-		FUZZ_CHECK(NnModelGetOutput(m, j, &info) == NN_OK, "output %d", j);
+		FUZZ_CHECK(NnModelGetOutput(m, j, &info) == BX_OK, "output %d", j);
 		CheckInfo(&info, "output", j);
 	}
-	FUZZ_CHECK(NnModelGetInput(m, NnModelNumInputs(m), &info) == NN_EINVAL,
+	FUZZ_CHECK(NnModelGetInput(m, NnModelNumInputs(m), &info) == BX_EINVAL,
 			   "input index past the end accepted");
 	RunSmallModel(m);
 	NnModelFree(m);

@@ -243,10 +243,10 @@ ImageSeeds(void)
 static void
 OnnxSeed(const char *name, const Pb *model)
 {
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	NnModel		m = NULL;
 
-	if (NnModelLoad(model->buf, model->len, NULL, &m, err, sizeof(err)) != NN_OK)
+	if (NnModelLoad(model->buf, model->len, NULL, &m, err, sizeof(err)) != BX_OK)
 	{
 		fprintf(stderr, "make_seeds: seed %s does not load: %s\n", name, err);
 		nfailed++;

@@ -30,10 +30,10 @@
 #include "imgutil.h"
 #include "tap.h"
 
-char		errbuf[BX_IMG_ERRBUF_SIZE];
+char		errbuf[BX_ERRBUF_SIZE];
 
 /* Decode through the counting allocator */
-BxImgStatus
+BxStatus
 Decode(const void *data, size_t len, const BxImageOptions *opts,
 	   BxImage *img)
 {
@@ -52,18 +52,18 @@ Decode(const void *data, size_t len, const BxImageOptions *opts,
 /* Decode must fail with want, a message containing sub, and no leak */
 bool
 ExpectFail(const char *name, const void *data, size_t len,
-		   const BxImageOptions *opts, BxImgStatus want, const char *sub)
+		   const BxImageOptions *opts, BxStatus want, const char *sub)
 {
 	BxImage		img = (BxImage) 1;
-	BxImgStatus st = Decode(data, len, opts, &img);
+	BxStatus st = Decode(data, len, opts, &img);
 	bool		ok = st == want && img == NULL && errbuf[0] != '\0' &&
 		(sub == NULL || strstr(errbuf, sub) != NULL) && CountingLive() == 0;
 
 	if (!ok)
-		TapDiag("%s: got %s \"%s\", live %ld", name, BxImageStatusName(st),
+		TapDiag("%s: got %s \"%s\", live %ld", name, BxStatusName(st),
 				errbuf, CountingLive());
-	BxImageFree(st == BX_IMG_OK ? img : NULL);
-	return TapOk(ok, "%s -> %s (%s)", name, BxImageStatusName(want), errbuf);
+	BxImageFree(st == BX_OK ? img : NULL);
+	return TapOk(ok, "%s -> %s (%s)", name, BxStatusName(want), errbuf);
 }
 
 /* R = x gradient, G = y gradient, B constant: smooth, so JPEG is close */
@@ -105,12 +105,12 @@ ExpectImage(const char *name, const void *data, size_t len,
 			const uint8_t *want, double tol)
 {
 	BxImage		img = NULL;
-	BxImgStatus st = Decode(data, len, opts, &img);
+	BxStatus st = Decode(data, len, opts, &img);
 	double		d = -1;
 
-	if (st != BX_IMG_OK)
+	if (st != BX_OK)
 	{
-		TapOk(false, "%s decodes: %s %s", name, BxImageStatusName(st), errbuf);
+		TapOk(false, "%s decodes: %s %s", name, BxStatusName(st), errbuf);
 		return;
 	}
 	if (img->width == w && img->height == h && img->channels == ch &&
@@ -142,7 +142,7 @@ TestDetectAndArgs(void)
 	static const uint8_t png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 	BxImageOptions o;
 	BxImage		img;
-	BxImgStatus st;
+	BxStatus st;
 	char		small[6];
 
 	TapOk(BxImageDetectFormat(jpg, 4) == BX_IMG_FORMAT_JPEG, "detect JPEG");
@@ -154,28 +154,28 @@ TestDetectAndArgs(void)
 		  BxImageDetectFormat(NULL, 0) == BX_IMG_FORMAT_UNKNOWN,
 		  "short or other magic is unknown");
 
-	ExpectFail("empty input", jpg, 0, NULL, BX_IMG_EFORMAT, "empty");
-	ExpectFail("GIF", "GIF89a\x01\x00\x01\x00", 10, NULL, BX_IMG_EFORMAT, "GIF");
-	ExpectFail("WebP", "RIFF\0\0\0\0WEBPVP8 ", 16, NULL, BX_IMG_EFORMAT, "WebP");
-	ExpectFail("text", "hello, world", 12, NULL, BX_IMG_EFORMAT,
+	ExpectFail("empty input", jpg, 0, NULL, BX_EFORMAT, "empty");
+	ExpectFail("GIF", "GIF89a\x01\x00\x01\x00", 10, NULL, BX_EFORMAT, "GIF");
+	ExpectFail("WebP", "RIFF\0\0\0\0WEBPVP8 ", 16, NULL, BX_EFORMAT, "WebP");
+	ExpectFail("text", "hello, world", 12, NULL, BX_EFORMAT,
 			   "unrecognised");
 	BxImageDefaultOptions(&o);
 	o.maxBytes = 3;
-	ExpectFail("input over maxBytes", jpg, 4, &o, BX_IMG_ELIMIT, "4 bytes");
+	ExpectFail("input over maxBytes", jpg, 4, &o, BX_ELIMIT, "4 bytes");
 	BxImageDefaultOptions(&o);
 	o.maxScans = 0;
-	ExpectFail("maxScans 0", jpg, 4, &o, BX_IMG_EINVAL, "options");
+	ExpectFail("maxScans 0", jpg, 4, &o, BX_EINVAL, "options");
 	st = BxImageDecode(jpg, 4, NULL, NULL, errbuf, sizeof(errbuf));
-	TapOk(st == BX_IMG_EINVAL, "NULL output pointer -> BX_IMG_EINVAL");
+	TapOk(st == BX_EINVAL, "NULL output pointer -> BX_EINVAL");
 	st = BxImageDecode(NULL, 4, NULL, &img, errbuf, sizeof(errbuf));
-	TapOk(st == BX_IMG_EINVAL && img == NULL, "NULL data -> BX_IMG_EINVAL");
+	TapOk(st == BX_EINVAL && img == NULL, "NULL data -> BX_EINVAL");
 	memset(small, 'x', sizeof(small));
 	st = BxImageDecode("hello, world", 12, NULL, &img, small, 5);
-	TapOk(st == BX_IMG_EFORMAT && strlen(small) == 4 && small[5] == 'x',
+	TapOk(st == BX_EFORMAT && strlen(small) == 4 && small[5] == 'x',
 		  "a short error buffer is cut and NUL-terminated");
 	st = BxImageDecode("hello, world", 12, NULL, &img, NULL, 0);
-	TapOk(st == BX_IMG_EFORMAT, "no error buffer is fine");
-	TapOk(strcmp(BxImageStatusName(BX_IMG_ELIMIT), "BX_IMG_ELIMIT") == 0 &&
+	TapOk(st == BX_EFORMAT, "no error buffer is fine");
+	TapOk(strcmp(BxStatusName(BX_ELIMIT), "BX_ELIMIT") == 0 &&
 		  strcmp(BxImageFormatName(BX_IMG_FORMAT_PNG), "PNG") == 0,
 		  "status and format names");
 	TapOk(BxImageCreate(0, 5, 3, NULL) == NULL &&
@@ -202,7 +202,7 @@ ExpectInterrupt(const char *name, const void *data, size_t len)
 	o.interrupt = InterruptAfter;
 	interruptCalls = 0;
 	interruptAt = 3;
-	ExpectFail(name, data, len, &o, BX_IMG_EINTERRUPTED, "interrupted");
+	ExpectFail(name, data, len, &o, BX_EINTERRUPTED, "interrupted");
 }
 
 static void
@@ -262,7 +262,7 @@ SweepAllocFailures(const char *name, const void *data, size_t len)
 	BxImageDefaultOptions(&o);
 	o.allocator = CountingAllocator();
 	CountingStart(0);
-	if (BxImageDecode(data, len, &o, &img, errbuf, sizeof(errbuf)) != BX_IMG_OK)
+	if (BxImageDecode(data, len, &o, &img, errbuf, sizeof(errbuf)) != BX_OK)
 	{
 		TapOk(false, "%s decodes: %s", name, errbuf);
 		return;
@@ -271,23 +271,23 @@ SweepAllocFailures(const char *name, const void *data, size_t len)
 	total = CountingCalls();
 	for (k = 1; k <= total; k++)
 	{
-		BxImgStatus st;
+		BxStatus st;
 
 		CountingStart(k);
 		img = NULL;
 		st = BxImageDecode(data, len, &o, &img, errbuf, sizeof(errbuf));
-		if (st != BX_IMG_ENOMEM || img != NULL || errbuf[0] == '\0')
+		if (st != BX_ENOMEM || img != NULL || errbuf[0] == '\0')
 		{
 			if (wrong++ == 0)
 				TapDiag("%s: allocation %ld failing gave %s: %s", name, k,
-						BxImageStatusName(st), errbuf);
+						BxStatusName(st), errbuf);
 		}
 		BxImageFree(img);
 		if (CountingLive() != 0)
 			leaks++;
 	}
 	TapOk(total > 0 && wrong == 0 && leaks == 0,
-		  "%s: each of %ld allocations failing gives BX_IMG_ENOMEM, no leak",
+		  "%s: each of %ld allocations failing gives BX_ENOMEM, no leak",
 		  name, total);
 }
 
@@ -364,30 +364,30 @@ TestPnm(void)
 				2, 2, 1, g4, 0);
 
 	ExpectFail("P5 truncated raster", "P5 2 2 255\n\0\1\2", 14, NULL,
-			   BX_IMG_EFORMAT, "truncated");
-	ExpectFail("P5 header only", "P5 2 2 255", 10, NULL, BX_IMG_EFORMAT, NULL);
-	ExpectFail("P5 no maxval", "P5 2 2\n", 7, NULL, BX_IMG_EFORMAT, "maxval");
+			   BX_EFORMAT, "truncated");
+	ExpectFail("P5 header only", "P5 2 2 255", 10, NULL, BX_EFORMAT, NULL);
+	ExpectFail("P5 no maxval", "P5 2 2\n", 7, NULL, BX_EFORMAT, "maxval");
 	ExpectFail("P5 letters for width", "P5 ab 2 255\n", 12, NULL,
-			   BX_IMG_EFORMAT, "header");
-	ExpectFail("P5 width 0", "P5 0 2 255\n", 11, NULL, BX_IMG_EFORMAT, "zero");
-	ExpectFail("P5 maxval 0", "P5 1 1 0\n\0", 10, NULL, BX_IMG_EFORMAT, "maxval");
+			   BX_EFORMAT, "header");
+	ExpectFail("P5 width 0", "P5 0 2 255\n", 11, NULL, BX_EFORMAT, "zero");
+	ExpectFail("P5 maxval 0", "P5 1 1 0\n\0", 10, NULL, BX_EFORMAT, "maxval");
 	ExpectFail("P5 maxval 65536", "P5 1 1 65536\n\0\0", 16, NULL,
-			   BX_IMG_EFORMAT, "maxval");
+			   BX_EFORMAT, "maxval");
 	ExpectFail("P5 sample above maxval", "P5 1 1 3\n\4", 10, NULL,
-			   BX_IMG_EFORMAT, "exceeds maxval");
+			   BX_EFORMAT, "exceeds maxval");
 	ExpectFail("P2 sample above maxval", "P2 1 1 3 7", 10, NULL,
-			   BX_IMG_EFORMAT, "exceeds maxval");
+			   BX_EFORMAT, "exceeds maxval");
 	ExpectFail("P3 truncated", "P3 2 1 255 255 0 0 0 0", 22, NULL,
-			   BX_IMG_EFORMAT, "truncated");
+			   BX_EFORMAT, "truncated");
 	ExpectFail("P5 100000x100000", "P5 100000 100000 255\n", 21, NULL,
-			   BX_IMG_ELIMIT, "largest supported");
+			   BX_ELIMIT, "largest supported");
 	ExpectFail("P5 20000x20000", "P5 20000 20000 255\n", 19, NULL,
-			   BX_IMG_ELIMIT, "exceeds the limit");
+			   BX_ELIMIT, "exceeds the limit");
 	ExpectFail("P5 with a 30-digit width",
 			   "P5 999999999999999999999999999999 1 255\n", 40, NULL,
-			   BX_IMG_ELIMIT, NULL);
+			   BX_ELIMIT, NULL);
 	ExpectFail("P5 no whitespace before raster", "P5 1 1 255", 10, NULL,
-			   BX_IMG_EFORMAT, NULL);
+			   BX_EFORMAT, NULL);
 }
 
 /* Random bytes, bare and behind each magic number */
@@ -407,16 +407,16 @@ TestRandomBytes(void)
 		size_t		len = ml + TestRandom() % 600;
 		uint8_t    *buf = malloc(len + 1);
 		BxImage		img = NULL;
-		BxImgStatus st;
+		BxStatus st;
 		size_t		k;
 
 		memcpy(buf, m, ml);
 		for (k = ml; k < len; k++)
 			buf[k] = (uint8_t) TestRandom();
 		st = Decode(buf, len, NULL, &img);
-		if (st == BX_IMG_OK)
+		if (st == BX_OK)
 			okCount++;
-		if (st == BX_IMG_OK ? img == NULL : (img != NULL || errbuf[0] == '\0'))
+		if (st == BX_OK ? img == NULL : (img != NULL || errbuf[0] == '\0'))
 			fails++;
 		BxImageFree(img);
 		if (CountingLive() != 0)
@@ -454,7 +454,7 @@ TestRealFiles(void)
 						 DataDir(), s, i);
 				data = ReadWholeFile(path, &len);
 				n++;
-				if (data != NULL && Decode(data, len, NULL, &img) == BX_IMG_OK &&
+				if (data != NULL && Decode(data, len, NULL, &img) == BX_OK &&
 					img->width == 92 && img->height == 112 && img->channels == 1)
 					good++;
 				BxImageFree(img);
@@ -478,7 +478,7 @@ TestRealFiles(void)
 		void	   *data = ReadWholeFile(files[i], &len);
 		BxImage		img = NULL;
 
-		if (data != NULL && Decode(data, len, NULL, &img) == BX_IMG_OK &&
+		if (data != NULL && Decode(data, len, NULL, &img) == BX_OK &&
 			img->width == 250 && img->height == 250 && img->channels == 3)
 			good++;
 		else

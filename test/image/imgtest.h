@@ -17,15 +17,15 @@
 #include "image/bx_image.h"
 
 /* Message of the last Decode() */
-extern char errbuf[BX_IMG_ERRBUF_SIZE];
+extern char errbuf[BX_ERRBUF_SIZE];
 
 /* Decode through the counting allocator (opts may be NULL) */
-extern BxImgStatus Decode(const void *data, size_t len,
+extern BxStatus Decode(const void *data, size_t len,
 						  const BxImageOptions *opts, BxImage *img);
 
 /* Decode must fail with want, a message containing sub, and no leak */
 extern bool ExpectFail(const char *name, const void *data, size_t len,
-					   const BxImageOptions *opts, BxImgStatus want,
+					   const BxImageOptions *opts, BxStatus want,
 					   const char *sub);
 
 /* Decode, check size/channels/closeness to want (mean abs diff <= tol) */

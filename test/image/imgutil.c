@@ -489,9 +489,9 @@ CountFree(void *arg, void *ptr)
 	free(p);
 }
 
-static const BxImgAllocator counting = {CountAlloc, CountFree, NULL};
+static const BxAllocator counting = {CountAlloc, CountFree, NULL};
 
-const BxImgAllocator *
+const BxAllocator *
 CountingAllocator(void)
 {
 	return &counting;

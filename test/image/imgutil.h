@@ -97,7 +97,7 @@ extern void FreePaths(char **paths, int n);
 extern const char *DataDir(void);
 
 /* Counting allocator: live blocks, peak bytes, fail the n-th call */
-extern const BxImgAllocator *CountingAllocator(void);
+extern const BxAllocator *CountingAllocator(void);
 extern void CountingStart(long failAt);		/* 0: never fail */
 extern long CountingLive(void);
 extern long CountingCalls(void);

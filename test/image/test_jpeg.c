@@ -134,7 +134,7 @@ TestJpegScale(void)
 		size_t		len;
 		BxImageOptions o;
 		BxImage		img = NULL;
-		BxImgStatus st;
+		BxStatus st;
 
 		memset(&s, 0, sizeof(s));
 		s.width = cases[k].w;
@@ -144,7 +144,7 @@ TestJpegScale(void)
 		BxImageDefaultOptions(&o);
 		o.targetLongSide = cases[k].target;
 		st = Decode(jpeg, len, &o, &img);
-		TapOk(st == BX_IMG_OK && img->width == cases[k].ow &&
+		TapOk(st == BX_OK && img->width == cases[k].ow &&
 			  img->height == cases[k].oh && img->fullWidth == cases[k].w &&
 			  img->fullHeight == cases[k].h,
 			  "DCT scaling %dx%d, target %d -> %dx%d (got %dx%d, full %dx%d)",
@@ -183,9 +183,9 @@ TestJpegBad(void)
 	for (n = 1; n < len; n++)
 	{
 		BxImage		img = NULL;
-		BxImgStatus st = Decode(jpeg, n, NULL, &img);
+		BxStatus st = Decode(jpeg, n, NULL, &img);
 
-		if (st != BX_IMG_EFORMAT)
+		if (st != BX_EFORMAT)
 			fails++;
 		if (errbuf[0] == '\0')
 			nomsg++;
@@ -194,10 +194,10 @@ TestJpegBad(void)
 			leaks++;
 	}
 	TapOk(fails == 0 && leaks == 0 && nomsg == 0,
-		  "all %zu truncations of a JPEG give BX_IMG_EFORMAT with a message, "
+		  "all %zu truncations of a JPEG give BX_EFORMAT with a message, "
 		  "no leak (%d wrong, %d leaks)", len - 1, fails, leaks);
 	ExpectFail("JPEG cut in the middle of the scan", jpeg, len / 2 + 100,
-			   NULL, BX_IMG_EFORMAT, "Premature end");
+			   NULL, BX_EFORMAT, "Premature end");
 
 	/* garbage between two header segments: a corrupt-data warning */
 	dqt = FindJpegMarker(jpeg, len, 0xDB);
@@ -211,7 +211,7 @@ TestJpegBad(void)
 		memcpy(bad + at, "\x12\x34\x56", 3);
 		memcpy(bad + at + 3, jpeg + at, len - at);
 		ExpectFail("extraneous bytes before a marker (warning)", bad, len + 3,
-				   NULL, BX_IMG_EFORMAT, "Corrupt JPEG data");
+				   NULL, BX_EFORMAT, "Corrupt JPEG data");
 		free(bad);
 	}
 	else
@@ -226,15 +226,15 @@ TestJpegBad(void)
 		static const uint8_t big[4] = {0xFF, 0xFF, 0xFF, 0xFF};
 
 		bad = Patched(jpeg, len, sof + 5, huge, 4);
-		ExpectFail("JPEG declaring 60000x60000", bad, len, NULL, BX_IMG_ELIMIT,
+		ExpectFail("JPEG declaring 60000x60000", bad, len, NULL, BX_ELIMIT,
 				   "exceeds the limit");
 		free(bad);
 		bad = Patched(jpeg, len, sof + 5, big, 4);
-		ExpectFail("JPEG declaring 65535x65535", bad, len, NULL, BX_IMG_ELIMIT,
+		ExpectFail("JPEG declaring 65535x65535", bad, len, NULL, BX_ELIMIT,
 				   NULL);
 		free(bad);
 		bad = Patched(jpeg, len, sof + 5, zero, 4);
-		ExpectFail("JPEG declaring height 0", bad, len, NULL, BX_IMG_EFORMAT,
+		ExpectFail("JPEG declaring height 0", bad, len, NULL, BX_EFORMAT,
 				   NULL);
 		free(bad);
 	}
@@ -242,7 +242,7 @@ TestJpegBad(void)
 		TapOk(false, "SOF0 marker found");
 	BxImageDefaultOptions(&o);
 	o.maxPixels = 64 * 48 - 1;
-	ExpectFail("JPEG one pixel over maxPixels", jpeg, len, &o, BX_IMG_ELIMIT,
+	ExpectFail("JPEG one pixel over maxPixels", jpeg, len, &o, BX_ELIMIT,
 			   "3071 pixels");
 
 	/* random damage: any status, but never a crash, a leak or no message */
@@ -253,12 +253,12 @@ TestJpegBad(void)
 		int			k,
 					edits = 1 + (int) (TestRandom() % 4);
 		BxImage		img = NULL;
-		BxImgStatus st;
+		BxStatus st;
 
 		for (k = 0; k < edits; k++)
 			m[2 + TestRandom() % (len - 2)] = (uint8_t) TestRandom();
 		st = Decode(m, len, NULL, &img);
-		if (st == BX_IMG_OK ? (img == NULL || img->width <= 0) :
+		if (st == BX_OK ? (img == NULL || img->width <= 0) :
 			(img != NULL || errbuf[0] == '\0'))
 			fails++;
 		BxImageFree(img);
@@ -300,28 +300,28 @@ TestJpegScans(void)
 		return;
 	}
 	ExpectFail("progressive JPEG with 1001 scans, limit 100", bomb, blen, NULL,
-			   BX_IMG_ELIMIT, "more than 100 scans");
+			   BX_ELIMIT, "more than 100 scans");
 	BxImageDefaultOptions(&o);
 	o.maxScans = 2000;
-	TapOk(Decode(bomb, blen, &o, &img) == BX_IMG_OK && img->width == 64,
+	TapOk(Decode(bomb, blen, &o, &img) == BX_OK && img->width == 64,
 		  "the same file decodes with maxScans 2000 (the limit is what "
 		  "stopped it): %s", errbuf);
 	BxImageFree(img);
 	o.maxScans = 2;
 	img = NULL;
-	TapOk(Decode(jpeg, len, &o, &img) == BX_IMG_OK,
+	TapOk(Decode(jpeg, len, &o, &img) == BX_OK,
 		  "a 2-scan file passes maxScans 2");
 	BxImageFree(img);
 	o.maxScans = 1;
-	ExpectFail("a 2-scan file with maxScans 1", jpeg, len, &o, BX_IMG_ELIMIT,
+	ExpectFail("a 2-scan file with maxScans 1", jpeg, len, &o, BX_ELIMIT,
 			   "scans");
 	BxImageDefaultOptions(&o);
 	o.maxDecoderMemory = 16 * 1024;	/* the coefficients need 8 KiB + tables */
 	ExpectFail("progressive 64x64 with 16 KiB of decoder memory", jpeg, len,
-			   &o, BX_IMG_ELIMIT, "decoder memory");
+			   &o, BX_ELIMIT, "decoder memory");
 	o.maxDecoderMemory = 1024 * 1024;
 	img = NULL;
-	TapOk(Decode(jpeg, len, &o, &img) == BX_IMG_OK,
+	TapOk(Decode(jpeg, len, &o, &img) == BX_OK,
 		  "the same with 1 MiB: %s", errbuf);
 	BxImageFree(img);
 	free(bomb);

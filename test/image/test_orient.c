@@ -91,13 +91,13 @@ TestOrientation(void)
 			uint8_t    *jpeg;
 			size_t		len;
 			BxImage		img = NULL;
-			BxImgStatus st;
+			BxStatus st;
 			bool		ok;
 
 			s.app1Len = MakeExif(exif, sizeof(exif), be, o);
 			jpeg = WriteJpeg(&s, px, &len);
 			st = Decode(jpeg, len, NULL, &img);
-			ok = st == BX_IMG_OK && img->orientation == o &&
+			ok = st == BX_OK && img->orientation == o &&
 				img->width == (o >= 5 ? h : w) && img->height == (o >= 5 ? w : h) &&
 				img->fullWidth == img->width &&
 				Near(CornerPixel(img, rowSide[o], colSide[o]), red) &&
@@ -123,7 +123,7 @@ TestOrientation(void)
 		opt.ignoreOrientation = true;
 		s.app1Len = MakeExif(exif, sizeof(exif), false, 6);
 		jpeg = WriteJpeg(&s, px, &len);
-		TapOk(Decode(jpeg, len, &opt, &img) == BX_IMG_OK && img->width == w &&
+		TapOk(Decode(jpeg, len, &opt, &img) == BX_OK && img->width == w &&
 			  img->orientation == 1, "ignoreOrientation keeps stored layout");
 		BxImageFree(img);
 		free(jpeg);
@@ -139,7 +139,7 @@ TestOrientation(void)
 			BxImageDefaultOptions(&opt);
 			opt.targetLongSide = 200;
 			img = NULL;
-			TapOk(Decode(jpeg, len, &opt, &img) == BX_IMG_OK &&
+			TapOk(Decode(jpeg, len, &opt, &img) == BX_OK &&
 				  img->width == 100 && img->height == 200 &&
 				  img->fullWidth == 400 && img->fullHeight == 800,
 				  "orientation 6 + 2/8 scaling: 100x200 of 400x800");
@@ -186,7 +186,7 @@ TestOrientation(void)
 			}
 			s.app1Len = n;
 			jpeg = WriteJpeg(&s, px, &len);
-			TapOk(Decode(jpeg, len, NULL, &img) == BX_IMG_OK &&
+			TapOk(Decode(jpeg, len, NULL, &img) == BX_OK &&
 				  img->orientation == bad[k].want &&
 				  img->width == (bad[k].want == 6 ? h : w),
 				  "malformed Exif (%s): decoded with orientation %d",

@@ -185,9 +185,9 @@ TestPngBad(void)
 	idat = FindPngChunk(png, len, "IEND");
 	for (n = 1; n < idat; n++)
 	{
-		BxImgStatus st = Decode(png, n, NULL, &img);
+		BxStatus st = Decode(png, n, NULL, &img);
 
-		if (st != BX_IMG_EFORMAT || errbuf[0] == '\0')
+		if (st != BX_EFORMAT || errbuf[0] == '\0')
 			fails++;
 		BxImageFree(img);
 		img = NULL;
@@ -195,14 +195,14 @@ TestPngBad(void)
 			leaks++;
 	}
 	TapOk(fails == 0 && leaks == 0,
-		  "all %zu truncations of a PNG before IEND give BX_IMG_EFORMAT, no "
+		  "all %zu truncations of a PNG before IEND give BX_EFORMAT, no "
 		  "leak (%d wrong, %d leaks)", idat - 1, fails, leaks);
 
 	idat = FindPngChunk(png, len, "IDAT");
 	bad = Patched(png, len, 0, png, 0);
 	bad[idat + 8 + 10] ^= 0x55;
 	/* zlib may notice before libpng's CRC check at the end of the chunk */
-	ExpectFail("PNG with a damaged IDAT", bad, len, NULL, BX_IMG_EFORMAT,
+	ExpectFail("PNG with a damaged IDAT", bad, len, NULL, BX_EFORMAT,
 			   "IDAT");
 	free(bad);
 
@@ -215,29 +215,29 @@ TestPngBad(void)
 		bad = Patched(png, len, 16, huge, 8);
 		FixPngCrc(bad, 8);
 		ExpectFail("PNG declaring 100000x100000", bad, len, NULL,
-				   BX_IMG_ELIMIT, "largest supported dimension");
+				   BX_ELIMIT, "largest supported dimension");
 		free(bad);
 		bad = Patched(png, len, 16, big, 8);
 		FixPngCrc(bad, 8);
 		CountingStart(0);
-		ExpectFail("PNG declaring 20000x20000", bad, len, NULL, BX_IMG_ELIMIT,
+		ExpectFail("PNG declaring 20000x20000", bad, len, NULL, BX_ELIMIT,
 				   "exceeds the limit");
 		free(bad);
 		bad = Patched(png, len, 24, depth7, 1);
 		FixPngCrc(bad, 8);
-		ExpectFail("PNG with bit depth 7", bad, len, NULL, BX_IMG_EFORMAT, NULL);
+		ExpectFail("PNG with bit depth 7", bad, len, NULL, BX_EFORMAT, NULL);
 		free(bad);
 	}
 	BxImageDefaultOptions(&o);
 	o.maxPixels = 40 * 30 - 1;
-	ExpectFail("PNG one pixel over maxPixels", png, len, &o, BX_IMG_ELIMIT,
+	ExpectFail("PNG one pixel over maxPixels", png, len, &o, BX_ELIMIT,
 			   "1199 pixels");
 	free(png);
 
 	/* a real decompression bomb: 7200x7200 zeros, about 50 KiB of file */
 	png = WriteZeroPng(7200, 7200, &len);
 	ExpectFail("PNG bomb of 51.8 Mpixels in a small file", png, len, NULL,
-			   BX_IMG_ELIMIT, "exceeds the limit");
+			   BX_ELIMIT, "exceeds the limit");
 	TapOk(CountingPeakBytes() < 256 * 1024,
 		  "the bomb was refused with %zu bytes allocated (file %zu bytes)",
 		  CountingPeakBytes(), len);
@@ -246,7 +246,7 @@ TestPngBad(void)
 	/* a zTXt bomb (16 MiB of text) is skipped, never inflated */
 	s.ztxtBytes = 16 * 1024 * 1024;
 	png = WritePng(&s, px, 40 * 3, &len);
-	TapOk(Decode(png, len, NULL, &img) == BX_IMG_OK &&
+	TapOk(Decode(png, len, NULL, &img) == BX_OK &&
 		  CountingPeakBytes() < 512 * 1024,
 		  "PNG with a 16 MiB zTXt chunk (%zu bytes) decodes with a peak of "
 		  "%zu bytes", len, CountingPeakBytes());
@@ -263,7 +263,7 @@ TestPngBad(void)
 		uint8_t    *m = Patched(png, len, 0, png, 0);
 		int			k,
 					edits = 1 + (int) (TestRandom() % 4);
-		BxImgStatus st;
+		BxStatus st;
 
 		for (k = 0; k < edits; k++)
 			m[8 + TestRandom() % (len - 8)] = (uint8_t) TestRandom();
@@ -285,7 +285,7 @@ TestPngBad(void)
 		}
 		img = NULL;
 		st = Decode(m, len, NULL, &img);
-		if (st == BX_IMG_OK ? img == NULL : (img != NULL || errbuf[0] == '\0'))
+		if (st == BX_OK ? img == NULL : (img != NULL || errbuf[0] == '\0'))
 			fails++;
 		BxImageFree(img);
 		if (CountingLive() != 0)

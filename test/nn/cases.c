@@ -127,19 +127,19 @@ RelError(const float *got, const float *want, size_t n)
 static void
 RunErrorCase(const Case *c, const void *data, size_t len)
 {
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	NnModel		m = NULL;
-	NnStatus	st;
+	BxStatus	st;
 	bool		good;
 
 	CountingReset(0);
 	st = NnModelLoad(data, len, NULL, &m, err, sizeof(err));
-	good = st != NN_OK && m == NULL &&
-		(strcmp(c->status, "any") == 0 || strcmp(c->status, NnStatusName(st)) == 0) &&
+	good = st != BX_OK && m == NULL &&
+		(strcmp(c->status, "any") == 0 || strcmp(c->status, BxStatusName(st)) == 0) &&
 		strstr(err, c->substring) != NULL && CountingLive() == 0;
 	if (!good)
 		TapDiag("got %s \"%s\", want %s containing \"%s\" (live blocks %ld)",
-				NnStatusName(st), err, c->status, c->substring, CountingLive());
+				BxStatusName(st), err, c->status, c->substring, CountingLive());
 	TapOk(good, "%s: rejected with %s", c->name, c->status);
 	NnModelFree(m);
 }
@@ -147,9 +147,9 @@ RunErrorCase(const Case *c, const void *data, size_t len)
 static void
 RunOkCase(const Case *c, const void *data, size_t len)
 {
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	NnModel		m = NULL;
-	NnStatus	st;
+	BxStatus	st;
 	float	   *in[MAX_TENSORS] = {NULL};
 	const float *out[MAX_TENSORS];
 	float	   *first[MAX_TENSORS] = {NULL};
@@ -161,9 +161,9 @@ RunOkCase(const Case *c, const void *data, size_t len)
 
 	CountingReset(0);
 	st = NnModelLoad(data, len, NULL, &m, err, sizeof(err));
-	if (st != NN_OK)
+	if (st != BX_OK)
 	{
-		TapDiag("load failed: %s %s", NnStatusName(st), err);
+		TapDiag("load failed: %s %s", BxStatusName(st), err);
 		goto done;
 	}
 	if (NnModelNumInputs(m) != c->ninputs || NnModelNumOutputs(m) != c->noutputs)
@@ -198,9 +198,9 @@ RunOkCase(const Case *c, const void *data, size_t len)
 		}
 	}
 	st = NnModelRun(m, (const float *const *) in, out, NULL, NULL, err, sizeof(err));
-	if (st != NN_OK)
+	if (st != BX_OK)
 	{
-		TapDiag("run failed: %s %s", NnStatusName(st), err);
+		TapDiag("run failed: %s %s", BxStatusName(st), err);
 		goto done;
 	}
 	for (i = 0; i < c->noutputs; i++)
@@ -228,7 +228,7 @@ RunOkCase(const Case *c, const void *data, size_t len)
 	/* a second run must reproduce the first bit for bit */
 	st = NnModelRun(m, (const float *const *) in, out, NULL, NULL, err, sizeof(err));
 	for (i = 0; i < c->noutputs; i++)
-		if (st != NN_OK || first[i] == NULL ||
+		if (st != BX_OK || first[i] == NULL ||
 			memcmp(first[i], out[i], Count(&c->outputs[i]) * sizeof(float)) != 0)
 			repeat = false;
 	if (!repeat)

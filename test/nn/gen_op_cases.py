@@ -35,37 +35,37 @@ CONFORMANCE_MODULES = [
 
 # Conformance cases the engine must reject: name -> (status, substring)
 REJECTED = {
-    "test_add_uint8": ("NN_EUNSUPPORTED", "UINT8"),
-    "test_mul_uint8": ("NN_EUNSUPPORTED", "UINT8"),
-    "test_maxpool_2d_uint8": ("NN_EUNSUPPORTED", "UINT8"),
-    "test_clip_default_int8_min": ("NN_EUNSUPPORTED", "INT8"),
-    "test_clip_default_int8_max": ("NN_EUNSUPPORTED", "INT8"),
-    "test_clip_default_int8_inbounds": ("NN_EUNSUPPORTED", "INT8"),
-    "test_conv_with_autopad_same": ("NN_EUNSUPPORTED", "auto_pad 'SAME_LOWER'"),
-    "test_maxpool_2d_precomputed_same_upper": ("NN_EUNSUPPORTED", "auto_pad 'SAME_UPPER'"),
-    "test_maxpool_2d_same_upper": ("NN_EUNSUPPORTED", "auto_pad 'SAME_UPPER'"),
-    "test_maxpool_2d_same_lower": ("NN_EUNSUPPORTED", "auto_pad 'SAME_LOWER'"),
-    "test_maxpool_with_argmax_2d_precomputed_pads": ("NN_EUNSUPPORTED", "Indices"),
-    "test_maxpool_with_argmax_2d_precomputed_strides": ("NN_EUNSUPPORTED", "Indices"),
-    "test_maxpool_1d_default": ("NN_EUNSUPPORTED", "only 2-D"),
-    "test_maxpool_3d_default": ("NN_EUNSUPPORTED", "only 2-D"),
-    "test_maxpool_2d_ceil": ("NN_EUNSUPPORTED", "ceil_mode=1"),
-    "test_reshape_allowzero_reordered": ("NN_EUNSUPPORTED", "must be at least 1"),
-    "test_batchnorm_example_training_mode": ("NN_EUNSUPPORTED", "training_mode=1"),
-    "test_batchnorm_epsilon_training_mode": ("NN_EUNSUPPORTED", "training_mode=1"),
-    "test_resize_tf_crop_and_resize": ("NN_EUNSUPPORTED", "not supported"),
+    "test_add_uint8": ("BX_EUNSUPPORTED", "UINT8"),
+    "test_mul_uint8": ("BX_EUNSUPPORTED", "UINT8"),
+    "test_maxpool_2d_uint8": ("BX_EUNSUPPORTED", "UINT8"),
+    "test_clip_default_int8_min": ("BX_EUNSUPPORTED", "INT8"),
+    "test_clip_default_int8_max": ("BX_EUNSUPPORTED", "INT8"),
+    "test_clip_default_int8_inbounds": ("BX_EUNSUPPORTED", "INT8"),
+    "test_conv_with_autopad_same": ("BX_EUNSUPPORTED", "auto_pad 'SAME_LOWER'"),
+    "test_maxpool_2d_precomputed_same_upper": ("BX_EUNSUPPORTED", "auto_pad 'SAME_UPPER'"),
+    "test_maxpool_2d_same_upper": ("BX_EUNSUPPORTED", "auto_pad 'SAME_UPPER'"),
+    "test_maxpool_2d_same_lower": ("BX_EUNSUPPORTED", "auto_pad 'SAME_LOWER'"),
+    "test_maxpool_with_argmax_2d_precomputed_pads": ("BX_EUNSUPPORTED", "Indices"),
+    "test_maxpool_with_argmax_2d_precomputed_strides": ("BX_EUNSUPPORTED", "Indices"),
+    "test_maxpool_1d_default": ("BX_EUNSUPPORTED", "only 2-D"),
+    "test_maxpool_3d_default": ("BX_EUNSUPPORTED", "only 2-D"),
+    "test_maxpool_2d_ceil": ("BX_EUNSUPPORTED", "ceil_mode=1"),
+    "test_reshape_allowzero_reordered": ("BX_EUNSUPPORTED", "must be at least 1"),
+    "test_batchnorm_example_training_mode": ("BX_EUNSUPPORTED", "training_mode=1"),
+    "test_batchnorm_epsilon_training_mode": ("BX_EUNSUPPORTED", "training_mode=1"),
+    "test_resize_tf_crop_and_resize": ("BX_EUNSUPPORTED", "not supported"),
 }
 for _n in ("upsample_scales_linear", "upsample_scales_linear_align_corners",
            "downsample_scales_linear", "downsample_scales_linear_align_corners",
            "downsample_sizes_linear_pytorch_half_pixel"):
-    REJECTED["test_resize_" + _n] = ("NN_EUNSUPPORTED", "mode 'linear' is not supported")
+    REJECTED["test_resize_" + _n] = ("BX_EUNSUPPORTED", "mode 'linear' is not supported")
 for _n in ("upsample_scales_cubic", "upsample_scales_cubic_align_corners",
            "downsample_scales_cubic", "downsample_scales_cubic_align_corners",
            "upsample_sizes_cubic", "downsample_sizes_cubic",
            "upsample_scales_cubic_A_n0p5_exclude_outside",
            "downsample_scales_cubic_A_n0p5_exclude_outside",
            "upsample_scales_cubic_asymmetric"):
-    REJECTED["test_resize_" + _n] = ("NN_EUNSUPPORTED", "mode 'cubic' is not supported")
+    REJECTED["test_resize_" + _n] = ("BX_EUNSUPPORTED", "mode 'cubic' is not supported")
 
 
 def freeze(model, inputs):
@@ -480,69 +480,69 @@ def reject_cases(o):
 
     o.reject("reject_conv_auto_pad_same_upper",
              [helper.make_node("Conv", ["x", "w"], ["y"], auto_pad="SAME_UPPER")],
-             [x], [("y", [1, 2, 8, 8])], "NN_EUNSUPPORTED", "auto_pad 'SAME_UPPER' is not supported",
+             [x], [("y", [1, 2, 8, 8])], "BX_EUNSUPPORTED", "auto_pad 'SAME_UPPER' is not supported",
              {"w": wt})
     o.reject("reject_resize_linear",
              [helper.make_node("Resize", ["x", "", "s"], ["y"], mode="linear")],
-             [x], [("y", [1, 3, 16, 16])], "NN_EUNSUPPORTED", "mode 'linear' is not supported",
+             [x], [("y", [1, 3, 16, 16])], "BX_EUNSUPPORTED", "mode 'linear' is not supported",
              {"s": np.array([1, 1, 2, 2], np.float32)})
     o.reject("reject_resize_tf_crop_and_resize",
              [helper.make_node("Resize", ["x", "", "s"], ["y"], coordinate_transformation_mode="tf_crop_and_resize")],
-             [x], [("y", [1, 3, 16, 16])], "NN_EUNSUPPORTED", "coordinate_transformation_mode 'tf_crop_and_resize'",
+             [x], [("y", [1, 3, 16, 16])], "BX_EUNSUPPORTED", "coordinate_transformation_mode 'tf_crop_and_resize'",
              {"s": np.array([1, 1, 2, 2], np.float32)})
     o.reject("reject_unknown_operator",
              [helper.make_node("Softmax", ["x"], ["y"])],
-             [x], [("y", [1, 3, 8, 8])], "NN_EUNSUPPORTED", "operator 'Softmax'")
+             [x], [("y", [1, 3, 8, 8])], "BX_EUNSUPPORTED", "operator 'Softmax'")
     o.reject("reject_custom_domain",
              [helper.make_node("FusedConv", ["x", "w"], ["y"], domain="com.microsoft")],
-             [x], [("y", [1, 2, 6, 6])], "NN_EUNSUPPORTED", "operator 'com.microsoft:FusedConv'",
+             [x], [("y", [1, 2, 6, 6])], "BX_EUNSUPPORTED", "operator 'com.microsoft:FusedConv'",
              {"w": wt}, check=False)
     o.reject("reject_symbolic_height",
              [helper.make_node("Relu", ["x"], ["y"])],
              [("x", [1, 3, "height", 8])], [("y", [1, 3, "height", 8])],
-             "NN_EUNSUPPORTED", "dimension 2 is symbolic ('height')")
+             "BX_EUNSUPPORTED", "dimension 2 is symbolic ('height')")
     o.reject("reject_int64_input",
              [helper.make_node("Reshape", ["x", "s"], ["y"])],
              [x, helper.make_tensor_value_info("s", TensorProto.INT64, [2])], [("y", [3, 64])],
-             "NN_EUNSUPPORTED", "graph input 's' has type INT64")
+             "BX_EUNSUPPORTED", "graph input 's' has type INT64")
     o.reject("reject_conv_1d",
              [helper.make_node("Conv", ["x", "w"], ["y"])],
-             [("x", [1, 3, 8])], [("y", [1, 2, 6])], "NN_EUNSUPPORTED", "only 2-D convolution",
+             [("x", [1, 3, 8])], [("y", [1, 2, 6])], "BX_EUNSUPPORTED", "only 2-D convolution",
              {"w": o.rand(2, 3, 3)})
     o.reject("reject_maxpool_ceil",
              [helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)],
-             [x], [("y", [1, 3, 4, 4])], "NN_EUNSUPPORTED", "ceil_mode=1 is not supported")
+             [x], [("y", [1, 3, 4, 4])], "BX_EUNSUPPORTED", "ceil_mode=1 is not supported")
     o.reject("reject_declared_shape_mismatch",
              [helper.make_node("Relu", ["x"], ["y"])],
-             [x], [("y", [1, 3, 8, 9])], "NN_EFORMAT", "declared with shape [1, 3, 8, 9] but inferred as [1, 3, 8, 8]",
+             [x], [("y", [1, 3, 8, 9])], "BX_EFORMAT", "declared with shape [1, 3, 8, 9] but inferred as [1, 3, 8, 8]",
              check=False)
     o.reject("reject_conv_channel_mismatch",
              [helper.make_node("Conv", ["x", "w"], ["y"])],
-             [x], [("y", [1, 2, 6, 6])], "NN_EFORMAT", "weights have 4 input channels, expected 3",
+             [x], [("y", [1, 2, 6, 6])], "BX_EFORMAT", "weights have 4 input channels, expected 3",
              {"w": o.rand(2, 4, 3, 3)}, check=False)
     o.reject("reject_unknown_attribute",
              [helper.make_node("Relu", ["x"], ["y"], alpha=0.1)],
-             [x], [("y", [1, 3, 8, 8])], "NN_EUNSUPPORTED", "attribute 'alpha' is not supported",
+             [x], [("y", [1, 3, 8, 8])], "BX_EUNSUPPORTED", "attribute 'alpha' is not supported",
              check=False)
     o.reject("reject_not_topological",
              [helper.make_node("Relu", ["h"], ["y"]), helper.make_node("Relu", ["x"], ["h"])],
-             [x], [("y", [1, 3, 8, 8])], "NN_EFORMAT", "input 'h' is not defined", check=False)
+             [x], [("y", [1, 3, 8, 8])], "BX_EFORMAT", "input 'h' is not defined", check=False)
     o.reject("reject_reshape_bad_count",
              [helper.make_node("Reshape", ["x", "s"], ["y"])],
-             [x], [("y", [5, 38])], "NN_EFORMAT", "cannot infer -1",
+             [x], [("y", [5, 38])], "BX_EFORMAT", "cannot infer -1",
              {"s": np.array([5, -1], np.int64)}, check=False)
     o.reject("reject_double_output",
              [helper.make_node("Relu", ["x"], ["y"]), helper.make_node("Sigmoid", ["x"], ["y"])],
-             [x], [("y", [1, 3, 8, 8])], "NN_EFORMAT", "value 'y' is defined more than once", check=False)
+             [x], [("y", [1, 3, 8, 8])], "BX_EFORMAT", "value 'y' is defined more than once", check=False)
     o.reject("reject_missing_output",
              [helper.make_node("Relu", ["x"], ["y"])],
-             [x], [("z", [1, 3, 8, 8])], "NN_EFORMAT", "graph output 'z' is not produced", check=False)
+             [x], [("z", [1, 3, 8, 8])], "BX_EFORMAT", "graph output 'z' is not produced", check=False)
     o.reject("reject_opset_too_old",
              [helper.make_node("Relu", ["x"], ["y"])],
-             [x], [("y", [1, 3, 8, 8])], "NN_EUNSUPPORTED", "opset version 6", opset=6, check=False)
+             [x], [("y", [1, 3, 8, 8])], "BX_EUNSUPPORTED", "opset version 6", opset=6, check=False)
     o.reject("reject_double_input",
              [helper.make_node("Add", ["x", "x"], ["y"])],
-             [x, x], [("y", [1, 3, 8, 8])], "NN_EFORMAT", "value 'x' is defined more than once", check=False)
+             [x, x], [("y", [1, 3, 8, 8])], "BX_EFORMAT", "value 'x' is defined more than once", check=False)
 
 
 def main():

@@ -46,7 +46,7 @@ static void
 Bench(const char *rel, int runs)
 {
 	const char *path = ModelPath(rel);
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	NnModel		m = NULL;
 	NnTensorInfo info;
 	size_t		len;
@@ -64,7 +64,7 @@ Bench(const char *rel, int runs)
 		return;
 	}
 	t0 = Now();
-	if (NnModelLoad(data, len, NULL, &m, err, sizeof(err)) != NN_OK)
+	if (NnModelLoad(data, len, NULL, &m, err, sizeof(err)) != BX_OK)
 	{
 		printf("%s: %s\n", rel, err);
 		free(data);

@@ -10,7 +10,7 @@ A manifest is a text file of records, one field per line:
     output PATH SHAPE
     end
 
-or "expect error STATUS SUBSTRING..." (STATUS like NN_EUNSUPPORTED), or a
+or "expect error STATUS SUBSTRING..." (STATUS like BX_EUNSUPPORTED), or a
 single line "skip NAME REASON...".  SHAPE is "1x3x640x640", or "-" for a
 scalar.  Tensors are raw little-endian float32 files.  The harness compares
 each output with rel = max|got - want| / max(max|want|, 1e-6).

@@ -77,63 +77,65 @@ CountingInterrupt(void *arg)
 static void
 TestArguments(const Pb *tiny)
 {
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	char		small[8];
 	NnModel		m = (NnModel) 1;
 	NnTensorInfo info;
-	NnStatus	st;
+	BxStatus	st;
 	int			s;
 	bool		namesOk = true;
 
 	st = NnModelLoad(tiny->buf, tiny->len, NULL, NULL, err, sizeof(err));
-	TapOk(st == NN_EINVAL, "NULL model pointer: NN_EINVAL");
+	TapOk(st == BX_EINVAL, "NULL model pointer: BX_EINVAL");
 	st = NnModelLoad(NULL, 10, NULL, &m, err, sizeof(err));
-	TapOk(st == NN_EINVAL && m == NULL, "NULL data: NN_EINVAL, *model set to NULL");
+	TapOk(st == BX_EINVAL && m == NULL, "NULL data: BX_EINVAL, *model set to NULL");
 	st = NnModelLoad("junk", 4, NULL, &m, NULL, 0);
-	TapOk(st == NN_EFORMAT && m == NULL, "no error buffer at all is fine");
+	TapOk(st == BX_EFORMAT && m == NULL, "no error buffer at all is fine");
 	memset(small, 'x', sizeof(small));
 	st = NnModelLoad("junk", 4, NULL, &m, small, 1);
-	TapOk(st == NN_EFORMAT && small[0] == '\0' && small[1] == 'x',
+	TapOk(st == BX_EFORMAT && small[0] == '\0' && small[1] == 'x',
 		  "one-byte error buffer gets an empty string, nothing beyond");
 	memset(small, 'x', sizeof(small));
 	st = NnModelLoad("junk", 4, NULL, &m, small, sizeof(small));
-	TapOk(st == NN_EFORMAT && strlen(small) == sizeof(small) - 1,
+	TapOk(st == BX_EFORMAT && strlen(small) == sizeof(small) - 1,
 		  "long messages are truncated to the buffer (\"%s\")", small);
 
-	TapOk(NnModelRun(NULL, NULL, NULL, NULL, NULL, err, sizeof(err)) == NN_EINVAL,
-		  "NnModelRun(NULL): NN_EINVAL");
+	TapOk(NnModelRun(NULL, NULL, NULL, NULL, NULL, err, sizeof(err)) == BX_EINVAL,
+		  "NnModelRun(NULL): BX_EINVAL");
 	TapOk(NnModelNumInputs(NULL) == 0 && NnModelNumOutputs(NULL) == 0 &&
 		  NnModelMemoryBytes(NULL) == 0 &&
-		  NnModelGetInput(NULL, 0, &info) == NN_EINVAL,
+		  NnModelGetInput(NULL, 0, &info) == BX_EINVAL,
 		  "queries on NULL are harmless");
 	NnModelFree(NULL);
 
 	st = NnModelLoad(tiny->buf, tiny->len, NULL, &m, err, sizeof(err));
-	if (TapOk(st == NN_OK, "tiny model loads"))
+	if (TapOk(st == BX_OK, "tiny model loads"))
 	{
 		const float *in[1] = {NULL};
 
-		TapOk(NnModelRun(m, NULL, NULL, NULL, NULL, err, sizeof(err)) == NN_EINVAL,
-			  "NULL inputs array: NN_EINVAL");
-		TapOk(NnModelRun(m, in, NULL, NULL, NULL, err, sizeof(err)) == NN_EINVAL &&
+		TapOk(NnModelRun(m, NULL, NULL, NULL, NULL, err, sizeof(err)) == BX_EINVAL,
+			  "NULL inputs array: BX_EINVAL");
+		TapOk(NnModelRun(m, in, NULL, NULL, NULL, err, sizeof(err)) == BX_EINVAL &&
 			  strstr(err, "input 0") != NULL,
-			  "NULL input pointer: NN_EINVAL (%s)", err);
-		TapOk(NnModelGetInput(m, 1, &info) == NN_EINVAL &&
-			  NnModelGetOutput(m, -1, &info) == NN_EINVAL,
-			  "out-of-range input/output index: NN_EINVAL");
+			  "NULL input pointer: BX_EINVAL (%s)", err);
+		TapOk(NnModelGetInput(m, 1, &info) == BX_EINVAL &&
+			  NnModelGetOutput(m, -1, &info) == BX_EINVAL,
+			  "out-of-range input/output index: BX_EINVAL");
 		NnModelFree(m);
 	}
-	for (s = NN_OK; s <= NN_EINTERNAL; s++)
-		if (strncmp(NnStatusName((NnStatus) s), "NN_", 3) != 0)
+	for (s = BX_OK; s < BX_STATUS_COUNT; s++)
+		if (strncmp(BxStatusName((BxStatus) s), "BX_", 3) != 0 ||
+			strcmp(BxStatusName((BxStatus) s), "BX_E?") == 0)
 			namesOk = false;
-	TapOk(namesOk && strcmp(NnStatusName(NN_ELIMIT), "NN_ELIMIT") == 0,
-		  "NnStatusName names every status");
+	TapOk(namesOk && strcmp(BxStatusName(BX_ELIMIT), "BX_ELIMIT") == 0 &&
+		  strcmp(BxStatusName((BxStatus) BX_STATUS_COUNT), "BX_E?") == 0,
+		  "BxStatusName names every status");
 }
 
 static void
 TestRunAndQuery(const Pb *tiny)
 {
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	NnModel		m = NULL;
 	NnTensorInfo in;
 	NnTensorInfo out;
@@ -142,7 +144,7 @@ TestRunAndQuery(const Pb *tiny)
 	float		first[90];
 	const float *outs[1];
 	const float *ins[1] = {x};
-	NnStatus	st;
+	BxStatus	st;
 	int			i;
 
 	for (i = 0; i < 60; i++)
@@ -150,7 +152,7 @@ TestRunAndQuery(const Pb *tiny)
 	TinyReference(x, 5, 6, want);
 
 	st = NnModelLoad(tiny->buf, tiny->len, NULL, &m, err, sizeof(err));
-	if (!TapOk(st == NN_OK, "tiny model loads (%s)", err))
+	if (!TapOk(st == BX_OK, "tiny model loads (%s)", err))
 		return;
 	TapOk(NnModelNumInputs(m) == 1 && NnModelNumOutputs(m) == 1,
 		  "one input, one output");
@@ -162,29 +164,29 @@ TestRunAndQuery(const Pb *tiny)
 	TapOk(strcmp(out.name, "y") == 0 && out.rank == 4 && out.dims[1] == 3 &&
 		  out.count == 90, "output 'y' [1, 3, 5, 6]");
 	st = NnModelRun(m, ins, outs, NULL, NULL, err, sizeof(err));
-	TapOk(st == NN_OK && MaxDiff(outs[0], want, 90) < 1e-5,
+	TapOk(st == BX_OK && MaxDiff(outs[0], want, 90) < 1e-5,
 		  "output matches a direct convolution (max diff %.2g)",
-		  st == NN_OK ? MaxDiff(outs[0], want, 90) : -1.0);
+		  st == BX_OK ? MaxDiff(outs[0], want, 90) : -1.0);
 	memcpy(first, outs[0], sizeof(first));
 
 	/* interrupts: before the first node, then inside the run */
 	interruptCalls = 0;
 	interruptAt = 1;
 	st = NnModelRun(m, ins, outs, CountingInterrupt, NULL, err, sizeof(err));
-	TapOk(st == NN_EINTERRUPTED && strstr(err, "interrupted") != NULL &&
+	TapOk(st == BX_EINTERRUPTED && strstr(err, "interrupted") != NULL &&
 		  interruptCalls == 1,
-		  "interrupt callback returning 1 stops the run: %s", NnStatusName(st));
+		  "interrupt callback returning 1 stops the run: %s", BxStatusName(st));
 	interruptCalls = 0;
 	interruptAt = 0;
 	st = NnModelRun(m, ins, outs, CountingInterrupt, NULL, err, sizeof(err));
-	TapOk(st == NN_OK && interruptCalls >= 1, "callback returning 0 is called (%d times) and the run completes",
+	TapOk(st == BX_OK && interruptCalls >= 1, "callback returning 0 is called (%d times) and the run completes",
 		  interruptCalls);
 	interruptAt = interruptCalls;	/* stop at the last check */
 	interruptCalls = 0;
 	st = NnModelRun(m, ins, outs, CountingInterrupt, NULL, err, sizeof(err));
-	TapOk(st == NN_EINTERRUPTED, "interrupt at the last check point also stops");
+	TapOk(st == BX_EINTERRUPTED, "interrupt at the last check point also stops");
 	st = NnModelRun(m, ins, outs, NULL, NULL, err, sizeof(err));
-	TapOk(st == NN_OK && memcmp(outs[0], first, sizeof(first)) == 0,
+	TapOk(st == BX_OK && memcmp(outs[0], first, sizeof(first)) == 0,
 		  "a run after an interrupted one gives the same output");
 	NnModelFree(m);
 }
@@ -230,19 +232,19 @@ static void
 TestAllocator(const Pb *tiny)
 {
 	const Pb   *multi = AllocModel();
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	NnModel		m = NULL;
 	long		calls;
 	long		k;
 	int			bad = 0;
 	int			i;
-	NnStatus	st;
+	BxStatus	st;
 
 	CountingInstall();
 	CountingReset(0);
 	st = NnModelLoad(tiny->buf, tiny->len, NULL, &m, err, sizeof(err));
 	calls = CountingCalls();
-	TapOk(st == NN_OK && CountingLive() > 0 && NnModelMemoryBytes(m) > 0,
+	TapOk(st == BX_OK && CountingLive() > 0 && NnModelMemoryBytes(m) > 0,
 		  "loading goes through the allocator hook (%ld calls, %zu bytes)",
 		  calls, NnModelMemoryBytes(m));
 	/* the model keeps its allocator even if the hook changes */
@@ -254,28 +256,28 @@ TestAllocator(const Pb *tiny)
 	CountingReset(0);
 	st = NnModelLoad(multi->buf, multi->len, NULL, &m, err, sizeof(err));
 	calls = CountingCalls();
-	TapOk(st == NN_OK && calls >= 4, "a model with large weights makes %ld allocations", calls);
+	TapOk(st == BX_OK && calls >= 4, "a model with large weights makes %ld allocations", calls);
 	NnModelFree(m);
 	for (k = 1; k <= calls; k++)
 	{
 		m = NULL;
 		CountingReset(k);
 		st = NnModelLoad(multi->buf, multi->len, NULL, &m, err, sizeof(err));
-		if (st != NN_ENOMEM || m != NULL || CountingLive() != 0 ||
+		if (st != BX_ENOMEM || m != NULL || CountingLive() != 0 ||
 			strstr(err, "out of memory") == NULL)
 		{
 			if (bad++ < 3)
 				TapDiag("failing allocation %ld: %s \"%s\", live %ld", k,
-						NnStatusName(st), err, CountingLive());
+						BxStatusName(st), err, CountingLive());
 			NnModelFree(m);
 		}
 	}
-	TapOk(bad == 0, "failing each of the %ld allocations gives NN_ENOMEM and frees the rest", calls);
+	TapOk(bad == 0, "failing each of the %ld allocations gives BX_ENOMEM and frees the rest", calls);
 
 	CountingReset(0);
 	for (i = 0; i < 100; i++)
 	{
-		if (NnModelLoad(tiny->buf, tiny->len, NULL, &m, err, sizeof(err)) == NN_OK)
+		if (NnModelLoad(tiny->buf, tiny->len, NULL, &m, err, sizeof(err)) == BX_OK)
 			NnModelFree(m);
 	}
 	TapOk(CountingLive() == 0, "100 load/free cycles leave nothing behind");
@@ -287,17 +289,17 @@ TestOptions(void)
 {
 	static const int64_t sym[4] = {-1, 2, 5, 6};
 	static const int64_t other[4] = {1, 2, 9, 11};
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	NnModel		m = NULL;
 	NnLoadOptions opts;
 	NnTensorInfo info;
 	Pb		   *model;
-	NnStatus	st;
+	BxStatus	st;
 
 	/* a symbolic batch dimension becomes 1 */
 	model = TinyModel(sym);
 	st = NnModelLoad(model->buf, model->len, NULL, &m, err, sizeof(err));
-	TapOk(st == NN_OK && NnModelGetInput(m, 0, &info) == NN_OK &&
+	TapOk(st == BX_OK && NnModelGetInput(m, 0, &info) == BX_OK &&
 		  info.dims[0] == 1, "symbolic batch dimension is resolved to 1 (%s)", err);
 	NnModelFree(m);
 
@@ -307,7 +309,7 @@ TestOptions(void)
 	memcpy(opts.inputDims, other, sizeof(other));
 	model = TinyModel(NULL);
 	st = NnModelLoad(model->buf, model->len, &opts, &m, err, sizeof(err));
-	if (TapOk(st == NN_OK && NnModelGetOutput(m, 0, &info) == NN_OK &&
+	if (TapOk(st == BX_OK && NnModelGetOutput(m, 0, &info) == BX_OK &&
 			  info.dims[2] == 9 && info.dims[3] == 11,
 			  "input shape option gives output [1, 3, 9, 11] (%s)", err))
 	{
@@ -321,7 +323,7 @@ TestOptions(void)
 			x[i] = (float) ((i * 13) % 11) / 5.0f - 1.0f;
 		TinyReference(x, 9, 11, want);
 		st = NnModelRun(m, ins, outs, NULL, NULL, err, sizeof(err));
-		TapOk(st == NN_OK && MaxDiff(outs[0], want, 297) < 1e-5,
+		TapOk(st == BX_OK && MaxDiff(outs[0], want, 297) < 1e-5,
 			  "and computes the right values at that size");
 	}
 	NnModelFree(m);
@@ -329,20 +331,20 @@ TestOptions(void)
 
 	opts.inputRank = 3;
 	st = NnModelLoad(model->buf, model->len, &opts, &m, err, sizeof(err));
-	TapOk(st == NN_EINVAL && strstr(err, "rank") != NULL, "input shape of the wrong rank: NN_EINVAL (%s)", err);
+	TapOk(st == BX_EINVAL && strstr(err, "rank") != NULL, "input shape of the wrong rank: BX_EINVAL (%s)", err);
 	opts.inputRank = 4;
 	opts.inputDims[2] = 0;
 	st = NnModelLoad(model->buf, model->len, &opts, &m, err, sizeof(err));
-	TapOk(st == NN_EUNSUPPORTED, "zero input dimension is refused (%s)", err);
+	TapOk(st == BX_EUNSUPPORTED, "zero input dimension is refused (%s)", err);
 	opts.inputRank = 99;
 	st = NnModelLoad(model->buf, model->len, &opts, &m, err, sizeof(err));
-	TapOk(st == NN_EINVAL, "inputRank 99: NN_EINVAL");
+	TapOk(st == BX_EINVAL, "inputRank 99: BX_EINVAL");
 
 	memset(&opts, 0, sizeof(opts));
 	opts.maxRunBytes = 100;
 	st = NnModelLoad(model->buf, model->len, &opts, &m, err, sizeof(err));
-	TapOk(st == NN_ELIMIT && strstr(err, "run-time buffers") != NULL,
-		  "maxRunBytes below the need: NN_ELIMIT (%s)", err);
+	TapOk(st == BX_ELIMIT && strstr(err, "run-time buffers") != NULL,
+		  "maxRunBytes below the need: BX_ELIMIT (%s)", err);
 }
 
 /* A chain of 64 Relus on a 1 MiB tensor needs only two live buffers */
@@ -354,10 +356,10 @@ TestBufferSharing(void)
 	Pb		   *ins[] = {OnnxValueInfo("x", ONNX_T_FLOAT, 4, dims), NULL};
 	Pb		   *outs[] = {OnnxValueInfo("v64", ONNX_T_FLOAT, 4, dims), NULL};
 	char		names[65][16];
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	NnModel		m = NULL;
 	Pb		   *model;
-	NnStatus	st;
+	BxStatus	st;
 	int			i;
 
 	for (i = 0; i < 64; i++)
@@ -371,10 +373,10 @@ TestBufferSharing(void)
 	nodes[64] = NULL;
 	model = OnnxModel(8, 13, OnnxGraph(nodes, NULL, ins, outs));
 	st = NnModelLoad(model->buf, model->len, NULL, &m, err, sizeof(err));
-	TapOk(st == NN_OK && NnModelMemoryBytes(m) < ((size_t) 4 << 20),
+	TapOk(st == BX_OK && NnModelMemoryBytes(m) < ((size_t) 4 << 20),
 		  "64 chained 1 MiB tensors share buffers: %zu bytes held",
 		  NnModelMemoryBytes(m));
-	if (st == NN_OK)
+	if (st == BX_OK)
 	{
 		float	   *x = malloc(sizeof(float) * 262144);
 		const float *ins2[1] = {x};
@@ -385,7 +387,7 @@ TestBufferSharing(void)
 		for (j = 0; j < 262144; j++)
 			x[j] = (float) (j % 97) / 48.0f - 1.0f;
 		st = NnModelRun(m, ins2, out, NULL, NULL, err, sizeof(err));
-		for (j = 0; st == NN_OK && j < 262144; j++)
+		for (j = 0; st == BX_OK && j < 262144; j++)
 		{
 			double		v = x[j];
 
@@ -394,7 +396,7 @@ TestBufferSharing(void)
 			if (fabs(v - out[0][j]) > d)
 				d = fabs(v - out[0][j]);
 		}
-		TapOk(st == NN_OK && d < 1e-5, "and compute the right values (max diff %.2g)", d);
+		TapOk(st == BX_OK && d < 1e-5, "and compute the right values (max diff %.2g)", d);
 		free(x);
 	}
 	NnModelFree(m);

@@ -41,7 +41,7 @@ HasShape(const NnTensorInfo *info, const char *name, int rank, const int64_t *di
 static void
 Truncations(const char *what, const uint8_t *data, size_t len, int samples)
 {
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	int			bad = 0;
 	int			i;
 
@@ -51,15 +51,15 @@ Truncations(const char *what, const uint8_t *data, size_t len, int samples)
 		size_t		cut = i < samples - 3 ? (len / (size_t) samples) * (size_t) i
 			: len - (size_t) (samples - i);
 		NnModel		m = NULL;
-		NnStatus	st;
+		BxStatus	st;
 
 		CountingReset(0);
 		err[0] = '\0';
 		st = NnModelLoad(data, cut, NULL, &m, err, sizeof(err));
-		if (st == NN_OK || err[0] == '\0' || CountingLive() != 0)
+		if (st == BX_OK || err[0] == '\0' || CountingLive() != 0)
 		{
 			if (bad++ < 3)
-				TapDiag("prefix %zu: %s %s", cut, NnStatusName(st), err);
+				TapDiag("prefix %zu: %s %s", cut, BxStatusName(st), err);
 			NnModelFree(m);
 		}
 	}
@@ -72,7 +72,7 @@ Mutations(const char *what, const uint8_t *data, size_t len, int count,
 		  int maxRuns)
 {
 	uint8_t    *buf = malloc(len);
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	int			bad = 0;
 	int			loaded = 0;
 	int			runs = 0;
@@ -84,7 +84,7 @@ Mutations(const char *what, const uint8_t *data, size_t len, int count,
 	for (i = 0; i < count; i++)
 	{
 		NnModel		m = NULL;
-		NnStatus	st;
+		BxStatus	st;
 		int			k;
 
 		memcpy(buf, data, len);
@@ -114,7 +114,7 @@ Mutations(const char *what, const uint8_t *data, size_t len, int count,
 		CountingReset(0);
 		err[0] = '\0';
 		st = NnModelLoad(buf, len, &opts, &m, err, sizeof(err));
-		if (st == NN_OK)
+		if (st == BX_OK)
 		{
 			loaded++;
 			if (runs < maxRuns && NnModelNumInputs(m) == 1)
@@ -126,7 +126,7 @@ Mutations(const char *what, const uint8_t *data, size_t len, int count,
 				NnModelGetInput(m, 0, &info);
 				x = calloc(info.count, sizeof(float));
 				ins[0] = x;
-				if (x == NULL || NnModelRun(m, ins, NULL, NULL, NULL, err, sizeof(err)) != NN_OK)
+				if (x == NULL || NnModelRun(m, ins, NULL, NULL, NULL, err, sizeof(err)) != BX_OK)
 					bad++;
 				free(x);
 				runs++;
@@ -150,13 +150,13 @@ TestYunet(void)
 	static const char *const heads[4] = {"cls", "obj", "bbox", "kps"};
 	static const int64_t widths[4] = {1, 1, 4, 10};
 	const char *path = ModelPath(YUNET);
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	uint8_t    *data;
 	size_t		len;
 	NnModel		m = NULL;
 	NnTensorInfo info;
 	NnLoadOptions opts;
-	NnStatus	st;
+	BxStatus	st;
 	bool		good = true;
 	int			i;
 
@@ -168,7 +168,7 @@ TestYunet(void)
 	data = ReadFile(path, &len);
 	CountingReset(0);
 	st = NnModelLoad(data, len, NULL, &m, err, sizeof(err));
-	if (!TapOk(st == NN_OK, "YuNet loads (%s)", err))
+	if (!TapOk(st == BX_OK, "YuNet loads (%s)", err))
 	{
 		free(data);
 		return;
@@ -185,7 +185,7 @@ TestYunet(void)
 		dims[0] = 1;
 		dims[1] = 6400 >> (2 * (i % 3));
 		dims[2] = widths[i / 3];
-		if (NnModelGetOutput(m, i, &info) != NN_OK || !HasShape(&info, name, 3, dims))
+		if (NnModelGetOutput(m, i, &info) != BX_OK || !HasShape(&info, name, 3, dims))
 			good = false;
 	}
 	TapOk(NnModelNumOutputs(m) == 12 && good, "YuNet has the 12 outputs cls/obj/bbox/kps x 8/16/32");
@@ -198,12 +198,12 @@ TestYunet(void)
 
 		interruptCalls = 0;
 		st = NnModelRun(m, ins, NULL, StopAt, &stopAt, err, sizeof(err));
-		TapOk(st == NN_OK && interruptCalls > 100,
+		TapOk(st == BX_OK && interruptCalls > 100,
 			  "YuNet run polls the interrupt callback %d times", interruptCalls);
 		stopAt = interruptCalls / 2;
 		interruptCalls = 0;
 		st = NnModelRun(m, ins, NULL, StopAt, &stopAt, err, sizeof(err));
-		TapOk(st == NN_EINTERRUPTED && interruptCalls == stopAt,
+		TapOk(st == BX_EINTERRUPTED && interruptCalls == stopAt,
 			  "YuNet run stops at the %d-th poll", stopAt);
 		free(x);
 	}
@@ -219,13 +219,13 @@ TestYunet(void)
 	opts.inputDims[2] = 320;
 	opts.inputDims[3] = 320;
 	st = NnModelLoad(data, len, &opts, &m, err, sizeof(err));
-	if (TapOk(st == NN_OK && NnModelGetOutput(m, 2, &info) == NN_OK &&
+	if (TapOk(st == BX_OK && NnModelGetOutput(m, 2, &info) == BX_OK &&
 			  info.dims[1] == 100, "YuNet loads for 320x320 input (%s)", err))
 	{
 		float	   *x = calloc(3 * 320 * 320, sizeof(float));
 		const float *ins[1] = {x};
 
-		TapOk(NnModelRun(m, ins, NULL, NULL, NULL, err, sizeof(err)) == NN_OK,
+		TapOk(NnModelRun(m, ins, NULL, NULL, NULL, err, sizeof(err)) == BX_OK,
 			  "and runs");
 		free(x);
 	}
@@ -246,7 +246,7 @@ TestYunet(void)
 		{
 			CountingReset(k);
 			st = NnModelLoad(data, len, NULL, &m, err, sizeof(err));
-			if (st != NN_ENOMEM || m != NULL || CountingLive() != 0)
+			if (st != BX_ENOMEM || m != NULL || CountingLive() != 0)
 			{
 				bad++;
 				NnModelFree(m);
@@ -254,7 +254,7 @@ TestYunet(void)
 			}
 		}
 		TapOk(calls > 10 && bad == 0,
-			  "YuNet: failing each of its %ld allocations gives NN_ENOMEM, no leak", calls);
+			  "YuNet: failing each of its %ld allocations gives BX_ENOMEM, no leak", calls);
 	}
 
 	Truncations("YuNet", data, len, 200);
@@ -268,13 +268,13 @@ TestMobileFaceNet(void)
 	static const int64_t in112[4] = {1, 3, 112, 112};
 	static const int64_t out128[2] = {1, 128};
 	const char *path = ModelPath(MOBILEFACENET);
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	uint8_t    *data;
 	size_t		len;
 	NnModel		m = NULL;
 	NnTensorInfo in;
 	NnTensorInfo out;
-	NnStatus	st;
+	BxStatus	st;
 
 	if (path == NULL)
 	{
@@ -284,7 +284,7 @@ TestMobileFaceNet(void)
 	data = ReadFile(path, &len);
 	CountingReset(0);
 	st = NnModelLoad(data, len, NULL, &m, err, sizeof(err));
-	if (TapOk(st == NN_OK, "MobileFaceNet loads (%s)", err))
+	if (TapOk(st == BX_OK, "MobileFaceNet loads (%s)", err))
 	{
 		NnModelGetInput(m, 0, &in);
 		NnModelGetOutput(m, 0, &out);

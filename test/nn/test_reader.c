@@ -77,12 +77,12 @@ TinyModel(const int64_t *inDims)
 
 /* Load bytes expecting failure with status want and substr in the message */
 static void
-ExpectBytes(const char *what, const void *data, size_t len, NnStatus want,
+ExpectBytes(const char *what, const void *data, size_t len, BxStatus want,
 			const char *substr)
 {
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	NnModel		m = NULL;
-	NnStatus	st;
+	BxStatus	st;
 	bool		good;
 
 	CountingReset(0);
@@ -90,14 +90,14 @@ ExpectBytes(const char *what, const void *data, size_t len, NnStatus want,
 	good = st == want && m == NULL && strstr(err, substr) != NULL &&
 		CountingLive() == 0;
 	if (!good)
-		TapDiag("got %s \"%s\" (live %ld), want %s with \"%s\"", NnStatusName(st),
-				err, CountingLive(), NnStatusName(want), substr);
-	TapOk(good, "%s: %s", what, NnStatusName(want));
+		TapDiag("got %s \"%s\" (live %ld), want %s with \"%s\"", BxStatusName(st),
+				err, CountingLive(), BxStatusName(want), substr);
+	TapOk(good, "%s: %s", what, BxStatusName(want));
 	NnModelFree(m);
 }
 
 static void
-Expect(const char *what, const Pb *model, NnStatus want, const char *substr)
+Expect(const char *what, const Pb *model, BxStatus want, const char *substr)
 {
 	ExpectBytes(what, model->buf, model->len, want, substr);
 }
@@ -118,48 +118,48 @@ TestWireFormat(void)
 	static const uint8_t field0[] = {0x00, 0x01};
 	static const uint8_t badKey[] = {0x08, 0x08, 0x80};
 
-	ExpectBytes("empty input", "", 0, NN_EFORMAT, "empty input");
+	ExpectBytes("empty input", "", 0, BX_EFORMAT, "empty input");
 	ExpectBytes("varint longer than 10 bytes", overlong, sizeof(overlong),
-				NN_EFORMAT, "bad or truncated varint");
-	ExpectBytes("varint above 64 bits", tenth, sizeof(tenth), NN_EFORMAT,
+				BX_EFORMAT, "bad or truncated varint");
+	ExpectBytes("varint above 64 bits", tenth, sizeof(tenth), BX_EFORMAT,
 				"bad or truncated varint");
 	ExpectBytes("length beyond the buffer", badLen, sizeof(badLen),
-				NN_EFORMAT, "exceeds the");
-	ExpectBytes("protobuf group", group, sizeof(group), NN_EFORMAT,
+				BX_EFORMAT, "exceeds the");
+	ExpectBytes("protobuf group", group, sizeof(group), BX_EFORMAT,
 				"unsupported wire type 3");
-	ExpectBytes("field number 0", field0, sizeof(field0), NN_EFORMAT,
+	ExpectBytes("field number 0", field0, sizeof(field0), BX_EFORMAT,
 				"invalid field number");
-	ExpectBytes("truncated key", badKey, sizeof(badKey), NN_EFORMAT,
+	ExpectBytes("truncated key", badKey, sizeof(badKey), BX_EFORMAT,
 				"truncated field key");
-	ExpectBytes("text instead of protobuf", "hello, world\n", 13, NN_EFORMAT,
+	ExpectBytes("text instead of protobuf", "hello, world\n", 13, BX_EFORMAT,
 				"malformed model");
 
 	/* ModelProto-level structure */
 	pb = PbNew();
 	PbInt(pb, 1, 8);
-	Expect("no graph, no opset", pb, NN_EFORMAT, "no opset import");
+	Expect("no graph, no opset", pb, BX_EFORMAT, "no opset import");
 	pb = PbNew();
 	PbRaw(pb, tiny->buf, tiny->len);
 	PbInt(pb, 1, 8);
-	Expect("ir_version twice", pb, NN_EFORMAT, "'ir_version' appears twice");
+	Expect("ir_version twice", pb, BX_EFORMAT, "'ir_version' appears twice");
 	pb = PbNew();
 	PbRaw(pb, tiny->buf, tiny->len);
 	PbBytes(pb, 7, "", 0);
-	Expect("graph twice", pb, NN_EFORMAT, "'graph' appears twice");
+	Expect("graph twice", pb, BX_EFORMAT, "'graph' appears twice");
 	pb = PbNew();
 	PbInt(pb, 7, 5);
-	Expect("graph with wrong wire type", pb, NN_EFORMAT, "wire type 0");
+	Expect("graph with wrong wire type", pb, BX_EFORMAT, "wire type 0");
 	{
 		Pb		   *g = PbNew();
 		Pb		   *m;
 
 		PbStr(g, 2, "empty");
 		m = OnnxModel(99, 13, g);
-		Expect("IR version 99", m, NN_EUNSUPPORTED, "IR version 99");
+		Expect("IR version 99", m, BX_EUNSUPPORTED, "IR version 99");
 		m = OnnxModel(8, 99, g);
-		Expect("opset 99", m, NN_EUNSUPPORTED, "opset version 99");
+		Expect("opset 99", m, BX_EUNSUPPORTED, "opset version 99");
 		m = OnnxModel(8, 13, g);
-		Expect("graph without outputs", m, NN_EFORMAT, "no outputs");
+		Expect("graph without outputs", m, BX_EFORMAT, "no outputs");
 	}
 	pb = PbNew();
 	{
@@ -169,7 +169,7 @@ TestWireFormat(void)
 		PbInt(os, 2, 13);
 		PbMsg(pb, 8, os);
 	}
-	Expect("no ir_version", pb, NN_EFORMAT, "no ir_version");
+	Expect("no ir_version", pb, BX_EFORMAT, "no ir_version");
 }
 
 static void
@@ -195,7 +195,7 @@ TestLimits(void)
 		Pb		   *inits[] = {t, NULL};
 
 		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
-		Expect("dimension 2^40", m, NN_ELIMIT, "a dimension is negative or above");
+		Expect("dimension 2^40", m, BX_ELIMIT, "a dimension is negative or above");
 	}
 	t = PbNew();
 	PbInt(t, 1, above[0]);
@@ -205,7 +205,7 @@ TestLimits(void)
 		Pb		   *inits[] = {t, NULL};
 
 		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
-		Expect("dimension 2^24+1", m, NN_ELIMIT, "above 16777216");
+		Expect("dimension 2^24+1", m, BX_ELIMIT, "above 16777216");
 	}
 	t = PbNew();
 	PbInt(t, 1, cube[0]);
@@ -217,25 +217,25 @@ TestLimits(void)
 		Pb		   *inits[] = {t, NULL};
 
 		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
-		Expect("2^72 elements", m, NN_ELIMIT, "elements");
+		Expect("2^72 elements", m, BX_ELIMIT, "elements");
 	}
 	{
 		Pb		   *inits[] = {OnnxTensorF("w", 9, nine, &one), NULL};
 
 		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
-		Expect("rank 9 tensor", m, NN_ELIMIT, "9 dimensions");
+		Expect("rank 9 tensor", m, BX_ELIMIT, "9 dimensions");
 	}
 	{
 		static const int64_t big[4] = {1, 1, 1 << 24, 1 << 24};
 
 		m = OnnxOneNodeModel("Relu", "x", NULL, NULL, 4, big, 13);
-		Expect("input of 2^48 elements", m, NN_ELIMIT, "exceeds the size limits");
+		Expect("input of 2^48 elements", m, BX_ELIMIT, "exceeds the size limits");
 	}
 	{
 		static const int64_t nineIn[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
 
 		m = OnnxOneNodeModel("Relu", "x", NULL, NULL, 9, nineIn, 13);
-		Expect("input of rank 9", m, NN_ELIMIT, "more than 8 dimensions");
+		Expect("input of rank 9", m, BX_ELIMIT, "more than 8 dimensions");
 	}
 	/* raw_data and dims disagree */
 	t = PbNew();
@@ -247,7 +247,7 @@ TestLimits(void)
 		Pb		   *inits[] = {t, NULL};
 
 		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
-		Expect("raw_data too short", m, NN_EFORMAT, "raw_data has 4 bytes, its dims need 16");
+		Expect("raw_data too short", m, BX_EFORMAT, "raw_data has 4 bytes, its dims need 16");
 	}
 	/* float_data count wrong */
 	t = PbNew();
@@ -259,7 +259,7 @@ TestLimits(void)
 		Pb		   *inits[] = {t, NULL};
 
 		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
-		Expect("float_data count", m, NN_EFORMAT, "has 1 values, its dims need 2");
+		Expect("float_data count", m, BX_EFORMAT, "has 1 values, its dims need 2");
 	}
 
 	/* constant folding output above the 256 MiB budget, from 64 KiB */
@@ -283,7 +283,7 @@ TestLimits(void)
 		outs[0] = OnnxValueInfo("y", ONNX_T_FLOAT, -1, NULL);
 		outs[1] = NULL;
 		m = OnnxModel(8, 13, OnnxGraph(nodes, inits, ins, outs));
-		Expect("folded constant of 256 MiB", m, NN_ELIMIT, "limit of 256 MiB");
+		Expect("folded constant of 256 MiB", m, BX_ELIMIT, "limit of 256 MiB");
 		free(v);
 	}
 	/* run-time buffers above the default 1 GiB: refused before allocating */
@@ -297,7 +297,7 @@ TestLimits(void)
 		Pb		   *outs[] = {OnnxValueInfo("y", ONNX_T_FLOAT, -1, NULL), NULL};
 
 		m = OnnxModel(8, 13, OnnxGraph(nodes, NULL, ins, outs));
-		Expect("2 GiB of activations", m, NN_ELIMIT, "run-time buffers");
+		Expect("2 GiB of activations", m, BX_ELIMIT, "run-time buffers");
 	}
 	/* a cheap file describing an enormous amount of work */
 	{
@@ -309,7 +309,7 @@ TestLimits(void)
 		inits[0] = OnnxTensorF("w", 4, wd, w);
 		inits[1] = NULL;
 		m = OnnxOneNodeModel("Conv", "x,w", NULL, inits, 4, big, 13);
-		Expect("a Conv of 1.5e11 multiply-adds", m, NN_ELIMIT, "operations per run");
+		Expect("a Conv of 1.5e11 multiply-adds", m, BX_ELIMIT, "operations per run");
 		free(w);
 	}
 	/* too many nodes */
@@ -324,7 +324,7 @@ TestLimits(void)
 		for (i = 0; i < n; i++)
 			nodes[i] = relu;
 		m = OnnxModel(8, 13, OnnxGraph(nodes, NULL, ins, outs));
-		Expect("10001 nodes", m, NN_ELIMIT, "10001 nodes");
+		Expect("10001 nodes", m, BX_ELIMIT, "10001 nodes");
 		free(nodes);
 	}
 	/* a 5000-byte name */
@@ -337,7 +337,7 @@ TestLimits(void)
 		Pb		   *outs[] = {OnnxValueInfo("y", ONNX_T_FLOAT, -1, NULL), NULL};
 
 		m = OnnxModel(8, 13, OnnxGraph(nodes, NULL, ins, outs));
-		Expect("5000-byte node name", m, NN_ELIMIT, "5000 bytes long");
+		Expect("5000-byte node name", m, BX_ELIMIT, "5000 bytes long");
 	}
 	free(longName);
 	/* an INTS attribute of 70000 values */
@@ -348,7 +348,7 @@ TestLimits(void)
 		attrs[0] = OnnxAttrInts("perm", 70000, vals);
 		attrs[1] = NULL;
 		m = OnnxOneNodeModel("Transpose", "x", attrs, NULL, 4, xd, 13);
-		Expect("70000 attribute values", m, NN_ELIMIT, "more than 65536 values");
+		Expect("70000 attribute values", m, BX_ELIMIT, "more than 65536 values");
 		free(vals);
 	}
 }
@@ -363,14 +363,14 @@ TestUnsupported(void)
 
 	{
 		m = OnnxOneNodeModel("FooBar", "x", NULL, NULL, 4, xd, 13);
-		Expect("unknown operator", m, NN_EUNSUPPORTED, "operator 'FooBar' is not supported");
+		Expect("unknown operator", m, BX_EUNSUPPORTED, "operator 'FooBar' is not supported");
 	}
 	{
 		Pb		   *attrs[] = {OnnxAttrString("auto_pad", "SAME_UPPER"), NULL};
 		Pb		   *inits[] = {OnnxTensorF("w", 4, wd, w), NULL};
 
 		m = OnnxOneNodeModel("Conv", "x,w", attrs, inits, 4, xd, 13);
-		Expect("Conv auto_pad SAME_UPPER", m, NN_EUNSUPPORTED, "auto_pad 'SAME_UPPER' is not supported");
+		Expect("Conv auto_pad SAME_UPPER", m, BX_EUNSUPPORTED, "auto_pad 'SAME_UPPER' is not supported");
 	}
 	{
 		static const int64_t sd[1] = {4};
@@ -379,7 +379,7 @@ TestUnsupported(void)
 		Pb		   *inits[] = {OnnxTensorF("s", 1, sd, sc), NULL};
 
 		m = OnnxOneNodeModel("Resize", "x,,s", attrs, inits, 4, xd, 13);
-		Expect("Resize mode linear", m, NN_EUNSUPPORTED, "mode 'linear' is not supported");
+		Expect("Resize mode linear", m, BX_EUNSUPPORTED, "mode 'linear' is not supported");
 	}
 	{
 		static const int64_t sd[1] = {4};
@@ -388,7 +388,7 @@ TestUnsupported(void)
 		Pb		   *inits[] = {OnnxTensorF("s", 1, sd, sc), NULL};
 
 		m = OnnxOneNodeModel("Resize", "x,,s", attrs, inits, 4, xd, 10);
-		Expect("Resize-10", m, NN_EUNSUPPORTED, "Resize before opset 11");
+		Expect("Resize-10", m, BX_EUNSUPPORTED, "Resize before opset 11");
 	}
 	{
 		/* If with a GRAPH attribute */
@@ -401,7 +401,7 @@ TestUnsupported(void)
 		attrs[0] = a;
 		attrs[1] = NULL;
 		m = OnnxOneNodeModel("If", "x", attrs, NULL, 4, xd, 13);
-		Expect("GRAPH attribute", m, NN_EUNSUPPORTED, "has type GRAPH, which is not supported");
+		Expect("GRAPH attribute", m, BX_EUNSUPPORTED, "has type GRAPH, which is not supported");
 	}
 	{
 		Pb		   *t = PbNew();
@@ -414,7 +414,7 @@ TestUnsupported(void)
 		inits[0] = t;
 		inits[1] = NULL;
 		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
-		Expect("INT32 initializer", m, NN_EUNSUPPORTED, "not supported (only FLOAT and INT64");
+		Expect("INT32 initializer", m, BX_EUNSUPPORTED, "not supported (only FLOAT and INT64");
 	}
 	{
 		Pb		   *t = PbNew();
@@ -427,7 +427,7 @@ TestUnsupported(void)
 		inits[0] = t;
 		inits[1] = NULL;
 		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
-		Expect("INT32 raw initializer", m, NN_EUNSUPPORTED, "data type INT32");
+		Expect("INT32 raw initializer", m, BX_EUNSUPPORTED, "data type INT32");
 	}
 	{
 		Pb		   *t = PbNew();
@@ -444,7 +444,7 @@ TestUnsupported(void)
 		inits[0] = t;
 		inits[1] = NULL;
 		m = OnnxOneNodeModel("Relu", "x", NULL, inits, 4, xd, 13);
-		Expect("external data", m, NN_EUNSUPPORTED, "external tensor data");
+		Expect("external data", m, BX_EUNSUPPORTED, "external tensor data");
 	}
 	{
 		Pb		   *g = PbNew();
@@ -452,17 +452,17 @@ TestUnsupported(void)
 
 		PbMsg(g, 15, sparse);
 		m = OnnxModel(8, 13, g);
-		Expect("sparse initializer", m, NN_EUNSUPPORTED, "sparse initializers");
+		Expect("sparse initializer", m, BX_EUNSUPPORTED, "sparse initializers");
 	}
 	{
 		static const int64_t sym[4] = {1, 2, -1, 6};
 
 		m = OnnxOneNodeModel("Relu", "x", NULL, NULL, 4, sym, 13);
-		Expect("symbolic height", m, NN_EUNSUPPORTED, "dimension 2 is symbolic ('d2')");
+		Expect("symbolic height", m, BX_EUNSUPPORTED, "dimension 2 is symbolic ('d2')");
 	}
 	{
 		m = OnnxOneNodeModel("Relu", "x", NULL, NULL, -1, NULL, 13);
-		Expect("input without shape", m, NN_EUNSUPPORTED, "has no shape");
+		Expect("input without shape", m, BX_EUNSUPPORTED, "has no shape");
 	}
 	{
 		Pb		   *nodes[] = {OnnxNode("Relu", "n", "x", "y", NULL), NULL};
@@ -470,7 +470,7 @@ TestUnsupported(void)
 		Pb		   *outs[] = {OnnxValueInfo("y", ONNX_T_FLOAT, -1, NULL), NULL};
 
 		m = OnnxModel(8, 13, OnnxGraph(nodes, NULL, ins, outs));
-		Expect("INT64 graph input", m, NN_EUNSUPPORTED, "graph input 'x' has type INT64");
+		Expect("INT64 graph input", m, BX_EUNSUPPORTED, "graph input 'x' has type INT64");
 	}
 	{
 		/* a sequence-typed input: TypeProto field 4 */
@@ -487,7 +487,7 @@ TestUnsupported(void)
 		ins[0] = vi;
 		ins[1] = NULL;
 		m = OnnxModel(8, 13, OnnxGraph(nodes, NULL, ins, outs));
-		Expect("sequence input", m, NN_EUNSUPPORTED, "is not a tensor");
+		Expect("sequence input", m, BX_EUNSUPPORTED, "is not a tensor");
 	}
 	{
 		/* Reshape whose shape is computed at run time */
@@ -499,7 +499,7 @@ TestUnsupported(void)
 		Pb		   *outs[] = {OnnxValueInfo("y", ONNX_T_FLOAT, -1, NULL), NULL};
 
 		m = OnnxModel(8, 13, OnnxGraph(nodes, NULL, ins, outs));
-		Expect("dynamic Reshape shape", m, NN_EUNSUPPORTED, "dynamic shapes are not supported");
+		Expect("dynamic Reshape shape", m, BX_EUNSUPPORTED, "dynamic shapes are not supported");
 	}
 	{
 		Pb		   *nodes[] = {OnnxNode("Foo\nBar", "bad\001name", "x", "y", NULL), NULL};
@@ -507,7 +507,7 @@ TestUnsupported(void)
 		Pb		   *outs[] = {OnnxValueInfo("y", ONNX_T_FLOAT, -1, NULL), NULL};
 
 		m = OnnxModel(8, 13, OnnxGraph(nodes, NULL, ins, outs));
-		Expect("control characters in names", m, NN_EUNSUPPORTED,
+		Expect("control characters in names", m, BX_EUNSUPPORTED,
 			   "operator 'Foo?Bar' is not supported (node 'bad?name' (Foo?Bar))");
 	}
 	{
@@ -522,21 +522,21 @@ TestUnsupported(void)
 		nodes[0] = n;
 		nodes[1] = NULL;
 		m = OnnxModel(8, 13, OnnxGraph(nodes, NULL, ins, outs));
-		Expect("NUL inside a name", m, NN_EFORMAT, "contains NUL");
+		Expect("NUL inside a name", m, BX_EFORMAT, "contains NUL");
 	}
 	{
 		Pb		   *attrs[] = {OnnxAttrInt("group", 1), OnnxAttrInt("group", 1), NULL};
 		Pb		   *inits[] = {OnnxTensorF("w", 4, wd, w), NULL};
 
 		m = OnnxOneNodeModel("Conv", "x,w", attrs, inits, 4, xd, 13);
-		Expect("attribute twice", m, NN_EFORMAT, "attribute 'group' twice");
+		Expect("attribute twice", m, BX_EFORMAT, "attribute 'group' twice");
 	}
 	{
 		Pb		   *attrs[] = {OnnxAttrFloat("group", 1.0f), NULL};
 		Pb		   *inits[] = {OnnxTensorF("w", 4, wd, w), NULL};
 
 		m = OnnxOneNodeModel("Conv", "x,w", attrs, inits, 4, xd, 13);
-		Expect("attribute of the wrong type", m, NN_EFORMAT, "'group' must have type INT");
+		Expect("attribute of the wrong type", m, BX_EFORMAT, "'group' must have type INT");
 	}
 	{
 		Pb		   *a = PbNew();
@@ -550,7 +550,7 @@ TestUnsupported(void)
 		attrs[0] = a;
 		attrs[1] = NULL;
 		m = OnnxOneNodeModel("Conv", "x,w", attrs, inits, 4, xd, 13);
-		Expect("attribute type contradiction", m, NN_EFORMAT, "declares type INT but holds other values");
+		Expect("attribute type contradiction", m, BX_EFORMAT, "declares type INT but holds other values");
 	}
 	{
 		static const int64_t bad[4] = {3, 2, 3, 3};
@@ -559,14 +559,14 @@ TestUnsupported(void)
 		Pb		   *inits[] = {OnnxTensorF("w", 4, bad, w54), NULL};
 
 		m = OnnxOneNodeModel("Conv", "x,w", attrs, inits, 4, xd, 13);
-		Expect("group not dividing channels", m, NN_EFORMAT, "group 2 does not divide");
+		Expect("group not dividing channels", m, BX_EFORMAT, "group 2 does not divide");
 	}
 	{
 		static const int64_t empty[1] = {0};
 		Pb		   *inits[] = {OnnxTensorF("e", 1, empty, w), NULL};
 
 		m = OnnxOneNodeModel("Add", "x,e", NULL, inits, 4, xd, 13);
-		Expect("empty tensor operand", m, NN_EUNSUPPORTED, "input 'e' is an empty tensor");
+		Expect("empty tensor operand", m, BX_EUNSUPPORTED, "input 'e' is an empty tensor");
 	}
 	{
 		static const int64_t big[4] = {2, 2, 9, 9};
@@ -574,7 +574,7 @@ TestUnsupported(void)
 		Pb		   *inits[] = {OnnxTensorF("w", 4, big, w324), NULL};
 
 		m = OnnxOneNodeModel("Conv", "x,w", NULL, inits, 4, xd, 13);
-		Expect("kernel larger than input", m, NN_EFORMAT, "larger than the padded input");
+		Expect("kernel larger than input", m, BX_EFORMAT, "larger than the padded input");
 	}
 }
 
@@ -583,25 +583,25 @@ static void
 TestTruncation(void)
 {
 	Pb		   *tiny = TinyModel(NULL);
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	NnModel		m = NULL;
 	size_t		len;
 	int			bad = 0;
-	NnStatus	st;
+	BxStatus	st;
 
 	CountingReset(0);
 	st = NnModelLoad(tiny->buf, tiny->len, NULL, &m, err, sizeof(err));
-	TapOk(st == NN_OK, "tiny model loads (%s %s)", NnStatusName(st), err);
+	TapOk(st == BX_OK, "tiny model loads (%s %s)", BxStatusName(st), err);
 	NnModelFree(m);
 	for (len = 0; len < tiny->len; len++)
 	{
 		m = NULL;
 		err[0] = '\0';
 		st = NnModelLoad(tiny->buf, len, NULL, &m, err, sizeof(err));
-		if (st == NN_OK || m != NULL || err[0] == '\0' || CountingLive() != 0)
+		if (st == BX_OK || m != NULL || err[0] == '\0' || CountingLive() != 0)
 		{
 			if (bad++ < 3)
-				TapDiag("prefix of %zu bytes: %s \"%s\"", len, NnStatusName(st), err);
+				TapDiag("prefix of %zu bytes: %s \"%s\"", len, BxStatusName(st), err);
 			NnModelFree(m);
 		}
 	}
@@ -617,7 +617,7 @@ TestFuzz(void)
 {
 	Pb		   *tiny = TinyModel(NULL);
 	uint8_t    *buf = malloc(tiny->len + 64);
-	char		err[NN_ERRBUF_SIZE];
+	char		err[BX_ERRBUF_SIZE];
 	float		x[60] = {0};
 	const float *in[1] = {x};
 	int			i;
@@ -632,7 +632,7 @@ TestFuzz(void)
 		size_t		len = TestRand() % 200;
 		size_t		j;
 		NnModel		m = NULL;
-		NnStatus	st;
+		BxStatus	st;
 
 		for (j = 0; j < len; j++)
 			buf[j] = (uint8_t) TestRand();
@@ -645,7 +645,7 @@ TestFuzz(void)
 		CountingReset(0);
 		err[0] = '\0';
 		st = NnModelLoad(buf, len, &opts, &m, err, sizeof(err));
-		if (st == NN_OK || err[0] == '\0')
+		if (st == BX_OK || err[0] == '\0')
 			bad++;
 		NnModelFree(m);
 		if (CountingLive() != 0)
@@ -660,7 +660,7 @@ TestFuzz(void)
 		int			k;
 		int			edits = 1 + (int) (TestRand() % 4);
 		NnModel		m = NULL;
-		NnStatus	st;
+		BxStatus	st;
 
 		memcpy(buf, tiny->buf, len);
 		for (k = 0; k < edits; k++)
@@ -695,18 +695,18 @@ TestFuzz(void)
 		CountingReset(0);
 		err[0] = '\0';
 		st = NnModelLoad(buf, len, &opts, &m, err, sizeof(err));
-		if (st == NN_OK)
+		if (st == BX_OK)
 		{
 			NnTensorInfo info;
 
 			loaded++;
-			if (NnModelNumInputs(m) == 1 && NnModelGetInput(m, 0, &info) == NN_OK &&
+			if (NnModelNumInputs(m) == 1 && NnModelGetInput(m, 0, &info) == BX_OK &&
 				info.count <= 60)
 			{
 				const float *out[16];
 
 				if (NnModelNumOutputs(m) <= 16 &&
-					NnModelRun(m, in, out, NULL, NULL, err, sizeof(err)) != NN_OK)
+					NnModelRun(m, in, out, NULL, NULL, err, sizeof(err)) != BX_OK)
 					bad++;
 			}
 		}

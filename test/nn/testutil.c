@@ -77,7 +77,7 @@ CountingFree(void *arg, void *ptr)
 void
 CountingInstall(void)
 {
-	NnAllocator a = {CountingAlloc, CountingFree, NULL};
+	BxAllocator a = {CountingAlloc, CountingFree, NULL};
 
 	NnSetAllocator(&a);
 }
