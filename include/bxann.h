@@ -47,6 +47,7 @@
 #include "storage/bufmgr.h"
 #include "utils/relcache.h"
 
+#include "bx_guc.h"
 #include "face_embedding.h"
 
 #define BXANN_MAGIC				0x42584131	/* "BXA1" */
@@ -93,11 +94,8 @@
  * more of them (200,000 rows, 1,000 lists: 8 probes, recall@10 0.988;
  * 1,000,000 rows, 5,000 lists: 8 probes gave 0.936, 16 gave 0.967).
  */
-#define BXANN_DEFAULT_PROBES	0
 #define BXANN_AUTO_PROBES		8
 #define BXANN_AUTO_PROBES_LISTS	1000
-#define BXANN_DEFAULT_EF_SEARCH	12
-#define BXANN_DEFAULT_RERANK	12
 
 typedef struct BxAnnOptions
 {
@@ -243,13 +241,7 @@ typedef struct BxAnnSearchData
 typedef BxAnnSearchData *BxAnnSearch;
 
 /* bxann.c */
-extern int	bxann_probes;
 extern int	BxAnnProbes(double nlists);
-extern int	bxann_ef_search;
-extern int	bxann_rerank;
-extern bool bxann_iterative_scan;
-extern int	bxann_max_scan_tuples;
-extern int	bx_build_threads;
 extern void BxAnnInit(void);
 extern BxAnnOptions *BxAnnGetOptions(Relation index);
 extern bytea *bxannoptions(Datum reloptions, bool validate);

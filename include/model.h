@@ -13,6 +13,8 @@
 
 #include "postgres.h"
 
+#include "bx_guc.h"
+
 #include "nn/nn.h"
 
 typedef enum BxModelKind
@@ -33,16 +35,7 @@ typedef struct BxModelManifestEntry
 	const char *source;			/* where users get it (README has details) */
 } BxModelManifestEntry;
 
-extern char *bx_model_path;
-extern int	bx_detector_size;
 extern uint64 BxModelGeneration;	/* bumped whenever a model is (re)loaded */
-
-/* photo limits and face settings (embed.c) */
-extern int	bx_max_image_bytes;
-extern int	bx_max_image_pixels;
-extern int	bx_max_jpeg_scans;
-extern double bx_face_score_threshold;
-extern double bx_min_eye_distance;
 
 extern const BxModelManifestEntry *BxModelManifest(BxModelKind kind);
 extern NnModel BxModelGet(BxModelKind kind);

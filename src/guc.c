@@ -12,11 +12,25 @@
  */
 #include "postgres.h"
 
+#include "bx_guc.h"
 #include "bxann.h"
-#include "bxexit.h"
-#include "model.h"
 #include "utils/memutils.h"
 #include "utils/guc.h"
+
+int			bxann_probes = BXANN_DEFAULT_PROBES;
+int			bxann_ef_search = BXANN_DEFAULT_EF_SEARCH;
+int			bxann_rerank = BXANN_DEFAULT_RERANK;
+bool		bxann_iterative_scan = BXANN_DEFAULT_ITERATIVE_SCAN;
+int			bxann_max_scan_tuples = BXANN_DEFAULT_MAX_SCAN_TUPLES;
+int			bx_build_threads = BX_DEFAULT_BUILD_THREADS;
+char	   *bx_model_path = NULL;
+int			bx_detector_size = BX_DEFAULT_DETECTOR_SIZE;
+int			bx_max_image_bytes = BX_DEFAULT_MAX_IMAGE_BYTES;
+int			bx_max_image_pixels = BX_DEFAULT_MAX_IMAGE_PIXELS;
+int			bx_max_jpeg_scans = BX_DEFAULT_MAX_JPEG_SCANS;
+double		bx_face_score_threshold = BX_DEFAULT_FACE_SCORE_THRESHOLD;
+double		bx_min_eye_distance = BX_DEFAULT_MIN_EYE_DISTANCE;
+int			bx_citizen_photo_retention = BX_DEFAULT_CITIZEN_PHOTO_RETENTION;
 
 static bool
 CheckDetectorSize(int *newval, void **extra, GucSource source)
@@ -61,44 +75,44 @@ BxGucInit(void)
 	DefineCustomBoolVariable("bxann.iterative_scan",
 							 "Keep searching when a filter rejects the rows found so far.",
 							 "Later batches may be slightly out of order (relaxed order).",
-							 &bxann_iterative_scan, true,
+							 &bxann_iterative_scan, BXANN_DEFAULT_ITERATIVE_SCAN,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("bxann.max_scan_tuples",
 							"Stop an iterative scan after this many index tuples; -1 = never.",
 							NULL,
-							&bxann_max_scan_tuples, -1, -1, INT_MAX,
+							&bxann_max_scan_tuples, BXANN_DEFAULT_MAX_SCAN_TUPLES, -1, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("bxexit.build_threads",
 							"Threads FAISS and BLAS may use inside CREATE INDEX.",
 							"Other work in a backend always uses one thread.",
-							&bx_build_threads, 1, 1, 64,
+							&bx_build_threads, BX_DEFAULT_BUILD_THREADS, 1, 64,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 
 	/* limits on untrusted photos: superuser settings, they guard the server */
 	DefineCustomIntVariable("bxexit.max_image_bytes",
 							"Largest photo accepted, in bytes.",
-							NULL, &bx_max_image_bytes, 20 * 1024 * 1024, 1024, MaxAllocSize,
+							NULL, &bx_max_image_bytes, BX_DEFAULT_MAX_IMAGE_BYTES, 1024, MaxAllocSize,
 							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
 	DefineCustomIntVariable("bxexit.max_image_pixels",
 							"Largest declared width x height of a photo.",
-							NULL, &bx_max_image_pixels, 50 * 1000 * 1000, 1, INT_MAX,
+							NULL, &bx_max_image_pixels, BX_DEFAULT_MAX_IMAGE_PIXELS, 1, INT_MAX,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("bxexit.max_jpeg_scans",
 							"Most scans a progressive JPEG may have.",
-							NULL, &bx_max_jpeg_scans, 100, 1, 1000,
+							NULL, &bx_max_jpeg_scans, BX_DEFAULT_MAX_JPEG_SCANS, 1, 1000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("bxexit.detector_size",
 							"Side of the square canvas the face detector runs on (multiple of 32).",
 							"320 finds faces of gate and document photos fastest; 640 finds smaller faces.",
-							&bx_detector_size, 320, 160, 1280,
+							&bx_detector_size, BX_DEFAULT_DETECTOR_SIZE, 160, 1280,
 							PGC_SUSET, 0, CheckDetectorSize, NULL, NULL);
 	DefineCustomRealVariable("bxexit.face_score_threshold",
 							 "Lowest detector score counted as a face.",
-							 NULL, &bx_face_score_threshold, 0.9, 0.1, 1.0,
+							 NULL, &bx_face_score_threshold, BX_DEFAULT_FACE_SCORE_THRESHOLD, 0.1, 1.0,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("bxexit.min_eye_distance",
 							 "Faces whose eyes are closer than this many pixels are not embedded.",
-							 NULL, &bx_min_eye_distance, 0.0, 0.0, 10000.0,
+							 NULL, &bx_min_eye_distance, BX_DEFAULT_MIN_EYE_DISTANCE, 0.0, 10000.0,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	/*
@@ -108,7 +122,7 @@ BxGucInit(void)
 	DefineCustomIntVariable("bxexit.citizen_photo_retention",
 							"How long probe photos and templates of US citizens are kept.",
 							"bx_apply_retention() removes older ones; decision records stay.",
-							&bx_citizen_photo_retention, 12 * 60, 0, INT_MAX / 60,
+							&bx_citizen_photo_retention, BX_DEFAULT_CITIZEN_PHOTO_RETENTION, 0, INT_MAX / 60,
 							PGC_SUSET, GUC_UNIT_MIN, NULL, NULL, NULL);
 
 	/* reserve the prefixes so typos are reported */

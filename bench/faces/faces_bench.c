@@ -129,9 +129,11 @@ Covers(const BxFace *f, float x, float y)
 }
 
 /*
- * Decode, detect, embed the largest face of one file.  nFaces is kept so
- * that both rules can be scored from one pass: rule single fails the
- * photo when nFaces != 1, rule largest only when it is 0.
+ * Decode one file as bx_embed does and run the face pipeline on it, the
+ * same BxFaceEmbed() call the SQL functions make, with the rule of the
+ * configuration.  The face counts are kept so that both rules can be
+ * scored from one pass: with rule largest, rule single would have failed
+ * the photo when more than one face counted.
  */
 static void
 EmbedFile(BxFacePipe pipe, const Config *cfg, const char *path, Sample *s)
@@ -141,11 +143,7 @@ EmbedFile(BxFacePipe pipe, const Config *cfg, const char *path, Sample *s)
 	void	   *data = ReadWholeFile(path, &len);
 	BxImageOptions io;
 	BxImage		img = NULL;
-	BxFace		faces[16];
-	uint8_t		crop[BX_FACE_ALIGNED_SIZE * BX_FACE_ALIGNED_SIZE * 3];
-	int			n = 0,
-				best = 0,
-				i;
+	BxFaceResult found;
 
 	s->ok = false;
 	s->centred = true;
@@ -159,24 +157,11 @@ EmbedFile(BxFacePipe pipe, const Config *cfg, const char *path, Sample *s)
 		free(data);
 		return;
 	}
-	s->status = BxFaceDetect(pipe, img, &cfg->face, faces, 16, &n, err, sizeof(err));
-	s->nFaces = n;
-	if (s->status == BX_OK && n == 0)
-		s->status = BX_ENOFACE;
-	if (s->status == BX_OK)
-	{
-		for (i = 1; i < n && i < 16; i++)
-			if (faces[i].width * faces[i].height > faces[best].width * faces[best].height)
-				best = i;
-		s->eyeDistance = faces[best].eyeDistance;
-		s->centred = Covers(&faces[best], img->width / 2.0f, img->height / 2.0f);
-		s->status = BxFaceAlign(img, faces[best].landmarks, crop);
-		if (s->status == BX_OK)
-			s->status = BxFaceEmbedAligned(pipe, crop, &cfg->face, s->emb,
-										   err, sizeof(err));
-	}
-	if (s->status == BX_OK && n > 1 && cfg->face.rule == BX_FACE_RULE_SINGLE)
-		s->status = BX_EMULTIPLE;
+	s->status = BxFaceEmbed(pipe, img, &cfg->face, s->emb, &found, err, sizeof(err));
+	s->nFaces = found.nFaces;
+	s->eyeDistance = found.face.eyeDistance;
+	if (found.nFaces > 0)
+		s->centred = Covers(&found.face, img->fullWidth / 2.0f, img->fullHeight / 2.0f);
 	s->ok = s->status == BX_OK;
 	BxImageFree(img);
 	free(data);
@@ -728,7 +713,7 @@ TimePhoto(BxFacePipe pipe, const Config *cfg, const char *label,
 				failures = 0;
 	double	   *t[5];
 	BxImageOptions io;
-	BxFace		face;
+	BxFaceResult found = {0};
 	int			decW = 0,
 				decH = 0;
 	static const char *names[5] = {"decode", "detect", "align", "embed", "total"};
@@ -741,7 +726,6 @@ TimePhoto(BxFacePipe pipe, const Config *cfg, const char *label,
 	{
 		char		err[BX_ERRBUF_SIZE];
 		float		emb[BX_FACE_EMBEDDING_DIM];
-		BxFaceTimings tm;
 		BxImage		img = NULL;
 		double		a = NowMs(),
 					b;
@@ -754,10 +738,10 @@ TimePhoto(BxFacePipe pipe, const Config *cfg, const char *label,
 		b = NowMs();
 		decW = img->width;
 		decH = img->height;
-		if (BxFaceEmbed(pipe, img, &cfg->face, emb, &face, &tm, err, sizeof(err)) != BX_OK)
+		if (BxFaceEmbed(pipe, img, &cfg->face, emb, &found, err, sizeof(err)) != BX_OK)
 		{
 			failures++;
-			tm.detectMs = tm.alignMs = tm.embedMs = 0;
+			found.timings.detectMs = found.timings.alignMs = found.timings.embedMs = 0;
 			if (failures == 1)
 				fprintf(stderr, "faces_bench: %s: %s\n", label, err);
 		}
@@ -765,13 +749,13 @@ TimePhoto(BxFacePipe pipe, const Config *cfg, const char *label,
 		if (r < 0)
 			continue;
 		t[0][r] = b - a;
-		t[1][r] = tm.detectMs;
-		t[2][r] = tm.alignMs;
-		t[3][r] = tm.embedMs;
+		t[1][r] = found.timings.detectMs;
+		t[2][r] = found.timings.alignMs;
+		t[3][r] = found.timings.embedMs;
 		t[4][r] = NowMs() - a;
 	}
 	printf("| %s (%zu bytes, decoded %dx%d, eye distance %.0f px) | %d |",
-		   label, len, decW, decH, face.eyeDistance, runs);
+		   label, len, decW, decH, found.face.eyeDistance, runs);
 	for (k = 0; k < 5; k++)
 	{
 		double		med = Percentile(t[k], (size_t) runs, 50);
@@ -895,7 +879,7 @@ main(int argc, char **argv)
 	cfg.modelDir = EnvOr("BX_MODEL_DIR", "../shared/models");
 	cfg.detSize = 640;
 	cfg.runs = 200;
-	cfg.target = 640;
+	cfg.target = 0;				/* 0: as bx_embed decodes, BxFaceDecodeLongSide() */
 	cfg.gateSplits = 20;
 	BxFaceDefaultOptions(&cfg.face);
 	for (i = 2; i < argc; i++)
@@ -944,6 +928,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "faces_bench: %s\n", err);
 		return 2;
 	}
+	if (cfg.target == 0)
+		cfg.target = BxFaceDecodeLongSide(cfg.detSize);
 	printf("\nSettings: detector %dx%d, pad %.2f, retry pad %.2f, max upscale %.1f, score "
 		   "threshold %.2f, NMS %.2f, rule %s, JPEG target long side %d; "
 		   "OpenBLAS core %s, OPENBLAS_NUM_THREADS=%s.\n",

@@ -71,49 +71,77 @@ BxFaceEmbedAligned(BxFacePipe pipe, const uint8_t *aligned,
 	return BX_OK;
 }
 
+void
+BxFaceToPhotoPixels(const BxImageData *image, BxFace *face)
+{
+	float		sx = (float) image->fullWidth / image->width;
+	float		sy = (float) image->fullHeight / image->height;
+	int			k;
+
+	face->x *= sx;
+	face->y *= sy;
+	face->width *= sx;
+	face->height *= sy;
+	for (k = 0; k < BX_FACE_LANDMARKS; k++)
+	{
+		face->landmarks[k][0] *= sx;
+		face->landmarks[k][1] *= sy;
+	}
+	/* DCT scaling keeps the aspect ratio: one factor serves the distance */
+	face->eyeDistance *= sx;
+}
+
+int
+BxFaceDecodeLongSide(int detectorSize)
+{
+	return detectorSize * 2 > 640 ? detectorSize * 2 : 640;
+}
+
 /*
- * Pick the face to embed among n detections: ignore those below the
- * minimum eye distance, then apply the rule.  Returns the index or -1 with
- * the status in *st.
+ * Pick the face to embed among n detections (already in photo pixels):
+ * ignore those below the minimum eye distance, then apply the rule.
+ * Returns the index of the face to embed, or -1 with the status in *st;
+ * *shown gets the face to report either way (-1 when there is none).
  */
 static int
 ChooseFace(const BxFace *faces, int n, const BxFaceOptions *opts,
-		   BxStatus *st, char *errbuf, size_t errlen)
+		   int *usable, int *shown, BxStatus *st, char *errbuf, size_t errlen)
 {
 	int			best = -1,
-				big = 0,
+				widestSmall = -1,
 				i;
-	float		largestSmall = 0;
 
+	*usable = 0;
 	for (i = 0; i < n; i++)
 	{
 		if (faces[i].eyeDistance < opts->minEyeDistance)
 		{
-			if (faces[i].eyeDistance > largestSmall)
-				largestSmall = faces[i].eyeDistance;
+			if (widestSmall < 0 || faces[i].eyeDistance > faces[widestSmall].eyeDistance)
+				widestSmall = i;
 			continue;
 		}
-		big++;
+		(*usable)++;
 		if (best < 0 ||
 			faces[i].width * faces[i].height > faces[best].width * faces[best].height)
 			best = i;
 	}
+	*shown = best >= 0 ? best : widestSmall;
 	if (n == 0)
 	{
 		*st = BxSetError(errbuf, errlen, BX_ENOFACE, "no face found");
 		return -1;
 	}
-	if (big == 0)
+	if (*usable == 0)
 	{
 		*st = BxSetError(errbuf, errlen, BX_ETOOSMALL,
-					  "face too small: eye distance %.1f pixels, minimum %.1f",
-					  largestSmall, opts->minEyeDistance);
+						 "face too small: eye distance %.1f pixels, minimum %.1f",
+						 faces[widestSmall].eyeDistance, opts->minEyeDistance);
 		return -1;
 	}
-	if (big > 1 && opts->rule == BX_FACE_RULE_SINGLE)
+	if (*usable > 1 && opts->rule == BX_FACE_RULE_SINGLE)
 	{
 		*st = BxSetError(errbuf, errlen, BX_EMULTIPLE,
-					  "%d faces found, expected one", big);
+						 "%d faces found, expected one", *usable);
 		return -1;
 	}
 	*st = BX_OK;
@@ -122,14 +150,18 @@ ChooseFace(const BxFace *faces, int n, const BxFaceOptions *opts,
 
 BxStatus
 BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
-			const BxFaceOptions *opts, float *embedding, BxFace *face,
-			BxFaceTimings *timings, char *errbuf, size_t errlen)
+			const BxFaceOptions *opts, float *embedding, BxFaceResult *result,
+			char *errbuf, size_t errlen)
 {
 	BxFaceOptions defaults;
-	BxFace		faces[FP_EMBED_MAX_FACES];
-	BxStatus st;
+	BxFace		faces[FP_EMBED_MAX_FACES];	/* decoded image's pixels */
+	BxFace		photo[FP_EMBED_MAX_FACES];	/* the photo's own pixels */
+	BxFaceResult local;
+	BxStatus	st;
 	int			n,
-				chosen;
+				chosen,
+				shown,
+				i;
 	double		t0,
 				t1,
 				t2,
@@ -137,11 +169,14 @@ BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
 
 	if (errbuf != NULL && errlen > 0)
 		errbuf[0] = '\0';
+	if (result == NULL)
+		result = &local;
+	memset(result, 0, sizeof(*result));
 	if (pipe == NULL || pipe->detector == NULL || pipe->embedder == NULL ||
-		embedding == NULL)
+		embedding == NULL || image == NULL)
 		return BxSetError(errbuf, errlen, BX_EINVAL,
-					   "embedding a photo needs a pipe with a detector and "
-					   "an embedder, and an output buffer");
+						  "embedding a photo needs a pipe with a detector and "
+						  "an embedder, an image and an output buffer");
 	if (opts == NULL)
 	{
 		BxFaceDefaultOptions(&defaults);
@@ -152,27 +187,34 @@ BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
 					  errbuf, errlen);
 	if (st != BX_OK)
 		return st;
+	result->nFaces = n;
 	if (n > FP_EMBED_MAX_FACES)
 		n = FP_EMBED_MAX_FACES;
-	chosen = ChooseFace(faces, n, opts, &st, errbuf, errlen);
+	/* the choice is made in the photo's pixels, the unit of the settings */
+	for (i = 0; i < n; i++)
+	{
+		photo[i] = faces[i];
+		BxFaceToPhotoPixels(image, &photo[i]);
+	}
+	chosen = ChooseFace(photo, n, opts, &result->nUsable, &shown, &st,
+						errbuf, errlen);
+	if (shown >= 0)
+		result->face = photo[shown];
+	t1 = FpNowMs();
+	result->timings.detectMs = t1 - t0;
 	if (chosen < 0)
 		return st;
-	t1 = FpNowMs();
+
+	/* align on the decoded image, with the landmarks in its pixels */
 	if (BxFaceAlign(image, faces[chosen].landmarks, pipe->aligned) != BX_OK)
 		return BxSetError(errbuf, errlen, BX_ENOFACE,
-					   "face landmarks are degenerate");
+						  "face landmarks are degenerate");
 	t2 = FpNowMs();
 	st = BxFaceEmbedAligned(pipe, pipe->aligned, opts, embedding, errbuf, errlen);
 	if (st != BX_OK)
 		return st;
 	t3 = FpNowMs();
-	if (face != NULL)
-		*face = faces[chosen];
-	if (timings != NULL)
-	{
-		timings->detectMs = t1 - t0;
-		timings->alignMs = t2 - t1;
-		timings->embedMs = t3 - t2;
-	}
+	result->timings.alignMs = t2 - t1;
+	result->timings.embedMs = t3 - t2;
 	return BX_OK;
 }

@@ -134,6 +134,25 @@ typedef struct BxFaceTimings
 	double		embedMs;		/* network + normalisation */
 } BxFaceTimings;
 
+/*
+ * What BxFaceEmbed() found, whatever its status.  Coordinates and the eye
+ * distance are in the photo's own pixels (before any DCT scaling of the
+ * decoder: image->fullWidth x fullHeight), the frame bxexit.min_eye_distance
+ * and bx_detect() speak in.
+ */
+typedef struct BxFaceResult
+{
+	/*
+	 * BX_OK: the face embedded.  BX_EMULTIPLE: the largest of the faces
+	 * that counted.  BX_ETOOSMALL: the too-small face with the widest eyes.
+	 * BX_ENOFACE: zeros.
+	 */
+	BxFace		face;
+	int			nFaces;			/* faces detected, of any size */
+	int			nUsable;		/* of those, eyes >= minEyeDistance apart */
+	BxFaceTimings timings;
+} BxFaceResult;
+
 typedef struct BxFacePipeData *BxFacePipe;
 
 /*
@@ -181,16 +200,29 @@ extern BxStatus BxFaceEmbedAligned(BxFacePipe pipe, const uint8_t *aligned,
 									   char *errbuf, size_t errlen);
 
 /*
- * Detect, choose one face by opts->rule and opts->minEyeDistance, align,
- * embed.  Faces below minEyeDistance are ignored (not counted as "several");
- * if every face found is too small the status is BX_ETOOSMALL.  face
- * (may be NULL) receives the face used; timings (may be NULL) the stage
- * times.  opts may be NULL.
+ * The face pipeline, the one every caller runs (the SQL functions, the
+ * accuracy benchmark that calibrates the match thresholds, the tests):
+ * detect, choose one face, align, embed.  Faces whose eyes are closer than
+ * opts->minEyeDistance photo pixels do not count (not even as "several");
+ * rule single wants exactly one face that counts (else BX_EMULTIPLE), rule
+ * largest takes the largest box.  No face is BX_ENOFACE; faces that are all
+ * too small are BX_ETOOSMALL.  result (may be NULL) is filled on every
+ * status but errors of the caller or the models.  opts may be NULL.
  */
 extern BxStatus BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
-								const BxFaceOptions *opts, float *embedding,
-								BxFace *face, BxFaceTimings *timings,
-								char *errbuf, size_t errlen);
+							const BxFaceOptions *opts, float *embedding,
+							BxFaceResult *result,
+							char *errbuf, size_t errlen);
+
+/* Scale a face found in image to the photo's own pixels (see BxFaceResult) */
+extern void BxFaceToPhotoPixels(const BxImageData *image, BxFace *face);
+
+/*
+ * Long side to which a decoder should DCT-scale a JPEG before detection on
+ * a detectorSize canvas: about twice the canvas, at least 640 pixels, so
+ * that a 4000x3000 photo is not decoded at full size for nothing.
+ */
+extern int	BxFaceDecodeLongSide(int detectorSize);
 
 /*
  * Least-squares similarity transform (Umeyama, no reflection) taking

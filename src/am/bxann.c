@@ -24,13 +24,6 @@
 #include "utils/selfuncs.h"
 #include "utils/spccache.h"
 
-int			bxann_probes = BXANN_DEFAULT_PROBES;
-int			bxann_ef_search = BXANN_DEFAULT_EF_SEARCH;
-int			bxann_rerank = BXANN_DEFAULT_RERANK;
-bool		bxann_iterative_scan = true;
-int			bxann_max_scan_tuples = -1;
-int			bx_build_threads = 1;
-
 static relopt_kind bxann_relopt_kind;
 
 /* The lists a scan of an index with nlists lists probes (bxann.probes). */

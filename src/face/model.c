@@ -36,8 +36,6 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-char	   *bx_model_path = NULL;
-int			bx_detector_size = 320;
 uint64		BxModelGeneration = 0;
 
 /* The manifest: the model files this version of bxexit accepts. */

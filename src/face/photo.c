@@ -1,14 +1,15 @@
 /*-------------------------------------------------------------------------
  *
- * embed.c
+ * photo.c
  *	  SQL entry points from photo to face template: bx_detect, bx_embed,
  *	  bx_embed_quality.
  *
- * The work is done by two server-free libraries (lib/image: decoding
- * untrusted bytes under limits; lib/facepipe: detection, alignment,
- * embedding); this file maps their statuses to SQLSTATEs, passes the
- * limits from the settings, and keeps the models and the pipe for the life
- * of the backend (model.c).  The libraries allocate with malloc and never
+ * The work is done by two server-free libraries: lib/image decodes
+ * untrusted bytes under limits; lib/facepipe runs the one face pipeline
+ * (detect, choose a face, align, embed), the same call the accuracy
+ * benchmark that calibrates the match thresholds makes.  This file maps
+ * their statuses to SQLSTATEs, passes the limits from the settings, and
+ * keeps the models and the pipe for the life of the backend (model.c).  The libraries allocate with malloc and never
  * longjmp; every buffer they return is freed here on every path, inside
  * PG_TRY where an ereport could intervene.
  *
@@ -29,13 +30,6 @@
 #include "model.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-
-/* limits of untrusted photos (guc.c) */
-int			bx_max_image_bytes = 20 * 1024 * 1024;
-int			bx_max_image_pixels = 50 * 1000 * 1000;
-int			bx_max_jpeg_scans = 100;
-double		bx_face_score_threshold = 0.9;
-double		bx_min_eye_distance = 0;
 
 #define MAX_FACES	64
 
@@ -86,7 +80,7 @@ DecodePhoto(bytea *photo, bool raise, BxStatus *status, char *errbuf, size_t err
 	opts.maxPixels = bx_max_image_pixels;
 	opts.maxScans = bx_max_jpeg_scans;
 	/* decode big JPEGs straight down to about twice the detector's canvas */
-	opts.targetLongSide = Max(640, 2 * bx_detector_size);
+	opts.targetLongSide = BxFaceDecodeLongSide(bx_detector_size);
 	opts.interrupt = BxInterruptPending;
 
 	*status = BxImageDecode(VARDATA_ANY(photo), len, &opts, &image, errbuf, errlen);
@@ -177,77 +171,30 @@ MakeEmbedding(const float *x)
 }
 
 /*
- * Choose the face to embed among those detected: faces whose eyes are
- * closer than bxexit.min_eye_distance (in the photo's own pixels) do not
- * count; "single" wants exactly one, "largest" takes the largest box.
+ * Run the face pipeline (lib/facepipe: detect, choose, align, embed) on a
+ * decoded photo, which is freed whatever happens.  result gets the chosen
+ * (or best) face in the photo's own pixels and the face counts.
  */
 static BxStatus
-ChooseFace(const BxFace *faces, int nfaces, double scale, BxFaceRule rule, int *chosen)
-{
-	int			usable = 0;
-
-	*chosen = -1;
-	for (int i = 0; i < Min(nfaces, MAX_FACES); i++)
-	{
-		if (faces[i].eyeDistance * scale < bx_min_eye_distance)
-			continue;
-		usable++;
-		if (*chosen < 0 ||
-			faces[i].width * faces[i].height > faces[*chosen].width * faces[*chosen].height)
-			*chosen = i;
-	}
-	if (nfaces == 0)
-		return BX_ENOFACE;
-	if (usable == 0)
-	{
-		*chosen = 0;			/* report the best one */
-		return BX_ETOOSMALL;
-	}
-	if (rule == BX_FACE_RULE_SINGLE && usable > 1)
-		return BX_EMULTIPLE;
-	return BX_OK;
-}
-
-/*
- * Detect once, choose, align and embed; the image is freed whatever
- * happens.  *face gets the chosen (or best) face in the photo's pixels.
- */
-static BxStatus
-EmbedPhoto(BxImage image, BxFaceRule rule, float *embedding, BxFace *face,
-		   int *nfaces, char *errbuf, size_t errlen)
+EmbedPhoto(BxImage image, BxFaceRule rule, float *embedding,
+		   BxFaceResult *result, char *errbuf, size_t errlen)
 {
 	BxFacePipe	p = GetPipe();
 	BxFaceOptions opts;
-	BxStatus status = BX_OK;
-	BxFace		faces[MAX_FACES];
-	uint8		aligned[BX_FACE_ALIGNED_SIZE * BX_FACE_ALIGNED_SIZE * 3];
-	double		scale = (double) image->fullWidth / image->width;
-	int			chosen = -1;
+	BxStatus	status = BX_OK;
 
 	FillFaceOptions(&opts, rule);
-	*face = (BxFace) {0};
+	memset(result, 0, sizeof(*result));
 	PG_TRY();
 	{
-		CheckFaceStatus(BxFaceDetect(p, image, &opts, faces, MAX_FACES, nfaces,
-									 errbuf, errlen), errbuf);
-		status = ChooseFace(faces, *nfaces, scale, rule, &chosen);
-		if (status == BX_OK)
-		{
-			CheckFaceStatus(BxFaceAlign(image, faces[chosen].landmarks, aligned), "");
-			CheckFaceStatus(BxFaceEmbedAligned(p, aligned, &opts, embedding, errbuf, errlen),
-							errbuf);
-		}
+		status = BxFaceEmbed(p, image, &opts, embedding, result, errbuf, errlen);
+		CheckFaceStatus(status, errbuf);
 	}
 	PG_FINALLY();
 	{
 		BxImageFree(image);
 	}
 	PG_END_TRY();
-	if (chosen >= 0)
-	{
-		*face = faces[chosen];
-		face->eyeDistance *= scale;
-	}
 	return status;
 }
 
@@ -265,10 +212,9 @@ bx_embed(PG_FUNCTION_ARGS)
 	BxStatus imgstatus;
 	BxImage		image = DecodePhoto(photo, true, &imgstatus, errbuf, sizeof(errbuf));
 	float		embedding[BX_FACE_EMBEDDING_DIM];
-	BxFace		face;
-	int			nfaces = 0;
-	BxStatus status = EmbedPhoto(image, rule, embedding, &face, &nfaces,
-									 errbuf, sizeof(errbuf));
+	BxFaceResult found;
+	BxStatus	status = EmbedPhoto(image, rule, embedding, &found,
+									errbuf, sizeof(errbuf));
 
 	if (status == BX_ENOFACE)
 		ereport(ERROR,
@@ -278,14 +224,14 @@ bx_embed(PG_FUNCTION_ARGS)
 	if (status == BX_EMULTIPLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%d faces found in the photo, expected one", nfaces),
+				 errmsg("%d faces found in the photo, expected one", found.nUsable),
 				 errhint("Use bx_embed(photo, 'largest') to take the largest face.")));
 	if (status == BX_ETOOSMALL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("face too small in the photo"),
 				 errdetail("Its eyes are %.1f pixels apart; bxexit.min_eye_distance is %g.",
-						   face.eyeDistance, bx_min_eye_distance)));
+						   found.face.eyeDistance, bx_min_eye_distance)));
 	PG_RETURN_POINTER(MakeEmbedding(embedding));
 }
 
@@ -308,9 +254,8 @@ bx_embed_quality(PG_FUNCTION_ARGS)
 	BxStatus imgstatus;
 	BxImage		image;
 	float		embedding[BX_FACE_EMBEDDING_DIM];
-	BxFace		face = {0};
-	int			nfaces = 0;
-	BxStatus status;
+	BxFaceResult found = {0};
+	BxStatus	status;
 	const char *name;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -324,7 +269,7 @@ bx_embed_quality(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		status = EmbedPhoto(image, rule, embedding, &face, &nfaces, errbuf, sizeof(errbuf));
+		status = EmbedPhoto(image, rule, embedding, &found, errbuf, sizeof(errbuf));
 		name = status == BX_OK ? "ok" :
 			status == BX_ENOFACE ? "no_face" :
 			status == BX_EMULTIPLE ? "several_faces" : "face_too_small";
@@ -334,10 +279,10 @@ bx_embed_quality(PG_FUNCTION_ARGS)
 	else
 		nulls[0] = true;
 	values[1] = CStringGetTextDatum(name);
-	values[2] = Int32GetDatum(nfaces);
-	values[3] = Float4GetDatum(face.score);
-	values[4] = Float4GetDatum(face.eyeDistance);
-	nulls[3] = nulls[4] = (nfaces == 0);
+	values[2] = Int32GetDatum(found.nFaces);
+	values[3] = Float4GetDatum(found.face.score);
+	values[4] = Float4GetDatum(found.face.eyeDistance);
+	nulls[3] = nulls[4] = (found.nFaces == 0);
 	if (errbuf[0] != '\0' && status != BX_OK)
 		values[5] = CStringGetTextDatum(errbuf);
 	else
@@ -362,19 +307,17 @@ bx_detect(PG_FUNCTION_ARGS)
 	int			nfaces = 0;
 	BxFaceOptions opts;
 	BxFacePipe	p;
-	double		sx,
-				sy;
 
 	InitMaterializedSRF(fcinfo, 0);
 	p = GetPipe();
 	image = DecodePhoto(photo, true, &imgstatus, errbuf, sizeof(errbuf));
-	sx = (double) image->fullWidth / image->width;
-	sy = (double) image->fullHeight / image->height;
 	FillFaceOptions(&opts, BX_FACE_RULE_LARGEST);
 	PG_TRY();
 	{
 		CheckFaceStatus(BxFaceDetect(p, image, &opts, faces, MAX_FACES, &nfaces,
 									 errbuf, sizeof(errbuf)), errbuf);
+		for (int i = 0; i < Min(nfaces, MAX_FACES); i++)
+			BxFaceToPhotoPixels(image, &faces[i]);
 	}
 	PG_FINALLY();
 	{
@@ -390,16 +333,16 @@ bx_detect(PG_FUNCTION_ARGS)
 
 		for (int k = 0; k < BX_FACE_LANDMARKS; k++)
 		{
-			lm[2 * k] = Float4GetDatum((float4) (faces[i].landmarks[k][0] * sx));
-			lm[2 * k + 1] = Float4GetDatum((float4) (faces[i].landmarks[k][1] * sy));
+			lm[2 * k] = Float4GetDatum(faces[i].landmarks[k][0]);
+			lm[2 * k + 1] = Float4GetDatum(faces[i].landmarks[k][1]);
 		}
 		values[0] = Int32GetDatum(i + 1);
-		values[1] = Float4GetDatum((float4) (faces[i].x * sx));
-		values[2] = Float4GetDatum((float4) (faces[i].y * sy));
-		values[3] = Float4GetDatum((float4) (faces[i].width * sx));
-		values[4] = Float4GetDatum((float4) (faces[i].height * sy));
+		values[1] = Float4GetDatum(faces[i].x);
+		values[2] = Float4GetDatum(faces[i].y);
+		values[3] = Float4GetDatum(faces[i].width);
+		values[4] = Float4GetDatum(faces[i].height);
 		values[5] = Float4GetDatum(faces[i].score);
-		values[6] = Float4GetDatum((float4) (faces[i].eyeDistance * sx));
+		values[6] = Float4GetDatum(faces[i].eyeDistance);
 		values[7] = PointerGetDatum(construct_array(lm, BX_FACE_LANDMARKS * 2, FLOAT4OID,
 													sizeof(float4), true, TYPALIGN_INT));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -17,7 +17,6 @@
 #include "fmgr.h"
 #include "utils/timestamp.h"
 
-int			bx_citizen_photo_retention = 12 * 60;
 
 /* bx_citizen_photo_retention(): bxexit.citizen_photo_retention as an interval */
 PG_FUNCTION_INFO_V1(bx_citizen_photo_retention_period);

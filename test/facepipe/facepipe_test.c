@@ -354,7 +354,7 @@ TestNoFace(BxFacePipe pipe)
 			}
 		st = BxFaceDetect(pipe, img, NULL, f, 4, &n, err, sizeof(err));
 		TapOk(st == BX_OK && n == 0, "no face on a %s image (%d)", what[k], n);
-		st = BxFaceEmbed(pipe, img, NULL, emb, NULL, NULL, err, sizeof(err));
+		st = BxFaceEmbed(pipe, img, NULL, emb, NULL, err, sizeof(err));
 		TapOk(st == BX_ENOFACE && strstr(err, "no face") != NULL,
 			  "BxFaceEmbed on it -> BX_ENOFACE (%s)", err);
 		BxImageFree(img);
@@ -369,8 +369,8 @@ TestComposites(BxFacePipe pipe)
 				big,
 				comp,
 				comp2;
-	BxFace		f[8],
-				chosen;
+	BxFace		f[8];
+	BxFaceResult chosen;
 	float		emb[BX_FACE_EMBEDDING_DIM],
 				embAlone[BX_FACE_EMBEDDING_DIM];
 	BxFaceOptions o;
@@ -387,7 +387,7 @@ TestComposites(BxFacePipe pipe)
 
 		TapOk(lx < 46 && rx > 112, "one face in each half (x %.0f and %.0f)", lx, rx);
 	}
-	st = BxFaceEmbed(pipe, comp, NULL, emb, NULL, NULL, err, sizeof(err));
+	st = BxFaceEmbed(pipe, comp, NULL, emb, NULL, err, sizeof(err));
 	TapOk(st == BX_EMULTIPLE && strstr(err, "2 faces") != NULL,
 		  "rule single: BX_EMULTIPLE (%s)", err);
 
@@ -396,22 +396,23 @@ TestComposites(BxFacePipe pipe)
 	comp2 = SideBySide(a, big, 20);
 	BxFaceDefaultOptions(&o);
 	o.rule = BX_FACE_RULE_LARGEST;
-	st = BxFaceEmbed(pipe, comp2, &o, emb, &chosen, NULL, err, sizeof(err));
-	TapOk(st == BX_OK && chosen.x > 92, "rule largest takes the enlarged "
-		  "face (x %.0f): %s", chosen.x, err);
-	st = BxFaceEmbed(pipe, big, NULL, embAlone, NULL, NULL, err, sizeof(err));
+	st = BxFaceEmbed(pipe, comp2, &o, emb, &chosen, err, sizeof(err));
+	TapOk(st == BX_OK && chosen.face.x > 92 && chosen.nFaces == 2 &&
+		  chosen.nUsable == 2, "rule largest takes the enlarged "
+		  "face (x %.0f) of the %d found: %s", chosen.face.x, chosen.nFaces, err);
+	st = BxFaceEmbed(pipe, big, NULL, embAlone, NULL, err, sizeof(err));
 	TapOk(st == BX_OK && BxFaceScore(emb, embAlone) > 0.9,
 		  "its embedding matches the face alone (cosine %.3f)", BxFaceScore(emb, embAlone));
 
 	/* minimum eye distance: the small face is ignored, then both are */
 	o.rule = BX_FACE_RULE_SINGLE;
-	o.minEyeDistance = chosen.eyeDistance * 0.75f;
-	st = BxFaceEmbed(pipe, comp2, &o, emb, &chosen, NULL, err, sizeof(err));
-	TapOk(st == BX_OK && chosen.x > 92,
+	o.minEyeDistance = chosen.face.eyeDistance * 0.75f;
+	st = BxFaceEmbed(pipe, comp2, &o, emb, &chosen, err, sizeof(err));
+	TapOk(st == BX_OK && chosen.face.x > 92 && chosen.nUsable == 1,
 		  "rule single with minEyeDistance %.0f: the small face does not count",
 		  o.minEyeDistance);
 	o.minEyeDistance = 500;
-	st = BxFaceEmbed(pipe, comp2, &o, emb, NULL, NULL, err, sizeof(err));
+	st = BxFaceEmbed(pipe, comp2, &o, emb, NULL, err, sizeof(err));
 	TapOk(st == BX_ETOOSMALL && strstr(err, "too small") != NULL,
 		  "minEyeDistance 500 -> BX_ETOOSMALL (%s)", err);
 
@@ -580,8 +581,8 @@ TestEmbeddings(BxFacePipe pipe)
 				e2[BX_FACE_EMBEDDING_DIM];
 	double		norm = 0;
 
-	TapOk(BxFaceEmbed(pipe, img, NULL, e1, NULL, NULL, err, sizeof(err)) == BX_OK &&
-		  BxFaceEmbed(pipe, img, NULL, e2, NULL, NULL, err, sizeof(err)) == BX_OK &&
+	TapOk(BxFaceEmbed(pipe, img, NULL, e1, NULL, err, sizeof(err)) == BX_OK &&
+		  BxFaceEmbed(pipe, img, NULL, e2, NULL, err, sizeof(err)) == BX_OK &&
 		  memcmp(e1, e2, sizeof(e1)) == 0,
 		  "two embeddings of the same image are bit for bit equal");
 	for (i = 0; i < BX_FACE_EMBEDDING_DIM; i++)
@@ -591,13 +592,13 @@ TestEmbeddings(BxFacePipe pipe)
 
 	for (i = 0; i < subjects * per; i++)
 	{
-		BxFaceTimings t;
+		BxFaceResult r;
 
 		img = LoadOrl(i / per + 1, i % per + 1);
 		ok[i] = img != NULL &&
 			BxFaceEmbed(pipe, img, NULL, emb + (size_t) i * BX_FACE_EMBEDDING_DIM,
-						NULL, &t, err, sizeof(err)) == BX_OK &&
-			t.detectMs > 0 && t.embedMs > 0 && t.alignMs >= 0;
+						&r, err, sizeof(err)) == BX_OK &&
+			r.timings.detectMs > 0 && r.timings.embedMs > 0 && r.timings.alignMs >= 0;
 		good += ok[i];
 		BxImageFree(img);
 	}
@@ -664,13 +665,54 @@ TestDctScaledEmbedding(BxFacePipe pipe)
 	io.targetLongSide = 640;
 	BxFaceDefaultOptions(&o);
 	o.rule = BX_FACE_RULE_LARGEST;
-	s1 = BxFaceEmbed(pipe, img, &o, e1, NULL, NULL, err, sizeof(err));
+	s1 = BxFaceEmbed(pipe, img, &o, e1, NULL, err, sizeof(err));
 	s2 = BxImageDecode(jpeg, len, &io, &dec, err, sizeof(err)) == BX_OK
-		? BxFaceEmbed(pipe, dec, &o, e2, NULL, NULL, err, sizeof(err)) : BX_EINVAL;
+		? BxFaceEmbed(pipe, dec, &o, e2, NULL, err, sizeof(err)) : BX_EINVAL;
 	TapOk(s1 == BX_OK && s2 == BX_OK && dec->width == 750 &&
 		  BxFaceScore(e1, e2) > 0.85,
 		  "1000x1000 JPEG decoded at 6/8 scale embeds like the 250x250 "
 		  "original (cosine %.3f)", s2 == BX_OK ? BxFaceScore(e1, e2) : 0);
+
+	/*
+	 * The face is reported, and the minimum eye distance applied, in the
+	 * photo's own pixels (1000x1000), not the decoded 750x750: the frame
+	 * bx_detect and bxexit.min_eye_distance speak in.
+	 */
+	if (s2 == BX_OK)
+	{
+		BxFaceResult r;
+		BxFace		raw[8];
+		int			nraw = 0,
+					largest = 0,
+					k;
+		float		scale = (float) dec->fullWidth / dec->width,
+					widest = 0;
+
+		s2 = BxFaceDetect(pipe, dec, &o, raw, 8, &nraw, err, sizeof(err));
+		for (k = 0; k < nraw && k < 8; k++)
+		{
+			if (raw[k].width * raw[k].height > raw[largest].width * raw[largest].height)
+				largest = k;
+			if (raw[k].eyeDistance > widest)
+				widest = raw[k].eyeDistance;
+		}
+		o.minEyeDistance = nraw ? raw[largest].eyeDistance * 1.2f : 0;
+		s1 = BxFaceEmbed(pipe, dec, &o, e2, &r, err, sizeof(err));
+		TapOk(s2 == BX_OK && nraw >= 1 && dec->fullWidth == 1000 && s1 == BX_OK &&
+			  fabsf(r.face.eyeDistance - raw[largest].eyeDistance * scale) < 0.01f * r.face.eyeDistance &&
+			  fabsf(r.face.x + r.face.width - (raw[largest].x + raw[largest].width) * scale) < 1,
+			  "BxFaceEmbed reports the face in photo pixels (eyes %.1f px apart in "
+			  "the 750x750 decoded image, %.1f in the 1000x1000 photo) and a "
+			  "minimum of %.1f photo pixels keeps it (%s)",
+			  nraw ? raw[largest].eyeDistance : 0, r.face.eyeDistance,
+			  o.minEyeDistance, err);
+		o.minEyeDistance = widest * scale * 1.1f;
+		s1 = BxFaceEmbed(pipe, dec, &o, e2, &r, err, sizeof(err));
+		TapOk(s1 == BX_ETOOSMALL && r.nFaces == nraw && r.nUsable == 0 &&
+			  fabsf(r.face.eyeDistance - widest * scale) < 0.01f * widest * scale,
+			  "a minimum above every face in photo pixels: BX_ETOOSMALL, the "
+			  "widest-eyed face reported (%s)", err);
+	}
 	BxImageFree(dec);
 	free(jpeg);
 	BxImageFree(big);
@@ -712,7 +754,7 @@ TestInterrupt(BxFacePipe pipe)
 	TapOk(BxFaceEmbedAligned(pipe, crop, &o, emb, err, sizeof(err)) == BX_EINTERRUPTED,
 		  "embedding interrupted (%s)", err);
 	o.interrupt = NULL;
-	TapOk(BxFaceEmbed(pipe, img, &o, emb, NULL, NULL, err, sizeof(err)) == BX_OK,
+	TapOk(BxFaceEmbed(pipe, img, &o, emb, NULL, err, sizeof(err)) == BX_OK,
 		  "the pipe works after an interrupt");
 	TapOk(BxFaceDetect(pipe, NULL, &o, &f, 1, &n, err, sizeof(err)) == BX_EINVAL &&
 		  BxFaceDetect(pipe, img, &o, &f, 1, NULL, err, sizeof(err)) == BX_EINVAL,

@@ -1,0 +1,63 @@
+/*-------------------------------------------------------------------------
+ *
+ * bx_guc.h
+ *	  Every setting of bxexit: its variable and its default, in one place.
+ *
+ * src/guc.c defines the variables (initialised to these defaults) and
+ * registers them; the rest of the glue reads them through this header and
+ * never writes them.  The defaults are macros so that registration and
+ * initialisation cannot disagree.
+ *
+ * include/bx_guc.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BX_GUC_H
+#define BX_GUC_H
+
+#include "postgres.h"
+
+/* bxann query settings (USERSET), see README "Tuning bxann" */
+#define BXANN_DEFAULT_PROBES		0	/* 0: chosen from the index's lists */
+#define BXANN_DEFAULT_EF_SEARCH		12
+#define BXANN_DEFAULT_RERANK		12
+#define BXANN_DEFAULT_ITERATIVE_SCAN true
+#define BXANN_DEFAULT_MAX_SCAN_TUPLES (-1)	/* never stop */
+
+extern int	bxann_probes;
+extern int	bxann_ef_search;
+extern int	bxann_rerank;
+extern bool bxann_iterative_scan;
+extern int	bxann_max_scan_tuples;
+
+/* threads of FAISS and BLAS inside CREATE INDEX (SUSET) */
+#define BX_DEFAULT_BUILD_THREADS	1
+extern int	bx_build_threads;
+
+/* face models (SUSET: they name files the server reads, and shape templates) */
+#define BX_DEFAULT_DETECTOR_SIZE	320
+extern char *bx_model_path;
+extern int	bx_detector_size;
+
+/* limits on untrusted photos (SUSET: they guard the server) */
+#define BX_DEFAULT_MAX_IMAGE_BYTES	(20 * 1024 * 1024)
+#define BX_DEFAULT_MAX_IMAGE_PIXELS (50 * 1000 * 1000)
+#define BX_DEFAULT_MAX_JPEG_SCANS	100
+extern int	bx_max_image_bytes;
+extern int	bx_max_image_pixels;
+extern int	bx_max_jpeg_scans;
+
+/* face detection */
+#define BX_DEFAULT_FACE_SCORE_THRESHOLD 0.9
+#define BX_DEFAULT_MIN_EYE_DISTANCE 0.0
+extern double bx_face_score_threshold;
+extern double bx_min_eye_distance;
+
+/* privacy: minutes probe photos of US citizens are kept (CBP's 12 hours) */
+#define BX_DEFAULT_CITIZEN_PHOTO_RETENTION (12 * 60)
+extern int	bx_citizen_photo_retention;
+
+/* register every setting; called once from _PG_init() */
+extern void BxGucInit(void);
+
+#endif							/* BX_GUC_H */
