@@ -3,7 +3,9 @@
 # Source it; it defines functions and variables, it runs nothing by itself.
 
 BX_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BX_PGBIN=/usr/lib/postgresql/15/bin
+# BX_PGBIN may name another PostgreSQL 15 installation (a relocated copy, to
+# run two suites side by side); the default is Debian's.
+BX_PGBIN=${BX_PGBIN:-/usr/lib/postgresql/15/bin}
 
 # Everything the build, the tests and the demo use, from Debian 12 only.
 BX_PACKAGES=(
