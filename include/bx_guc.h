@@ -57,6 +57,10 @@ extern double bx_min_eye_distance;
 #define BX_DEFAULT_CITIZEN_PHOTO_RETENTION (12 * 60)
 extern int	bx_citizen_photo_retention;
 
+/* seconds an idle audit writer (src/records/durable.c) waits before it exits */
+#define BX_DEFAULT_AUDIT_WRITER_IDLE_TIMEOUT 60
+extern int	bx_audit_writer_idle_timeout;
+
 /* register every setting; called once from _PG_init() */
 extern void BxGucInit(void);
 

@@ -31,6 +31,7 @@ int			bx_max_jpeg_scans = BX_DEFAULT_MAX_JPEG_SCANS;
 double		bx_face_score_threshold = BX_DEFAULT_FACE_SCORE_THRESHOLD;
 double		bx_min_eye_distance = BX_DEFAULT_MIN_EYE_DISTANCE;
 int			bx_citizen_photo_retention = BX_DEFAULT_CITIZEN_PHOTO_RETENTION;
+int			bx_audit_writer_idle_timeout = BX_DEFAULT_AUDIT_WRITER_IDLE_TIMEOUT;
 
 static bool
 CheckDetectorSize(int *newval, void **extra, GucSource source)
@@ -124,6 +125,18 @@ BxGucInit(void)
 							"bx_apply_retention() removes older ones; decision records stay.",
 							&bx_citizen_photo_retention, BX_DEFAULT_CITIZEN_PHOTO_RETENTION, 0, INT_MAX / 60,
 							PGC_SUSET, GUC_UNIT_MIN, NULL, NULL, NULL);
+
+	/*
+	 * Superuser only: each session that searches keeps a background worker
+	 * (a max_worker_processes slot) while it is busy; this frees idle ones.
+	 */
+	DefineCustomIntVariable("bxexit.audit_writer_idle_timeout",
+							"How long a session's idle audit writer waits before it exits.",
+							"The writer commits every search's audit record in its own transaction; "
+							"the next search starts a new one.",
+							&bx_audit_writer_idle_timeout, BX_DEFAULT_AUDIT_WRITER_IDLE_TIMEOUT,
+							1, 86400,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 
 	/* reserve the prefixes so typos are reported */
 	MarkGUCPrefixReserved("bxexit");
