@@ -36,7 +36,8 @@ tap_stage() {
 	count "$rc" "$n" "$m"
 }
 
-# Server-free unit tests
+# Server-free unit tests; first, that lib/ includes no PostgreSQL header
+PG_CONFIG="$BX_PGBIN/pg_config" tap_stage layers bash test/check_layers.sh
 tap_stage kernels make -s -C test/kernels check
 tap_stage nn make -s -C test/nn check
 tap_stage image make -s -C test/image check

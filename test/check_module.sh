@@ -5,10 +5,8 @@
 # (PG* environment), the symbol check only bxexit.so; with BX_PHOTOS (face
 # models installed) it also checks that bx_embed keeps memory flat.
 set -uo pipefail
+source "$(dirname "$0")/common/tap.sh" || exit 1
 so=${1:-bxexit.so}
-n=0
-fail=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
 
 # every exported symbol is the module's own: fmgr entry points, Bx*/Nn*/Fp* (its libraries)
 foreign=$(nm -D --defined-only "$so" | awk '{print $3}' |
@@ -57,5 +55,4 @@ if [ -n "${PGHOST:-}" ] && [ -n "${BX_PHOTOS:-}" ]; then
 	growth=$((after - before))
 	[ "$growth" -lt 1024 ]; ok $? "RSS grows by less than 1 MB over 10 more statements of 100 bx_embed calls (${before} kB -> ${after} kB)"
 fi
-echo "1..$n"
-exit $fail
+done_testing

@@ -11,6 +11,7 @@
 #
 #   PGHOST=/tmp/... PGPORT=54329 PGUSER=postgres bash test/dump_restore.sh
 set -uo pipefail
+source "$(dirname "$0")/common/tap.sh" || exit 1
 
 : "${PGHOST:?set PGHOST to the cluster to test}" "${PGPORT:?set PGPORT}"
 export PGDATABASE=postgres
@@ -25,32 +26,16 @@ TABLES=(person travel_document enrollment class_of_admission admission flight ma
 	match_threshold exit_event search_audit)
 PSQL=("$PGBIN/psql" -X -q -t -A -v ON_ERROR_STOP=1)
 
-n=0
-failed=0
-echo "1..41"
-
-# report EXIT-STATUS DESCRIPTION [DIAGNOSTIC-FILE]: one TAP line, 0 is ok
-report() {
-	local rc=$1 desc=$2 diag=${3:-}
-	n=$((n + 1))
-	if [ "$rc" -eq 0 ]; then
-		echo "ok $n - $desc"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $desc"
-		[ -n "$diag" ] && [ -s "$diag" ] && sed 's/^/# /' "$diag"
-	fi
-	return 0
-}
+plan 39
 
 # is GOT WANT DESCRIPTION
 is() {
 	local got=$1 want=$2 desc=$3
 	if [ "$got" = "$want" ]; then
-		report 0 "$desc"
+		ok 0 "$desc"
 	else
 		printf 'got:  %s\nwant: %s\n' "$got" "$want" >"$WORK/diag"
-		report 1 "$desc" "$WORK/diag"
+		ok 1 "$desc" "$WORK/diag"
 	fi
 }
 
@@ -74,7 +59,7 @@ trap cleanup EXIT
 # -------------------------------------------------------------- source
 
 "$PGBIN/createdb" -T template0 "$SRC" 2>"$WORK/err" && q "$SRC" 'CREATE EXTENSION bxexit' >/dev/null
-report $? "source database $SRC created with CREATE EXTENSION bxexit" "$WORK/err"
+ok $? "source database $SRC created with CREATE EXTENSION bxexit" "$WORK/err"
 
 # A few rows in every table; exit events and audit rows come from the
 # search functions, as in production.  Templates are 4-d, tagged with the
@@ -117,25 +102,25 @@ SELECT count(*) FROM bxexit.bx_identify(bxexit.bx_set_model('[0,0,1,0.1]', 'mobi
 SELECT bxexit.bx_resolve_exit(x.exit_event_id, p.person_id, 'passport checked')
   FROM bxexit.exit_event x, bxexit.person p WHERE x.decision = 'no_match' AND p.fin = 'DUMPIND001';
 SQL
-report $? "rows written in every table (bx_match, bx_verify, bx_identify, bx_resolve_exit)" "$WORK/err"
+ok $? "rows written in every table (bx_match, bx_verify, bx_identify, bx_resolve_exit)" "$WORK/err"
 
 empty=
 for t in "${TABLES[@]}"; do
 	case $t in class_of_admission | match_threshold) where=' WHERE NOT builtin' ;; *) where= ;; esac
-	n=$(q "$SRC" "SELECT count(*) FROM bxexit.$t$where")
+	rows=$(q "$SRC" "SELECT count(*) FROM bxexit.$t$where")
 	# an unreadable table (query error: empty output) counts as empty
-	[ -n "$n" ] && [ "$n" != 0 ] || empty="$empty $t"
+	[ -n "$rows" ] && [ "$rows" != 0 ] || empty="$empty $t"
 done
 is "$empty" "" "every table holds user rows (non-builtin ones in the reference tables) before the dump"
 
 # ------------------------------------------------------ dump and restore
 
 "$PGBIN/pg_dump" -Fc -d "$SRC" -f "$WORK/src.dump" 2>"$WORK/err"
-report $? "pg_dump -Fc of $SRC succeeds" "$WORK/err"
+ok $? "pg_dump -Fc of $SRC succeeds" "$WORK/err"
 
 "$PGBIN/createdb" -T template0 "$DST" 2>"$WORK/err" &&
 	"$PGBIN/pg_restore" --exit-on-error --single-transaction -d "$DST" "$WORK/src.dump" 2>"$WORK/err"
-report $? "pg_restore into a new database $DST succeeds (single transaction, exit on error)" "$WORK/err"
+ok $? "pg_restore into a new database $DST succeeds (single transaction, exit on error)" "$WORK/err"
 
 # ------------------------------------------------------- same rows back
 
@@ -177,10 +162,10 @@ fresh_key() {
 	max=$(q "$DST" "SELECT coalesce(max($key), 0) FROM bxexit.$t")
 	if got=$(q "$DST" "$sql"); then
 		if [ -n "$got" ] && [ "$got" -gt "$max" ]; then
-			report 0 "$t: a new row after restore gets a fresh $key ($got > $max)"
+			ok 0 "$t: a new row after restore gets a fresh $key ($got > $max)"
 		else
 			echo "new $key '$got' is not above the restored maximum $max" >"$WORK/diag"
-			report 1 "$t: a new row after restore gets a fresh $key" "$WORK/diag"
+			ok 1 "$t: a new row after restore gets a fresh $key" "$WORK/diag"
 		fi
 	else
 		{
@@ -188,7 +173,7 @@ fresh_key() {
 			echo "the identity sequence is at $(q "$DST" "SELECT coalesce(last_value::text, 'its start (never called)')
 			       FROM pg_sequences WHERE schemaname = 'bxexit' AND sequencename = '${t}_${key}_seq'"), restored rows reach $max"
 		} >"$WORK/diag"
-		report 1 "$t: a new row after restore gets a fresh $key" "$WORK/diag"
+		ok 1 "$t: a new row after restore gets a fresh $key" "$WORK/diag"
 	fi
 }
 fresh_key person person_id \
@@ -223,10 +208,6 @@ is "$got" "match/DUMPFRA001" "bx_match on the restored database matches from the
 # --------------------------------------------------------------- cleanup
 
 "$PGBIN/dropdb" "$SRC" 2>"$WORK/err" && "$PGBIN/dropdb" "$DST" 2>>"$WORK/err"
-report $? "both databases dropped" "$WORK/err"
+ok $? "both databases dropped" "$WORK/err"
 
-if [ "$n" -ne 41 ]; then
-	echo "not ok $((n + 1)) - ran $n tests, planned 41"
-	exit 1
-fi
-[ "$failed" -eq 0 ]
+done_testing

@@ -10,10 +10,7 @@
 #   BX_PHOTOS: staged photos, with face models installed (photo cases skip
 #   without them); the server's user must be able to read $TMPDIR.
 set -uo pipefail
-n=0
-fail=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+source "$(dirname "$0")/common/tap.sh" || exit 1
 
 python=${PYTHON:-/usr/bin/python3}	# Debian's, with python3-opencv
 work=$(mktemp -d /tmp/bxexit-bounds.XXXXXX)
@@ -149,5 +146,4 @@ case $OUT in "ERROR 54000"*"maintenance_work_mem"*) r=0 ;; *) r=1 ;; esac
 [ "$r" = 0 ] && [ "$GROWTH_KB" -lt $((16 * 1024)) ]
 ok $? "an index build over 1MB of maintenance_work_mem stops with ERROR 54000, peak memory +$(mb "$GROWTH_KB") (${OUT:0:90})"
 
-echo "1..$n"
-exit $fail
+done_testing

@@ -5,7 +5,7 @@
  *	  an ERROR with the right SQLSTATE while the session survives.
  *
  * Connection parameters come from the PG* environment (scripts/test.sh).
- * Output is TAP.
+ * Output is TAP (test/common/tap.h).
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -16,17 +16,7 @@
 
 #include <libpq-fe.h>
 
-static int	ntests = 0;
-static int	nfailed = 0;
-
-static void
-ok(int cond, const char *name)
-{
-	ntests++;
-	if (!cond)
-		nfailed++;
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", ntests, name);
-}
+#include "tap.h"
 
 /* Encode a face_embedding in its binary wire format. */
 static int
@@ -85,11 +75,9 @@ static void
 expect_error(PGconn *conn, Oid type, const char *what, const char *want,
 			 const unsigned char *value, int len)
 {
-	char		name[256];
 	const char *got = run_binary(conn, type, "SELECT $1::text", value, len, NULL, 0);
 
-	snprintf(name, sizeof(name), "%s gives SQLSTATE %s (got %s)", what, want, got);
-	ok(strcmp(got, want) == 0, name);
+	TapOk(strcmp(got, want) == 0, "%s gives SQLSTATE %s (got %s)", what, want, got);
 }
 
 int
@@ -122,21 +110,21 @@ main(void)
 
 	/* a binary parameter is read correctly, with and without a tag */
 	len = encode(buf, 3, "mobilefacenet-v1", 16, 0, x, 3);
-	ok(strcmp(run_binary(conn, type, "SELECT $1::text", buf, len, text, sizeof(text)), "00000") == 0 &&
-	   strcmp(text, "mobilefacenet-v1:[1,-2.5,0.125]") == 0,
-	   "tagged binary parameter reads as mobilefacenet-v1:[1,-2.5,0.125]");
+	TapOk(strcmp(run_binary(conn, type, "SELECT $1::text", buf, len, text, sizeof(text)), "00000") == 0 &&
+		  strcmp(text, "mobilefacenet-v1:[1,-2.5,0.125]") == 0,
+		  "tagged binary parameter reads as mobilefacenet-v1:[1,-2.5,0.125]");
 	len = encode(buf, 3, "", 0, 0, x, 3);
-	ok(strcmp(run_binary(conn, type, "SELECT $1::text", buf, len, text, sizeof(text)), "00000") == 0 &&
-	   strcmp(text, "[1,-2.5,0.125]") == 0,
-	   "untagged binary parameter reads as [1,-2.5,0.125]");
+	TapOk(strcmp(run_binary(conn, type, "SELECT $1::text", buf, len, text, sizeof(text)), "00000") == 0 &&
+		  strcmp(text, "[1,-2.5,0.125]") == 0,
+		  "untagged binary parameter reads as [1,-2.5,0.125]");
 
 	/* a binary result has the documented layout and round-trips */
 	res = PQexecParams(conn, "SELECT 'm1:[1,-2.5,0.125]'::bxexit.face_embedding",
 					   0, NULL, NULL, NULL, NULL, 1);
 	len = encode(buf, 3, "m1", 2, 0, x, 3);
-	ok(PQresultStatus(res) == PGRES_TUPLES_OK && PQgetlength(res, 0, 0) == len &&
-	   memcmp(PQgetvalue(res, 0, 0), buf, len) == 0,
-	   "binary result is uint16 dim, uint8 taglen, 0, tag, big-endian float4s");
+	TapOk(PQresultStatus(res) == PGRES_TUPLES_OK && PQgetlength(res, 0, 0) == len &&
+		  memcmp(PQgetvalue(res, 0, 0), buf, len) == 0,
+		  "binary result is uint16 dim, uint8 taglen, 0, tag, big-endian float4s");
 	PQclear(res);
 
 	/* 2,048 dimensions through binary and back, compared with the text form */
@@ -151,9 +139,9 @@ main(void)
 
 		res = PQexecParams(conn, "SELECT $1::bxexit.face_embedding::text::bxexit.face_embedding",
 						   1, &type, values, lengths, formats, 1);
-		ok(PQresultStatus(res) == PGRES_TUPLES_OK && PQgetlength(res, 0, 0) == len &&
-		   memcmp(PQgetvalue(res, 0, 0), buf, len) == 0,
-		   "2,048-d embedding: binary in, text, binary out is bit-identical");
+		TapOk(PQresultStatus(res) == PGRES_TUPLES_OK && PQgetlength(res, 0, 0) == len &&
+			  memcmp(PQgetvalue(res, 0, 0), buf, len) == 0,
+			  "2,048-d embedding: binary in, text, binary out is bit-identical");
 		PQclear(res);
 	}
 	free(big);
@@ -162,11 +150,11 @@ main(void)
 	res = PQexec(conn, "CREATE TEMP TABLE t3 (e bxexit.face_embedding(3))");
 	PQclear(res);
 	len = encode(buf, 3, "", 0, 0, x, 3);
-	ok(strcmp(run_binary(conn, type, "INSERT INTO t3 VALUES ($1)", buf, len, NULL, 0), "00000") == 0,
-	   "binary value of the declared dimension is stored");
+	TapOk(strcmp(run_binary(conn, type, "INSERT INTO t3 VALUES ($1)", buf, len, NULL, 0), "00000") == 0,
+		  "binary value of the declared dimension is stored");
 	len = encode(buf, 2, "", 0, 0, x, 2);
-	ok(strcmp(run_binary(conn, type, "INSERT INTO t3 VALUES ($1)", buf, len, NULL, 0), "22000") == 0,
-	   "binary value of another dimension is refused by the typmod (22000)");
+	TapOk(strcmp(run_binary(conn, type, "INSERT INTO t3 VALUES ($1)", buf, len, NULL, 0), "22000") == 0,
+		  "binary value of another dimension is refused by the typmod (22000)");
 
 	/* malformed binary values */
 	len = encode(buf, 3, "", 0, 1, x, 3);
@@ -196,11 +184,10 @@ main(void)
 
 	/* the session survived all of it */
 	res = PQexec(conn, "SELECT bxexit.bx_l2_distance('[0,0]', '[3,4]')");
-	ok(PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "5") == 0,
-	   "the session still computes distances afterwards");
+	TapOk(PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "5") == 0,
+		  "the session still computes distances afterwards");
 	PQclear(res);
 
 	PQfinish(conn);
-	printf("1..%d\n", ntests);
-	return nfailed != 0;
+	return TapDone();
 }

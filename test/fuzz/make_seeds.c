@@ -8,7 +8,7 @@
  *	  usage: make_seeds image|onnx|embedding OUTDIR
  *
  * Everything is generated here with the same writers the unit tests use
- * (test/image/imgutil.c: libjpeg and libpng; test/nn/pbwriter.c: ONNX
+ * (test/common/imgutil.c: libjpeg and libpng; test/common/pbwriter.c: ONNX
  * protobuf), so no binary file is stored in the repository.  The ONNX
  * seeds are checked to load; the Makefile adds the operator conformance
  * models of test/nn/gen_op_cases.py when python3-onnx is installed.

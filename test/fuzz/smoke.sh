@@ -15,6 +15,7 @@ if [ $# -gt 0 ] && [ "$1" != "--options" ] && [ -d "$1" ]; then
 	set -- "$(cd "$1" && pwd)"
 fi
 cd "$(dirname "$0")"
+source ../common/tap.sh || exit 1
 
 # max_len per format: the seeds fit (JPEG/PNG/ONNX seeds are < 16 KiB,
 # embedding texts < 1 KiB); -timeout turns a slow input into a finding.
@@ -45,25 +46,15 @@ if [ "${1:-}" = "--options" ]; then
 fi
 
 build=${1:?usage: smoke.sh BUILD}
-n=0
-failed=0
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	local log=$1
-	shift
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $*"
-	# the report, then the stack frames in bxexit's own code
+# crashed LOG TEXT: a failed run; the report, then the stack frames in
+# bxexit's own code
+crashed() {
+	not_ok "$2"
 	{
-		grep -E 'ERROR|SUMMARY|invariant failed|Test unit written' "$log"
-		grep -E '^ +#[0-9]+ .* /[^ ]*/(src|test)/' "$log" | head -n 8
-	} | head -n 20 | sed 's/^/# /'
+		grep -E 'ERROR|SUMMARY|invariant failed|Test unit written' "$1"
+		grep -E '^ +#[0-9]+ .* /[^ ]*/(src|test)/' "$1" | head -n 8
+	} | head -n 20 | diag
 }
 
 export OPENBLAS_NUM_THREADS=1
@@ -78,9 +69,9 @@ for h in image onnx embedding; do
 	# shellcheck disable=SC2046
 	if "$bin" -runs="$runs" -seed=1 $(options "$h") -artifact_prefix="$art/" \
 		"$work" "$build/seeds/$h" >"$work.log" 2>&1; then
-		ok "fuzz_$h: $runs runs, no crash"
+		ok 0 "fuzz_$h: $runs runs, no crash"
 	else
-		not_ok "$work.log" "fuzz_$h: $runs runs (crash input in $art/)"
+		crashed "$work.log" "fuzz_$h: $runs runs (crash input in $art/)"
 	fi
 
 	# every input that once crashed a harness, run once each
@@ -92,11 +83,10 @@ for h in image onnx embedding; do
 		# shellcheck disable=SC2046
 		if "$bin" $(options "$h") "${inputs[@]}" >"$work.regress.log" 2>&1; then
 			k=${#inputs[@]}
-			ok "fuzz_$h: $k regression input$([ "$k" -eq 1 ] || echo s) replayed, no crash"
+			ok 0 "fuzz_$h: $k regression input$([ "$k" -eq 1 ] || echo s) replayed, no crash"
 		else
-			not_ok "$work.regress.log" "fuzz_$h: regression inputs replayed"
+			crashed "$work.regress.log" "fuzz_$h: regression inputs replayed"
 		fi
 	fi
 done
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

@@ -10,6 +10,7 @@
 # the two login roles it creates.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$root/test/common/tap.sh" || exit 1
 python=${PYTHON:-/usr/bin/python3}
 client=$root/examples/gate_client
 gate_role=bx_gate_client_test
@@ -24,11 +25,6 @@ if ! "$python" -c 'import cv2' 2>/dev/null; then
 	exit 0
 fi
 
-n=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
 sql() { psql -X -qAt -v ON_ERROR_STOP=1 "$@"; }
 
 tmp=$(mktemp -d)
@@ -41,7 +37,7 @@ trap cleanup EXIT
 make -s -C "$root/examples" PG_CONFIG="${PG_CONFIG:-pg_config}" gate_client >"$tmp/make.log" 2>&1
 rc=$?
 ok $rc "gate_client builds with -Wall -Wextra -Werror"
-[ "$rc" -eq 0 ] || { sed 's/^/# /' "$tmp/make.log"; echo "1..$n"; exit 1; }
+[ "$rc" -eq 0 ] || { diag <"$tmp/make.log"; done_testing; }
 
 # The mated probe: another photo of the enrolled person, as a JPEG.
 "$python" - "$BX_PHOTOS/orl_s1_2.pgm" "$tmp/mated.jpg" <<'PY' || { echo "Bail out! cannot make the JPEG probe"; exit 1; }
@@ -123,4 +119,4 @@ got=$(sql -c "SELECT count(*) || ',' || count(*) FILTER (WHERE reason = 'unknown
 [ "$got" = "1,1" ]
 ok $? "the unknown flight's request is recorded once, flight_id NULL ($got)"
 
-echo "1..$n"
+done_testing

@@ -7,25 +7,13 @@
  * Built twice by the Makefile: once as shipped (with the AVX2 clone picked
  * at run time where the CPU has it) and once with BX_NO_TARGET_CLONES
  * (baseline code only), so both paths are checked on an AVX2 machine.
- * Output is TAP.
+ * Output is TAP (test/common/tap.h).
  */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "bx_kernels.h"
-
-static int	ntests = 0;
-static int	nfailed = 0;
-
-static void
-ok(int cond, const char *name)
-{
-	ntests++;
-	if (!cond)
-		nfailed++;
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", ntests, name);
-}
+#include "tap.h"
 
 /* relative error with a floor, for values that may be near zero */
 static double
@@ -77,21 +65,20 @@ main(void)
 			worst_cos = fmax(worst_cos, relerr(nb, bb, bb));
 		}
 	}
-	printf("# kernel variant: %s\n", BxKernelVariant());
-	ok(worst_l2 < 1e-5, "squared L2 matches a double reference for n = 1..300, aligned and not");
-	ok(worst_ip < 1e-5, "inner product matches a double reference for n = 1..300, aligned and not");
-	ok(worst_cos < 1e-5, "cosine parts match a double reference for n = 1..300, aligned and not");
-	printf("# worst relative errors: l2 %.3g, ip %.3g, cosine parts %.3g\n",
-		   worst_l2, worst_ip, worst_cos);
+	TapDiag("kernel variant: %s", BxKernelVariant());
+	TapOk(worst_l2 < 1e-5, "squared L2 matches a double reference for n = 1..300, aligned and not");
+	TapOk(worst_ip < 1e-5, "inner product matches a double reference for n = 1..300, aligned and not");
+	TapOk(worst_cos < 1e-5, "cosine parts match a double reference for n = 1..300, aligned and not");
+	TapDiag("worst relative errors: l2 %.3g, ip %.3g, cosine parts %.3g",
+			worst_l2, worst_ip, worst_cos);
 
 	/* exact small cases */
 	{
 		float		x[3] = {3, 0, 0};
 		float		y[3] = {0, 4, 0};
 
-		ok(BxKernelL2Squared(x, y, 3) == 25.0f, "|(3,0,0) - (0,4,0)|^2 = 25");
-		ok(BxKernelInnerProduct(x, x, 3) == 9.0f, "(3,0,0).(3,0,0) = 9");
+		TapOk(BxKernelL2Squared(x, y, 3) == 25.0f, "|(3,0,0) - (0,4,0)|^2 = 25");
+		TapOk(BxKernelInnerProduct(x, x, 3) == 9.0f, "(3,0,0).(3,0,0) = 9");
 	}
-	printf("1..%d\n", ntests);
-	return nfailed != 0;
+	return TapDone();
 }

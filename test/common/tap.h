@@ -1,14 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * tap.h
- *	  Minimal TAP producer for the nn unit tests.
+ *	  Minimal TAP producer for the C tests (nn, image, facepipe, kernels,
+ *	  binary_io): "ok N - text" lines that scripts/test.sh counts.
  *
- * test/nn/tap.h
+ * test/common/tap.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef NN_TAP_H
-#define NN_TAP_H
+#ifndef BX_TAP_H
+#define BX_TAP_H
 
 #include <stdbool.h>
 
@@ -27,4 +28,4 @@ extern void TapDiag(const char *fmt,...)
 /* Print the plan "1..N"; returns the exit status (1 if any test failed) */
 extern int	TapDone(void);
 
-#endif							/* NN_TAP_H */
+#endif							/* BX_TAP_H */

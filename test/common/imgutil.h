@@ -5,9 +5,10 @@
  *	  libpng, patch them, count allocations.
  *
  * Every test image is generated at test time; none is stored in the
- * repository.  Also used by the facepipe tests and the face benchmark.
+ * repository.  Used by the image and facepipe tests, the fuzz seeds
+ * (test/fuzz/make_seeds.c) and the face benchmark (bench/faces).
  *
- * test/image/imgutil.h
+ * test/common/imgutil.h
  *
  *-------------------------------------------------------------------------
  */

@@ -1,12 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * tap.c
- *	  Minimal TAP producer for the nn unit tests.
+ *	  Minimal TAP producer for the C tests.
  *
  * The plan is printed at the end, which TAP allows, because the number of
- * cases comes from manifests written at test time.
+ * cases can come from files written at test time (the nn manifests).
  *
- * test/nn/tap.c
+ * test/common/tap.c
  *
  *-------------------------------------------------------------------------
  */

@@ -7,7 +7,7 @@
  * The writers use libjpeg's and libpng's default error handlers (print and
  * exit): a failure there is a broken test, not a case under test.
  *
- * test/image/imgutil.c
+ * test/common/imgutil.c
  *
  *-------------------------------------------------------------------------
  */

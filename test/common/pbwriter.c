@@ -6,7 +6,7 @@
  * Field numbers follow onnx/onnx.proto.  Fields are written in the order a
  * protobuf serializer would use, except where tests want otherwise.
  *
- * test/nn/pbwriter.c
+ * test/common/pbwriter.c
  *
  *-------------------------------------------------------------------------
  */

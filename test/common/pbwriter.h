@@ -1,18 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * pbwriter.h
- *	  A tiny protobuf writer for building ONNX models in the C tests.
+ *	  A tiny protobuf writer for building ONNX models in the C tests
+ *	  (test/nn) and the fuzz seeds (test/fuzz/make_seeds.c).
  *
  * Every Pb returned is owned by a global list and freed by PbFreeAll(),
  * so tests can nest builders without bookkeeping.  Out-of-memory aborts:
  * this is test code.
  *
- * test/nn/pbwriter.h
+ * test/common/pbwriter.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef NN_PBWRITER_H
-#define NN_PBWRITER_H
+#ifndef BX_PBWRITER_H
+#define BX_PBWRITER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -64,4 +65,4 @@ extern Pb  *OnnxModel(int64_t irVersion, int64_t opset, const Pb *graph);
 extern Pb  *OnnxOneNodeModel(const char *op, const char *inputs, Pb *const *attrs,
 							 Pb *const *inits, int rank, const int64_t *xdims, int64_t opset);
 
-#endif							/* NN_PBWRITER_H */
+#endif							/* BX_PBWRITER_H */
