@@ -11,8 +11,7 @@ LIB_OBJS = \
 	lib/bx_runtime.o \
 	lib/kernels.o \
 	lib/embedding_parse.o \
-	$(patsubst %.c,%.o,$(filter-out lib/nn/onnx.pb-c.c,$(wildcard lib/nn/*.c))) \
-	lib/nn/onnx.pb-c.o \
+	$(patsubst %.c,%.o,$(wildcard lib/nn/*.c)) \
 	$(patsubst %.c,%.o,$(wildcard lib/image/*.c)) \
 	$(patsubst %.c,%.o,$(wildcard lib/facepipe/*.c)) \
 	lib/faiss_bridge.o
@@ -36,16 +35,14 @@ REGRESS_OPTS = --inputdir=. --load-extension=bxexit
 # FAISS is a static C++ library on Debian: link it in, hide its symbols,
 # and bring the C++, OpenMP and BLAS runtimes it needs.
 FAISS_LIB ?= $(shell $(CXX) -print-file-name=libfaiss.a)
-# protobuf-c decodes ONNX models (lib/nn/onnx_reader.c).
-SHLIB_LINK += -Wl,--exclude-libs,ALL $(FAISS_LIB) -lgomp -lopenblas -lstdc++ -ljpeg -lpng \
-	-lprotobuf-c -lm
+SHLIB_LINK += -Wl,--exclude-libs,ALL $(FAISS_LIB) -lgomp -lopenblas -lstdc++ -ljpeg -lpng -lm
 PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -fopenmp -Wall -Wextra -I$(srcdir)/lib
 
 PG_CONFIG ?= pg_config
 # -Wextra, less -Wunused-parameter: PostgreSQL's own headers (bufpage.h) and
 # every fmgr function that ignores fcinfo would trip it.
 PG_CPPFLAGS = -I$(srcdir)/include -I$(srcdir)/lib -Wextra -Wno-unused-parameter
-EXTRA_CLEAN = results regression.diffs regression.out lib/nn/onnx.pb-c.c lib/nn/onnx.pb-c.h
+EXTRA_CLEAN = results regression.diffs regression.out
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -56,13 +53,6 @@ override CFLAGS += -std=gnu11
 # header changes (an object built against an old on-disk format or limit is
 # worse than a longer build)
 $(OBJS): $(wildcard $(srcdir)/include/*.h $(srcdir)/lib/*.h $(srcdir)/lib/*/*.h)
-
-# The ONNX reader's protobuf-c code, generated from the installed onnx.proto
-ONNX_PB_DIR = lib/nn
-include lib/nn/onnx_proto.mk
-lib/nn/onnx_reader.o lib/nn/onnx_reader.bc: lib/nn/onnx.pb-c.h
-# its onnx__* functions and descriptors are the reader's, not exports
-lib/nn/onnx.pb-c.o: CFLAGS += -fvisibility=hidden
 
 ifneq ($(MAJORVERSION),15)
 $(error bxexit is built for PostgreSQL 15, not $(MAJORVERSION))

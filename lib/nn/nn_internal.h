@@ -5,10 +5,9 @@
  *
  * Loading happens in three stages:
  *
- *	1. onnx_reader.c checks the protobuf bytes, has protobuf-c's code
- *	   generated from onnx.proto unpack them, and copies the parts of
- *	   ModelProto we understand into the OnnxModel structs below (unknown
- *	   fields are skipped, unsupported ones rejected).
+ *	1. onnx_reader.c decodes the protobuf bytes into the OnnxModel structs
+ *	   below (a faithful, bounds-checked copy of the parts of ModelProto we
+ *	   understand; unknown fields are skipped, unsupported ones rejected).
  *	2. graph.c turns that into NnValue/NnNode arrays: it checks that nodes
  *	   are topologically sorted, calls each operator's prepare function
  *	   (which validates attributes and infers output shapes, with the
@@ -49,8 +48,6 @@
 #define NN_MAX_ATTR_VALUES	65536	/* elements of an INTS/FLOATS attribute */
 #define NN_MAX_NAME			4096	/* bytes of any name or string */
 #define NN_MAX_OPSETS		64
-#define NN_MAX_MODEL_BYTES	((size_t) 512 << 20)	/* the ONNX file itself */
-#define NN_MAX_PROTO_DEPTH	32		/* nesting of protobuf messages */
 #define NN_MAX_VALUES		65536	/* named tensors in a graph */
 #define NN_MAX_WORK			1e11	/* multiply-adds + elements per run */
 #define NN_MIN_IR_VERSION	3
@@ -282,7 +279,6 @@ extern const char *NnDataTypeName(int32_t dataType);
 extern void NnGetAllocator(BxAllocator *out);
 extern void NnArenaInit(NnArena *arena, const BxAllocator *alloc);
 extern void *NnArenaAlloc(NnArena *arena, size_t size);
-extern void *NnArenaAllocUninit(NnArena *arena, size_t size);
 extern char *NnArenaStrndup(NnArena *arena, const char *s, size_t len);
 extern void NnArenaRelease(NnArena *arena);
 extern bool NnMulSize(size_t a, size_t b, size_t *result);

@@ -192,9 +192,14 @@ NewChunk(NnArena *arena, size_t size, size_t align)
 	return (char *) p;
 }
 
-/* Carve size bytes from the arena; zero them if asked */
-static void *
-ArenaAlloc(NnArena *arena, size_t size, bool zero)
+/*
+ * Allocate size zeroed bytes that live until NnArenaRelease().
+ *
+ * Small requests are 16-byte aligned, large ones 64-byte aligned.  Returns
+ * NULL if the allocator fails.
+ */
+void *
+NnArenaAlloc(NnArena *arena, size_t size)
 {
 	char	   *p;
 
@@ -203,7 +208,7 @@ ArenaAlloc(NnArena *arena, size_t size, bool zero)
 	if (size > NN_BIG_ALLOC)
 	{
 		p = NewChunk(arena, size, NN_BIG_ALIGN);
-		if (p != NULL && zero)
+		if (p != NULL)
 			memset(p, 0, size);
 		return p;
 	}
@@ -219,31 +224,8 @@ ArenaAlloc(NnArena *arena, size_t size, bool zero)
 	p = arena->cur;
 	arena->cur += size;
 	arena->left -= size;
-	if (zero)
-		memset(p, 0, size);
+	memset(p, 0, size);
 	return p;
-}
-
-/*
- * Allocate size zeroed bytes that live until NnArenaRelease().
- *
- * Small requests are 16-byte aligned, large ones 64-byte aligned.  Returns
- * NULL if the allocator fails.
- */
-void *
-NnArenaAlloc(NnArena *arena, size_t size)
-{
-	return ArenaAlloc(arena, size, true);
-}
-
-/*
- * The same without zeroing, for blocks the caller fills at once (tensor
- * data, protobuf-c's buffers): weights are most of a model's bytes.
- */
-void *
-NnArenaAllocUninit(NnArena *arena, size_t size)
-{
-	return ArenaAlloc(arena, size, false);
 }
 
 /* Copy len bytes of s plus a terminating NUL into the arena */

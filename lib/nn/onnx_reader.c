@@ -1,42 +1,24 @@
 /*-------------------------------------------------------------------------
  *
  * onnx_reader.c
- *	  Read an ONNX model with the protobuf-c code generated from ONNX's own
- *	  onnx.proto, and copy what the library understands into OnnxModel.
+ *	  Strict decoder of the ONNX protobuf wire format (no protobuf library).
  *
- * The wire format is decoded by protobuf-c (onnx.pb-c.c, generated at
- * build time by lib/nn/onnx_proto.mk from the onnx.proto that Debian's
- * python3-onnx or libonnx-dev installs; ONNX is Apache-2.0).  The input is
- * untrusted, and protobuf-c 1.4 leaves four gaps that this file closes
- * before calling it, in one walk over the bytes driven by the generated
- * descriptors (CheckMessage):
+ * The input is untrusted.  Every varint, length and count is checked
+ * against the bytes left and against the limits of nn_internal.h before it
+ * is used.  The decoder is not recursive in the data: it only descends the
+ * fixed chain ModelProto > GraphProto > NodeProto > AttributeProto >
+ * TensorProto (and ValueInfoProto > TypeProto > Tensor > Shape > Dimension),
+ * and rejects subgraph attributes and nested non-tensor types without
+ * looking inside them, so nesting depth is bounded by construction.
  *
- *	- nesting: protobuf-c recurses once per nested message with no limit,
- *	  and ONNX's schema is recursive (a GRAPH attribute holds nodes holding
- *	  attributes...), so a few kilobytes could exhaust the stack.  The walk
- *	  refuses nesting deeper than NN_MAX_PROTO_DEPTH.
- *	- strictness: protobuf-c takes the last of a repeated singular scalar,
- *	  merges repeated singular messages, lets the last member of a oneof
- *	  win, truncates int32 varints to 32 bits, accepts a varint's 10th byte
- *	  above 1 and cuts strings at an embedded NUL.  All of these are
- *	  refused, as the library's earlier hand-written decoder did.
- *	- messages: protobuf-c only returns NULL; the walk says what is wrong
- *	  and at which byte.
- *	- wire types and framing are checked there too, so unpacking fails
- *	  afterwards only for memory.
+ * Protobuf rules followed: fields may come in any order; unknown fields are
+ * skipped; repeated scalars may be packed or not, and a packed field may be
+ * split in several records.  Stricter than protobuf: a singular field that
+ * appears twice is an error (protobuf would merge or take the last), as
+ * are groups (wire types 3 and 4) and field number 0.
  *
- * Memory: the input length is checked against NN_MAX_MODEL_BYTES first;
- * protobuf-c then allocates through the caller's BxAllocator, capped at
- * twice the input plus NN_DECODE_SLACK, so an input of many tiny messages
- * cannot blow up 100-fold in memory.  Its small blocks come from a scratch
- * NnArena, released in one go after mapping; its large ones (tensor data,
- * NN_DIRECT_BYTES) from the model's arena, where the mapped OnnxModel
- * points at them rather than copying them again.  Names and small tensors
- * are copied into the model's arena.
- *
- * Unknown fields (newer ONNX versions) are ignored; fields of features the
- * library lacks (segments, external data, sparse tensors, GRAPH attributes
- * and the like) are rejected with BX_EUNSUPPORTED when mapping.
+ * Messages needing arrays are read twice: once to validate the framing and
+ * count the repeated fields, then again to fill exactly sized arrays.
  *
  * lib/nn/onnx_reader.c
  *
@@ -47,7 +29,6 @@
 #include <string.h>
 
 #include "nn_internal.h"
-#include "onnx.pb-c.h"
 
 /* Protobuf wire types */
 #define WT_VARINT	0
@@ -55,55 +36,39 @@
 #define WT_LEN		2
 #define WT_FIXED32	5
 
-/*
- * Scratch memory protobuf-c may use beyond twice the input length.  A
- * weight-heavy model needs about 1.1 times its length; protobuf-c's worst
- * case is near 150 times (an empty submessage costs 2 bytes on the wire
- * and a struct plus bookkeeping in memory), and a repeated scalar written
- * unpacked, as proto2 does by default, costs it 64 bytes of bookkeeping
- * per value while unpacking: 65536 INTS values, the attribute limit, take
- * about 5 MiB.
- */
-#define NN_DECODE_SLACK		((size_t) 64 << 20)
-
 typedef struct Reader
 {
 	const uint8_t *base;		/* start of the whole model, for offsets */
-	NnArena    *arena;			/* the caller's: the mapped model */
+	NnArena    *arena;
 	NnErr	   *err;
 	size_t		tensorBytes;
 } Reader;
 
-/*
- * protobuf-c blocks above this size are taken from the model's arena, not
- * the scratch arena: in an ONNX file they are nearly all tensor payloads
- * (raw_data, float_data, int64_data), which the model then keeps as they
- * are instead of copying them once more.  The few others (bookkeeping of
- * messages with over 256 fields, long doc strings) stay with the model
- * unused, within the budget below.
- */
-#define NN_DIRECT_BYTES		((size_t) 8192)
-
-/* protobuf-c's allocator: a capped scratch arena */
-typedef struct Scratch
+/* A byte range being decoded */
+typedef struct PbBuf
 {
-	NnArena		arena;			/* small blocks, released after mapping */
-	NnArena    *model;			/* large blocks */
-	size_t		used;			/* bytes given to protobuf-c */
-	size_t		budget;
-	bool		overBudget;
-	bool		failed;
-} Scratch;
+	const uint8_t *p;
+	const uint8_t *end;
+} PbBuf;
+
+/* One decoded field record */
+typedef struct PbField
+{
+	uint32_t	number;
+	int			wireType;
+	const uint8_t *start;		/* where the record begins */
+	uint64_t	varint;			/* WT_VARINT */
+	uint32_t	fixed32;		/* WT_FIXED32 */
+	const uint8_t *data;		/* WT_LEN */
+	size_t		len;
+} PbField;
 
 static BxStatus
 Malformed(Reader *rd, const uint8_t *at, const char *what, const char *fmt,...)
 			__attribute__((format(printf, 4, 5)));
-static BxStatus
-Invalid(Reader *rd, const char *what, const char *fmt,...)
-			__attribute__((format(printf, 3, 4)));
 
 /*
- * Report malformed input found at byte 'at' while checking message 'what'.
+ * Report malformed input found at byte 'at' while decoding message 'what'.
  */
 static BxStatus
 Malformed(Reader *rd, const uint8_t *at, const char *what, const char *fmt,...)
@@ -119,43 +84,24 @@ Malformed(Reader *rd, const uint8_t *at, const char *what, const char *fmt,...)
 					  detail, (size_t) (at - rd->base), what);
 }
 
-/*
- * Report a well-framed model whose content is inconsistent; found after
- * unpacking, so without a byte offset.
- */
-static BxStatus
-Invalid(Reader *rd, const char *what, const char *fmt,...)
-{
-	char		detail[200];
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	return NnSetError(rd->err, BX_EFORMAT, "malformed model: %s in %s",
-					  detail, what);
-}
-
 static BxStatus
 OutOfMemory(Reader *rd)
 {
 	return NnSetError(rd->err, BX_ENOMEM, "out of memory while reading model");
 }
 
-/*
- * Decode a varint at *p; false if truncated or longer than 64 bits
- * (protobuf-c would accept a 10th byte above 1 and drop the excess).
- */
+/* Decode a varint; false if truncated or longer than 64 bits */
 static bool
-PbVarint(const uint8_t **p, const uint8_t *end, uint64_t *value)
+PbVarint(PbBuf *buf, uint64_t *value)
 {
 	uint64_t	result = 0;
 	int			shift = 0;
 
-	while (*p < end)
+	while (buf->p < buf->end)
 	{
-		uint8_t		byte = *(*p)++;
+		uint8_t		byte = *buf->p++;
 
+		/* the tenth byte may only contribute the 64th bit */
 		if (shift == 63 && byte > 1)
 			return false;
 		result |= (uint64_t) (byte & 0x7f) << shift;
@@ -171,370 +117,392 @@ PbVarint(const uint8_t **p, const uint8_t *end, uint64_t *value)
 	return false;
 }
 
-/* The wire type a non-packed value of a field type uses */
-static int
-WireTypeOf(ProtobufCType type)
+static uint32_t
+LoadLe32(const uint8_t *p)
 {
-	switch (type)
-	{
-		case PROTOBUF_C_TYPE_FIXED32:
-		case PROTOBUF_C_TYPE_SFIXED32:
-		case PROTOBUF_C_TYPE_FLOAT:
-			return WT_FIXED32;
-		case PROTOBUF_C_TYPE_FIXED64:
-		case PROTOBUF_C_TYPE_SFIXED64:
-		case PROTOBUF_C_TYPE_DOUBLE:
-			return WT_FIXED64;
-		case PROTOBUF_C_TYPE_STRING:
-		case PROTOBUF_C_TYPE_BYTES:
-		case PROTOBUF_C_TYPE_MESSAGE:
-			return WT_LEN;
-		default:
-			return WT_VARINT;
-	}
+	return (uint32_t) p[0] | ((uint32_t) p[1] << 8) |
+		((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24);
 }
 
-/* protobuf-c keeps only the low 32 bits of an int32 or enum varint */
-static bool
-FitsInt32(ProtobufCType type, uint64_t v)
+static uint64_t
+LoadLe64(const uint8_t *p)
 {
-	int64_t		s = (int64_t) v;
-
-	if (type != PROTOBUF_C_TYPE_INT32 && type != PROTOBUF_C_TYPE_ENUM)
-		return true;
-	return s >= INT32_MIN && s <= INT32_MAX;
+	return (uint64_t) LoadLe32(p) | ((uint64_t) LoadLe32(p + 4) << 32);
 }
 
-/* Check the payload of a packed repeated scalar field */
-static BxStatus
-CheckPacked(Reader *rd, const ProtobufCFieldDescriptor *field,
-			const uint8_t *start, const uint8_t *p, size_t len,
-			const char *what)
+static float
+Le32ToFloat(uint32_t bits)
 {
-	const uint8_t *end = p + len;
-	uint64_t	v;
+	float		f;
 
-	switch (WireTypeOf(field->type))
-	{
-		case WT_FIXED32:
-		case WT_FIXED64:
-			{
-				size_t		size = WireTypeOf(field->type) == WT_FIXED32 ? 4 : 8;
-
-				if (len % size != 0)
-					return Malformed(rd, start, what,
-									 "packed field '%s' length %zu is not a multiple of %zu",
-									 field->name, len, size);
-				return BX_OK;
-			}
-		default:
-			while (p < end)
-			{
-				if (!PbVarint(&p, end, &v))
-					return Malformed(rd, start, what,
-									 "bad packed varint in field '%s'",
-									 field->name);
-				if (!FitsInt32(field->type, v))
-					return Malformed(rd, start, what,
-									 "field '%s' out of int32 range",
-									 field->name);
-			}
-			return BX_OK;
-	}
+	memcpy(&f, &bits, sizeof(f));
+	return f;
 }
 
 /*
- * Check the framing of message desc in data[0..len) and, recursively, of
- * every nested message the schema knows, before protobuf-c sees it.
+ * Read the next field record of buf into f.
  *
- * Protobuf rules followed: fields in any order, unknown fields skipped,
- * repeated scalars packed or not (a packed field may be split).  Stricter
- * than protobuf: a singular field twice, two members of one oneof, groups
- * (wire types 3 and 4), field number 0, int32 values out of range and
- * strings with NUL are errors.  depth counts the enclosing messages.
+ * Returns 1 if a field was read, 0 at the end of buf, -1 on malformed input
+ * (with the error set).
  */
-static BxStatus
-CheckMessage(Reader *rd, const ProtobufCMessageDescriptor *desc,
-			 const uint8_t *data, size_t len, int depth)
+static int
+PbNext(Reader *rd, PbBuf *buf, PbField *f, const char *what)
 {
-	const uint8_t *p = data;
-	const uint8_t *end = data + len;
-	const char *what = desc->short_name;
-	uint64_t	seen = 0;
-	BxStatus	st;
+	uint64_t	key;
+	uint64_t	len;
 
-	if (depth > NN_MAX_PROTO_DEPTH)
-		return NnSetError(rd->err, BX_ELIMIT,
-						  "model messages are nested more than %d deep (at byte %zu, %s)",
-						  NN_MAX_PROTO_DEPTH, (size_t) (data - rd->base), what);
-	while (p < end)
+	if (buf->p >= buf->end)
+		return 0;
+	f->start = buf->p;
+	if (!PbVarint(buf, &key))
 	{
-		const uint8_t *start = p;
-		const ProtobufCFieldDescriptor *field;
-		uint64_t	key;
-		uint64_t	v = 0;
-		uint32_t	number;
-		int			wireType;
-		const uint8_t *payload = NULL;
-		size_t		plen = 0;
-		unsigned	idx;
-
-		if (!PbVarint(&p, end, &key))
-			return Malformed(rd, start, what, "bad or truncated field key");
-		if ((key >> 3) == 0 || (key >> 3) > 0x1fffffff)
-			return Malformed(rd, start, what, "invalid field number");
-		number = (uint32_t) (key >> 3);
-		wireType = (int) (key & 7);
-		switch (wireType)
-		{
-			case WT_VARINT:
-				if (!PbVarint(&p, end, &v))
-					return Malformed(rd, start, what, "bad or truncated varint");
-				break;
-			case WT_FIXED64:
-				if (end - p < 8)
-					return Malformed(rd, start, what, "truncated fixed64");
-				p += 8;
-				break;
-			case WT_FIXED32:
-				if (end - p < 4)
-					return Malformed(rd, start, what, "truncated fixed32");
-				p += 4;
-				break;
-			case WT_LEN:
-				if (!PbVarint(&p, end, &v))
-					return Malformed(rd, start, what, "bad or truncated length");
-				if (v > (uint64_t) (end - p))
-					return Malformed(rd, start, what,
-									 "length %llu exceeds the %zu bytes left",
-									 (unsigned long long) v, (size_t) (end - p));
-				payload = p;
-				plen = (size_t) v;
-				p += plen;
-				break;
-			default:
-				return Malformed(rd, start, what,
-								 "unsupported wire type %d (field %u)",
-								 wireType, number);
-		}
-
-		field = protobuf_c_message_descriptor_get_field(desc, number);
-		if (field == NULL)
-			continue;			/* unknown: protobuf-c keeps an inert copy */
-
-		if (field->label == PROTOBUF_C_LABEL_REPEATED && wireType == WT_LEN &&
-			WireTypeOf(field->type) != WT_LEN)
-		{
-			if ((st = CheckPacked(rd, field, start, payload, plen, what)) != BX_OK)
-				return st;
-			continue;
-		}
-		if (wireType != WireTypeOf(field->type))
-			return Malformed(rd, start, what,
-							 "field '%s' has wire type %d, expected %d",
-							 field->name, wireType, WireTypeOf(field->type));
-		if (wireType == WT_VARINT && !FitsInt32(field->type, v))
-			return Malformed(rd, start, what, "field '%s' out of int32 range",
-							 field->name);
-		if (field->type == PROTOBUF_C_TYPE_STRING && plen > 0 &&
-			memchr(payload, '\0', plen) != NULL)
-			return Malformed(rd, start, what, "string field '%s' contains NUL",
-							 field->name);
-		if (field->type == PROTOBUF_C_TYPE_MESSAGE &&
-			(st = CheckMessage(rd, field->descriptor, payload, plen,
-							   depth + 1)) != BX_OK)
-			return st;
-
-		/* onnx.proto's messages have fewer than 64 fields */
-		idx = (unsigned) (field - desc->fields);
-		if (field->label == PROTOBUF_C_LABEL_REPEATED || idx >= 64)
-			continue;
-		if (seen & ((uint64_t) 1 << idx))
-			return Malformed(rd, start, what, "field '%s' appears twice",
-							 field->name);
-		if (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-		{
-			unsigned	j;
-
-			/* members of one oneof share their case member's offset */
-			for (j = 0; j < desc->n_fields && j < 64; j++)
-				if ((seen & ((uint64_t) 1 << j)) &&
-					(desc->fields[j].flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-					desc->fields[j].quantifier_offset == field->quantifier_offset)
-					return Malformed(rd, start, what,
-									 "fields '%s' and '%s' both given, only one may be",
-									 desc->fields[j].name, field->name);
-		}
-		seen |= (uint64_t) 1 << idx;
+		Malformed(rd, f->start, what, "bad or truncated field key");
+		return -1;
 	}
+	if ((key >> 3) == 0 || (key >> 3) > 0x1fffffff)
+	{
+		Malformed(rd, f->start, what, "invalid field number");
+		return -1;
+	}
+	f->number = (uint32_t) (key >> 3);
+	f->wireType = (int) (key & 7);
+	switch (f->wireType)
+	{
+		case WT_VARINT:
+			if (!PbVarint(buf, &f->varint))
+			{
+				Malformed(rd, f->start, what, "bad or truncated varint");
+				return -1;
+			}
+			break;
+		case WT_FIXED64:
+			if (buf->end - buf->p < 8)
+			{
+				Malformed(rd, f->start, what, "truncated fixed64");
+				return -1;
+			}
+			buf->p += 8;
+			break;
+		case WT_FIXED32:
+			if (buf->end - buf->p < 4)
+			{
+				Malformed(rd, f->start, what, "truncated fixed32");
+				return -1;
+			}
+			f->fixed32 = LoadLe32(buf->p);
+			buf->p += 4;
+			break;
+		case WT_LEN:
+			if (!PbVarint(buf, &len))
+			{
+				Malformed(rd, f->start, what, "bad or truncated length");
+				return -1;
+			}
+			if (len > (uint64_t) (buf->end - buf->p))
+			{
+				Malformed(rd, f->start, what,
+						  "length %llu exceeds the %zu bytes left",
+						  (unsigned long long) len,
+						  (size_t) (buf->end - buf->p));
+				return -1;
+			}
+			f->data = buf->p;
+			f->len = (size_t) len;
+			buf->p += len;
+			break;
+		default:
+			Malformed(rd, f->start, what,
+					  "unsupported wire type %d (field %u)",
+					  f->wireType, f->number);
+			return -1;
+	}
+	return 1;
+}
+
+static BxStatus
+ExpectWire(Reader *rd, const PbField *f, int wireType, const char *what,
+		   const char *field)
+{
+	if (f->wireType != wireType)
+		return Malformed(rd, f->start, what,
+						 "field '%s' has wire type %d, expected %d",
+						 field, f->wireType, wireType);
 	return BX_OK;
 }
 
-static void *
-ScratchAlloc(void *arg, size_t size)
-{
-	Scratch    *s = arg;
-	void	   *p;
-
-	if (size > s->budget || s->used > s->budget - size)
-	{
-		s->overBudget = true;
-		return NULL;
-	}
-	s->used += size;
-	p = NnArenaAllocUninit(size > NN_DIRECT_BYTES ? s->model : &s->arena, size);
-	if (p == NULL)
-		s->failed = true;
-	return p;
-}
-
-/* Blocks are returned all at once when the scratch arena is released */
-static void
-ScratchFree(void *arg, void *ptr)
-{
-	(void) arg;
-	(void) ptr;
-}
-
-/* Copy a name-like string (NULL means absent: "") into the model's arena */
+/* Reject a second occurrence of a singular field; seen is a bit mask */
 static BxStatus
-TakeString(Reader *rd, const char *s, const char *what, const char *field,
+Once(Reader *rd, const PbField *f, uint32_t *seen, int bit, const char *what,
+	 const char *field)
+{
+	if (*seen & (1u << bit))
+		return Malformed(rd, f->start, what, "field '%s' appears twice",
+						 field);
+	*seen |= 1u << bit;
+	return BX_OK;
+}
+
+/* Copy a string field; rejects NULs and overlong strings */
+static BxStatus
+ReadString(Reader *rd, const PbField *f, const char *what, const char *field,
 		   const char **out)
 {
-	size_t		len;
-	char	   *copy;
+	BxStatus	st;
+	char	   *s;
 
-	if (s == NULL || s[0] == '\0')
-	{
-		*out = "";
-		return BX_OK;
-	}
-	len = strlen(s);
-	if (len > NN_MAX_NAME)
+	if ((st = ExpectWire(rd, f, WT_LEN, what, field)) != BX_OK)
+		return st;
+	if (f->len > NN_MAX_NAME)
 		return NnSetError(rd->err, BX_ELIMIT,
 						  "string field '%s' in %s is %zu bytes long (limit %d)",
-						  field, what, len, NN_MAX_NAME);
-	copy = NnArenaStrndup(rd->arena, s, len);
-	if (copy == NULL)
+						  field, what, f->len, NN_MAX_NAME);
+	if (f->len > 0 && memchr(f->data, '\0', f->len) != NULL)
+		return Malformed(rd, f->start, what, "string field '%s' contains NUL",
+						 field);
+	s = NnArenaStrndup(rd->arena, (const char *) f->data, f->len);
+	if (s == NULL)
 		return OutOfMemory(rd);
-	*out = copy;
+	*out = s;
 	return BX_OK;
 }
 
-/* The same for a bytes field holding text (AttributeProto.s) */
 static BxStatus
-TakeBytesString(Reader *rd, const ProtobufCBinaryData *b, const char *what,
-				const char *field, const char **out)
+ReadInt64(Reader *rd, const PbField *f, const char *what, const char *field,
+		  int64_t *out)
 {
-	char	   *copy;
+	BxStatus	st;
 
-	if (b->len > NN_MAX_NAME)
-		return NnSetError(rd->err, BX_ELIMIT,
-						  "string field '%s' in %s is %zu bytes long (limit %d)",
-						  field, what, b->len, NN_MAX_NAME);
-	if (b->len > 0 && memchr(b->data, '\0', b->len) != NULL)
-		return Invalid(rd, what, "string field '%s' contains NUL", field);
-	copy = NnArenaStrndup(rd->arena, (const char *) b->data, b->len);
-	if (copy == NULL)
-		return OutOfMemory(rd);
-	*out = copy;
+	if ((st = ExpectWire(rd, f, WT_VARINT, what, field)) != BX_OK)
+		return st;
+	*out = (int64_t) f->varint;
 	return BX_OK;
 }
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define NN_LITTLE_ENDIAN 1
-#else
-#define NN_LITTLE_ENDIAN 0
-#endif
-
-/* Copy n elements of 4 or 8 bytes, stored little-endian, as native values */
-static void
-CopyLittleEndian(void *dst, const uint8_t *src, size_t n, size_t size)
+/* An int32/enum field: protobuf sign-extends negatives to 64 bits */
+static BxStatus
+ReadInt32(Reader *rd, const PbField *f, const char *what, const char *field,
+		  int32_t *out)
 {
-#if NN_LITTLE_ENDIAN
-	memcpy(dst, src, n * size);
-#else
-	size_t		i;
-	size_t		k;
+	BxStatus	st;
+	int64_t		v;
 
-	for (i = 0; i < n; i++)
-	{
-		uint64_t	v = 0;
-
-		for (k = 0; k < size; k++)
-			v |= (uint64_t) src[i * size + k] << (8 * k);
-		if (size == 4)
-		{
-			uint32_t	w = (uint32_t) v;
-
-			memcpy((uint8_t *) dst + i * 4, &w, 4);
-		}
-		else
-			memcpy((uint8_t *) dst + i * 8, &v, 8);
-	}
-#endif
+	if ((st = ReadInt64(rd, f, what, field, &v)) != BX_OK)
+		return st;
+	if (v < INT32_MIN || v > INT32_MAX)
+		return Malformed(rd, f->start, what, "field '%s' out of int32 range",
+						 field);
+	*out = (int32_t) v;
+	return BX_OK;
 }
 
 /*
- * Map a TensorProto.  'what' names the context for messages.
+ * Count the values of a repeated varint field record, packed or not, and
+ * validate the packed payload.
+ */
+static BxStatus
+CountVarints(Reader *rd, const PbField *f, const char *what,
+			 const char *field, size_t *count)
+{
+	PbBuf		b;
+	uint64_t	dummy;
+
+	if (f->wireType == WT_VARINT)
+	{
+		*count += 1;
+		return BX_OK;
+	}
+	if (f->wireType != WT_LEN)
+		return Malformed(rd, f->start, what,
+						 "field '%s' has wire type %d", field, f->wireType);
+	b.p = f->data;
+	b.end = f->data + f->len;
+	while (b.p < b.end)
+	{
+		if (!PbVarint(&b, &dummy))
+			return Malformed(rd, f->start, what,
+							 "bad packed varint in field '%s'", field);
+		*count += 1;
+	}
+	return BX_OK;
+}
+
+/* Append the values of a counted varint record to out[*n..] */
+static void
+TakeVarints(const PbField *f, int64_t *out, size_t *n)
+{
+	PbBuf		b;
+	uint64_t	v;
+
+	if (f->wireType == WT_VARINT)
+	{
+		out[(*n)++] = (int64_t) f->varint;
+		return;
+	}
+	b.p = f->data;
+	b.end = f->data + f->len;
+	/* validated by CountVarints */
+	while (b.p < b.end && PbVarint(&b, &v))
+		out[(*n)++] = (int64_t) v;
+}
+
+static BxStatus
+CountFixed32s(Reader *rd, const PbField *f, const char *what,
+			  const char *field, size_t *count)
+{
+	if (f->wireType == WT_FIXED32)
+	{
+		*count += 1;
+		return BX_OK;
+	}
+	if (f->wireType != WT_LEN)
+		return Malformed(rd, f->start, what,
+						 "field '%s' has wire type %d", field, f->wireType);
+	if (f->len % 4 != 0)
+		return Malformed(rd, f->start, what,
+						 "packed field '%s' length %zu is not a multiple of 4",
+						 field, f->len);
+	*count += f->len / 4;
+	return BX_OK;
+}
+
+static void
+TakeFloats(const PbField *f, float *out, size_t *n)
+{
+	size_t		i;
+
+	if (f->wireType == WT_FIXED32)
+	{
+		out[(*n)++] = Le32ToFloat(f->fixed32);
+		return;
+	}
+	for (i = 0; i + 4 <= f->len; i += 4)
+		out[(*n)++] = Le32ToFloat(LoadLe32(f->data + i));
+}
+
+/*
+ * Decode a TensorProto.  'what' names the context for messages.
  *
  * Accepts FLOAT and INT64 tensors whose data are either raw_data
  * (little-endian) or the matching typed field, with exactly as many values
  * as the dims say.  Counts the decoded bytes against NN_MAX_WEIGHT_BYTES.
  */
 static BxStatus
-MapTensor(Reader *rd, const Onnx__TensorProto *tp, const char *what,
-		  OnnxTensor *t)
+ParseTensor(Reader *rd, const uint8_t *data, size_t len, const char *what,
+			OnnxTensor *t)
 {
+	PbBuf		buf = {data, data + len};
+	PbField		f;
+	int			r;
 	BxStatus	st;
-	const char *tmsg = "TensorProto";
+	uint32_t	seen = 0;
+	size_t		ndims = 0;
+	size_t		nfloat = 0;
+	size_t		nint64 = 0;
+	const uint8_t *raw = NULL;
+	size_t		rawLen = 0;
+	bool		hasType = false;
 	size_t		elemSize;
 	size_t		bytes;
-	size_t		nfloat = tp->n_float_data;
-	size_t		nint64 = tp->n_int64_data;
-	bool		raw = tp->has_raw_data;
+	int64_t		dims64[NN_MAX_DIMS];
 	char		name[64];
-	int			unsupported = 0;
+	const char *tmsg = "TensorProto";
 
 	memset(t, 0, sizeof(*t));
-	if (tp->segment != NULL)
-		return NnSetError(rd->err, BX_EUNSUPPORTED,
-						  "%s: segmented tensors are not supported", what);
-	if (tp->n_external_data > 0 ||
-		(tp->has_data_location &&
-		 tp->data_location != ONNX__TENSOR_PROTO__DATA_LOCATION__DEFAULT))
-		return NnSetError(rd->err, BX_EUNSUPPORTED,
-						  "%s: external tensor data are not supported", what);
-	if (tp->n_int32_data > 0)
-		unsupported = 5;
-	else if (tp->n_string_data > 0)
-		unsupported = 6;
-	else if (tp->n_double_data > 0)
-		unsupported = 10;
-	else if (tp->n_uint64_data > 0)
-		unsupported = 11;
-	if (unsupported != 0)
-		return NnSetError(rd->err, BX_EUNSUPPORTED,
-						  "%s: tensor data field %d is not supported (only FLOAT and INT64 tensors are)",
-						  what, unsupported);
-	if ((st = TakeString(rd, tp->name, tmsg, "name", &t->name)) != BX_OK)
-		return st;
+	t->name = "";
+
+	/* pass 1: framing, singular fields, counts */
+	while ((r = PbNext(rd, &buf, &f, tmsg)) == 1)
+	{
+		switch (f.number)
+		{
+			case 1:				/* dims */
+				if ((st = CountVarints(rd, &f, tmsg, "dims", &ndims)) != BX_OK)
+					return st;
+				break;
+			case 2:				/* data_type */
+				if ((st = Once(rd, &f, &seen, 2, tmsg, "data_type")) != BX_OK ||
+					(st = ReadInt32(rd, &f, tmsg, "data_type", &t->dataType)) != BX_OK)
+					return st;
+				hasType = true;
+				break;
+			case 3:
+				return NnSetError(rd->err, BX_EUNSUPPORTED,
+								  "%s: segmented tensors are not supported",
+								  what);
+			case 4:				/* float_data */
+				if ((st = CountFixed32s(rd, &f, tmsg, "float_data", &nfloat)) != BX_OK)
+					return st;
+				break;
+			case 7:				/* int64_data */
+				if ((st = CountVarints(rd, &f, tmsg, "int64_data", &nint64)) != BX_OK)
+					return st;
+				break;
+			case 8:				/* name */
+				if ((st = Once(rd, &f, &seen, 8, tmsg, "name")) != BX_OK ||
+					(st = ReadString(rd, &f, tmsg, "name", &t->name)) != BX_OK)
+					return st;
+				break;
+			case 9:				/* raw_data */
+				if ((st = Once(rd, &f, &seen, 9, tmsg, "raw_data")) != BX_OK ||
+					(st = ExpectWire(rd, &f, WT_LEN, tmsg, "raw_data")) != BX_OK)
+					return st;
+				raw = f.data;
+				rawLen = f.len;
+				break;
+			case 13:			/* external_data */
+				return NnSetError(rd->err, BX_EUNSUPPORTED,
+								  "%s: external tensor data are not supported",
+								  what);
+			case 14:			/* data_location */
+				{
+					int32_t		loc;
+
+					if ((st = ReadInt32(rd, &f, tmsg, "data_location", &loc)) != BX_OK)
+						return st;
+					if (loc != 0)
+						return NnSetError(rd->err, BX_EUNSUPPORTED,
+										  "%s: external tensor data are not supported",
+										  what);
+				}
+				break;
+			case 5:				/* int32_data */
+			case 6:				/* string_data */
+			case 10:			/* double_data */
+			case 11:			/* uint64_data */
+				return NnSetError(rd->err, BX_EUNSUPPORTED,
+								  "%s: tensor data field %u is not supported (only FLOAT and INT64 tensors are)",
+								  what, f.number);
+			default:
+				break;			/* doc_string, metadata, future fields */
+		}
+	}
+	if (r < 0)
+		return BX_EFORMAT;
 
 	NnSafeName(name, sizeof(name), t->name);
-	if (!tp->has_data_type)
-		return Invalid(rd, tmsg, "tensor '%s' has no data_type", name);
-	t->dataType = tp->data_type;
+	if (!hasType)
+		return Malformed(rd, data, tmsg, "tensor '%s' has no data_type", name);
 	if (t->dataType != ONNX_FLOAT && t->dataType != ONNX_INT64)
 		return NnSetError(rd->err, BX_EUNSUPPORTED,
 						  "%s: tensor '%s' has data type %s; only FLOAT and INT64 are supported",
 						  what, name, NnDataTypeName(t->dataType));
-	if (tp->n_dims > NN_MAX_DIMS)
+	if (ndims > NN_MAX_DIMS)
 		return NnSetError(rd->err, BX_ELIMIT,
 						  "%s: tensor '%s' has %zu dimensions (limit %d)",
-						  what, name, tp->n_dims, NN_MAX_DIMS);
-	t->rank = (int) tp->n_dims;
-	if (t->rank > 0)
-		memcpy(t->dims, tp->dims, sizeof(int64_t) * tp->n_dims);
+						  what, name, ndims, NN_MAX_DIMS);
+
+	/* pass 2: dims and data */
+	t->rank = (int) ndims;
+	if (ndims > 0)
+	{
+		size_t		n = 0;
+
+		buf.p = data;
+		while (PbNext(rd, &buf, &f, tmsg) == 1)
+			if (f.number == 1)
+				TakeVarints(&f, dims64, &n);
+		memcpy(t->dims, dims64, sizeof(int64_t) * ndims);
+	}
 	if (!NnDimsCount(t->rank, t->dims, &t->count))
 	{
 		char		dims[128];
@@ -550,20 +518,21 @@ MapTensor(Reader *rd, const Onnx__TensorProto *tp, const char *what,
 	bytes = t->count * elemSize;	/* <= 2^31, no overflow */
 	if ((t->dataType == ONNX_FLOAT && nint64 > 0) ||
 		(t->dataType == ONNX_INT64 && nfloat > 0) ||
-		(raw && (nfloat > 0 || nint64 > 0)))
-		return Invalid(rd, tmsg, "tensor '%s' has data in more than one field",
-					   name);
-	if (raw)
+		(raw != NULL && (nfloat > 0 || nint64 > 0)))
+		return Malformed(rd, data, tmsg,
+						 "tensor '%s' has data in more than one field", name);
+	if (raw != NULL)
 	{
-		if (tp->raw_data.len != bytes)
-			return Invalid(rd, tmsg,
-						   "tensor '%s' raw_data has %zu bytes, its dims need %zu",
-						   name, tp->raw_data.len, bytes);
+		if (rawLen != bytes)
+			return Malformed(rd, data, tmsg,
+							 "tensor '%s' raw_data has %zu bytes, its dims need %zu",
+							 name, rawLen, bytes);
 	}
 	else if ((t->dataType == ONNX_FLOAT ? nfloat : nint64) != t->count)
-		return Invalid(rd, tmsg, "tensor '%s' has %zu values, its dims need %zu",
-					   name, t->dataType == ONNX_FLOAT ? nfloat : nint64,
-					   t->count);
+		return Malformed(rd, data, tmsg,
+						 "tensor '%s' has %zu values, its dims need %zu",
+						 name, t->dataType == ONNX_FLOAT ? nfloat : nint64,
+						 t->count);
 
 	if (bytes > NN_MAX_WEIGHT_BYTES - rd->tensorBytes)
 		return NnSetError(rd->err, BX_ELIMIT,
@@ -573,27 +542,42 @@ MapTensor(Reader *rd, const Onnx__TensorProto *tp, const char *what,
 	if (t->count == 0)
 		return BX_OK;
 
-	/*
-	 * Large payloads are already in the model's arena (ScratchAlloc), with
-	 * the alignment of its large blocks: keep them.  raw_data is
-	 * little-endian, so only on a little-endian host.
-	 */
-	if (bytes > NN_DIRECT_BYTES && (!raw || NN_LITTLE_ENDIAN))
-	{
-		t->data = raw ? (void *) tp->raw_data.data :
-			t->dataType == ONNX_FLOAT ? (void *) tp->float_data :
-			(void *) tp->int64_data;
-		return BX_OK;
-	}
-	t->data = NnArenaAllocUninit(rd->arena, bytes);
+	t->data = NnArenaAlloc(rd->arena, bytes);
 	if (t->data == NULL)
 		return OutOfMemory(rd);
-	if (raw)
-		CopyLittleEndian(t->data, tp->raw_data.data, t->count, elemSize);
-	else if (t->dataType == ONNX_FLOAT)
-		memcpy(t->data, tp->float_data, bytes);
+	if (raw != NULL)
+	{
+		size_t		i;
+
+		/* decode little-endian explicitly: no alignment or host assumption */
+		if (t->dataType == ONNX_FLOAT)
+		{
+			float	   *out = t->data;
+
+			for (i = 0; i < t->count; i++)
+				out[i] = Le32ToFloat(LoadLe32(raw + 4 * i));
+		}
+		else
+		{
+			int64_t    *out = t->data;
+
+			for (i = 0; i < t->count; i++)
+				out[i] = (int64_t) LoadLe64(raw + 8 * i);
+		}
+	}
 	else
-		memcpy(t->data, tp->int64_data, bytes);
+	{
+		size_t		n = 0;
+
+		buf.p = data;
+		while (PbNext(rd, &buf, &f, tmsg) == 1)
+		{
+			if (t->dataType == ONNX_FLOAT && f.number == 4)
+				TakeFloats(&f, t->data, &n);
+			else if (t->dataType == ONNX_INT64 && f.number == 7)
+				TakeVarints(&f, t->data, &n);
+		}
+	}
 	return BX_OK;
 }
 
@@ -613,94 +597,148 @@ AttrTypeName(int type)
 }
 
 /*
- * Map an AttributeProto of the node described by nodeDesc.
+ * Decode an AttributeProto of the node described by nodeDesc.
  *
  * Supported types: FLOAT, INT, STRING, TENSOR, FLOATS, INTS.  The 'type'
  * field is authoritative when present; very old models omit it, and then
  * the single value field present decides.
  */
 static BxStatus
-MapAttr(Reader *rd, const Onnx__AttributeProto *ap, const char *nodeDesc,
-		OnnxAttr *a)
+ParseAttr(Reader *rd, const uint8_t *data, size_t len, const char *nodeDesc,
+		  OnnxAttr *a)
 {
+	PbBuf		buf = {data, data + len};
+	PbField		f;
+	int			r;
 	BxStatus	st;
+	uint32_t	seen = 0;
+	int32_t		type = 0;
+	bool		hasType = false;
 	int			presentType = 0;
 	int			npresent = 0;
-	int			unsupported = 0;
+	size_t		nfloats = 0;
+	size_t		nints = 0;
+	const uint8_t *tdata = NULL;
+	size_t		tlen = 0;
+	const PbField *unsupported = NULL;
+	PbField		unsupportedField;
 	char		name[64];
 	char		ctx[256];
 	const char *amsg = "AttributeProto";
 
 	memset(a, 0, sizeof(*a));
-	if ((st = TakeString(rd, ap->name, amsg, "name", &a->name)) != BX_OK)
-		return st;
-	if (ap->has_f)
+	a->name = "";
+	while ((r = PbNext(rd, &buf, &f, amsg)) == 1)
 	{
-		presentType = ONNX_ATTR_FLOAT;
-		npresent++;
+		switch (f.number)
+		{
+			case 1:
+				if ((st = Once(rd, &f, &seen, 1, amsg, "name")) != BX_OK ||
+					(st = ReadString(rd, &f, amsg, "name", &a->name)) != BX_OK)
+					return st;
+				break;
+			case 20:
+				if ((st = Once(rd, &f, &seen, 20, amsg, "type")) != BX_OK ||
+					(st = ReadInt32(rd, &f, amsg, "type", &type)) != BX_OK)
+					return st;
+				hasType = true;
+				break;
+			case 2:
+				if ((st = Once(rd, &f, &seen, 2, amsg, "f")) != BX_OK ||
+					(st = ExpectWire(rd, &f, WT_FIXED32, amsg, "f")) != BX_OK)
+					return st;
+				a->f = Le32ToFloat(f.fixed32);
+				presentType = ONNX_ATTR_FLOAT;
+				npresent++;
+				break;
+			case 3:
+				if ((st = Once(rd, &f, &seen, 3, amsg, "i")) != BX_OK ||
+					(st = ReadInt64(rd, &f, amsg, "i", &a->i)) != BX_OK)
+					return st;
+				presentType = ONNX_ATTR_INT;
+				npresent++;
+				break;
+			case 4:
+				if ((st = Once(rd, &f, &seen, 4, amsg, "s")) != BX_OK ||
+					(st = ReadString(rd, &f, amsg, "s", &a->s)) != BX_OK)
+					return st;
+				presentType = ONNX_ATTR_STRING;
+				npresent++;
+				break;
+			case 5:
+				if ((st = Once(rd, &f, &seen, 5, amsg, "t")) != BX_OK ||
+					(st = ExpectWire(rd, &f, WT_LEN, amsg, "t")) != BX_OK)
+					return st;
+				tdata = f.data;
+				tlen = f.len;
+				presentType = ONNX_ATTR_TENSOR;
+				npresent++;
+				break;
+			case 7:
+				if (!(seen & (1u << 7)))
+				{
+					seen |= 1u << 7;
+					presentType = ONNX_ATTR_FLOATS;
+					npresent++;
+				}
+				if ((st = CountFixed32s(rd, &f, amsg, "floats", &nfloats)) != BX_OK)
+					return st;
+				break;
+			case 8:
+				if (!(seen & (1u << 8)))
+				{
+					seen |= 1u << 8;
+					presentType = ONNX_ATTR_INTS;
+					npresent++;
+				}
+				if ((st = CountVarints(rd, &f, amsg, "ints", &nints)) != BX_OK)
+					return st;
+				break;
+			case 6:				/* g */
+			case 9:				/* strings */
+			case 10:			/* tensors */
+			case 11:			/* graphs */
+			case 14:			/* tp */
+			case 15:			/* type_protos */
+			case 21:			/* ref_attr_name */
+			case 22:			/* sparse_tensor */
+			case 23:			/* sparse_tensors */
+				unsupportedField = f;
+				unsupported = &unsupportedField;
+				break;
+			default:
+				break;			/* doc_string, future fields */
+		}
 	}
-	if (ap->has_i)
-	{
-		presentType = ONNX_ATTR_INT;
-		npresent++;
-	}
-	if (ap->has_s)
-	{
-		presentType = ONNX_ATTR_STRING;
-		npresent++;
-	}
-	if (ap->t != NULL)
-	{
-		presentType = ONNX_ATTR_TENSOR;
-		npresent++;
-	}
-	if (ap->n_floats > 0)
-	{
-		presentType = ONNX_ATTR_FLOATS;
-		npresent++;
-	}
-	if (ap->n_ints > 0)
-	{
-		presentType = ONNX_ATTR_INTS;
-		npresent++;
-	}
-	if (ap->g != NULL)
-		unsupported = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH;
-	else if (ap->n_graphs > 0)
-		unsupported = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS;
-	else if (ap->n_strings > 0)
-		unsupported = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS;
-	else if (ap->n_tensors > 0)
-		unsupported = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS;
-	else if (ap->sparse_tensor != NULL)
-		unsupported = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR;
-	else if (ap->n_sparse_tensors > 0)
-		unsupported = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSORS;
-	else if (ap->tp != NULL)
-		unsupported = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO;
-	else if (ap->n_type_protos > 0)
-		unsupported = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTOS;
+	if (r < 0)
+		return BX_EFORMAT;
 
 	NnSafeName(name, sizeof(name), a->name);
 	snprintf(ctx, sizeof(ctx), "attribute '%s' of %s", name, nodeDesc);
 	if (a->name[0] == '\0')
-		return Invalid(rd, amsg, "attribute without a name in %s", nodeDesc);
-	if (ap->ref_attr_name != NULL)
-		return NnSetError(rd->err, BX_EUNSUPPORTED,
-						  "%s refers to a function attribute; functions are not supported",
-						  ctx);
-	if (unsupported != 0)
+		return Malformed(rd, data, amsg, "attribute without a name in %s",
+						 nodeDesc);
+	if (unsupported != NULL)
+	{
+		static const int fieldType[24] = {
+			[6] = 5,[9] = 8,[10] = 9,[11] = 10,[14] = 13,[15] = 14,
+			[22] = 11,[23] = 12
+		};
+
+		if (unsupported->number == 21)
+			return NnSetError(rd->err, BX_EUNSUPPORTED,
+							  "%s refers to a function attribute; functions are not supported",
+							  ctx);
 		return NnSetError(rd->err, BX_EUNSUPPORTED,
 						  "%s has type %s, which is not supported",
-						  ctx, AttrTypeName(unsupported));
-	if (ap->n_floats > NN_MAX_ATTR_VALUES || ap->n_ints > NN_MAX_ATTR_VALUES)
+						  ctx, AttrTypeName(fieldType[unsupported->number]));
+	}
+	if (nfloats > NN_MAX_ATTR_VALUES || nints > NN_MAX_ATTR_VALUES)
 		return NnSetError(rd->err, BX_ELIMIT,
 						  "%s has more than %d values", ctx, NN_MAX_ATTR_VALUES);
 
-	if (ap->has_type)
+	if (hasType)
 	{
-		int			type = (int) ap->type;
-
 		if (type != ONNX_ATTR_FLOAT && type != ONNX_ATTR_INT &&
 			type != ONNX_ATTR_STRING && type != ONNX_ATTR_TENSOR &&
 			type != ONNX_ATTR_FLOATS && type != ONNX_ATTR_INTS)
@@ -709,262 +747,518 @@ MapAttr(Reader *rd, const Onnx__AttributeProto *ap, const char *nodeDesc,
 							  ctx, AttrTypeName(type));
 		/* a value field of another type contradicts the declared type */
 		if (npresent > 1 || (npresent == 1 && presentType != type))
-			return Invalid(rd, amsg, "%s declares type %s but holds other values",
-						   ctx, AttrTypeName(type));
-		if (type == ONNX_ATTR_TENSOR && ap->t == NULL)
-			return Invalid(rd, amsg, "%s has no tensor", ctx);
+			return Malformed(rd, data, amsg,
+							 "%s declares type %s but holds other values",
+							 ctx, AttrTypeName(type));
+		if (type == ONNX_ATTR_TENSOR && tdata == NULL)
+			return Malformed(rd, data, amsg, "%s has no tensor", ctx);
 		a->type = type;
 	}
 	else
 	{
 		if (npresent != 1)
-			return Invalid(rd, amsg, "%s has no type and %d value fields", ctx,
-						   npresent);
+			return Malformed(rd, data, amsg,
+							 "%s has no type and %d value fields", ctx,
+							 npresent);
 		a->type = presentType;
 	}
 
-	switch (a->type)
+	if (a->type == ONNX_ATTR_STRING && a->s == NULL)
+		a->s = "";
+	if (a->type == ONNX_ATTR_TENSOR)
 	{
-		case ONNX_ATTR_FLOAT:
-			a->f = ap->f;
-			break;
-		case ONNX_ATTR_INT:
-			a->i = ap->i;
-			break;
-		case ONNX_ATTR_STRING:
-			return TakeBytesString(rd, &ap->s, amsg, "s", &a->s);
-		case ONNX_ATTR_TENSOR:
-			a->t = NnArenaAlloc(rd->arena, sizeof(OnnxTensor));
-			if (a->t == NULL)
-				return OutOfMemory(rd);
-			return MapTensor(rd, ap->t, ctx, a->t);
-		case ONNX_ATTR_FLOATS:
-			a->nvalues = (int) ap->n_floats;
-			a->floats = NnArenaAllocUninit(rd->arena, sizeof(float) * ap->n_floats);
-			if (a->floats == NULL)
-				return OutOfMemory(rd);
-			/* an empty list is NULL in protobuf-c */
-			if (ap->n_floats > 0)
-				memcpy(a->floats, ap->floats, sizeof(float) * ap->n_floats);
-			break;
-		case ONNX_ATTR_INTS:
-			a->nvalues = (int) ap->n_ints;
-			a->ints = NnArenaAllocUninit(rd->arena, sizeof(int64_t) * ap->n_ints);
-			if (a->ints == NULL)
-				return OutOfMemory(rd);
-			if (ap->n_ints > 0)
-				memcpy(a->ints, ap->ints, sizeof(int64_t) * ap->n_ints);
-			break;
+		a->t = NnArenaAlloc(rd->arena, sizeof(OnnxTensor));
+		if (a->t == NULL)
+			return OutOfMemory(rd);
+		if ((st = ParseTensor(rd, tdata, tlen, ctx, a->t)) != BX_OK)
+			return st;
+	}
+	if (a->type == ONNX_ATTR_FLOATS || a->type == ONNX_ATTR_INTS)
+	{
+		size_t		n = 0;
+
+		a->nvalues = (int) (a->type == ONNX_ATTR_FLOATS ? nfloats : nints);
+		if (a->type == ONNX_ATTR_FLOATS)
+			a->floats = NnArenaAlloc(rd->arena, sizeof(float) * nfloats);
+		else
+			a->ints = NnArenaAlloc(rd->arena, sizeof(int64_t) * nints);
+		if (a->floats == NULL && a->ints == NULL)
+			return OutOfMemory(rd);
+		buf.p = data;
+		while (PbNext(rd, &buf, &f, amsg) == 1)
+		{
+			if (a->type == ONNX_ATTR_FLOATS && f.number == 7)
+				TakeFloats(&f, a->floats, &n);
+			else if (a->type == ONNX_ATTR_INTS && f.number == 8)
+				TakeVarints(&f, a->ints, &n);
+		}
 	}
 	return BX_OK;
 }
 
-/* Map a NodeProto; index is its position, for messages */
+/* Decode a NodeProto; index is its position, for messages */
 static BxStatus
-MapNode(Reader *rd, const Onnx__NodeProto *np, int index, OnnxNode *node)
+ParseNode(Reader *rd, const uint8_t *data, size_t len, int index,
+		  OnnxNode *node)
 {
+	PbBuf		buf = {data, data + len};
+	PbField		f;
+	int			r;
 	BxStatus	st;
+	uint32_t	seen = 0;
+	size_t		nin = 0;
+	size_t		nout = 0;
+	size_t		nattr = 0;
 	char		desc[128];
 	char		name[64];
 	const char *nmsg = "NodeProto";
 	int			i;
 
 	memset(node, 0, sizeof(*node));
-	if ((st = TakeString(rd, np->name, nmsg, "name", &node->name)) != BX_OK ||
-		(st = TakeString(rd, np->op_type, nmsg, "op_type", &node->opType)) != BX_OK ||
-		(st = TakeString(rd, np->domain, nmsg, "domain", &node->domain)) != BX_OK)
-		return st;
-	if (node->opType[0] == '\0')
-		return Invalid(rd, nmsg, "node #%d has no op_type", index);
+	node->name = "";
+	node->domain = "";
+	while ((r = PbNext(rd, &buf, &f, nmsg)) == 1)
+	{
+		switch (f.number)
+		{
+			case 1:
+				if ((st = ExpectWire(rd, &f, WT_LEN, nmsg, "input")) != BX_OK)
+					return st;
+				nin++;
+				break;
+			case 2:
+				if ((st = ExpectWire(rd, &f, WT_LEN, nmsg, "output")) != BX_OK)
+					return st;
+				nout++;
+				break;
+			case 3:
+				if ((st = Once(rd, &f, &seen, 3, nmsg, "name")) != BX_OK ||
+					(st = ReadString(rd, &f, nmsg, "name", &node->name)) != BX_OK)
+					return st;
+				break;
+			case 4:
+				if ((st = Once(rd, &f, &seen, 4, nmsg, "op_type")) != BX_OK ||
+					(st = ReadString(rd, &f, nmsg, "op_type", &node->opType)) != BX_OK)
+					return st;
+				break;
+			case 5:
+				if ((st = ExpectWire(rd, &f, WT_LEN, nmsg, "attribute")) != BX_OK)
+					return st;
+				nattr++;
+				break;
+			case 7:
+				if ((st = Once(rd, &f, &seen, 7, nmsg, "domain")) != BX_OK ||
+					(st = ReadString(rd, &f, nmsg, "domain", &node->domain)) != BX_OK)
+					return st;
+				break;
+			default:
+				break;			/* doc_string, overload, metadata */
+		}
+	}
+	if (r < 0)
+		return BX_EFORMAT;
+	if (node->opType == NULL || node->opType[0] == '\0')
+		return Malformed(rd, data, nmsg, "node #%d has no op_type", index);
 	snprintf(desc, sizeof(desc), "node #%d '%s'", index,
 			 NnSafeName(name, sizeof(name), node->name));
-	if (np->n_input > NN_MAX_NODE_INPUTS || np->n_output > NN_MAX_NODE_OUTPUTS ||
-		np->n_attribute > NN_MAX_ATTRS)
+	if (nin > NN_MAX_NODE_INPUTS || nout > NN_MAX_NODE_OUTPUTS ||
+		nattr > NN_MAX_ATTRS)
 		return NnSetError(rd->err, BX_ELIMIT,
 						  "%s has %zu inputs, %zu outputs, %zu attributes (limits %d, %d, %d)",
-						  desc, np->n_input, np->n_output, np->n_attribute,
-						  NN_MAX_NODE_INPUTS, NN_MAX_NODE_OUTPUTS, NN_MAX_ATTRS);
+						  desc, nin, nout, nattr, NN_MAX_NODE_INPUTS,
+						  NN_MAX_NODE_OUTPUTS, NN_MAX_ATTRS);
 
-	node->inputs = NnArenaAlloc(rd->arena, sizeof(char *) * np->n_input);
-	node->outputs = NnArenaAlloc(rd->arena, sizeof(char *) * np->n_output);
-	node->attrs = NnArenaAlloc(rd->arena, sizeof(OnnxAttr) * np->n_attribute);
+	node->inputs = NnArenaAlloc(rd->arena, sizeof(char *) * nin);
+	node->outputs = NnArenaAlloc(rd->arena, sizeof(char *) * nout);
+	node->attrs = NnArenaAlloc(rd->arena, sizeof(OnnxAttr) * nattr);
 	if (node->inputs == NULL || node->outputs == NULL || node->attrs == NULL)
 		return OutOfMemory(rd);
-	for (; node->ninputs < (int) np->n_input; node->ninputs++)
-		if ((st = TakeString(rd, np->input[node->ninputs], nmsg, "input",
-							 &node->inputs[node->ninputs])) != BX_OK)
-			return st;
-	for (; node->noutputs < (int) np->n_output; node->noutputs++)
-		if ((st = TakeString(rd, np->output[node->noutputs], nmsg, "output",
-							 &node->outputs[node->noutputs])) != BX_OK)
-			return st;
-	for (; node->nattrs < (int) np->n_attribute; node->nattrs++)
-		if ((st = MapAttr(rd, np->attribute[node->nattrs], desc,
-						  &node->attrs[node->nattrs])) != BX_OK)
-			return st;
+
+	buf.p = data;
+	while (PbNext(rd, &buf, &f, nmsg) == 1)
+	{
+		switch (f.number)
+		{
+			case 1:
+				if ((st = ReadString(rd, &f, nmsg, "input",
+									 &node->inputs[node->ninputs++])) != BX_OK)
+					return st;
+				break;
+			case 2:
+				if ((st = ReadString(rd, &f, nmsg, "output",
+									 &node->outputs[node->noutputs++])) != BX_OK)
+					return st;
+				break;
+			case 5:
+				if ((st = ParseAttr(rd, f.data, f.len, desc,
+									&node->attrs[node->nattrs++])) != BX_OK)
+					return st;
+				break;
+			default:
+				break;
+		}
+	}
 	for (i = 0; i < node->nattrs; i++)
 	{
 		int			j;
 
 		for (j = 0; j < i; j++)
 			if (strcmp(node->attrs[i].name, node->attrs[j].name) == 0)
-				return Invalid(rd, nmsg, "%s has attribute '%s' twice", desc,
-							   NnSafeName(name, sizeof(name), node->attrs[i].name));
+				return Malformed(rd, data, nmsg,
+								 "%s has attribute '%s' twice", desc,
+								 NnSafeName(name, sizeof(name), node->attrs[i].name));
 	}
 	return BX_OK;
 }
 
-/* Map TypeProto.Tensor.shape into vi */
+/* Decode TensorShapeProto.Dimension number i of vi */
 static BxStatus
-MapShape(Reader *rd, const Onnx__TensorShapeProto *sp, OnnxValueInfo *vi)
+ParseDim(Reader *rd, const uint8_t *data, size_t len, OnnxValueInfo *vi,
+		 int i)
 {
+	PbBuf		buf = {data, data + len};
+	PbField		f;
+	int			r;
 	BxStatus	st;
-	char		name[64];
+	uint32_t	seen = 0;
 	const char *dmsg = "TensorShapeProto.Dimension";
-	int			i;
 
-	if (sp->n_dim > NN_MAX_DIMS)
-		return NnSetError(rd->err, BX_ELIMIT,
-						  "value '%s' has more than %d dimensions",
-						  NnSafeName(name, sizeof(name), vi->name), NN_MAX_DIMS);
-	for (i = 0; i < (int) sp->n_dim; i++)
+	vi->dims[i] = -1;
+	vi->dimParams[i] = NULL;
+	while ((r = PbNext(rd, &buf, &f, dmsg)) == 1)
 	{
-		const Onnx__TensorShapeProto__Dimension *d = sp->dim[i];
-
-		vi->dims[i] = -1;
-		vi->dimParams[i] = NULL;
-		if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+		if (f.number == 1)
 		{
-			if (d->dim_value < 0)
-				return Invalid(rd, dmsg, "negative dimension %lld",
-							   (long long) d->dim_value);
-			if (d->dim_value > NN_MAX_DIM_VALUE)
+			int64_t		v;
+
+			if ((st = Once(rd, &f, &seen, 1, dmsg, "dim_value")) != BX_OK ||
+				(st = ReadInt64(rd, &f, dmsg, "dim_value", &v)) != BX_OK)
+				return st;
+			if (v < 0)
+				return Malformed(rd, f.start, dmsg, "negative dimension %lld",
+								 (long long) v);
+			if (v > NN_MAX_DIM_VALUE)
+			{
+				char		name[64];
+
 				return NnSetError(rd->err, BX_ELIMIT,
 								  "value '%s' dimension %d is %lld (limit %lld)",
 								  NnSafeName(name, sizeof(name), vi->name), i,
-								  (long long) d->dim_value,
-								  (long long) NN_MAX_DIM_VALUE);
-			vi->dims[i] = d->dim_value;
+								  (long long) v, (long long) NN_MAX_DIM_VALUE);
+			}
+			vi->dims[i] = v;
 		}
-		else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
-				 (st = TakeString(rd, d->dim_param, dmsg, "dim_param",
-								  &vi->dimParams[i])) != BX_OK)
-			return st;
+		else if (f.number == 2)
+		{
+			if ((st = Once(rd, &f, &seen, 2, dmsg, "dim_param")) != BX_OK ||
+				(st = ReadString(rd, &f, dmsg, "dim_param", &vi->dimParams[i])) != BX_OK)
+				return st;
+		}
 	}
-	vi->hasShape = true;
-	vi->rank = (int) sp->n_dim;
+	if (r < 0)
+		return BX_EFORMAT;
+	if ((seen & 6) == 6)
+		return Malformed(rd, data, dmsg, "dimension has both value and param");
 	return BX_OK;
 }
 
-/* Map a ValueInfoProto; only tensor types are described, others leave isTensor false */
 static BxStatus
-MapValueInfo(Reader *rd, const Onnx__ValueInfoProto *vp, OnnxValueInfo *vi)
+ParseShape(Reader *rd, const uint8_t *data, size_t len, OnnxValueInfo *vi)
 {
+	PbBuf		buf = {data, data + len};
+	PbField		f;
+	int			r;
 	BxStatus	st;
-	const Onnx__TypeProto *type = vp->type;
+	int			n = 0;
+	const char *smsg = "TensorShapeProto";
+
+	while ((r = PbNext(rd, &buf, &f, smsg)) == 1)
+	{
+		if (f.number != 1)
+			continue;
+		if ((st = ExpectWire(rd, &f, WT_LEN, smsg, "dim")) != BX_OK)
+			return st;
+		if (n >= NN_MAX_DIMS)
+		{
+			char		name[64];
+
+			return NnSetError(rd->err, BX_ELIMIT,
+							  "value '%s' has more than %d dimensions",
+							  NnSafeName(name, sizeof(name), vi->name),
+							  NN_MAX_DIMS);
+		}
+		if ((st = ParseDim(rd, f.data, f.len, vi, n)) != BX_OK)
+			return st;
+		n++;
+	}
+	if (r < 0)
+		return BX_EFORMAT;
+	vi->hasShape = true;
+	vi->rank = n;
+	return BX_OK;
+}
+
+/* TypeProto.Tensor */
+static BxStatus
+ParseTensorType(Reader *rd, const uint8_t *data, size_t len,
+				OnnxValueInfo *vi)
+{
+	PbBuf		buf = {data, data + len};
+	PbField		f;
+	int			r;
+	BxStatus	st;
+	uint32_t	seen = 0;
+	const char *tmsg = "TypeProto.Tensor";
+
+	while ((r = PbNext(rd, &buf, &f, tmsg)) == 1)
+	{
+		if (f.number == 1)
+		{
+			if ((st = Once(rd, &f, &seen, 1, tmsg, "elem_type")) != BX_OK ||
+				(st = ReadInt32(rd, &f, tmsg, "elem_type", &vi->elemType)) != BX_OK)
+				return st;
+		}
+		else if (f.number == 2)
+		{
+			if ((st = Once(rd, &f, &seen, 2, tmsg, "shape")) != BX_OK ||
+				(st = ExpectWire(rd, &f, WT_LEN, tmsg, "shape")) != BX_OK ||
+				(st = ParseShape(rd, f.data, f.len, vi)) != BX_OK)
+				return st;
+		}
+	}
+	return r < 0 ? BX_EFORMAT : BX_OK;
+}
+
+/* TypeProto: only tensor types are decoded; others leave isTensor false */
+static BxStatus
+ParseType(Reader *rd, const uint8_t *data, size_t len, OnnxValueInfo *vi)
+{
+	PbBuf		buf = {data, data + len};
+	PbField		f;
+	int			r;
+	BxStatus	st;
+	int			nvalue = 0;
+	const char *tmsg = "TypeProto";
+
+	while ((r = PbNext(rd, &buf, &f, tmsg)) == 1)
+	{
+		switch (f.number)
+		{
+			case 1:				/* tensor_type */
+				if ((st = ExpectWire(rd, &f, WT_LEN, tmsg, "tensor_type")) != BX_OK ||
+					(st = ParseTensorType(rd, f.data, f.len, vi)) != BX_OK)
+					return st;
+				vi->isTensor = true;
+				nvalue++;
+				break;
+			case 4:				/* sequence_type */
+			case 5:				/* map_type */
+			case 8:				/* sparse_tensor_type */
+			case 9:				/* optional_type */
+				nvalue++;
+				break;
+			default:
+				break;
+		}
+	}
+	if (r < 0)
+		return BX_EFORMAT;
+	if (nvalue > 1)
+		return Malformed(rd, data, tmsg, "more than one type given");
+	return BX_OK;
+}
+
+static BxStatus
+ParseValueInfo(Reader *rd, const uint8_t *data, size_t len,
+			   OnnxValueInfo *vi)
+{
+	PbBuf		buf = {data, data + len};
+	PbField		f;
+	int			r;
+	BxStatus	st;
+	uint32_t	seen = 0;
+	const char *vmsg = "ValueInfoProto";
 
 	memset(vi, 0, sizeof(*vi));
-	if ((st = TakeString(rd, vp->name, "ValueInfoProto", "name", &vi->name)) != BX_OK)
-		return st;
+	vi->name = "";
+	while ((r = PbNext(rd, &buf, &f, vmsg)) == 1)
+	{
+		if (f.number == 1)
+		{
+			if ((st = Once(rd, &f, &seen, 1, vmsg, "name")) != BX_OK ||
+				(st = ReadString(rd, &f, vmsg, "name", &vi->name)) != BX_OK)
+				return st;
+		}
+		else if (f.number == 2)
+		{
+			if ((st = Once(rd, &f, &seen, 2, vmsg, "type")) != BX_OK ||
+				(st = ExpectWire(rd, &f, WT_LEN, vmsg, "type")) != BX_OK ||
+				(st = ParseType(rd, f.data, f.len, vi)) != BX_OK)
+				return st;
+		}
+	}
+	if (r < 0)
+		return BX_EFORMAT;
 	if (vi->name[0] == '\0')
-		return Invalid(rd, "ValueInfoProto", "value without a name");
-	if (type == NULL || type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
-		return BX_OK;
-	vi->isTensor = true;
-	if (type->tensor_type->has_elem_type)
-		vi->elemType = type->tensor_type->elem_type;
-	if (type->tensor_type->shape != NULL)
-		return MapShape(rd, type->tensor_type->shape, vi);
+		return Malformed(rd, data, vmsg, "value without a name");
 	return BX_OK;
 }
 
 static BxStatus
-MapValueInfos(Reader *rd, size_t n, Onnx__ValueInfoProto *const *src,
-			  OnnxValueInfo **out, int *nout)
+ParseGraph(Reader *rd, const uint8_t *data, size_t len, OnnxModel *m)
 {
+	PbBuf		buf = {data, data + len};
+	PbField		f;
+	int			r;
 	BxStatus	st;
+	size_t		nnodes = 0;
+	size_t		ninits = 0;
+	size_t		ninputs = 0;
+	size_t		noutputs = 0;
+	size_t		nvi = 0;
+	const char *gmsg = "GraphProto";
 
-	*out = NnArenaAlloc(rd->arena, sizeof(OnnxValueInfo) * n);
-	if (*out == NULL)
-		return OutOfMemory(rd);
-	for (; *nout < (int) n; (*nout)++)
-		if ((st = MapValueInfo(rd, src[*nout], &(*out)[*nout])) != BX_OK)
-			return st;
-	return BX_OK;
-}
+	while ((r = PbNext(rd, &buf, &f, gmsg)) == 1)
+	{
+		size_t	   *counter = NULL;
+		const char *field = NULL;
 
-static BxStatus
-MapGraph(Reader *rd, const Onnx__GraphProto *g, OnnxModel *m)
-{
-	BxStatus	st;
-
-	if (g->n_sparse_initializer > 0)
-		return NnSetError(rd->err, BX_EUNSUPPORTED,
-						  "sparse initializers are not supported");
-	if (g->n_node > NN_MAX_NODES || g->n_initializer > NN_MAX_LIST ||
-		g->n_value_info > NN_MAX_LIST || g->n_input > NN_MAX_IO ||
-		g->n_output > NN_MAX_IO)
+		switch (f.number)
+		{
+			case 1:
+				counter = &nnodes;
+				field = "node";
+				break;
+			case 5:
+				counter = &ninits;
+				field = "initializer";
+				break;
+			case 11:
+				counter = &ninputs;
+				field = "input";
+				break;
+			case 12:
+				counter = &noutputs;
+				field = "output";
+				break;
+			case 13:
+				counter = &nvi;
+				field = "value_info";
+				break;
+			case 15:
+				return NnSetError(rd->err, BX_EUNSUPPORTED,
+								  "sparse initializers are not supported");
+			default:
+				break;			/* name, doc_string, quantization, metadata */
+		}
+		if (counter != NULL)
+		{
+			if ((st = ExpectWire(rd, &f, WT_LEN, gmsg, field)) != BX_OK)
+				return st;
+			(*counter)++;
+		}
+	}
+	if (r < 0)
+		return BX_EFORMAT;
+	if (nnodes > NN_MAX_NODES || ninits > NN_MAX_LIST || nvi > NN_MAX_LIST ||
+		ninputs > NN_MAX_IO || noutputs > NN_MAX_IO)
 		return NnSetError(rd->err, BX_ELIMIT,
 						  "graph has %zu nodes, %zu initializers, %zu value_info, %zu inputs, %zu outputs (limits %d, %d, %d, %d, %d)",
-						  g->n_node, g->n_initializer, g->n_value_info,
-						  g->n_input, g->n_output,
+						  nnodes, ninits, nvi, ninputs, noutputs,
 						  NN_MAX_NODES, NN_MAX_LIST, NN_MAX_LIST, NN_MAX_IO,
 						  NN_MAX_IO);
 
-	m->nodes = NnArenaAlloc(rd->arena, sizeof(OnnxNode) * g->n_node);
-	m->inits = NnArenaAlloc(rd->arena, sizeof(OnnxTensor) * g->n_initializer);
-	if (m->nodes == NULL || m->inits == NULL)
+	m->nodes = NnArenaAlloc(rd->arena, sizeof(OnnxNode) * nnodes);
+	m->inits = NnArenaAlloc(rd->arena, sizeof(OnnxTensor) * ninits);
+	m->inputs = NnArenaAlloc(rd->arena, sizeof(OnnxValueInfo) * ninputs);
+	m->outputs = NnArenaAlloc(rd->arena, sizeof(OnnxValueInfo) * noutputs);
+	m->valueInfos = NnArenaAlloc(rd->arena, sizeof(OnnxValueInfo) * nvi);
+	if (m->nodes == NULL || m->inits == NULL || m->inputs == NULL ||
+		m->outputs == NULL || m->valueInfos == NULL)
 		return OutOfMemory(rd);
-	for (; m->nnodes < (int) g->n_node; m->nnodes++)
-		if ((st = MapNode(rd, g->node[m->nnodes], m->nnodes,
-						  &m->nodes[m->nnodes])) != BX_OK)
-			return st;
-	for (; m->ninits < (int) g->n_initializer; m->ninits++)
-	{
-		OnnxTensor *t = &m->inits[m->ninits];
 
-		if ((st = MapTensor(rd, g->initializer[m->ninits], "initializer", t)) != BX_OK)
+	buf.p = data;
+	while (PbNext(rd, &buf, &f, gmsg) == 1)
+	{
+		switch (f.number)
+		{
+			case 1:
+				st = ParseNode(rd, f.data, f.len, m->nnodes,
+							   &m->nodes[m->nnodes]);
+				m->nnodes++;
+				break;
+			case 5:
+				st = ParseTensor(rd, f.data, f.len, "initializer",
+								 &m->inits[m->ninits]);
+				if (st == BX_OK && m->inits[m->ninits].name[0] == '\0')
+					st = Malformed(rd, f.start, gmsg,
+								   "initializer without a name");
+				m->ninits++;
+				break;
+			case 11:
+				st = ParseValueInfo(rd, f.data, f.len,
+									&m->inputs[m->ninputs++]);
+				break;
+			case 12:
+				st = ParseValueInfo(rd, f.data, f.len,
+									&m->outputs[m->noutputs++]);
+				break;
+			case 13:
+				st = ParseValueInfo(rd, f.data, f.len,
+									&m->valueInfos[m->nvalueInfos++]);
+				break;
+			default:
+				st = BX_OK;
+				break;
+		}
+		if (st != BX_OK)
 			return st;
-		if (t->name[0] == '\0')
-			return Invalid(rd, "GraphProto", "initializer without a name");
 	}
-	if ((st = MapValueInfos(rd, g->n_input, g->input, &m->inputs,
-							&m->ninputs)) != BX_OK ||
-		(st = MapValueInfos(rd, g->n_output, g->output, &m->outputs,
-							&m->noutputs)) != BX_OK ||
-		(st = MapValueInfos(rd, g->n_value_info, g->value_info, &m->valueInfos,
-							&m->nvalueInfos)) != BX_OK)
-		return st;
 	return BX_OK;
 }
 
-/* Record the default domain's version from the opset imports */
+/* Decode OperatorSetIdProto and record the default domain's version */
 static BxStatus
-MapOpsets(Reader *rd, const Onnx__ModelProto *mp, OnnxModel *m)
+ParseOpset(Reader *rd, const uint8_t *data, size_t len, OnnxModel *m)
 {
-	size_t		i;
+	PbBuf		buf = {data, data + len};
+	PbField		f;
+	int			r;
+	BxStatus	st;
+	uint32_t	seen = 0;
+	const char *domain = "";
+	int64_t		version = 0;
+	const char *omsg = "OperatorSetIdProto";
 
-	if (mp->n_opset_import > NN_MAX_OPSETS)
-		return NnSetError(rd->err, BX_ELIMIT, "more than %d opset imports",
-						  NN_MAX_OPSETS);
-	for (i = 0; i < mp->n_opset_import; i++)
+	while ((r = PbNext(rd, &buf, &f, omsg)) == 1)
 	{
-		const Onnx__OperatorSetIdProto *os = mp->opset_import[i];
-		const char *domain = os->domain != NULL ? os->domain : "";
-		int64_t		version = os->version;
-
-		/* other domains only matter if a node uses them; graph.c rejects that */
-		if (domain[0] != '\0' && strcmp(domain, "ai.onnx") != 0)
-			continue;
+		if (f.number == 1)
+		{
+			if ((st = Once(rd, &f, &seen, 1, omsg, "domain")) != BX_OK ||
+				(st = ReadString(rd, &f, omsg, "domain", &domain)) != BX_OK)
+				return st;
+		}
+		else if (f.number == 2)
+		{
+			if ((st = Once(rd, &f, &seen, 2, omsg, "version")) != BX_OK ||
+				(st = ReadInt64(rd, &f, omsg, "version", &version)) != BX_OK)
+				return st;
+		}
+	}
+	if (r < 0)
+		return BX_EFORMAT;
+	if (domain[0] == '\0' || strcmp(domain, "ai.onnx") == 0)
+	{
 		if (m->opset != 0)
-			return Invalid(rd, "OperatorSetIdProto",
-						   "default domain imported twice");
+			return Malformed(rd, data, omsg,
+							 "default domain imported twice");
 		if (version < NN_MIN_OPSET || version > NN_MAX_OPSET)
 			return NnSetError(rd->err, BX_EUNSUPPORTED,
 							  "opset version %lld of the default domain is not supported (supported: %d to %d)",
 							  (long long) version, NN_MIN_OPSET, NN_MAX_OPSET);
 		m->opset = version;
 	}
+	/* other domains only matter if a node uses them; graph.c rejects that */
 	return BX_OK;
 }
 
@@ -972,17 +1266,22 @@ MapOpsets(Reader *rd, const Onnx__ModelProto *mp, OnnxModel *m)
  * Decode the ModelProto in data[0..len) into *m, allocating in arena.
  *
  * On failure the error is set and the arena may hold partial results; the
- * caller releases it.  protobuf-c's own memory is released before return.
+ * caller releases it.
  */
 BxStatus
 NnOnnxParse(const uint8_t *data, size_t len, NnArena *arena, OnnxModel *m,
 			NnErr *err)
 {
 	Reader		rd;
-	Scratch		scratch;
-	ProtobufCAllocator pbAlloc;
-	Onnx__ModelProto *mp;
+	PbBuf		buf = {data, data + len};
+	PbField		f;
+	int			r;
 	BxStatus	st;
+	uint32_t	seen = 0;
+	const uint8_t *graph = NULL;
+	size_t		graphLen = 0;
+	size_t		nopsets = 0;
+	const char *mmsg = "ModelProto";
 
 	memset(m, 0, sizeof(*m));
 	rd.base = data;
@@ -992,72 +1291,53 @@ NnOnnxParse(const uint8_t *data, size_t len, NnArena *arena, OnnxModel *m,
 
 	if (len == 0)
 		return NnSetError(err, BX_EFORMAT, "malformed model: empty input");
-	if (len > NN_MAX_MODEL_BYTES)
-		return NnSetError(err, BX_ELIMIT,
-						  "model is %zu bytes long (limit %zu MiB)",
-						  len, NN_MAX_MODEL_BYTES >> 20);
-	if ((st = CheckMessage(&rd, &onnx__model_proto__descriptor, data, len,
-						   0)) != BX_OK)
-		return st;
-
-	NnArenaInit(&scratch.arena, &arena->alloc);
-	scratch.model = arena;
-	scratch.used = 0;
-	scratch.budget = 2 * len + NN_DECODE_SLACK;
-	scratch.overBudget = false;
-	scratch.failed = false;
-	pbAlloc.alloc = ScratchAlloc;
-	pbAlloc.free = ScratchFree;
-	pbAlloc.allocator_data = &scratch;
-	mp = onnx__model_proto__unpack(&pbAlloc, len, data);
-	if (mp == NULL)
+	while ((r = PbNext(&rd, &buf, &f, mmsg)) == 1)
 	{
-		NnArenaRelease(&scratch.arena);
-		if (scratch.overBudget)
-			return NnSetError(err, BX_ELIMIT,
-							  "decoding the model needs more than %zu MiB",
-							  scratch.budget >> 20);
-		if (scratch.failed)
-			return OutOfMemory(&rd);
-		/* CheckMessage accepted it: can't happen */
+		switch (f.number)
+		{
+			case 1:
+				if ((st = Once(&rd, &f, &seen, 1, mmsg, "ir_version")) != BX_OK ||
+					(st = ReadInt64(&rd, &f, mmsg, "ir_version", &m->irVersion)) != BX_OK)
+					return st;
+				break;
+			case 7:
+				if ((st = Once(&rd, &f, &seen, 7, mmsg, "graph")) != BX_OK ||
+					(st = ExpectWire(&rd, &f, WT_LEN, mmsg, "graph")) != BX_OK)
+					return st;
+				graph = f.data;
+				graphLen = f.len;
+				break;
+			case 8:
+				if ((st = ExpectWire(&rd, &f, WT_LEN, mmsg, "opset_import")) != BX_OK)
+					return st;
+				if (++nopsets > NN_MAX_OPSETS)
+					return NnSetError(err, BX_ELIMIT,
+									  "more than %d opset imports",
+									  NN_MAX_OPSETS);
+				if ((st = ParseOpset(&rd, f.data, f.len, m)) != BX_OK)
+					return st;
+				break;
+			default:
+				break;			/* producer, doc, metadata, functions, ... */
+		}
+	}
+	if (r < 0)
+		return BX_EFORMAT;
+	if (!(seen & (1u << 1)))
 		return NnSetError(err, BX_EFORMAT,
-						  "malformed model: protobuf-c could not decode the ModelProto");
-	}
-
-	if ((st = MapOpsets(&rd, mp, m)) != BX_OK)
-		goto done;
-	if (!mp->has_ir_version)
-	{
-		st = NnSetError(err, BX_EFORMAT,
-						"malformed model: no ir_version (not an ONNX model?)");
-		goto done;
-	}
-	m->irVersion = mp->ir_version;
+						  "malformed model: no ir_version (not an ONNX model?)");
 	if (m->irVersion < NN_MIN_IR_VERSION || m->irVersion > NN_MAX_IR_VERSION)
-	{
-		st = NnSetError(err, BX_EUNSUPPORTED,
-						"ONNX IR version %lld is not supported (supported: %d to %d)",
-						(long long) m->irVersion, NN_MIN_IR_VERSION,
-						NN_MAX_IR_VERSION);
-		goto done;
-	}
+		return NnSetError(err, BX_EUNSUPPORTED,
+						  "ONNX IR version %lld is not supported (supported: %d to %d)",
+						  (long long) m->irVersion, NN_MIN_IR_VERSION,
+						  NN_MAX_IR_VERSION);
 	if (m->opset == 0)
-	{
-		st = NnSetError(err, BX_EFORMAT,
-						"malformed model: no opset import for the default ONNX domain");
-		goto done;
-	}
-	if (mp->graph == NULL)
-	{
-		st = NnSetError(err, BX_EFORMAT, "malformed model: no graph");
-		goto done;
-	}
-	if ((st = MapGraph(&rd, mp->graph, m)) != BX_OK)
-		goto done;
+		return NnSetError(err, BX_EFORMAT,
+						  "malformed model: no opset import for the default ONNX domain");
+	if (graph == NULL)
+		return NnSetError(err, BX_EFORMAT, "malformed model: no graph");
+	if ((st = ParseGraph(&rd, graph, graphLen, m)) != BX_OK)
+		return st;
 	m->tensorBytes = rd.tensorBytes;
-
-done:
-	/* every block protobuf-c took is in the scratch arena */
-	NnArenaRelease(&scratch.arena);
-	return st;
+	return BX_OK;
 }
