@@ -7,6 +7,11 @@
  * the best and median wall-clock time of RUNS passes after one warm-up,
  * on the calling thread (set OPENBLAS_NUM_THREADS=1 for one core).
  *
+ * nn_bench --load [N] times model loading instead: N NnModelLoad() calls
+ * per model (default 50) and N calls of the ONNX reader alone
+ * (NnOnnxParse into a fresh arena, released after each call), after one
+ * warm-up of each, and prints the best and median of both.
+ *
  * test/nn/nn_bench.c
  *
  *-------------------------------------------------------------------------
@@ -19,7 +24,16 @@
 #include <time.h>
 
 #include "nn/nn.h"
-#include "testutil.h"
+#include "nn_internal.h"
+
+/*
+ * testutil.c; its header is not included because pbwriter.h's Onnx*
+ * builders clash with the reader's types of nn_internal.h, needed here to
+ * time NnOnnxParse alone
+ */
+extern void *ReadFile(const char *path, size_t *len);
+extern const char *ModelDir(void);
+extern const char *ModelPath(const char *rel);
 
 /* OpenBLAS extension, not in every cblas.h */
 extern char *openblas_get_corename(void);
@@ -94,10 +108,82 @@ Bench(const char *rel, int runs)
 	NnModelFree(m);
 }
 
+/* Time loading (whole NnModelLoad) and the reader alone, n times each */
+static void
+BenchLoad(const char *rel, int n)
+{
+	const char *path = ModelPath(rel);
+	char		err[BX_ERRBUF_SIZE];
+	BxAllocator alloc;
+	size_t		len;
+	void	   *data;
+	double	   *load;
+	double	   *parse;
+	int			r;
+
+	if (path == NULL || (data = ReadFile(path, &len)) == NULL)
+	{
+		printf("%s: not found in %s\n", rel, ModelDir());
+		return;
+	}
+	load = malloc(sizeof(double) * (size_t) n);
+	parse = malloc(sizeof(double) * (size_t) n);
+	NnGetAllocator(&alloc);
+	/* r = -1 is the warm-up */
+	for (r = -1; r < n; r++)
+	{
+		NnModel		m = NULL;
+		NnErr		e = {err, sizeof(err)};
+		NnArena		arena;
+		OnnxModel	om;
+		double		s = Now();
+
+		if (NnModelLoad(data, len, NULL, &m, err, sizeof(err)) != BX_OK)
+		{
+			printf("%s: %s\n", rel, err);
+			break;
+		}
+		if (r >= 0)
+			load[r] = Now() - s;
+		NnModelFree(m);
+
+		NnArenaInit(&arena, &alloc);
+		s = Now();
+		if (NnOnnxParse(data, len, &arena, &om, &e) != BX_OK)
+			printf("%s: %s\n", rel, err);
+		if (r >= 0)
+			parse[r] = Now() - s;
+		NnArenaRelease(&arena);
+	}
+	if (r == n)
+	{
+		qsort(load, (size_t) n, sizeof(double), CompareDouble);
+		qsort(parse, (size_t) n, sizeof(double), CompareDouble);
+		printf("%-45s %zu bytes  load: best %7.3f ms  median %7.3f ms   reader: best %7.3f ms  median %7.3f ms  (%d calls each)\n",
+			   rel, len, load[0] * 1e3, load[n / 2] * 1e3,
+			   parse[0] * 1e3, parse[n / 2] * 1e3, n);
+	}
+	free(load);
+	free(parse);
+	free(data);
+}
+
 int
 main(int argc, char **argv)
 {
-	int			runs = argc > 1 ? atoi(argv[1]) : 30;
+	int			runs;
+
+	if (argc > 1 && strcmp(argv[1], "--load") == 0)
+	{
+		int			n = argc > 2 ? atoi(argv[2]) : 50;
+
+		if (n < 1)
+			n = 1;
+		BenchLoad("yunet/face_detection_yunet_2023mar.onnx", n);
+		BenchLoad("mobilefacenet/MobileFaceNet.onnx", n);
+		return 0;
+	}
+	runs = argc > 1 ? atoi(argv[1]) : 30;
 
 	if (runs < 1)
 		runs = 1;
