@@ -46,8 +46,10 @@ extern int	bx_detector_size;
 extern int	bx_max_image_bytes;
 extern int	bx_max_image_pixels;
 extern int	bx_max_jpeg_scans;
+#define BX_DEFAULT_GATE_MAX_IMAGE_PIXELS (16 * 1000 * 1000)
+extern int	bx_gate_max_image_pixels;
 
-/* face detection */
+/* face detection (SUSET: they change what bx_embed returns) */
 #define BX_DEFAULT_FACE_SCORE_THRESHOLD 0.9
 #define BX_DEFAULT_MIN_EYE_DISTANCE 0.0
 extern double bx_face_score_threshold;

@@ -29,6 +29,9 @@
 #define BX_EMBEDDING_H
 
 #include "postgres.h"
+
+#include <math.h>
+
 #include "fmgr.h"
 
 /* BX_MAX_DIM and BX_MAX_TAG_LEN, shared with the server-free parsers */
@@ -65,5 +68,25 @@ extern void BxEmbeddingCheckTag(const char *tag, int taglen);
 extern void BxEmbeddingCheckElement(float4 value);
 extern void BxEmbeddingCheckComparable(FaceEmbedding a, FaceEmbedding b);
 extern void BxEmbeddingCheckTypmod(FaceEmbedding e, int32 typmod);
+
+/*
+ * The one rule for what cosine distance can compare: a vector whose norm is
+ * below BX_MIN_COSINE_NORM (squared: below BX_MIN_COSINE_SQNORM) has no
+ * direction worth the name.  Face models emit unit vectors; a template of
+ * norm 1e-30 is a corrupt or hostile one.  Distances raise 22000 for it,
+ * bxann's cosine indexes refuse it, and the records layer keeps it out of
+ * enrollments and galleries through bx_cosine_usable().
+ */
+#define BX_MIN_COSINE_NORM		1e-6
+#define BX_MIN_COSINE_SQNORM	(BX_MIN_COSINE_NORM * BX_MIN_COSINE_NORM)
+
+static inline bool
+BxEmbeddingCosineUsable(float8 sqnorm)
+{
+	return sqnorm >= BX_MIN_COSINE_SQNORM && isfinite(sqnorm);
+}
+
+/* Squared norm of e, in float8 */
+extern float8 BxEmbeddingSquaredNorm(FaceEmbedding e);
 
 #endif							/* BX_EMBEDDING_H */

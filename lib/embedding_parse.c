@@ -144,8 +144,20 @@ BxEmbParseText(const char *input, float *x, int xcap, BxEmbParsed *out)
 		if (end == p)
 			return BX_EMB_ESYNTAX;
 
-		/* underflow to a denormal or zero is fine, as in float4in */
-		if (errno == ERANGE && isinf(value))
+		/*
+		 * strtof also reads C99 hexadecimal floats ("0x10" is 16): a template
+		 * is decimal text, so a hex digit string is a syntax error, not a
+		 * number that means something else than it seems to.
+		 */
+		for (const char *c = p; c < end; c++)
+			if (*c == 'x' || *c == 'X')
+				return BX_EMB_ESYNTAX;
+
+		/*
+		 * As float4in: a denormal is fine, but a value that rounds to zero
+		 * or overflows is out of range ("1e-46" is not silently 0).
+		 */
+		if (errno == ERANGE && (isinf(value) || value == 0.0f))
 		{
 			out->errToken = p;
 			out->errTokenLen = (int) (end - p);

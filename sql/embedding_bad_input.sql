@@ -15,6 +15,12 @@ SELECT pg_temp.try($$SELECT '[-inf]'::face_embedding$$);
 -- out of float4 range: 22003
 SELECT pg_temp.try($$SELECT '[1e39]'::face_embedding$$);
 SELECT pg_temp.try($$SELECT '[-1e39]'::face_embedding$$);
+-- underflow to zero is out of range too (a denormal is still a number): 22003
+SELECT pg_temp.try($$SELECT '[1e-46]'::face_embedding$$);
+SELECT '[1e-45]'::face_embedding AS denormal;
+-- hexadecimal floats are not template text: 22P02
+SELECT pg_temp.try($$SELECT '[0x10]'::face_embedding$$);
+SELECT pg_temp.try($$SELECT '[1,0X1p3]'::face_embedding$$);
 -- malformed text: 22P02
 SELECT pg_temp.try($$SELECT ''::face_embedding$$);
 SELECT pg_temp.try($$SELECT '1,2'::face_embedding$$);

@@ -28,6 +28,7 @@ int			bx_detector_size = BX_DEFAULT_DETECTOR_SIZE;
 int			bx_max_image_bytes = BX_DEFAULT_MAX_IMAGE_BYTES;
 int			bx_max_image_pixels = BX_DEFAULT_MAX_IMAGE_PIXELS;
 int			bx_max_jpeg_scans = BX_DEFAULT_MAX_JPEG_SCANS;
+int			bx_gate_max_image_pixels = BX_DEFAULT_GATE_MAX_IMAGE_PIXELS;
 double		bx_face_score_threshold = BX_DEFAULT_FACE_SCORE_THRESHOLD;
 double		bx_min_eye_distance = BX_DEFAULT_MIN_EYE_DISTANCE;
 int			bx_citizen_photo_retention = BX_DEFAULT_CITIZEN_PHOTO_RETENTION;
@@ -102,19 +103,31 @@ BxGucInit(void)
 							"Most scans a progressive JPEG may have.",
 							NULL, &bx_max_jpeg_scans, BX_DEFAULT_MAX_JPEG_SCANS, 1, 1000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("bxexit.gate_max_image_pixels",
+							"Largest declared width x height of a gate photo given to bx_match.",
+							"bx_match applies the smaller of this and bxexit.max_image_pixels: "
+							"gate cameras take far smaller photos than the general limit allows, "
+							"and a small file declaring a huge image costs CPU on every call.",
+							&bx_gate_max_image_pixels, BX_DEFAULT_GATE_MAX_IMAGE_PIXELS, 1, INT_MAX,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("bxexit.detector_size",
 							"Side of the square canvas the face detector runs on (multiple of 32).",
 							"320 finds faces of gate and document photos fastest; 640 finds smaller faces.",
 							&bx_detector_size, BX_DEFAULT_DETECTOR_SIZE, 160, 1280,
 							PGC_SUSET, 0, CheckDetectorSize, NULL, NULL);
+	/*
+	 * Superuser only, like the detector's size: they decide which face a
+	 * photo yields, so a session that could set them would change what the
+	 * IMMUTABLE bx_embed returns and steer bx_match's face choice.
+	 */
 	DefineCustomRealVariable("bxexit.face_score_threshold",
 							 "Lowest detector score counted as a face.",
 							 NULL, &bx_face_score_threshold, BX_DEFAULT_FACE_SCORE_THRESHOLD, 0.1, 1.0,
-							 PGC_USERSET, 0, NULL, NULL, NULL);
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("bxexit.min_eye_distance",
 							 "Faces whose eyes are closer than this many pixels are not embedded.",
 							 NULL, &bx_min_eye_distance, BX_DEFAULT_MIN_EYE_DISTANCE, 0.0, 10000.0,
-							 PGC_USERSET, 0, NULL, NULL, NULL);
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 
 	/*
 	 * Superuser only: a privacy policy, not a per-session preference.  The

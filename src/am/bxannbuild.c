@@ -164,8 +164,11 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (!usable)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("cannot index a face_embedding of norm 0 for cosine distance"),
-				 errhint("Delete the zero vector, or exclude it with a partial index (WHERE bx_norm(column) > 0).")));
+				 errmsg("cannot index a face_embedding of norm %g for cosine distance",
+						sqrt(BxEmbeddingSquaredNorm(e))),
+				 errdetail("Cosine distance compares vectors of norm %g or more.",
+						   BX_MIN_COSINE_NORM),
+				 errhint("Delete the vector, or exclude it with a partial index (WHERE bx_cosine_usable(column)).")));
 	MemoryContextSwitchTo(old);
 
 	if (st->n == st->capacity)

@@ -288,7 +288,10 @@ StartScan(IndexScanDesc scan)
 	if (!usable)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("cosine distance is undefined for a face_embedding of norm 0")));
+				 errmsg("cosine distance is undefined for a face_embedding of norm %g",
+						sqrt(BxEmbeddingSquaredNorm(e))),
+				 errdetail("Cosine distance compares vectors of norm %g or more.",
+						   BX_MIN_COSINE_NORM)));
 	BxAnnSearchInit(&so->search, scan->indexRelation, so->cache, FE_X(e), so->scanctx);
 	so->nlists = so->cache->meta.nlists;
 	so->listdist = palloc(sizeof(float) * so->nlists);

@@ -179,12 +179,10 @@ BxAnnPrepareValue(Relation index, Datum value, int metric, bool *usable)
 	if (metric == BXANN_METRIC_COSINE)
 	{
 		float4	   *x = FE_X(e);
-		float8		norm = 0.0;
+		float8		norm = BxEmbeddingSquaredNorm(e);
 		FaceEmbedding n;
 
-		for (int i = 0; i < e->dim; i++)
-			norm += (float8) x[i] * x[i];
-		if (norm == 0.0)
+		if (!BxEmbeddingCosineUsable(norm))
 		{
 			*usable = false;
 			return e;

@@ -69,7 +69,8 @@ GetPipe(void)
  * are ERRORs.
  */
 static BxImage
-DecodePhoto(bytea *photo, bool raise, BxStatus *status, char *errbuf, size_t errlen)
+DecodePhoto(bytea *photo, bool raise, int64 maxPixels, BxStatus *status,
+			char *errbuf, size_t errlen)
 {
 	BxImageOptions opts;
 	BxImage		image = NULL;
@@ -77,7 +78,7 @@ DecodePhoto(bytea *photo, bool raise, BxStatus *status, char *errbuf, size_t err
 
 	BxImageDefaultOptions(&opts);
 	opts.maxBytes = bx_max_image_bytes;
-	opts.maxPixels = bx_max_image_pixels;
+	opts.maxPixels = Min(maxPixels, (int64) bx_max_image_pixels);
 	opts.maxScans = bx_max_jpeg_scans;
 	/* decode big JPEGs straight down to about twice the detector's canvas */
 	opts.targetLongSide = BxFaceDecodeLongSide(bx_detector_size);
@@ -210,7 +211,8 @@ bx_embed(PG_FUNCTION_ARGS)
 	BxFaceRule	rule = ParseRule(PG_GETARG_TEXT_PP(1));
 	char		errbuf[BX_ERRBUF_SIZE];
 	BxStatus imgstatus;
-	BxImage		image = DecodePhoto(photo, true, &imgstatus, errbuf, sizeof(errbuf));
+	BxImage		image = DecodePhoto(photo, true, bx_max_image_pixels, &imgstatus,
+									errbuf, sizeof(errbuf));
 	float		embedding[BX_FACE_EMBEDDING_DIM];
 	BxFaceResult found;
 	BxStatus	status = EmbedPhoto(image, rule, embedding, &found,
@@ -257,11 +259,14 @@ bx_embed_quality(PG_FUNCTION_ARGS)
 	BxFaceResult found = {0};
 	BxStatus	status;
 	const char *name;
+	int64		maxPixels;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	errbuf[0] = '\0';
-	image = DecodePhoto(photo, false, &imgstatus, errbuf, sizeof(errbuf));
+	/* bx_match passes the gate's lower pixel limit as a third argument */
+	maxPixels = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_INT64(2) : bx_max_image_pixels;
+	image = DecodePhoto(photo, false, maxPixels, &imgstatus, errbuf, sizeof(errbuf));
 	if (image == NULL)
 	{
 		name = imgstatus == BX_ELIMIT ? "image_too_large" : "invalid_image";
@@ -310,7 +315,7 @@ bx_detect(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	p = GetPipe();
-	image = DecodePhoto(photo, true, &imgstatus, errbuf, sizeof(errbuf));
+	image = DecodePhoto(photo, true, bx_max_image_pixels, &imgstatus, errbuf, sizeof(errbuf));
 	FillFaceOptions(&opts, BX_FACE_RULE_LARGEST);
 	PG_TRY();
 	{

@@ -50,10 +50,13 @@ CosineSimilarity(FaceEmbedding a, FaceEmbedding b)
 	CheckFinite(dot);
 	CheckFinite(norma);
 	CheckFinite(normb);
-	if (norma == 0.0f || normb == 0.0f)
+	if (!BxEmbeddingCosineUsable(norma) || !BxEmbeddingCosineUsable(normb))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("cosine distance is undefined for a face_embedding of norm 0")));
+				 errmsg("cosine distance is undefined for a face_embedding of norm %g",
+						sqrt((float8) Min(norma, normb))),
+				 errdetail("Cosine distance compares vectors of norm %g or more.",
+						   BX_MIN_COSINE_NORM)));
 	similarity = (float8) dot / sqrt((float8) norma * (float8) normb);
 	/* rounding can leave the range slightly */
 	if (similarity > 1.0)
@@ -126,6 +129,30 @@ bx_norm(PG_FUNCTION_ARGS)
 	FaceEmbedding e = PG_GETARG_FACE_EMBEDDING_P(0);
 
 	PG_RETURN_FLOAT8(CheckFinite(sqrt((float8) BxKernelInnerProduct(FE_X(e), FE_X(e), e->dim))));
+}
+
+float8
+BxEmbeddingSquaredNorm(FaceEmbedding e)
+{
+	const float4 *x = FE_X(e);
+	float8		sum = 0.0;
+
+	for (int i = 0; i < e->dim; i++)
+		sum += (float8) x[i] * (float8) x[i];
+	return sum;
+}
+
+/*
+ * bx_cosine_usable(e): whether cosine distance can compare e (see
+ * BxEmbeddingCosineUsable); for CHECK constraints and gallery filters.
+ */
+PG_FUNCTION_INFO_V1(bx_cosine_usable);
+Datum
+bx_cosine_usable(PG_FUNCTION_ARGS)
+{
+	FaceEmbedding e = PG_GETARG_FACE_EMBEDDING_P(0);
+
+	PG_RETURN_BOOL(BxEmbeddingCosineUsable(BxEmbeddingSquaredNorm(e)));
 }
 
 /* bx_normalize(e): e scaled to unit length, keeping its model tag */

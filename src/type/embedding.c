@@ -207,6 +207,21 @@ BxEmbeddingCheckTypmod(FaceEmbedding e, int32 typmod)
 }
 
 /*
+ * face_embedding_typanalyze: ANALYZE gathers no statistics on face_embedding
+ * columns, nor on index expressions of the type.  Their most common values
+ * and histogram bounds would be whole templates (biometric data) copied
+ * into pg_statistic, readable in pg_stats and out of reach of retention;
+ * and no estimate of the planner needs them (the distance operators are
+ * used for ordering, and equality falls back to the default selectivity).
+ */
+PG_FUNCTION_INFO_V1(face_embedding_typanalyze);
+Datum
+face_embedding_typanalyze(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(false);
+}
+
+/*
  * Parse the text form (lib/embedding_parse.c).  The element buffer is sized
  * by the commas of the input, at most BX_MAX_DIM floats, so input can never
  * make us allocate more than that.
