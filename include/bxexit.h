@@ -16,7 +16,7 @@
 #error "bxexit requires PostgreSQL 15 or later"
 #endif
 
-#define BXEXIT_VERSION "0.1.0"
+#define BXEXIT_VERSION "0.2.0"
 
 /* minutes probe photos of US citizens are kept (bxexit.citizen_photo_retention) */
 extern int	bx_citizen_photo_retention;
