@@ -64,9 +64,10 @@ REVOKE EXECUTE ON FUNCTION @extschema@.bx_audit_search(pg_catalog.text, pg_catal
 
 /*
  * The three searches now call the helper.  CREATE OR REPLACE keeps their
- * owner, grants, SECURITY DEFINER setting and comments; each replaced
- * function is a member of bxexit already (PostgreSQL refuses to replace one
- * that is not).
+ * owner, grants and comments; the definitions below repeat every other
+ * attribute (SECURITY DEFINER where it was, the pinned search_path), and
+ * each replaced function is a member of bxexit already (PostgreSQL refuses
+ * to replace one that is not).
  */
 CREATE OR REPLACE FUNCTION @extschema@.bx_decide_exit(probe @extschema@.face_embedding, photo pg_catalog.bytea,
 	acquisition pg_catalog.text, requested_flight pg_catalog.int8,
