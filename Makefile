@@ -2,7 +2,7 @@
 # the whole suite with a throwaway cluster is `bash scripts/test.sh`.
 
 EXTENSION = bxexit
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 MODULE_big = bxexit
 
 # Two layers: lib/ is server-free C (and the one C++ bridge), testable
@@ -27,7 +27,13 @@ GLUE_OBJS = \
 OBJS = $(GLUE_OBJS) $(LIB_OBJS)
 
 # Install and upgrade scripts live at the top level: sql/ belongs to pg_regress.
-DATA = $(wildcard bxexit--*.sql)
+# The current release's full install script is built from its parts in
+# sql/install/ (NN_concern.sql, concatenated in name order; outside the
+# REGRESS wildcard sql/*.sql); released full scripts and the upgrade
+# scripts are files in git.
+INSTALL_PARTS = $(sort $(wildcard $(srcdir)/sql/install/*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*.sql))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=bxexit
@@ -63,6 +69,10 @@ endif
 KERNEL_FLAGS = -fassociative-math -fno-signed-zeros -fno-trapping-math
 lib/kernels.o: CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic $(KERNEL_FLAGS)
 lib/kernels.bc: BITCODE_CFLAGS += $(KERNEL_FLAGS)
+
+# The full install script of this release: its parts, in order
+$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
+	cat $^ >$@
 
 # PGXS bitcode-compiles .cpp without PG_CXXFLAGS (see ../shared/STYLE.md 8)
 override BITCODE_CXXFLAGS += -std=c++17 -I$(srcdir)/lib

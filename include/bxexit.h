@@ -18,7 +18,7 @@
 #error "bxexit requires PostgreSQL 15 or later"
 #endif
 
-#define BXEXIT_VERSION "0.1.0"
+#define BXEXIT_VERSION "0.2.0"
 
 /* interrupt callback for the libraries under lib/ (a BxInterruptFn) */
 extern int	BxInterruptPending(void *arg);

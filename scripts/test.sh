@@ -102,6 +102,9 @@ tap_stage pgtap pg_prove -v -d bxexit_tap test/pgtap/*.sql
 # pg_dump keeps the border records (extension config tables and their sequences)
 tap_stage dump_restore bash test/dump_restore.sh
 
+# 0.1.0 + ALTER EXTENSION UPDATE gives the catalog of a fresh install, keeps the records
+tap_stage upgrade bash test/upgrade.sh
+
 # libpq clients
 psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bxexit_client' \
 	-c '\c bxexit_client' -c 'CREATE EXTENSION bxexit' >/dev/null

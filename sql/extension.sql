@@ -25,6 +25,17 @@ SELECT pg_temp.try('CREATE EXTENSION bxexit');
 DROP SCHEMA bxexit;
 DROP ROLE regress_bx_squatter;
 
+-- the released 0.1.0 still installs, and updates to the default version
+-- (test/upgrade.sh compares the updated catalog with a fresh install)
+CREATE EXTENSION bxexit VERSION '0.1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'bxexit';
+ALTER EXTENSION bxexit UPDATE;
+SELECT extversion, format_type(atttypid, atttypmod) AS reason_type
+  FROM pg_extension, pg_attribute
+ WHERE extname = 'bxexit' AND attrelid = 'bxexit.exit_event'::regclass AND attname = 'reason';
+DROP EXTENSION bxexit;
+DROP SCHEMA bxexit;
+
 -- a clean install works again
 CREATE EXTENSION bxexit;
 SELECT bxexit.bx_dims('[1,2,3]');

@@ -179,9 +179,17 @@ DELETE FROM match_threshold WHERE NOT builtin;
 SELECT pg_temp.try($$INSERT INTO exit_event (flight_id, decision, person_id) VALUES (1, 'match', NULL)$$);
 SELECT pg_temp.try($$INSERT INTO exit_event (flight_id, decision, reason, person_id) VALUES (1, 'match', 'below_threshold', 1)$$);
 SELECT pg_temp.try($$INSERT INTO exit_event (flight_id, decision) VALUES (1, 'no_match')$$);
-SELECT pg_temp.try($$INSERT INTO exit_event (flight_id, decision, reason) VALUES (1, 'maybe', 'x')$$);
+SELECT pg_temp.try($$INSERT INTO exit_event (flight_id, decision, reason) VALUES (1, 'maybe', 'no_face')$$);
 SELECT pg_temp.try($$INSERT INTO exit_event (flight_id, decision, person_id, resolved_person_id) VALUES (1, 'match', 1, 1)$$);
 SELECT pg_temp.try($$INSERT INTO search_audit (search) VALUES ('browse')$$);
+-- reasons come from one vocabulary, the domain bx_match_reason: exit event
+-- reasons are of that type, audit outcomes are a reason or a positive outcome
+SELECT (regexp_matches(pg_get_constraintdef(oid), '''([a-z_]+)''', 'g'))[1] AS bx_match_reason
+  FROM pg_constraint WHERE contypid = 'bx_match_reason'::regtype;
+SELECT pg_temp.try($$INSERT INTO exit_event (flight_id, decision, reason) VALUES (1, 'no_match', 'camera_broken')$$);
+SELECT pg_temp.try($$INSERT INTO search_audit (search, outcome) VALUES ('verify', 'maybe')$$);
+SELECT pg_temp.try($$INSERT INTO search_audit (search, outcome) VALUES ('identify', 'candidate_above_threshold')$$);
+DELETE FROM search_audit WHERE search = 'identify' AND model IS NULL;
 
 -- deleting a person removes their documents, enrollments and manifest rows
 INSERT INTO person (family_name, citizenship) VALUES ('Transient', 'CAN');

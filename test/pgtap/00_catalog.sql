@@ -41,6 +41,7 @@ SELECT is_strict('bxexit', f, args, f || ' is STRICT')
 -- a snapshot and locks out VACUUM)
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text),
           ARRAY['bx_apply_retention()',
+                'bx_audit_search(text,text,bigint,bigint,integer,bigint,integer,bigint,real,text,bigint)',
                 'bx_decide_exit(face_embedding,bytea,text,bigint)',
                 'bx_identify(bytea,integer)', 'bx_identify(face_embedding,integer)',
                 'bx_match(bytea,bigint)', 'bx_match(face_embedding,bigint)',
@@ -51,7 +52,7 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.proparallel <> 's'
    AND p.prorettype <> 'index_am_handler'::regtype;
 SELECT is(array_agg(p.proname::text ORDER BY p.proname::text),
-          ARRAY['bx_apply_retention', 'bx_decide_exit', 'bx_identify', 'bx_identify',
+          ARRAY['bx_apply_retention', 'bx_audit_search', 'bx_decide_exit', 'bx_identify', 'bx_identify',
                 'bx_match', 'bx_match', 'bx_model_check', 'bx_resolve_exit',
                 'bx_verify', 'bx_verify',
                 'bxann_check', 'bxann_index_info', 'bxann_list_info', 'bxannhandler'],

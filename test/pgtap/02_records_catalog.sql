@@ -7,7 +7,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION bxexit;
 SET search_path = public;
-SELECT plan(134);
+SELECT plan(146);
 
 -- --------------------------------------------------------------- tables
 
@@ -229,12 +229,33 @@ SELECT throws_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, flight_id
 SELECT throws_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, decision, person_id) VALUES (1, 'match', -1)$$, '23503',
                  'insert or update on table "exit_event" violates foreign key constraint "exit_event_person_id_fkey"',
                  'a match event naming an unknown person is refused (23503)');
-SELECT throws_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, decision, reason) VALUES (1, 'maybe', 'x')$$, '23514',
+SELECT throws_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, decision, reason) VALUES (1, 'maybe', 'no_face')$$, '23514',
                  'new row for relation "exit_event" violates check constraint "exit_event_decision_check"',
                  'an unknown decision is refused (23514)');
 SELECT throws_ok($$INSERT INTO bxexit.search_audit (search) VALUES ('browse')$$, '23514',
                  'new row for relation "search_audit" violates check constraint "search_audit_search_check"',
                  'an unknown search kind is refused (23514)');
+
+-- ------------------------------------------------ the reason vocabulary
+
+SELECT has_domain('bxexit', 'bx_match_reason', 'domain bx_match_reason exists');
+SELECT domain_type_is('bxexit', 'bx_match_reason', 'text', 'bx_match_reason is a domain over text');
+SELECT col_type_is('bxexit', 'exit_event', 'reason', 'bxexit', 'bx_match_reason',
+                   'exit_event.reason is a bx_match_reason');
+SELECT is(array_agg(m[1] ORDER BY m[1]),
+          ARRAY['below_threshold', 'face_too_small', 'image_too_large', 'invalid_image', 'no_face', 'no_photo',
+                'no_probe', 'nobody_enrolled', 'several_faces', 'unknown_flight', 'unknown_person'],
+          'bx_match_reason lists exactly the eleven documented reasons')
+  FROM pg_constraint k, regexp_matches(pg_get_constraintdef(k.oid), '''([a-z_]+)''', 'g') m
+ WHERE k.contypid = 'bxexit.bx_match_reason'::regtype;
+SELECT throws_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, decision, reason) VALUES (1, 'no_match', 'blurry')$$, '23514',
+                 'value for domain bxexit.bx_match_reason violates check constraint "bx_match_reason_check"',
+                 'an exit event reason outside the vocabulary is refused (23514)');
+SELECT throws_ok($$INSERT INTO bxexit.search_audit (search, outcome) VALUES ('verify', 'blurry')$$, '23514', NULL,
+                 'an audit outcome that is neither a positive outcome nor a reason is refused (23514)');
+SELECT lives_ok($$INSERT INTO bxexit.search_audit (search, outcome)
+                  VALUES ('match', 'match'), ('identify', 'candidate_above_threshold'), ('verify', 'unknown_person')$$,
+                'audit outcomes: match, candidate_above_threshold and every reason are accepted');
 
 -- --------------------------------------------- pg_dump keeps the user data
 
@@ -327,7 +348,24 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
 SELECT isnt_definer('bxexit', f, args, f || ' is not SECURITY DEFINER (runs with the caller''s rights)')
   FROM (VALUES ('bx_admission_status', ARRAY['date']::name[]),
                ('bx_overstay_report', ARRAY['integer', 'date']::name[]),
-               ('bx_threshold', ARRAY['text', 'text']::name[])) v(f, args);
+               ('bx_threshold', ARRAY['text', 'text']::name[]),
+               ('bx_audit_search', ARRAY['text', 'text', 'bigint', 'bigint', 'integer', 'bigint', 'integer', 'bigint', 'real', 'text', 'bigint']::name[])) v(f, args);
+
+-- ------------------------------------------------------ the audit helper
+
+-- every search writes its audit row through bx_audit_search, nothing else
+-- inserts into search_audit (a function that did would name the table in its body)
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), ARRAY['bxexit.bx_audit_search(text,text,bigint,bigint,integer,bigint,integer,bigint,real,text,bigint)'],
+          'bx_audit_search is the only function whose body inserts into search_audit')
+  FROM pg_proc p
+ WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prokind = 'f'
+   AND pg_get_functiondef(p.oid) ~* 'insert\s+into\s+\S*search_audit';
+SELECT is(array_agg(p.proname::text ORDER BY 1), ARRAY['bx_decide_exit', 'bx_identify', 'bx_verify'],
+          'bx_decide_exit (for bx_match), bx_verify and bx_identify call bx_audit_search')
+  FROM pg_proc p
+ WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prosrc ~ 'bx_audit_search\(';
+SELECT is(p.proconfig, ARRAY['search_path=pg_catalog, pg_temp'], 'bx_audit_search pins search_path = pg_catalog, pg_temp')
+  FROM pg_proc p WHERE p.oid = 'bxexit.bx_audit_search(text,text,bigint,bigint,integer,bigint,integer,bigint,real,text,bigint)'::regprocedure;
 
 -- ---------------------------------------------------------------- labels
 
@@ -339,6 +377,7 @@ SELECT volatility_is('bxexit', f, args, vol, f || '(' || array_to_string(args, '
                ('bx_identify', ARRAY['bytea', 'integer']::name[], 'volatile'),
                ('bx_identify', ARRAY['bxexit.face_embedding', 'integer']::name[], 'volatile'),
                ('bx_decide_exit', ARRAY['bxexit.face_embedding', 'bytea', 'text', 'bigint']::name[], 'volatile'),
+               ('bx_audit_search', ARRAY['text', 'text', 'bigint', 'bigint', 'integer', 'bigint', 'integer', 'bigint', 'real', 'text', 'bigint']::name[], 'volatile'),
                ('bx_resolve_exit', ARRAY['bigint', 'bigint', 'text']::name[], 'volatile'),
                ('bx_apply_retention', ARRAY[]::name[], 'volatile'),
                ('bx_admission_status', ARRAY['date']::name[], 'stable'),
@@ -354,7 +393,8 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
           'no function that writes records is PARALLEL SAFE')
   FROM pg_proc p
  WHERE p.pronamespace = 'bxexit'::regnamespace AND p.proparallel = 's'
-   AND p.proname IN ('bx_match', 'bx_verify', 'bx_identify', 'bx_decide_exit', 'bx_resolve_exit', 'bx_apply_retention');
+   AND p.proname IN ('bx_match', 'bx_verify', 'bx_identify', 'bx_decide_exit', 'bx_audit_search', 'bx_resolve_exit',
+                     'bx_apply_retention');
 SELECT function_returns('bxexit', 'bx_threshold', ARRAY['text', 'text']::name[], 'real', 'bx_threshold returns real');
 SELECT function_returns('bxexit', 'bx_resolve_exit', ARRAY['bigint', 'bigint', 'text']::name[], 'void', 'bx_resolve_exit returns void');
 
@@ -364,17 +404,18 @@ SELECT is(array_agg(c.oid::regclass::text ORDER BY 1), NULL, 'every table and vi
   FROM pg_class c
  WHERE c.relnamespace = 'bxexit'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
    AND obj_description(c.oid, 'pg_class') IS NULL;
-SELECT is(count(*), 14::bigint, 'the records layer has its fourteen functions')
+SELECT is(count(*), 15::bigint, 'the records layer has its fifteen functions')
   FROM pg_proc p
  WHERE p.pronamespace = 'bxexit'::regnamespace
    AND p.proname IN ('bx_match', 'bx_verify', 'bx_identify', 'bx_decide_exit', 'bx_probe_threshold', 'bx_threshold',
+                     'bx_audit_search',
                      'bx_resolve_exit', 'bx_citizen_photo_retention', 'bx_apply_retention',
                      'bx_admission_status', 'bx_overstay_report');
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL, 'every function of the records layer has a comment')
   FROM pg_proc p
  WHERE p.pronamespace = 'bxexit'::regnamespace
    AND p.proname IN ('bx_match', 'bx_verify', 'bx_identify', 'bx_decide_exit', 'bx_probe_threshold', 'bx_threshold',
-                     'bx_resolve_exit', 'bx_citizen_photo_retention', 'bx_apply_retention',
+                     'bx_audit_search', 'bx_resolve_exit', 'bx_citizen_photo_retention', 'bx_apply_retention',
                      'bx_admission_status', 'bx_overstay_report')
    AND obj_description(p.oid, 'pg_proc') IS NULL;
 SELECT is(array_agg(c.oid::regclass::text || '.' || a.attname ORDER BY 1), NULL,

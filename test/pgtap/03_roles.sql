@@ -9,7 +9,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION bxexit;
 SET search_path = public;
-SELECT plan(184);
+SELECT plan(192);
 
 -- =================================================== privileges, catalog
 
@@ -142,7 +142,8 @@ SELECT function_privs_are('bxexit', f, args, r,
         ('bx_overstay_report', '{integer,date}', '{bxexit_analyst,bxexit_admin}'),
         ('bx_threshold', '{text,text}', '{bxexit_analyst,bxexit_admin}'),
         ('bx_probe_threshold', '{bxexit.face_embedding,text}', '{}'),
-        ('bx_decide_exit', '{bxexit.face_embedding,bytea,text,bigint}', '{}')) v(f, args, grantees),
+        ('bx_decide_exit', '{bxexit.face_embedding,bytea,text,bigint}', '{}'),
+        ('bx_audit_search', '{text,text,bigint,bigint,integer,bigint,integer,bigint,real,text,bigint}', '{}')) v(f, args, grantees),
        unnest(ARRAY['bxexit_gate', 'bxexit_analyst', 'bxexit_admin', 'public']) r;
 
 -- ================================================== privileges, behaviour
@@ -209,6 +210,8 @@ SELECT throws_ok($$SELECT * FROM bxexit.bx_admission_status()$$, '42501', NULL, 
 SELECT throws_ok(format($$INSERT INTO bxexit.exit_event (requested_flight_id, flight_id, decision, person_id)
                           VALUES (%s, %s, 'match', %s)$$, :flight, :flight, :alice),
                  '42501', NULL, 'gate: cannot forge an exit event');
+SELECT throws_ok($$SELECT bxexit.bx_audit_search('verify', 'mobilefacenet-v1', outcome => 'match')$$, '42501', NULL,
+                 'gate: cannot forge an audit row through bx_audit_search');
 RESET ROLE;
 
 -- an admin matches a template (e.g. from another capture system)
@@ -253,6 +256,8 @@ SELECT throws_ok(format($$SELECT * FROM bxexit.bx_verify(bxexit.bx_set_model('[1
                  '42501', NULL, 'analyst: cannot call bx_verify');
 SELECT throws_ok($$INSERT INTO bxexit.person (family_name, citizenship) VALUES ('X', 'FRA')$$, '42501', NULL,
                  'analyst: cannot write person');
+SELECT throws_ok($$SELECT bxexit.bx_audit_search('verify', 'mobilefacenet-v1', outcome => 'match')$$, '42501', NULL,
+                 'analyst: cannot forge an audit row through bx_audit_search');
 RESET ROLE;
 
 -- ----------------------------------------------------------------- admin
@@ -267,6 +272,8 @@ SELECT is(pg_temp.tap_try(format($$SELECT count(*) FROM bxexit.search_audit WHER
 SELECT is(pg_temp.tap_try(format($$SELECT a.search || '/' || a.k || '/' || a.top_person_id || '/' || a.searched_by
                                      FROM bxexit.search_audit a WHERE audit_id > %s$$, :audit0)),
           'identify/2/' || :alice || '/' || session_user, 'admin: the audit row says who searched, what and the top candidate');
+SELECT throws_ok($$SELECT bxexit.bx_audit_search('verify', 'mobilefacenet-v1', outcome => 'match')$$, '42501', NULL,
+                 'admin: cannot forge an audit row through bx_audit_search (only the searches write audit rows)');
 RESET ROLE;
 SELECT max(audit_id) AS audit1 FROM bxexit.search_audit \gset
 SET ROLE bx_tap_admin;
@@ -369,6 +376,8 @@ SELECT throws_ok(format($$SELECT * FROM bxexit.bx_match('\xffd8'::bytea, %s)$$, 
 SELECT throws_ok($$SELECT * FROM bxexit.bx_admission_status()$$, '42501', NULL, 'outsider: cannot call bx_admission_status');
 SELECT throws_ok($$SELECT decision FROM bxexit.exit_event$$, '42501', NULL, 'outsider: cannot read exit_event');
 SELECT throws_ok($$SELECT * FROM bxexit.match_threshold$$, '42501', NULL, 'outsider: cannot read match_threshold');
+SELECT throws_ok($$SELECT bxexit.bx_audit_search('verify', 'mobilefacenet-v1', outcome => 'match')$$, '42501', NULL,
+                 'outsider: cannot forge an audit row through bx_audit_search');
 RESET ROLE;
 
 SELECT * FROM finish();

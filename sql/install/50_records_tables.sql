@@ -1,0 +1,300 @@
+/*
+ * 50_records_tables: the border-records tables (IDENT/ADIS style), the
+ * vocabulary of match reasons (domain bx_match_reason) and the builtin
+ * reference rows.  First part of the records layer (parts 50 to 90).
+ *
+ * One extension, not two.  The records layer stays inside bxexit rather
+ * than becoming a second extension bxexit_records: 0.1.0 installations own
+ * these tables, with their pg_extension_config_dump registrations, as
+ * members of bxexit, and PostgreSQL 13 and later have no CREATE EXTENSION
+ * ... FROM unpackaged to hand members over to a new extension without
+ * dropping the user data in them.  The parts keep the layer separable
+ * instead: the engine parts (10 to 30) never reference a records object,
+ * so the engine parts alone would install (and could be tested) without
+ * this layer.
+ */
+
+/* ------------------------------------------------ border records: tables */
+
+/*
+ * IDENT-style records (../shared/DOMAIN.md, A4): a person has travel
+ * documents, face enrollments and admissions (I-94); flights carry a
+ * manifest (APIS); every gate decision is an exit event; every search is
+ * audited.  Keys are bigint identities; the tables hold user data, so each
+ * is registered with pg_extension_config_dump and pg_dump keeps its rows.
+ * Reference rows the script inserts are marked builtin and not dumped
+ * (the script inserts them again on restore); builtin rows with a numeric key
+ * take negative keys, so a later version's new builtin rows never collide
+ * with the keys of rows users added.
+ */
+
+CREATE TABLE @extschema@.person (
+	person_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	fin pg_catalog.text UNIQUE
+		CHECK (fin OPERATOR(pg_catalog.~) '^[0-9A-Z]{6,20}$'),
+	family_name pg_catalog.text NOT NULL
+		CHECK (pg_catalog.length(family_name) OPERATOR(pg_catalog.<=) 200),
+	given_names pg_catalog.text
+		CHECK (pg_catalog.length(given_names) OPERATOR(pg_catalog.<=) 200),
+	date_of_birth pg_catalog.date,
+	sex pg_catalog.text CHECK (sex OPERATOR(pg_catalog.=) ANY (ARRAY['F', 'M', 'X'])),
+	citizenship pg_catalog.text NOT NULL
+		CHECK (citizenship OPERATOR(pg_catalog.~) '^[A-Z]{3}$'),
+	country_of_birth pg_catalog.text
+		CHECK (country_of_birth OPERATOR(pg_catalog.~) '^[A-Z]{3}$'),
+	created_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.person IS
+	'a traveller: biographic data; citizenship is an ISO 3166-1 alpha-3 code (USA for US citizens)';
+COMMENT ON COLUMN @extschema@.person.fin IS
+	'Fingerprint Identification Number or another person-centric identifier from IDENT';
+CREATE INDEX person_citizenship_idx ON @extschema@.person (citizenship);
+
+CREATE TABLE @extschema@.travel_document (
+	document_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	person_id pg_catalog.int8 NOT NULL
+		REFERENCES @extschema@.person ON DELETE CASCADE,
+	document_type pg_catalog.text NOT NULL
+		CHECK (document_type OPERATOR(pg_catalog.=) ANY (ARRAY['passport', 'visa', 'travel_permit', 'other'])),
+	document_number pg_catalog.text NOT NULL
+		CHECK (document_number OPERATOR(pg_catalog.~) '^[0-9A-Z]{1,20}$'),
+	issuing_country pg_catalog.text NOT NULL
+		CHECK (issuing_country OPERATOR(pg_catalog.~) '^[A-Z]{3}$'),
+	visa_class pg_catalog.text,
+	issued_on pg_catalog.date,
+	expires_on pg_catalog.date,
+	CHECK (expires_on OPERATOR(pg_catalog.>) issued_on),
+	UNIQUE (document_type, issuing_country, document_number),
+	UNIQUE (document_id, person_id)
+);
+COMMENT ON TABLE @extschema@.travel_document IS 'passports, visas and other travel documents of a person';
+CREATE INDEX travel_document_person_idx ON @extschema@.travel_document (person_id);
+
+CREATE TABLE @extschema@.enrollment (
+	enrollment_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	person_id pg_catalog.int8 NOT NULL
+		REFERENCES @extschema@.person ON DELETE CASCADE,
+	source pg_catalog.text NOT NULL
+		CHECK (source OPERATOR(pg_catalog.=) ANY (ARRAY['visa', 'passport', 'entry', 'exit', 'other'])),
+	captured_at pg_catalog.timestamptz NOT NULL,
+	template @extschema@.face_embedding NOT NULL,
+	model pg_catalog.text GENERATED ALWAYS AS (@extschema@.bx_model(template)) STORED
+		CONSTRAINT enrollment_template_tagged CHECK (model IS NOT NULL),
+	quality pg_catalog.float4
+		CHECK (quality OPERATOR(pg_catalog.>=) 0 AND quality OPERATOR(pg_catalog.<=) 1),
+	photo pg_catalog.bytea
+);
+COMMENT ON TABLE @extschema@.enrollment IS
+	'face templates of a person (the gallery), with the source photo''s origin and capture time';
+COMMENT ON COLUMN @extschema@.enrollment.model IS
+	'model tag of the template; galleries only compare templates of the probe''s model';
+COMMENT ON COLUMN @extschema@.enrollment.quality IS
+	'face detector score of the source photo, 0 to 1';
+CREATE INDEX enrollment_person_idx ON @extschema@.enrollment (person_id, model);
+
+CREATE TABLE @extschema@.class_of_admission (
+	code pg_catalog.text PRIMARY KEY CHECK (code OPERATOR(pg_catalog.~) '^[A-Z0-9]{1,5}$'),
+	class_group pg_catalog.text NOT NULL
+		CHECK (class_group OPERATOR(pg_catalog.=) ANY (ARRAY['VWP', 'B1B2', 'F', 'M', 'J', 'OTHER'])),
+	description pg_catalog.text NOT NULL,
+	report_scope pg_catalog.bool NOT NULL,
+	ds_grace_days pg_catalog.int4 NOT NULL DEFAULT 0 CHECK (ds_grace_days OPERATOR(pg_catalog.>=) 0),
+	builtin pg_catalog.bool NOT NULL DEFAULT false
+);
+COMMENT ON TABLE @extschema@.class_of_admission IS
+	'I-94 classes of admission: the overstay report''s class group, whether the report counts them, the grace after a duration-of-status programme ends';
+
+INSERT INTO @extschema@.class_of_admission
+	(code, class_group, description, report_scope, ds_grace_days, builtin) VALUES
+	('WT', 'VWP', 'Visa Waiver Program, tourist', true, 0, true),
+	('WB', 'VWP', 'Visa Waiver Program, business', true, 0, true),
+	('B1', 'B1B2', 'visitor for business', true, 0, true),
+	('B2', 'B1B2', 'visitor for pleasure', true, 0, true),
+	('B1B2', 'B1B2', 'visitor for business and pleasure', true, 0, true),
+	('F1', 'F', 'academic student', true, 60, true),
+	('F2', 'F', 'spouse or child of an F-1 student', true, 60, true),
+	('M1', 'M', 'vocational student', true, 30, true),
+	('M2', 'M', 'spouse or child of an M-1 student', true, 30, true),
+	('J1', 'J', 'exchange visitor', true, 30, true),
+	('J2', 'J', 'spouse or child of a J-1 exchange visitor', true, 30, true),
+	('H1B', 'OTHER', 'temporary worker in a specialty occupation', true, 0, true),
+	('H2A', 'OTHER', 'temporary agricultural worker', true, 0, true),
+	('H2B', 'OTHER', 'temporary non-agricultural worker', true, 0, true),
+	('L1', 'OTHER', 'intracompany transferee', true, 0, true),
+	('O1', 'OTHER', 'person of extraordinary ability', true, 0, true),
+	('E2', 'OTHER', 'treaty investor', true, 0, true),
+	('TN', 'OTHER', 'USMCA professional', true, 0, true),
+	('A1', 'OTHER', 'diplomat (not in the overstay report)', false, 0, true),
+	('G4', 'OTHER', 'international organisation staff (not in the overstay report)', false, 0, true),
+	('C1', 'OTHER', 'alien in transit (not in the overstay report)', false, 0, true),
+	('D1', 'OTHER', 'crew member (not in the overstay report)', false, 0, true);
+
+CREATE TABLE @extschema@.admission (
+	admission_number pg_catalog.text PRIMARY KEY
+		CHECK (admission_number OPERATOR(pg_catalog.~) '^[0-9A-Z]{11}$'),
+	person_id pg_catalog.int8 NOT NULL REFERENCES @extschema@.person,
+	class_of_admission pg_catalog.text NOT NULL REFERENCES @extschema@.class_of_admission,
+	port_of_entry pg_catalog.text NOT NULL
+		CHECK (port_of_entry OPERATOR(pg_catalog.~) '^[A-Z0-9]{3,4}$'),
+	mode pg_catalog.text NOT NULL DEFAULT 'air'
+		CHECK (mode OPERATOR(pg_catalog.=) ANY (ARRAY['air', 'sea', 'land'])),
+	admitted_on pg_catalog.date NOT NULL,
+	admit_until pg_catalog.date,
+	duration_of_status pg_catalog.bool NOT NULL DEFAULT false,
+	program_end_date pg_catalog.date,
+	status_changed_on pg_catalog.date,
+	CONSTRAINT admission_until_or_ds
+		CHECK ((admit_until IS NULL) OPERATOR(pg_catalog.=) duration_of_status),
+	CONSTRAINT admission_until_after_admission
+		CHECK (admit_until OPERATOR(pg_catalog.>=) admitted_on),
+	CONSTRAINT admission_program_end_only_for_ds
+		CHECK (program_end_date IS NULL OR duration_of_status),
+	CONSTRAINT admission_program_end_after_admission
+		CHECK (program_end_date OPERATOR(pg_catalog.>=) admitted_on),
+	CONSTRAINT admission_status_change_after_admission
+		CHECK (status_changed_on OPERATOR(pg_catalog.>=) admitted_on)
+);
+COMMENT ON TABLE @extschema@.admission IS
+	'I-94 admission records: class, port, admitted date and admit-until date or duration of status (D/S)';
+COMMENT ON COLUMN @extschema@.admission.admission_number IS 'I-94 record number, 11 characters, new at each entry';
+COMMENT ON COLUMN @extschema@.admission.program_end_date IS
+	'D/S only: end of the SEVIS programme (I-20/DS-2019 plus practical training); NULL while unknown';
+COMMENT ON COLUMN @extschema@.admission.status_changed_on IS
+	'date an extension, change or adjustment of status was filed; filed on or before the expected departure (timely), it closes the admission in time';
+CREATE INDEX admission_person_idx ON @extschema@.admission (person_id, admitted_on);
+CREATE INDEX admission_until_idx ON @extschema@.admission (admit_until);
+
+CREATE TABLE @extschema@.flight (
+	flight_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	carrier pg_catalog.text NOT NULL CHECK (carrier OPERATOR(pg_catalog.~) '^[A-Z0-9]{2,3}$'),
+	flight_number pg_catalog.text NOT NULL CHECK (flight_number OPERATOR(pg_catalog.~) '^[0-9]{1,4}[A-Z]?$'),
+	departure_airport pg_catalog.text NOT NULL CHECK (departure_airport OPERATOR(pg_catalog.~) '^[A-Z]{3}$'),
+	arrival_airport pg_catalog.text NOT NULL CHECK (arrival_airport OPERATOR(pg_catalog.~) '^[A-Z]{3}$'),
+	departure_date pg_catalog.date NOT NULL,
+	scheduled_departure pg_catalog.timestamptz,
+	UNIQUE (carrier, flight_number, departure_date)
+);
+COMMENT ON TABLE @extschema@.flight IS 'departing international flights';
+COMMENT ON COLUMN @extschema@.flight.departure_date IS
+	'local date of departure: the date of the departure record a match creates';
+
+CREATE TABLE @extschema@.manifest (
+	flight_id pg_catalog.int8 NOT NULL REFERENCES @extschema@.flight ON DELETE CASCADE,
+	person_id pg_catalog.int8 NOT NULL REFERENCES @extschema@.person ON DELETE CASCADE,
+	document_id pg_catalog.int8,
+	PRIMARY KEY (flight_id, person_id),
+	-- the document a traveller boards with is their own
+	CONSTRAINT manifest_document_of_person FOREIGN KEY (document_id, person_id)
+		REFERENCES @extschema@.travel_document (document_id, person_id) ON DELETE SET NULL (document_id)
+);
+COMMENT ON TABLE @extschema@.manifest IS
+	'APIS manifest: who is expected on which departing flight; the flight''s gallery is their enrollments';
+CREATE INDEX manifest_person_idx ON @extschema@.manifest (person_id);
+
+CREATE TABLE @extschema@.match_threshold (
+	threshold_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	model pg_catalog.text NOT NULL,
+	purpose pg_catalog.text NOT NULL
+		CHECK (purpose OPERATOR(pg_catalog.=) ANY (ARRAY['identification', 'verification'])),
+	threshold pg_catalog.float4 NOT NULL
+		CHECK (threshold OPERATOR(pg_catalog.>=) -1 AND threshold OPERATOR(pg_catalog.<=) 1),
+	operating_point pg_catalog.text NOT NULL,
+	measured_error pg_catalog.text,
+	method pg_catalog.text NOT NULL,
+	valid_from pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	builtin pg_catalog.bool NOT NULL DEFAULT false,
+	UNIQUE (model, purpose, valid_from)
+);
+COMMENT ON TABLE @extschema@.match_threshold IS
+	'score thresholds per model and purpose with their operating point; the newest row whose valid_from has passed applies; insert a row to change one';
+
+/*
+ * Why a decision is not a match: the one list of reasons.  The face
+ * pipeline's statuses (bx_embed_quality, src/face/photo.c: invalid_image,
+ * image_too_large, no_face, several_faces, face_too_small), the gate's
+ * (no_photo, no_probe, unknown_flight) and the searches' (unknown_person,
+ * nobody_enrolled, below_threshold).  exit_event.reason has this type and
+ * search_audit.outcome holds a reason or a positive outcome; a new reason
+ * is an ALTER DOMAIN in an upgrade script (and a row in the README's table).
+ */
+CREATE DOMAIN @extschema@.bx_match_reason AS pg_catalog.text
+	CONSTRAINT bx_match_reason_check CHECK (VALUE OPERATOR(pg_catalog.=) ANY (ARRAY[
+		'no_photo', 'no_probe', 'invalid_image', 'image_too_large', 'no_face', 'several_faces',
+		'face_too_small', 'unknown_flight', 'unknown_person', 'nobody_enrolled', 'below_threshold']));
+COMMENT ON DOMAIN @extschema@.bx_match_reason IS
+	'why a match, verify or identify decision is not a match: no_photo, no_probe, invalid_image, image_too_large, no_face, several_faces, face_too_small, unknown_flight, unknown_person, nobody_enrolled, below_threshold';
+
+CREATE TABLE @extschema@.exit_event (
+	exit_event_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	occurred_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.statement_timestamp(),
+	requested_flight_id pg_catalog.int8,
+	flight_id pg_catalog.int8 REFERENCES @extschema@.flight,
+	decision pg_catalog.text NOT NULL
+		CHECK (decision OPERATOR(pg_catalog.=) ANY (ARRAY['match', 'no_match'])),
+	reason @extschema@.bx_match_reason,
+	person_id pg_catalog.int8 REFERENCES @extschema@.person,
+	score pg_catalog.float4,
+	runner_up_score pg_catalog.float4,
+	threshold pg_catalog.float4,
+	model pg_catalog.text,
+	gallery_size pg_catalog.int4,
+	recorded_by pg_catalog.name NOT NULL DEFAULT SESSION_USER,
+	probe_template @extschema@.face_embedding,
+	probe_photo pg_catalog.bytea,
+	probe_purged_at pg_catalog.timestamptz,
+	resolved_person_id pg_catalog.int8 REFERENCES @extschema@.person,
+	resolved_by pg_catalog.name,
+	resolved_at pg_catalog.timestamptz,
+	resolution_note pg_catalog.text,
+	CONSTRAINT exit_event_match_has_person
+		CHECK ((decision OPERATOR(pg_catalog.=) 'match') OPERATOR(pg_catalog.=) (person_id IS NOT NULL)),
+	CONSTRAINT exit_event_no_match_has_reason
+		CHECK ((decision OPERATOR(pg_catalog.=) 'no_match') OPERATOR(pg_catalog.=) (reason IS NOT NULL)),
+	CONSTRAINT exit_event_resolution_of_no_match
+		CHECK (resolved_person_id IS NULL OR decision OPERATOR(pg_catalog.=) 'no_match')
+);
+COMMENT ON TABLE @extschema@.exit_event IS
+	'every gate decision, matched or not, with score, threshold and gallery size; written only by bx_match';
+COMMENT ON COLUMN @extschema@.exit_event.requested_flight_id IS
+	'the flight the gate asked for; flight_id is NULL when it does not exist';
+COMMENT ON COLUMN @extschema@.exit_event.reason IS
+	'why it is not a match, one of the domain bx_match_reason; NULL for a match';
+COMMENT ON COLUMN @extschema@.exit_event.probe_photo IS
+	'the gate photo; bx_apply_retention() clears it (and probe_template) for US citizens after bxexit.citizen_photo_retention';
+COMMENT ON COLUMN @extschema@.exit_event.resolved_person_id IS
+	'set by bx_resolve_exit() when an officer confirms who a no-match traveller was';
+CREATE INDEX exit_event_person_idx ON @extschema@.exit_event (person_id);
+CREATE INDEX exit_event_resolved_person_idx ON @extschema@.exit_event (resolved_person_id)
+	WHERE resolved_person_id IS NOT NULL;
+CREATE INDEX exit_event_flight_idx ON @extschema@.exit_event (flight_id);
+CREATE INDEX exit_event_occurred_idx ON @extschema@.exit_event (occurred_at);
+
+CREATE TABLE @extschema@.search_audit (
+	audit_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	occurred_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	searched_by pg_catalog.name NOT NULL DEFAULT SESSION_USER,
+	searched_as pg_catalog.name
+		DEFAULT NULLIF(pg_catalog.current_setting('role'), 'none')::pg_catalog.name,
+	search pg_catalog.text NOT NULL
+		CHECK (search OPERATOR(pg_catalog.=) ANY (ARRAY['match', 'verify', 'identify'])),
+	model pg_catalog.text,
+	flight_id pg_catalog.int8,
+	claimed_person_id pg_catalog.int8,
+	k pg_catalog.int4,
+	gallery_size pg_catalog.int8,
+	candidates pg_catalog.int4,
+	top_person_id pg_catalog.int8,
+	top_score pg_catalog.float4,
+	outcome pg_catalog.text,
+	exit_event_id pg_catalog.int8,
+	-- a positive outcome, or the reason of a negative one (one vocabulary: the domain)
+	CONSTRAINT search_audit_outcome_check
+		CHECK (outcome OPERATOR(pg_catalog.=) ANY (ARRAY['match', 'candidate_above_threshold'])
+			   OR outcome::@extschema@.bx_match_reason IS NOT NULL)
+);
+COMMENT ON TABLE @extschema@.search_audit IS
+	'one row per 1:1 (verify) and 1:N (match, identify) search: who, when, what, outcome; written only by the search functions';
+COMMENT ON COLUMN @extschema@.search_audit.searched_by IS 'the login (session user) that searched';
+COMMENT ON COLUMN @extschema@.search_audit.searched_as IS
+	'the role the session had set with SET ROLE (a pooler''s per-application role), NULL if none';
+CREATE INDEX search_audit_occurred_idx ON @extschema@.search_audit (occurred_at);

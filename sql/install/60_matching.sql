@@ -1,0 +1,425 @@
+/* 60_matching: thresholds, the gate decision (bx_match), 1:1 and 1:N searches with their audit, officer resolution */
+
+/*
+ * Thresholds shipped with the extension: cosine similarity of
+ * mobilefacenet-v1 templates made by bx_embed at the default detector size
+ * (320).  They were measured by bench/faces.sh on the shared face photos;
+ * bench/RESULTS.md has the protocol and figures.  A DBA who calibrates on
+ * their own data inserts a newer row; the newest valid row applies.
+ */
+INSERT INTO @extschema@.match_threshold
+	(threshold_id, model, purpose, threshold, operating_point, measured_error, method, valid_from, builtin)
+	OVERRIDING SYSTEM VALUE VALUES
+	(-1, 'mobilefacenet-v1', 'identification', 0.53,
+	 'FPIR 0.003 at gallery size 420 (NIST FRVT Part 7 boarding-gate operating point)',
+	 'FPIR 0.0023 (11/4,820 non-mated searches); FNIR 1.67% with one enrolled photo per person, 0.31% with two',
+	 'bench/faces.sh, detector 320: 20 seeded splits of 420-identity galleries (40 ORL subjects + 380 LFW singletons), the other LFW singletons as non-mated searches; the smallest 0.001 step above the (floor(0.003 N)+1)-th highest non-mated score (0.527), rounded up to 0.01',
+	 '-infinity', true),
+	(-2, 'mobilefacenet-v1', 'verification', 0.44,
+	 'FMR 1e-4 (1:1 comparison)',
+	 'FNMR 1.06% at FMR 1e-4 (1,800 mated, 527,106 non-mated pairs)',
+	 'bench/faces.sh, detector 320: ORL mated pairs against ORL and LFW-singleton impostor pairs; the threshold of FMR 1e-4 (0.439) rounded up',
+	 '-infinity', true);
+
+CREATE FUNCTION @extschema@.bx_threshold(model pg_catalog.text, purpose pg_catalog.text)
+	RETURNS pg_catalog.float4
+	LANGUAGE sql STABLE STRICT PARALLEL SAFE
+	BEGIN ATOMIC
+		SELECT t.threshold FROM @extschema@.match_threshold t
+		 WHERE t.model OPERATOR(pg_catalog.=) bx_threshold.model
+		   AND t.purpose OPERATOR(pg_catalog.=) bx_threshold.purpose
+		   AND t.valid_from OPERATOR(pg_catalog.<=) pg_catalog.now()
+		 ORDER BY t.valid_from DESC LIMIT 1;
+	END;
+COMMENT ON FUNCTION @extschema@.bx_threshold(pg_catalog.text, pg_catalog.text) IS
+	'the score threshold in force for a model and purpose (identification or verification), NULL if none';
+
+/* -------------------------------------------- border records: searches */
+
+/*
+ * The search functions run SECURITY DEFINER: gate systems and officers
+ * search the gallery without being able to read it, and only these
+ * functions write exit events and audit rows.  Their search_path is pinned
+ * and every object they use is schema-qualified.
+ *
+ * Audit rows are written in the caller's transaction, so a caller that
+ * rolls back also removes them; every search therefore also writes a LOG
+ * line to the server log, which no rollback removes.
+ */
+
+/*
+ * The model of a probe, checked: it must be tagged, and a threshold for the
+ * purpose must exist.  Raises 22000 otherwise.
+ */
+CREATE FUNCTION @extschema@.bx_probe_threshold(probe @extschema@.face_embedding, purpose pg_catalog.text,
+	OUT model pg_catalog.text, OUT threshold pg_catalog.float4)
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	model := @extschema@.bx_model(probe);
+	IF model IS NULL THEN
+		RAISE EXCEPTION 'probe embedding has no model tag'
+			USING ERRCODE = 'data_exception',
+				  HINT = 'Templates from bx_embed carry their model; tag others with bx_set_model().';
+	END IF;
+	threshold := @extschema@.bx_threshold(model, purpose);
+	IF threshold IS NULL THEN
+		RAISE EXCEPTION 'no % threshold for model "%"', purpose, model
+			USING ERRCODE = 'data_exception',
+				  DETAIL = 'Probes are compared only with templates of their own model, at that model''s threshold.',
+				  HINT = 'See table bxexit.match_threshold.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_probe_threshold(@extschema@.face_embedding, pg_catalog.text) IS
+	'internal: the model of a probe and its threshold for a purpose; raises 22000 when either is missing';
+
+/*
+ * Write the audit row of one search: the one INSERT into search_audit of
+ * bx_match (through bx_decide_exit), bx_verify and bx_identify.  Who and
+ * when come from the table's defaults (session user, the role set with SET
+ * ROLE, clock time).  Internal: no role may execute it; the SECURITY
+ * DEFINER searches call it as the extension's owner.
+ */
+CREATE FUNCTION @extschema@.bx_audit_search(search pg_catalog.text, model pg_catalog.text,
+	flight_id pg_catalog.int8 DEFAULT NULL, claimed_person_id pg_catalog.int8 DEFAULT NULL,
+	k pg_catalog.int4 DEFAULT NULL, gallery_size pg_catalog.int8 DEFAULT NULL,
+	candidates pg_catalog.int4 DEFAULT NULL, top_person_id pg_catalog.int8 DEFAULT NULL,
+	top_score pg_catalog.float4 DEFAULT NULL, outcome pg_catalog.text DEFAULT NULL,
+	exit_event_id pg_catalog.int8 DEFAULT NULL)
+	RETURNS void
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	BEGIN ATOMIC
+		INSERT INTO @extschema@.search_audit
+			(search, model, flight_id, claimed_person_id, k, gallery_size, candidates,
+			 top_person_id, top_score, outcome, exit_event_id)
+		VALUES (bx_audit_search.search, bx_audit_search.model, bx_audit_search.flight_id,
+				bx_audit_search.claimed_person_id, bx_audit_search.k, bx_audit_search.gallery_size,
+				bx_audit_search.candidates, bx_audit_search.top_person_id, bx_audit_search.top_score,
+				bx_audit_search.outcome, bx_audit_search.exit_event_id);
+	END;
+COMMENT ON FUNCTION @extschema@.bx_audit_search(pg_catalog.text, pg_catalog.text, pg_catalog.int8,
+	pg_catalog.int8, pg_catalog.int4, pg_catalog.int8, pg_catalog.int4, pg_catalog.int8,
+	pg_catalog.float4, pg_catalog.text, pg_catalog.int8) IS
+	'internal: write the search_audit row of one search (match, verify, identify); called by the search functions only';
+
+/*
+ * Decide one gate encounter and record it: the flight's gallery is every
+ * enrolled template (of the probe's model) of every person on its
+ * manifest; a person scores by their best template; the best person
+ * matches when the score reaches the identification threshold.
+ */
+CREATE FUNCTION @extschema@.bx_decide_exit(probe @extschema@.face_embedding, photo pg_catalog.bytea,
+	acquisition pg_catalog.text, requested_flight pg_catalog.int8,
+	OUT decision pg_catalog.text, OUT person_id pg_catalog.int8, OUT score pg_catalog.float4,
+	OUT margin pg_catalog.float4, OUT reason pg_catalog.text, OUT gallery_size pg_catalog.int4,
+	OUT threshold pg_catalog.float4, OUT exit_event_id pg_catalog.int8)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v_flight int8;
+	v_model text;
+	v_runner_up float4;
+	v_best int8;
+	g record;
+BEGIN
+	SELECT f.flight_id INTO v_flight FROM @extschema@.flight f WHERE f.flight_id = requested_flight;
+	gallery_size := 0;
+	IF acquisition = 'ok' THEN
+		SELECT t.model, t.threshold INTO v_model, threshold
+		  FROM @extschema@.bx_probe_threshold(probe, 'identification') t;
+	END IF;
+
+	IF v_flight IS NULL THEN
+		reason := 'unknown_flight';
+	ELSIF acquisition <> 'ok' THEN
+		reason := acquisition;
+	ELSE
+		FOR g IN
+			SELECT e.person_id AS pid,
+				   max(@extschema@.bx_similarity(e.template, probe))::float4 AS s,
+				   count(*) OVER () AS n
+			  FROM @extschema@.manifest m
+			  JOIN @extschema@.enrollment e ON e.person_id = m.person_id
+			 WHERE m.flight_id = v_flight AND e.model = v_model
+			 GROUP BY e.person_id
+			 ORDER BY s DESC, pid
+			 LIMIT 2
+		LOOP
+			IF v_best IS NULL THEN
+				v_best := g.pid;
+				score := g.s;
+				gallery_size := g.n;
+			ELSE
+				v_runner_up := g.s;
+			END IF;
+		END LOOP;
+		margin := score - v_runner_up;
+		IF v_best IS NULL THEN
+			reason := 'nobody_enrolled';
+		ELSIF score < threshold THEN
+			reason := 'below_threshold';
+		ELSE
+			person_id := v_best;
+		END IF;
+	END IF;
+	decision := CASE WHEN reason IS NULL THEN 'match' ELSE 'no_match' END;
+
+	INSERT INTO @extschema@.exit_event AS x
+		(requested_flight_id, flight_id, decision, reason, person_id, score, runner_up_score,
+		 threshold, model, gallery_size, probe_template, probe_photo)
+	VALUES (requested_flight, v_flight, decision, reason, person_id, score, v_runner_up,
+			threshold, v_model, gallery_size, probe,
+			CASE WHEN acquisition IN ('invalid_image', 'image_too_large') THEN NULL ELSE photo END)
+	RETURNING x.exit_event_id INTO exit_event_id;
+
+	PERFORM @extschema@.bx_audit_search(search => 'match', model => v_model,
+		flight_id => requested_flight, gallery_size => gallery_size, candidates => gallery_size,
+		top_person_id => v_best, top_score => score, outcome => coalesce(reason, decision),
+		exit_event_id => exit_event_id);
+	RAISE LOG 'bxexit audit: match by %, flight %, % (%), exit event %',
+		session_user, requested_flight, decision, coalesce(reason, 'matched'), exit_event_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8) IS
+	'internal: score a probe against a flight''s gallery, record the exit event and the audit row';
+
+CREATE FUNCTION @extschema@.bx_match(photo pg_catalog.bytea, flight_id pg_catalog.int8,
+	OUT decision pg_catalog.text, OUT person_id pg_catalog.int8, OUT score pg_catalog.float4,
+	OUT margin pg_catalog.float4, OUT reason pg_catalog.text, OUT gallery_size pg_catalog.int4,
+	OUT threshold pg_catalog.float4, OUT exit_event_id pg_catalog.int8)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	q record;
+BEGIN
+	IF photo IS NULL THEN
+		SELECT NULL::@extschema@.face_embedding AS embedding, 'no_photo' AS status INTO q;
+	ELSIF NOT EXISTS (SELECT FROM @extschema@.flight f WHERE f.flight_id = bx_match.flight_id) THEN
+		-- no gallery to search: spare the face pipeline (the decision is unknown_flight)
+		SELECT NULL::@extschema@.face_embedding AS embedding, 'not_processed' AS status INTO q;
+	ELSE
+		-- the traveller at the camera is the largest face; people queueing behind are smaller
+		SELECT e.embedding, e.status INTO q FROM @extschema@.bx_embed_quality(photo, 'largest') e;
+	END IF;
+	SELECT d.* INTO decision, person_id, score, margin, reason, gallery_size, threshold, exit_event_id
+	  FROM @extschema@.bx_decide_exit(q.embedding, photo, q.status, bx_match.flight_id) d;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8) IS
+	'gate decision for a photo on a flight: match or no_match with person, score, margin to the runner-up and reason; records the exit event';
+
+CREATE FUNCTION @extschema@.bx_match(probe @extschema@.face_embedding, flight_id pg_catalog.int8,
+	OUT decision pg_catalog.text, OUT person_id pg_catalog.int8, OUT score pg_catalog.float4,
+	OUT margin pg_catalog.float4, OUT reason pg_catalog.text, OUT gallery_size pg_catalog.int4,
+	OUT threshold pg_catalog.float4, OUT exit_event_id pg_catalog.int8)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	SELECT d.* INTO decision, person_id, score, margin, reason, gallery_size, threshold, exit_event_id
+	  FROM @extschema@.bx_decide_exit(probe, NULL,
+			CASE WHEN probe IS NULL THEN 'no_probe' ELSE 'ok' END, bx_match.flight_id) d;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8) IS
+	'gate decision for a probe template on a flight (as bx_match(photo, flight) without the photo step)';
+
+CREATE FUNCTION @extschema@.bx_verify(probe @extschema@.face_embedding, person_id pg_catalog.int8,
+	OUT decision pg_catalog.text, OUT score pg_catalog.float4, OUT threshold pg_catalog.float4,
+	OUT templates pg_catalog.int4, OUT reason pg_catalog.text)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v_model text;
+BEGIN
+	IF probe IS NULL OR person_id IS NULL THEN
+		RAISE EXCEPTION 'bx_verify needs a probe and a person'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT t.model, t.threshold INTO v_model, threshold
+	  FROM @extschema@.bx_probe_threshold(probe, 'verification') t;
+	IF NOT EXISTS (SELECT FROM @extschema@.person p WHERE p.person_id = bx_verify.person_id) THEN
+		reason := 'unknown_person';
+		templates := 0;
+	ELSE
+		SELECT max(@extschema@.bx_similarity(e.template, probe))::float4, count(*)
+		  INTO score, templates
+		  FROM @extschema@.enrollment e
+		 WHERE e.person_id = bx_verify.person_id AND e.model = v_model;
+		IF templates = 0 THEN
+			reason := 'nobody_enrolled';
+		ELSIF score < threshold THEN
+			reason := 'below_threshold';
+		END IF;
+	END IF;
+	decision := CASE WHEN reason IS NULL THEN 'match' ELSE 'no_match' END;
+
+	PERFORM @extschema@.bx_audit_search(search => 'verify', model => v_model,
+		claimed_person_id => bx_verify.person_id, gallery_size => templates, candidates => templates,
+		top_score => score, outcome => coalesce(reason, decision));
+	RAISE LOG 'bxexit audit: verify by % against person %: %',
+		session_user, bx_verify.person_id, coalesce(reason, decision);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_verify(@extschema@.face_embedding, pg_catalog.int8) IS
+	'1:1: does the probe match this person''s best enrolled template at the verification threshold; audited';
+
+CREATE FUNCTION @extschema@.bx_verify(photo pg_catalog.bytea, person_id pg_catalog.int8,
+	OUT decision pg_catalog.text, OUT score pg_catalog.float4, OUT threshold pg_catalog.float4,
+	OUT templates pg_catalog.int4, OUT reason pg_catalog.text)
+	LANGUAGE sql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	BEGIN ATOMIC
+		SELECT v.* FROM @extschema@.bx_verify(@extschema@.bx_embed(photo, 'largest'), person_id) v;
+	END;
+COMMENT ON FUNCTION @extschema@.bx_verify(pg_catalog.bytea, pg_catalog.int8) IS
+	'1:1 verification of a photo (its largest face) against a person; audited';
+
+/*
+ * 1:N across every enrollment of the probe's model, nearest first, one row
+ * per person.  The ORDER BY ... LIMIT form lets a bxann index on
+ * enrollment.template (cosine) serve it; as people may have several
+ * templates, the limit grows until k people are found or the table is
+ * exhausted.
+ */
+CREATE FUNCTION @extschema@.bx_identify(probe @extschema@.face_embedding, k pg_catalog.int4 DEFAULT 10)
+	RETURNS TABLE (rank pg_catalog.int4, person_id pg_catalog.int8, score pg_catalog.float4,
+				   enrollment_id pg_catalog.int8, above_threshold pg_catalog.bool)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	ROWS 10
+	AS $$
+DECLARE
+	v_model text;
+	v_threshold float4;
+	v_gallery_dims int4;
+	v_limit int8;
+	v_fetched int8;
+	v_people int8[];
+	v_enrollments int8[];
+	v_distances float8[];
+	v_seen int8[] := '{}';
+	i int4;
+BEGIN
+	IF probe IS NULL OR k IS NULL THEN
+		RAISE EXCEPTION 'bx_identify needs a probe and k'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF k < 1 OR k > 1000 THEN
+		RAISE EXCEPTION 'k must be between 1 and 1000, not %', k
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT t.model, t.threshold INTO v_model, v_threshold
+	  FROM @extschema@.bx_probe_threshold(probe, 'identification') t;
+	SELECT @extschema@.bx_dims(e.template) INTO v_gallery_dims
+	  FROM @extschema@.enrollment e WHERE e.model = v_model LIMIT 1;
+	IF v_gallery_dims <> @extschema@.bx_dims(probe) THEN
+		RAISE EXCEPTION 'probe has % dimensions, templates of model "%" have %',
+			@extschema@.bx_dims(probe), v_model, v_gallery_dims
+			USING ERRCODE = 'data_exception';
+	END IF;
+
+	/*
+	 * The gallery column has no typmod (templates of several models may
+	 * coexist), so a bxann index on it is an expression index on the cast
+	 * to the model's dimensions, usually partial on the model (README).
+	 * The query spells the same expression so the planner can use it.
+	 */
+	v_limit := greatest(4 * k, 40);
+	LOOP
+		EXECUTE pg_catalog.format(
+			'SELECT array_agg(c.pid ORDER BY c.d, c.eid), array_agg(c.eid ORDER BY c.d, c.eid),
+					array_agg(c.d ORDER BY c.d, c.eid), count(*)
+			   FROM (SELECT e.person_id AS pid, e.enrollment_id AS eid,
+							e.template::@extschema@.face_embedding(%s) OPERATOR(@extschema@.<=>) $1 AS d
+					   FROM @extschema@.enrollment e
+					  WHERE e.model = %L
+					  ORDER BY e.template::@extschema@.face_embedding(%s) OPERATOR(@extschema@.<=>) $1
+					  LIMIT $2) c',
+			@extschema@.bx_dims(probe), v_model, @extschema@.bx_dims(probe))
+		  INTO v_people, v_enrollments, v_distances, v_fetched
+		 USING probe, v_limit;
+		EXIT WHEN v_fetched < v_limit
+			OR (SELECT count(DISTINCT p) FROM unnest(v_people) p) >= k;
+		v_limit := v_limit * 4;
+	END LOOP;
+
+	rank := 0;
+	FOR i IN 1 .. coalesce(array_length(v_people, 1), 0) LOOP
+		CONTINUE WHEN v_people[i] = ANY (v_seen);
+		v_seen := v_seen || v_people[i];
+		rank := rank + 1;
+		person_id := v_people[i];
+		enrollment_id := v_enrollments[i];
+		score := (1 - v_distances[i])::float4;
+		above_threshold := score >= v_threshold;
+		RETURN NEXT;
+		EXIT WHEN rank >= k;
+	END LOOP;
+
+	PERFORM @extschema@.bx_audit_search(search => 'identify', model => v_model, k => k,
+		candidates => rank, top_person_id => v_people[1], top_score => (1 - v_distances[1])::float4,
+		outcome => CASE WHEN rank = 0 THEN 'nobody_enrolled'
+						WHEN (1 - v_distances[1]) >= v_threshold THEN 'candidate_above_threshold'
+						ELSE 'below_threshold' END);
+	RAISE LOG 'bxexit audit: identify by %, k %, % candidates', session_user, k, rank;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_identify(@extschema@.face_embedding, pg_catalog.int4) IS
+	'1:N: the k people whose enrolled templates are nearest the probe, best first, flagged at the identification threshold; audited; uses a bxann index on enrollment.template when there is one';
+
+CREATE FUNCTION @extschema@.bx_identify(photo pg_catalog.bytea, k pg_catalog.int4 DEFAULT 10)
+	RETURNS TABLE (rank pg_catalog.int4, person_id pg_catalog.int8, score pg_catalog.float4,
+				   enrollment_id pg_catalog.int8, above_threshold pg_catalog.bool)
+	LANGUAGE sql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	ROWS 10
+	BEGIN ATOMIC
+		SELECT i.* FROM @extschema@.bx_identify(@extschema@.bx_embed(photo, 'largest'), k) i;
+	END;
+COMMENT ON FUNCTION @extschema@.bx_identify(pg_catalog.bytea, pg_catalog.int4) IS
+	'1:N identification of a photo (its largest face) across all enrollments; audited';
+
+/* ------------------------------------- border records: officers, retention */
+
+CREATE FUNCTION @extschema@.bx_resolve_exit(exit_event_id pg_catalog.int8, person_id pg_catalog.int8,
+	note pg_catalog.text DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v_event record;
+BEGIN
+	SELECT x.decision, x.flight_id, x.resolved_person_id INTO v_event
+	  FROM @extschema@.exit_event x WHERE x.exit_event_id = bx_resolve_exit.exit_event_id
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'exit event % does not exist', exit_event_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF v_event.decision <> 'no_match' OR v_event.flight_id IS NULL THEN
+		RAISE EXCEPTION 'exit event % is not a no-match on a known flight', exit_event_id
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Only no-match decisions on known flights are resolved by an officer.';
+	END IF;
+	IF v_event.resolved_person_id IS NOT NULL THEN
+		RAISE EXCEPTION 'exit event % is already resolved', exit_event_id
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT EXISTS (SELECT FROM @extschema@.person p WHERE p.person_id = bx_resolve_exit.person_id) THEN
+		RAISE EXCEPTION 'person % does not exist', person_id USING ERRCODE = 'foreign_key_violation';
+	END IF;
+	UPDATE @extschema@.exit_event x
+	   SET resolved_person_id = bx_resolve_exit.person_id, resolved_by = session_user,
+		   resolved_at = pg_catalog.now(), resolution_note = note
+	 WHERE x.exit_event_id = bx_resolve_exit.exit_event_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_resolve_exit(pg_catalog.int8, pg_catalog.int8, pg_catalog.text) IS
+	'an officer confirms who a no-match traveller was (document check): the event then counts as that person''s departure';

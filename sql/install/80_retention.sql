@@ -1,0 +1,44 @@
+/* 80_retention: the citizen photo retention setting and bx_apply_retention */
+
+CREATE FUNCTION @extschema@.bx_citizen_photo_retention()
+	RETURNS pg_catalog.interval
+	AS 'MODULE_PATHNAME', 'bx_citizen_photo_retention_period'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_citizen_photo_retention() IS
+	'the setting bxexit.citizen_photo_retention as an interval';
+
+/*
+ * CBP keeps photos of US citizens at most 12 hours after verification.
+ * Probes whose traveller is unknown (no match, not resolved) stay until an
+ * officer resolves them, as their citizenship is unknown.
+ */
+CREATE FUNCTION @extschema@.bx_apply_retention(OUT probes_purged pg_catalog.int8,
+	OUT enrollments_deleted pg_catalog.int8)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v_cutoff timestamptz := pg_catalog.now() - @extschema@.bx_citizen_photo_retention();
+BEGIN
+	UPDATE @extschema@.exit_event x
+	   SET probe_photo = NULL, probe_template = NULL, probe_purged_at = pg_catalog.now()
+	  FROM @extschema@.person p
+	 WHERE p.person_id = coalesce(x.person_id, x.resolved_person_id)
+	   AND p.citizenship = 'USA'
+	   AND x.occurred_at < v_cutoff
+	   AND (x.probe_photo IS NOT NULL OR x.probe_template IS NOT NULL);
+	GET DIAGNOSTICS probes_purged = ROW_COUNT;
+
+	DELETE FROM @extschema@.enrollment e
+	 USING @extschema@.person p
+	 WHERE p.person_id = e.person_id
+	   AND p.citizenship = 'USA'
+	   AND e.source = 'exit'
+	   AND e.captured_at < v_cutoff;
+	GET DIAGNOSTICS enrollments_deleted = ROW_COUNT;
+	RAISE LOG 'bxexit retention by %: % probes purged, % exit enrollments deleted',
+		session_user, probes_purged, enrollments_deleted;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_apply_retention() IS
+	'clear probe photos and templates of US citizens older than bxexit.citizen_photo_retention (default 12h) and delete their exit enrollments; decision records stay';

@@ -1,0 +1,96 @@
+/* 90_roles_grants: the three bxexit roles and every grant and revoke of the records layer */
+
+/* ------------------------------------------ border records: roles, grants */
+
+/*
+ * Three group roles (NOLOGIN; a DBA grants them to login roles):
+ * - bxexit_gate: gate systems; may call bx_match and nothing else, so they
+ *   never read templates, photos or anyone's records;
+ * - bxexit_analyst: overstay views and reports, biographic and admission
+ *   records, exit decisions without their probe photos and templates;
+ * - bxexit_admin: maintains the records, searches (1:1, 1:N), resolves
+ *   no-matches, applies retention; reads exit events and the audit log,
+ *   which only the search functions write.
+ * Roles belong to the cluster, so a second database's CREATE EXTENSION
+ * finds them already there and reuses them.
+ */
+DO $$
+DECLARE
+	r pg_catalog.text;
+BEGIN
+	FOREACH r IN ARRAY ARRAY['bxexit_gate', 'bxexit_analyst', 'bxexit_admin'] LOOP
+		IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r) THEN
+			EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+		END IF;
+	END LOOP;
+END
+$$;
+
+GRANT USAGE ON SCHEMA @extschema@ TO bxexit_gate, bxexit_analyst, bxexit_admin;
+
+-- functions written in SQL get EXECUTE for PUBLIC by default: take it back
+REVOKE EXECUTE ON FUNCTION
+	@extschema@.bx_threshold(pg_catalog.text, pg_catalog.text),
+	@extschema@.bx_probe_threshold(@extschema@.face_embedding, pg_catalog.text),
+	@extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8),
+	@extschema@.bx_audit_search(pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.int8,
+		pg_catalog.int4, pg_catalog.int8, pg_catalog.int4, pg_catalog.int8, pg_catalog.float4,
+		pg_catalog.text, pg_catalog.int8),
+	@extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8),
+	@extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8),
+	@extschema@.bx_verify(@extschema@.face_embedding, pg_catalog.int8),
+	@extschema@.bx_verify(pg_catalog.bytea, pg_catalog.int8),
+	@extschema@.bx_identify(@extschema@.face_embedding, pg_catalog.int4),
+	@extschema@.bx_identify(pg_catalog.bytea, pg_catalog.int4),
+	@extschema@.bx_resolve_exit(pg_catalog.int8, pg_catalog.int8, pg_catalog.text),
+	@extschema@.bx_citizen_photo_retention(),
+	@extschema@.bx_apply_retention(),
+	@extschema@.bx_admission_status(pg_catalog.date),
+	@extschema@.bx_overstay_report(pg_catalog.int4, pg_catalog.date)
+	FROM PUBLIC;
+
+/*
+ * Gates send photos.  The template overload is for administrators: a gate
+ * able to submit vectors of its choice and read back their best score
+ * against a flight could hill-climb towards an enrolled template.
+ */
+GRANT EXECUTE ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8)
+	TO bxexit_gate, bxexit_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8)
+	TO bxexit_admin;
+
+GRANT SELECT ON @extschema@.person, @extschema@.admission, @extschema@.class_of_admission,
+	@extschema@.flight, @extschema@.manifest, @extschema@.match_threshold,
+	@extschema@.departure, @extschema@.admission_status
+	TO bxexit_analyst, bxexit_admin;
+GRANT SELECT (exit_event_id, occurred_at, requested_flight_id, flight_id, decision, reason,
+			  person_id, score, runner_up_score, threshold, model, gallery_size, recorded_by,
+			  probe_purged_at, resolved_person_id, resolved_by, resolved_at, resolution_note)
+	ON @extschema@.exit_event TO bxexit_analyst;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.bx_threshold(pg_catalog.text, pg_catalog.text),
+	@extschema@.bx_admission_status(pg_catalog.date),
+	@extschema@.bx_overstay_report(pg_catalog.int4, pg_catalog.date)
+	TO bxexit_analyst, bxexit_admin;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.person, @extschema@.travel_document,
+	@extschema@.enrollment, @extschema@.admission, @extschema@.flight, @extschema@.manifest
+	TO bxexit_admin;
+-- builtin rows are not dumped (the script inserts them again): an admin adds
+-- rows but never flags one builtin, nor changes or deletes a builtin one,
+-- which a dump and restore would silently drop, revert or bring back
+GRANT SELECT, INSERT (code, class_group, description, report_scope, ds_grace_days)
+	ON @extschema@.class_of_admission TO bxexit_admin;
+GRANT SELECT, INSERT (model, purpose, threshold, operating_point, measured_error, method, valid_from)
+	ON @extschema@.match_threshold TO bxexit_admin;
+GRANT SELECT ON @extschema@.exit_event, @extschema@.search_audit TO bxexit_admin;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.bx_verify(@extschema@.face_embedding, pg_catalog.int8),
+	@extschema@.bx_verify(pg_catalog.bytea, pg_catalog.int8),
+	@extschema@.bx_identify(@extschema@.face_embedding, pg_catalog.int4),
+	@extschema@.bx_identify(pg_catalog.bytea, pg_catalog.int4),
+	@extschema@.bx_resolve_exit(pg_catalog.int8, pg_catalog.int8, pg_catalog.text),
+	@extschema@.bx_citizen_photo_retention(),
+	@extschema@.bx_apply_retention()
+	TO bxexit_admin;
+
