@@ -9,7 +9,22 @@
  * - one audit helper: bx_audit_search writes the search_audit row that
  *   bx_decide_exit (bx_match), bx_verify and bx_identify each wrote
  *   themselves; those three are replaced, with the same rows as before.
- * Nothing else changes: no other object is re-created.
+ * - security (issue 12): bx_match tells the gate only its decision, reason
+ *   and exit event (no score: the functions are dropped and created again
+ *   with the new result), and stops processing photos of a login past
+ *   bxexit.gate_nomatch_limit no-matches on a flight (reason rate_limited,
+ *   view gate_anomaly); audit rows are committed by a background worker
+ *   (bx_durable_insert), so a rollback keeps them; face_embedding gathers
+ *   no planner statistics and photo columns have statistics target 0 (and
+ *   what ANALYZE copied before is deleted); a photo over the byte limit or
+ *   for an unknown flight is not stored, and retention purges unknown
+ *   flights' probes; exit_event.probe_source tells a photo from a submitted
+ *   template, and departures say so; a flight's date is fixed once decisions
+ *   hang off it; one rule for norms cosine cannot compare (CHECK on
+ *   enrollment, galleries skip them); dates of the records lie in
+ *   1900..2199; the photo searches pin the detector settings the thresholds
+ *   were calibrated with.  An update stops with 23514 if 0.1.0 data break a
+ *   new CHECK (infinite dates, a template of norm ~0): fix those rows first.
  */
 
 \echo Use "ALTER EXTENSION bxexit UPDATE TO '0.2.0'" to load this file. \quit
@@ -19,9 +34,10 @@
 CREATE DOMAIN @extschema@.bx_match_reason AS pg_catalog.text
 	CONSTRAINT bx_match_reason_check CHECK (VALUE OPERATOR(pg_catalog.=) ANY (ARRAY[
 		'no_photo', 'no_probe', 'invalid_image', 'image_too_large', 'no_face', 'several_faces',
-		'face_too_small', 'unknown_flight', 'unknown_person', 'nobody_enrolled', 'below_threshold']));
+		'face_too_small', 'unknown_flight', 'unknown_person', 'nobody_enrolled', 'below_threshold',
+		'rate_limited']));
 COMMENT ON DOMAIN @extschema@.bx_match_reason IS
-	'why a match, verify or identify decision is not a match: no_photo, no_probe, invalid_image, image_too_large, no_face, several_faces, face_too_small, unknown_flight, unknown_person, nobody_enrolled, below_threshold';
+	'why a match, verify or identify decision is not a match: no_photo, no_probe, invalid_image, image_too_large, no_face, several_faces, face_too_small, unknown_flight, unknown_person, nobody_enrolled, below_threshold, rate_limited';
 
 -- every existing reason is checked (the column is rewritten); the CHECK
 -- constraint that ties reasons to no-match decisions is rebuilt unchanged
@@ -36,6 +52,12 @@ ALTER TABLE @extschema@.search_audit
 
 /* ------------------------------------------------- the audit helper */
 
+CREATE FUNCTION @extschema@.bx_durable_insert(target pg_catalog.regclass, rec pg_catalog.jsonb)
+	RETURNS void
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.bx_durable_insert(pg_catalog.regclass, pg_catalog.jsonb) IS
+	'internal: insert a row (a JSON object of column values) into a table and commit it in the session''s audit writer, whatever the caller''s transaction does next';
+
 CREATE FUNCTION @extschema@.bx_audit_search(search pg_catalog.text, model pg_catalog.text,
 	flight_id pg_catalog.int8 DEFAULT NULL, claimed_person_id pg_catalog.int8 DEFAULT NULL,
 	k pg_catalog.int4 DEFAULT NULL, gallery_size pg_catalog.int8 DEFAULT NULL,
@@ -46,13 +68,19 @@ CREATE FUNCTION @extschema@.bx_audit_search(search pg_catalog.text, model pg_cat
 	LANGUAGE sql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 	BEGIN ATOMIC
-		INSERT INTO @extschema@.search_audit
-			(search, model, flight_id, claimed_person_id, k, gallery_size, candidates,
-			 top_person_id, top_score, outcome, exit_event_id)
-		VALUES (bx_audit_search.search, bx_audit_search.model, bx_audit_search.flight_id,
-				bx_audit_search.claimed_person_id, bx_audit_search.k, bx_audit_search.gallery_size,
-				bx_audit_search.candidates, bx_audit_search.top_person_id, bx_audit_search.top_score,
-				bx_audit_search.outcome, bx_audit_search.exit_event_id);
+		SELECT @extschema@.bx_durable_insert('@extschema@.search_audit'::pg_catalog.regclass,
+			pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+				'occurred_at', pg_catalog.clock_timestamp(),
+				'searched_by', SESSION_USER,
+				'searched_as', NULLIF(pg_catalog.current_setting('role'), 'none'),
+				'search', bx_audit_search.search, 'model', bx_audit_search.model,
+				'flight_id', bx_audit_search.flight_id,
+				'claimed_person_id', bx_audit_search.claimed_person_id,
+				'k', bx_audit_search.k, 'gallery_size', bx_audit_search.gallery_size,
+				'candidates', bx_audit_search.candidates,
+				'top_person_id', bx_audit_search.top_person_id,
+				'top_score', bx_audit_search.top_score, 'outcome', bx_audit_search.outcome,
+				'exit_event_id', bx_audit_search.exit_event_id)));
 	END;
 COMMENT ON FUNCTION @extschema@.bx_audit_search(pg_catalog.text, pg_catalog.text, pg_catalog.int8,
 	pg_catalog.int8, pg_catalog.int4, pg_catalog.int8, pg_catalog.int4, pg_catalog.int8,
@@ -69,80 +97,6 @@ REVOKE EXECUTE ON FUNCTION @extschema@.bx_audit_search(pg_catalog.text, pg_catal
  * each replaced function is a member of bxexit already (PostgreSQL refuses
  * to replace one that is not).
  */
-CREATE OR REPLACE FUNCTION @extschema@.bx_decide_exit(probe @extschema@.face_embedding, photo pg_catalog.bytea,
-	acquisition pg_catalog.text, requested_flight pg_catalog.int8,
-	OUT decision pg_catalog.text, OUT person_id pg_catalog.int8, OUT score pg_catalog.float4,
-	OUT margin pg_catalog.float4, OUT reason pg_catalog.text, OUT gallery_size pg_catalog.int4,
-	OUT threshold pg_catalog.float4, OUT exit_event_id pg_catalog.int8)
-	LANGUAGE plpgsql VOLATILE
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	v_flight int8;
-	v_model text;
-	v_runner_up float4;
-	v_best int8;
-	g record;
-BEGIN
-	SELECT f.flight_id INTO v_flight FROM @extschema@.flight f WHERE f.flight_id = requested_flight;
-	gallery_size := 0;
-	IF acquisition = 'ok' THEN
-		SELECT t.model, t.threshold INTO v_model, threshold
-		  FROM @extschema@.bx_probe_threshold(probe, 'identification') t;
-	END IF;
-
-	IF v_flight IS NULL THEN
-		reason := 'unknown_flight';
-	ELSIF acquisition <> 'ok' THEN
-		reason := acquisition;
-	ELSE
-		FOR g IN
-			SELECT e.person_id AS pid,
-				   max(@extschema@.bx_similarity(e.template, probe))::float4 AS s,
-				   count(*) OVER () AS n
-			  FROM @extschema@.manifest m
-			  JOIN @extschema@.enrollment e ON e.person_id = m.person_id
-			 WHERE m.flight_id = v_flight AND e.model = v_model
-			 GROUP BY e.person_id
-			 ORDER BY s DESC, pid
-			 LIMIT 2
-		LOOP
-			IF v_best IS NULL THEN
-				v_best := g.pid;
-				score := g.s;
-				gallery_size := g.n;
-			ELSE
-				v_runner_up := g.s;
-			END IF;
-		END LOOP;
-		margin := score - v_runner_up;
-		IF v_best IS NULL THEN
-			reason := 'nobody_enrolled';
-		ELSIF score < threshold THEN
-			reason := 'below_threshold';
-		ELSE
-			person_id := v_best;
-		END IF;
-	END IF;
-	decision := CASE WHEN reason IS NULL THEN 'match' ELSE 'no_match' END;
-
-	INSERT INTO @extschema@.exit_event AS x
-		(requested_flight_id, flight_id, decision, reason, person_id, score, runner_up_score,
-		 threshold, model, gallery_size, probe_template, probe_photo)
-	VALUES (requested_flight, v_flight, decision, reason, person_id, score, v_runner_up,
-			threshold, v_model, gallery_size, probe,
-			CASE WHEN acquisition IN ('invalid_image', 'image_too_large') THEN NULL ELSE photo END)
-	RETURNING x.exit_event_id INTO exit_event_id;
-
-	PERFORM @extschema@.bx_audit_search(search => 'match', model => v_model,
-		flight_id => requested_flight, gallery_size => gallery_size, candidates => gallery_size,
-		top_person_id => v_best, top_score => score, outcome => coalesce(reason, decision),
-		exit_event_id => exit_event_id);
-	RAISE LOG 'bxexit audit: match by %, flight %, % (%), exit event %',
-		session_user, requested_flight, decision, coalesce(reason, 'matched'), exit_event_id;
-END
-$$;
-
 CREATE OR REPLACE FUNCTION @extschema@.bx_verify(probe @extschema@.face_embedding, person_id pg_catalog.int8,
 	OUT decision pg_catalog.text, OUT score pg_catalog.float4, OUT threshold pg_catalog.float4,
 	OUT templates pg_catalog.int4, OUT reason pg_catalog.text)
@@ -165,7 +119,8 @@ BEGIN
 		SELECT max(@extschema@.bx_similarity(e.template, probe))::float4, count(*)
 		  INTO score, templates
 		  FROM @extschema@.enrollment e
-		 WHERE e.person_id = bx_verify.person_id AND e.model = v_model;
+		 WHERE e.person_id = bx_verify.person_id AND e.model = v_model
+		   AND @extschema@.bx_cosine_usable(e.template);
 		IF templates = 0 THEN
 			reason := 'nobody_enrolled';
 		ELSIF score < threshold THEN
@@ -233,7 +188,7 @@ BEGIN
 			   FROM (SELECT e.person_id AS pid, e.enrollment_id AS eid,
 							e.template::@extschema@.face_embedding(%s) OPERATOR(@extschema@.<=>) $1 AS d
 					   FROM @extschema@.enrollment e
-					  WHERE e.model = %L
+					  WHERE e.model = %L AND @extschema@.bx_cosine_usable(e.template)
 					  ORDER BY e.template::@extschema@.face_embedding(%s) OPERATOR(@extschema@.<=>) $1
 					  LIMIT $2) c',
 			@extschema@.bx_dims(probe), v_model, @extschema@.bx_dims(probe))
@@ -265,3 +220,394 @@ BEGIN
 	RAISE LOG 'bxexit audit: identify by %, k %, % candidates', session_user, k, rank;
 END
 $$;
+
+/* ==================================================================
+ * Security (issue 12): what the gate learns, audit that survives a
+ * rollback, no templates in planner statistics, bounded gate writes,
+ * template probes are not biometric departures, one rule for norms, dates
+ * in range, pinned pipeline settings.
+ * ================================================================== */
+
+/* -------------------------------------------------- planner statistics */
+CREATE FUNCTION @extschema@.face_embedding_typanalyze(pg_catalog.internal)
+	RETURNS pg_catalog.bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.face_embedding_typanalyze(pg_catalog.internal) IS
+	'ANALYZE support of face_embedding: gathers no statistics, so templates never enter pg_statistic';
+ALTER TYPE @extschema@.face_embedding SET (ANALYZE = @extschema@.face_embedding_typanalyze);
+ALTER TABLE @extschema@.enrollment ALTER COLUMN photo SET STATISTICS 0;
+ALTER TABLE @extschema@.exit_event ALTER COLUMN probe_photo SET STATISTICS 0;
+-- what ANALYZE already copied (columns and index expressions of the type,
+-- in any table, and the photo columns) goes now; later ANALYZEs add none
+DELETE FROM pg_catalog.pg_statistic s
+ USING pg_catalog.pg_attribute a
+ WHERE a.attrelid OPERATOR(pg_catalog.=) s.starelid AND a.attnum OPERATOR(pg_catalog.=) s.staattnum
+   AND (a.atttypid OPERATOR(pg_catalog.=) '@extschema@.face_embedding'::pg_catalog.regtype
+		OR (a.attrelid OPERATOR(pg_catalog.=) '@extschema@.enrollment'::pg_catalog.regclass
+			AND a.attname OPERATOR(pg_catalog.=) 'photo')
+		OR (a.attrelid OPERATOR(pg_catalog.=) '@extschema@.exit_event'::pg_catalog.regclass
+			AND a.attname OPERATOR(pg_catalog.=) 'probe_photo'));
+
+/* ---------------------------------------- one rule for cosine norms */
+CREATE FUNCTION @extschema@.bx_cosine_usable(@extschema@.face_embedding)
+	RETURNS pg_catalog.bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_cosine_usable(@extschema@.face_embedding) IS
+	'whether cosine distance can compare the embedding: its norm is at least 1e-6 (the rule the distances and bxann apply)';
+
+/* --------------------------------------------- gate photos: pixel limit */
+CREATE FUNCTION @extschema@.bx_embed_quality(photo pg_catalog.bytea, rule pg_catalog.text,
+	max_pixels pg_catalog.int8,
+	OUT embedding @extschema@.face_embedding, OUT status pg_catalog.text, OUT faces pg_catalog.int4,
+	OUT score pg_catalog.float4, OUT eye_distance pg_catalog.float4, OUT detail pg_catalog.text)
+	AS 'MODULE_PATHNAME', 'bx_embed_quality' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 10000;
+COMMENT ON FUNCTION @extschema@.bx_embed_quality(pg_catalog.bytea, pg_catalog.text, pg_catalog.int8) IS
+	'bx_embed_quality under a lower pixel limit (the smaller of max_pixels and bxexit.max_image_pixels): bx_match''s gate photos';
+
+/* ------------------------------------------------- records: dates, norms */
+CREATE FUNCTION @extschema@.bx_plausible_date(d pg_catalog.date)
+	RETURNS pg_catalog.bool
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	RETURN d OPERATOR(pg_catalog.>=) '1900-01-01'::pg_catalog.date
+		AND d OPERATOR(pg_catalog.<=) '2199-12-31'::pg_catalog.date;
+COMMENT ON FUNCTION @extschema@.bx_plausible_date(pg_catalog.date) IS
+	'whether a date lies in 1900-01-01 .. 2199-12-31, the range every date of the records must be in';
+ALTER TABLE @extschema@.person
+	ADD CONSTRAINT person_dates_plausible CHECK (@extschema@.bx_plausible_date(date_of_birth));
+ALTER TABLE @extschema@.travel_document
+	ADD CONSTRAINT travel_document_dates_plausible
+		CHECK (@extschema@.bx_plausible_date(issued_on) AND @extschema@.bx_plausible_date(expires_on));
+ALTER TABLE @extschema@.admission
+	ADD CONSTRAINT admission_dates_plausible
+		CHECK (@extschema@.bx_plausible_date(admitted_on) AND @extschema@.bx_plausible_date(admit_until)
+			   AND @extschema@.bx_plausible_date(program_end_date)
+			   AND @extschema@.bx_plausible_date(status_changed_on));
+ALTER TABLE @extschema@.flight
+	ADD CONSTRAINT flight_departure_date_plausible CHECK (@extschema@.bx_plausible_date(departure_date));
+-- a template of norm ~0 recorded by 0.1.0 stops the update here (23514): it
+-- is corrupt; delete or replace that enrollment, then update again
+ALTER TABLE @extschema@.enrollment
+	ADD CONSTRAINT enrollment_template_usable CHECK (@extschema@.bx_cosine_usable(template));
+
+/* -------------------------------------- exit events: what the gate sent */
+
+/*
+ * 0.1.0 did not record whether a decision came from a photo or from a
+ * template.  Its photo calls kept the photo (unless it did not decode) or
+ * ended in a reason of the photo step; its template calls kept no photo
+ * but the template.  Events whose probe retention already purged cannot
+ * be told apart: unknown.
+ */
+ALTER TABLE @extschema@.exit_event ADD COLUMN probe_source pg_catalog.text;
+UPDATE @extschema@.exit_event x SET probe_source =
+	CASE WHEN x.probe_photo IS NOT NULL
+			  OR x.reason::pg_catalog.text OPERATOR(pg_catalog.=) ANY (ARRAY['no_photo', 'invalid_image',
+				'image_too_large', 'no_face', 'several_faces', 'face_too_small']) THEN 'photo'
+		 WHEN x.reason::pg_catalog.text OPERATOR(pg_catalog.=) 'no_probe'
+			  OR (x.probe_template IS NOT NULL AND x.probe_purged_at IS NULL) THEN 'template'
+		 ELSE 'unknown' END;
+ALTER TABLE @extschema@.exit_event ALTER COLUMN probe_source SET NOT NULL,
+	ADD CONSTRAINT exit_event_probe_source_check
+		CHECK (probe_source OPERATOR(pg_catalog.=) ANY (ARRAY['photo', 'template', 'unknown']));
+COMMENT ON COLUMN @extschema@.exit_event.probe_source IS
+	'what the gate sent: photo (a biometric capture), template (bx_match of a vector, an administrator''s call: no capture), unknown (0.1.0 events whose probe was purged before 0.2.0 recorded it)';
+
+CREATE INDEX search_audit_gate_idx ON @extschema@.search_audit (searched_by, flight_id, occurred_at)
+	WHERE search OPERATOR(pg_catalog.=) 'match';
+
+CREATE FUNCTION @extschema@.bx_flight_date_guard()
+	RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF NEW.departure_date IS DISTINCT FROM OLD.departure_date
+	   AND EXISTS (SELECT FROM @extschema@.exit_event x WHERE x.flight_id = OLD.flight_id) THEN
+		RAISE EXCEPTION 'flight % has recorded gate decisions; its departure date cannot change', OLD.flight_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'The flight''s date is the date of the departures recorded on it.',
+				  HINT = 'Enter the flight again with its new date; later decisions go to the new flight.';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_flight_date_guard() IS
+	'trigger: refuses to change the departure date of a flight with recorded gate decisions';
+CREATE TRIGGER flight_date_guard BEFORE UPDATE OF departure_date ON @extschema@.flight
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.bx_flight_date_guard();
+
+/* ---------------------------------- the gate: what it sees, how often */
+
+-- bx_match's result loses score, margin, gallery size, person and threshold:
+-- a new result type, so the functions are dropped and created again
+DROP FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8);
+DROP FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8);
+DROP FUNCTION @extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8);
+
+CREATE FUNCTION @extschema@.bx_gate_settings(OUT nomatch_limit pg_catalog.int4,
+	OUT nomatch_window pg_catalog.interval, OUT max_image_pixels pg_catalog.int8,
+	OUT max_image_bytes pg_catalog.int4)
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_gate_settings() IS
+	'internal: the gate''s settings: no-match limit and window (bxexit.gate_nomatch_*), pixel and byte limits of its photos';
+
+CREATE FUNCTION @extschema@.bx_gate_nomatch_count(flight pg_catalog.int8, time_window pg_catalog.interval)
+	RETURNS pg_catalog.int8
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.bx_gate_nomatch_count(pg_catalog.int8, pg_catalog.interval) IS
+	'internal: the session user''s no-match searches on a flight within the window, read with the latest snapshot (audit rows committed by the audit writer)';
+
+CREATE FUNCTION @extschema@.bx_gate_throttled(flight pg_catalog.int8)
+	RETURNS pg_catalog.bool
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s record;
+BEGIN
+	SELECT * INTO s FROM @extschema@.bx_gate_settings();
+	RETURN s.nomatch_limit > 0 AND flight IS NOT NULL
+		AND @extschema@.bx_gate_nomatch_count(flight, s.nomatch_window) >= s.nomatch_limit;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_gate_throttled(pg_catalog.int8) IS
+	'internal: whether the session user reached bxexit.gate_nomatch_limit no-matches on the flight within bxexit.gate_nomatch_window';
+
+CREATE FUNCTION @extschema@.bx_decide_exit(probe @extschema@.face_embedding, photo pg_catalog.bytea,
+	acquisition pg_catalog.text, requested_flight pg_catalog.int8, probe_source pg_catalog.text,
+	OUT decision pg_catalog.text, OUT person_id pg_catalog.int8, OUT score pg_catalog.float4,
+	OUT margin pg_catalog.float4, OUT reason pg_catalog.text, OUT gallery_size pg_catalog.int4,
+	OUT threshold pg_catalog.float4, OUT exit_event_id pg_catalog.int8)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v_flight int8;
+	v_model text;
+	v_runner_up float4;
+	v_best int8;
+	g record;
+BEGIN
+	SELECT f.flight_id INTO v_flight FROM @extschema@.flight f WHERE f.flight_id = requested_flight;
+	gallery_size := 0;
+	IF acquisition = 'ok' THEN
+		SELECT t.model, t.threshold INTO v_model, threshold
+		  FROM @extschema@.bx_probe_threshold(probe, 'identification') t;
+	END IF;
+
+	IF acquisition = 'rate_limited' THEN
+		reason := acquisition;
+	ELSIF v_flight IS NULL THEN
+		reason := 'unknown_flight';
+	ELSIF acquisition <> 'ok' THEN
+		reason := acquisition;
+	ELSE
+		-- a template cosine cannot compare stays out of the gallery: it must
+		-- not fail the flight for everybody (enrollment refuses new ones)
+		FOR g IN
+			SELECT e.person_id AS pid,
+				   max(@extschema@.bx_similarity(e.template, probe))::float4 AS s,
+				   count(*) OVER () AS n
+			  FROM @extschema@.manifest m
+			  JOIN @extschema@.enrollment e ON e.person_id = m.person_id
+			 WHERE m.flight_id = v_flight AND e.model = v_model
+			   AND @extschema@.bx_cosine_usable(e.template)
+			 GROUP BY e.person_id
+			 ORDER BY s DESC, pid
+			 LIMIT 2
+		LOOP
+			IF v_best IS NULL THEN
+				v_best := g.pid;
+				score := g.s;
+				gallery_size := g.n;
+			ELSE
+				v_runner_up := g.s;
+			END IF;
+		END LOOP;
+		margin := score - v_runner_up;
+		IF v_best IS NULL THEN
+			reason := 'nobody_enrolled';
+		ELSIF score < threshold THEN
+			reason := 'below_threshold';
+		ELSE
+			person_id := v_best;
+		END IF;
+	END IF;
+	decision := CASE WHEN reason IS NULL THEN 'match' ELSE 'no_match' END;
+
+	IF reason IS DISTINCT FROM 'rate_limited' THEN
+		INSERT INTO @extschema@.exit_event AS x
+			(requested_flight_id, flight_id, decision, reason, person_id, score, runner_up_score,
+			 threshold, model, gallery_size, probe_template, probe_photo, probe_source)
+		VALUES (requested_flight, v_flight, decision, reason, person_id, score, v_runner_up,
+				threshold, v_model, gallery_size, probe,
+				CASE WHEN v_flight IS NULL OR acquisition IN ('invalid_image', 'image_too_large')
+					 THEN NULL ELSE photo END,
+				probe_source)
+		RETURNING x.exit_event_id INTO exit_event_id;
+	END IF;
+
+	PERFORM @extschema@.bx_audit_search(search => 'match', model => v_model,
+		flight_id => requested_flight, gallery_size => gallery_size, candidates => gallery_size,
+		top_person_id => v_best, top_score => score, outcome => coalesce(reason, decision),
+		exit_event_id => exit_event_id);
+	RAISE LOG 'bxexit audit: match by %, flight %, % (%), exit event %',
+		session_user, requested_flight, decision, coalesce(reason, 'matched'), exit_event_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8, pg_catalog.text) IS
+	'internal: score a probe against a flight''s gallery, record the exit event and the audit row';
+
+CREATE FUNCTION @extschema@.bx_match(photo pg_catalog.bytea, flight_id pg_catalog.int8,
+	OUT decision pg_catalog.text, OUT reason pg_catalog.text, OUT exit_event_id pg_catalog.int8)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	SET bxexit.face_score_threshold = '0.9'
+	SET bxexit.min_eye_distance = '0'
+	AS $$
+DECLARE
+	q record;
+	s record;
+BEGIN
+	SELECT * INTO s FROM @extschema@.bx_gate_settings();
+	IF @extschema@.bx_gate_throttled(bx_match.flight_id) THEN
+		SELECT NULL::@extschema@.face_embedding AS embedding, 'rate_limited' AS status INTO q;
+	ELSIF photo IS NULL THEN
+		SELECT NULL::@extschema@.face_embedding AS embedding, 'no_photo' AS status INTO q;
+	ELSIF pg_catalog.octet_length(photo) > s.max_image_bytes THEN
+		SELECT NULL::@extschema@.face_embedding AS embedding, 'image_too_large' AS status INTO q;
+	ELSIF NOT EXISTS (SELECT FROM @extschema@.flight f WHERE f.flight_id = bx_match.flight_id) THEN
+		-- no gallery to search: spare the face pipeline (the decision is unknown_flight)
+		SELECT NULL::@extschema@.face_embedding AS embedding, 'not_processed' AS status INTO q;
+	ELSE
+		-- the traveller at the camera is the largest face; people queueing behind are smaller
+		SELECT e.embedding, e.status INTO q
+		  FROM @extschema@.bx_embed_quality(photo, 'largest', s.max_image_pixels) e;
+	END IF;
+	SELECT d.decision, d.reason, d.exit_event_id INTO decision, reason, exit_event_id
+	  FROM @extschema@.bx_decide_exit(q.embedding, photo, q.status, bx_match.flight_id, 'photo') d;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8) IS
+	'gate decision for a photo on a flight: match or no_match, the reason of a no-match and the exit event recorded (scores stay in exit_event)';
+
+CREATE FUNCTION @extschema@.bx_match(probe @extschema@.face_embedding, flight_id pg_catalog.int8,
+	OUT decision pg_catalog.text, OUT reason pg_catalog.text, OUT exit_event_id pg_catalog.int8)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	SELECT d.decision, d.reason, d.exit_event_id INTO decision, reason, exit_event_id
+	  FROM @extschema@.bx_decide_exit(probe, NULL,
+			CASE WHEN @extschema@.bx_gate_throttled(bx_match.flight_id) THEN 'rate_limited'
+				 WHEN probe IS NULL THEN 'no_probe' ELSE 'ok' END,
+			bx_match.flight_id, 'template') d;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8) IS
+	'decision for a probe template on a flight (bx_match(photo, flight) without the photo step); recorded with probe_source template: not a biometric capture';
+
+-- the photo variants of the 1:1 and 1:N searches pin the pipeline settings too
+ALTER FUNCTION @extschema@.bx_verify(pg_catalog.bytea, pg_catalog.int8)
+	SET bxexit.face_score_threshold = '0.9' SET bxexit.min_eye_distance = '0';
+ALTER FUNCTION @extschema@.bx_identify(pg_catalog.bytea, pg_catalog.int4)
+	SET bxexit.face_score_threshold = '0.9' SET bxexit.min_eye_distance = '0';
+
+/* --------------------------------------------- departures and anomalies */
+CREATE OR REPLACE VIEW @extschema@.departure WITH (security_invoker = true) AS
+	SELECT x.exit_event_id, x.person_id, x.flight_id, f.departure_date AS departed_on,
+		   f.departure_airport, x.occurred_at,
+		   CASE x.probe_source WHEN 'photo' THEN 'biometric' WHEN 'template' THEN 'template'
+				ELSE 'unknown' END::pg_catalog.text AS confirmed_by
+	  FROM @extschema@.exit_event x
+	  JOIN @extschema@.flight f ON f.flight_id OPERATOR(pg_catalog.=) x.flight_id
+	 WHERE x.decision OPERATOR(pg_catalog.=) 'match'
+	UNION ALL
+	SELECT x.exit_event_id, x.resolved_person_id, x.flight_id, f.departure_date,
+		   f.departure_airport, x.occurred_at, 'officer'
+	  FROM @extschema@.exit_event x
+	  JOIN @extschema@.flight f ON f.flight_id OPERATOR(pg_catalog.=) x.flight_id
+	 WHERE x.resolved_person_id IS NOT NULL;
+COMMENT ON VIEW @extschema@.departure IS
+	'recorded departures: matches at the gate (confirmed_by biometric for a photo, template for a submitted template, unknown for 0.1.0 events whose probe was purged) and officer-resolved no-matches, dated by the flight''s departure date';
+COMMENT ON VIEW @extschema@.departure IS
+	'recorded departures: matches at the gate (confirmed_by biometric for a photo, template for a submitted template, unknown for 0.1.0 events whose probe was purged) and officer-resolved no-matches, dated by the flight''s departure date';
+
+CREATE VIEW @extschema@.gate_anomaly WITH (security_invoker = true) AS
+	SELECT a.searched_by, a.flight_id,
+		   pg_catalog.count(*) AS no_matches,
+		   pg_catalog.count(*) FILTER (WHERE a.outcome OPERATOR(pg_catalog.=) 'rate_limited') AS rate_limited,
+		   pg_catalog.min(a.occurred_at) AS first_at, pg_catalog.max(a.occurred_at) AS last_at
+	  FROM @extschema@.search_audit a
+	 WHERE a.search OPERATOR(pg_catalog.=) 'match'
+	   AND a.outcome IS DISTINCT FROM 'match'
+	 GROUP BY a.searched_by, a.flight_id
+	HAVING pg_catalog.count(*) FILTER (WHERE a.outcome OPERATOR(pg_catalog.=) 'rate_limited') OPERATOR(pg_catalog.>) 0;
+COMMENT ON VIEW @extschema@.gate_anomaly IS
+	'logins that reached the no-match limit on a flight (bxexit.gate_nomatch_limit): how many no-matches, how many calls refused, when';
+
+/* --------------------------------------------------------------- retention */
+CREATE OR REPLACE FUNCTION @extschema@.bx_apply_retention(OUT probes_purged pg_catalog.int8,
+	OUT enrollments_deleted pg_catalog.int8)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v_cutoff timestamptz := pg_catalog.now() - @extschema@.bx_citizen_photo_retention();
+	v_unknown int8;
+BEGIN
+	UPDATE @extschema@.exit_event x
+	   SET probe_photo = NULL, probe_template = NULL, probe_purged_at = pg_catalog.now()
+	  FROM @extschema@.person p
+	 WHERE p.person_id = coalesce(x.person_id, x.resolved_person_id)
+	   AND p.citizenship = 'USA'
+	   AND x.occurred_at < v_cutoff
+	   AND (x.probe_photo IS NOT NULL OR x.probe_template IS NOT NULL);
+	GET DIAGNOSTICS probes_purged = ROW_COUNT;
+
+	-- a decision on an unknown flight is nobody's departure: its probe goes too
+	UPDATE @extschema@.exit_event x
+	   SET probe_photo = NULL, probe_template = NULL, probe_purged_at = pg_catalog.now()
+	 WHERE x.flight_id IS NULL
+	   AND x.occurred_at < v_cutoff
+	   AND (x.probe_photo IS NOT NULL OR x.probe_template IS NOT NULL);
+	GET DIAGNOSTICS v_unknown = ROW_COUNT;
+	probes_purged := probes_purged + v_unknown;
+
+	DELETE FROM @extschema@.enrollment e
+	 USING @extschema@.person p
+	 WHERE p.person_id = e.person_id
+	   AND p.citizenship = 'USA'
+	   AND e.source = 'exit'
+	   AND e.captured_at < v_cutoff;
+	GET DIAGNOSTICS enrollments_deleted = ROW_COUNT;
+	RAISE LOG 'bxexit retention by %: % probes purged, % exit enrollments deleted',
+		session_user, probes_purged, enrollments_deleted;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_apply_retention() IS
+	'clear probe photos and templates of US citizens, and of decisions on unknown flights, older than bxexit.citizen_photo_retention (default 12h), and delete citizens'' exit enrollments; decision records stay';
+
+/* ------------------------------------------------------------------ grants */
+
+REVOKE EXECUTE ON FUNCTION
+	@extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8,
+		pg_catalog.text),
+	@extschema@.bx_gate_throttled(pg_catalog.int8),
+	@extschema@.bx_plausible_date(pg_catalog.date),
+	@extschema@.bx_flight_date_guard(),
+	@extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8),
+	@extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8)
+	FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION
+	@extschema@.bx_durable_insert(pg_catalog.regclass, pg_catalog.jsonb),
+	@extschema@.bx_gate_settings(),
+	@extschema@.bx_gate_nomatch_count(pg_catalog.int8, pg_catalog.interval)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8)
+	TO bxexit_gate, bxexit_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8)
+	TO bxexit_admin;
+GRANT SELECT (probe_source) ON @extschema@.exit_event TO bxexit_analyst;
+GRANT SELECT ON @extschema@.gate_anomaly TO bxexit_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.bx_plausible_date(pg_catalog.date) TO bxexit_admin;

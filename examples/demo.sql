@@ -145,9 +145,12 @@ SELECT g.probe, m.*
   FROM gate_photo g, flight f,
        LATERAL bx_match(g.template, f.flight_id) m
  WHERE f.carrier = 'DL' AND g.photo IS NULL;
-SELECT r.probe, r.decision, p.family_name AS matched, round(r.score::numeric, 3) AS score,
-       round(r.margin::numeric, 3) AS margin, r.reason, r.gallery_size
-  FROM gate_result r LEFT JOIN person p USING (person_id)
+-- The gate learns the decision, the reason and the exit event, never a
+-- score; the officer's view of the same decisions reads exit_event.
+SELECT r.probe, r.decision, r.reason, p.family_name AS matched, round(x.score::numeric, 3) AS score,
+       round((x.score - x.runner_up_score)::numeric, 3) AS margin, x.gallery_size
+  FROM gate_result r JOIN exit_event x USING (exit_event_id)
+  LEFT JOIN person p ON p.person_id = x.person_id
  ORDER BY r.exit_event_id;
 
 -- the gate's other outcomes: an unknown flight, a flight without gallery,
@@ -239,9 +242,10 @@ SELECT 'BX', '900', 'JFK', 'LHR', d::date
   FROM generate_series(current_date - 1100, current_date - 1, interval '1 day') d;
 -- fate: most leave in time; overstay odds scale with the country's bias
 INSERT INTO exit_event (occurred_at, requested_flight_id, flight_id, decision, person_id, score,
-                        threshold, model, gallery_size, recorded_by)
+                        threshold, model, gallery_size, recorded_by, probe_source)
 SELECT f.departure_date + time '20:00', f.flight_id, f.flight_id, 'match', a.person_id, 0.8,
-       bx_threshold('mobilefacenet-v1', 'identification'), 'mobilefacenet-v1', 300, 'historical_import'
+       bx_threshold('mobilefacenet-v1', 'identification'), 'mobilefacenet-v1', 300, 'historical_import',
+       'unknown'
   FROM (SELECT s.*, s.expected
                     + CASE WHEN s.r_fate < 0.012 * s.overstay_bias THEN NULL          -- stays: suspected in-country
                            WHEN s.r_fate < 0.020 * s.overstay_bias THEN 1 + (s.r_len * 120)::int  -- leaves late

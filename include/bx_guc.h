@@ -59,6 +59,15 @@ extern double bx_min_eye_distance;
 #define BX_DEFAULT_CITIZEN_PHOTO_RETENTION (12 * 60)
 extern int	bx_citizen_photo_retention;
 
+/*
+ * gates (SUSET): no-match decisions one login may get on one flight within
+ * the window before bx_match stops processing its photos (0: no limit)
+ */
+#define BX_DEFAULT_GATE_NOMATCH_LIMIT	20
+#define BX_DEFAULT_GATE_NOMATCH_WINDOW	60	/* minutes */
+extern int	bx_gate_nomatch_limit;
+extern int	bx_gate_nomatch_window;
+
 /* seconds an idle audit writer (src/records/durable.c) waits before it exits */
 #define BX_DEFAULT_AUDIT_WRITER_IDLE_TIMEOUT 60
 extern int	bx_audit_writer_idle_timeout;

@@ -96,7 +96,10 @@ count "$rc" "$(grep -cE '\.\.\. ok' "$logdir/regress.log")" "$m"
 [ "$rc" -ne 0 ] && [ -f regression.diffs ] && head -n 200 regression.diffs
 
 # pgTAP: each file runs in a rolled-back transaction
-psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bxexit_tap' >/dev/null
+# the extension is committed first: the searches' audit rows are committed by
+# a background worker, which cannot see a test's uncommitted CREATE EXTENSION
+psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bxexit_tap' \
+	-c '\c bxexit_tap' -c 'CREATE EXTENSION bxexit' >/dev/null
 tap_stage pgtap pg_prove -v -d bxexit_tap test/pgtap/*.sql
 
 # pg_dump keeps the border records (extension config tables and their sequences)

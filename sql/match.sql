@@ -12,15 +12,24 @@ TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
 CREATE FUNCTION pg_temp.h(i int, d int, salt text) RETURNS float8 LANGUAGE sql IMMUTABLE AS $f$
 	SELECT ('x' || substr(md5(salt || ':' || i || ':' || d), 1, 8))::bit(32)::int / 2147483648.0
 $f$;
--- gate(probe, flight): bx_match with rounded scores and the person's name
+-- gate(probe, flight): bx_match as an officer sees it: the gate's answer
+-- (decision, reason, event) with the event's person, rounded score, margin
+-- to the runner-up, gallery size and threshold, which the gate never sees
 CREATE FUNCTION pg_temp.gate(probe bxexit.face_embedding, flight int8)
 RETURNS TABLE (decision text, person text, score numeric, margin numeric, reason text,
                gallery_size int, threshold float4, exit_event_id int8)
-LANGUAGE sql AS $f$
-	SELECT m.decision, (SELECT p.family_name FROM bxexit.person p WHERE p.person_id = m.person_id),
-	       round(m.score::numeric, 3), round(m.margin::numeric, 3), m.reason,
-	       m.gallery_size, m.threshold, m.exit_event_id
-	  FROM bxexit.bx_match(probe, flight) m
+LANGUAGE plpgsql AS $f$
+DECLARE
+	m record;
+BEGIN
+	SELECT * INTO m FROM bxexit.bx_match(probe, flight);
+	-- a new statement, so a new snapshot: it sees the event bx_match wrote
+	RETURN QUERY
+	SELECT m.decision, (SELECT p.family_name FROM bxexit.person p WHERE p.person_id = x.person_id),
+	       round(x.score::numeric, 3), round((x.score - x.runner_up_score)::numeric, 3), m.reason,
+	       x.gallery_size, x.threshold, m.exit_event_id
+	  FROM (SELECT 1) one LEFT JOIN bxexit.exit_event x ON x.exit_event_id = m.exit_event_id;
+END
 $f$;
 
 -- thresholds of this test, newer than the shipped calibration rows, so they
@@ -81,10 +90,8 @@ SELECT * FROM pg_temp.gate(pg_temp.v(1), 9999);
 SELECT * FROM pg_temp.gate(pg_temp.v(1), 3);
 SELECT * FROM pg_temp.gate(pg_temp.v(1), 4);
 -- no photo, no probe, no flight
-SELECT decision, person_id, score, margin, reason, gallery_size, threshold, exit_event_id
-  FROM bx_match(NULL::bytea, 1);
-SELECT decision, person_id, score, margin, reason, gallery_size, threshold, exit_event_id
-  FROM bx_match(NULL::face_embedding, 1);
+SELECT * FROM bx_match(NULL::bytea, 1);
+SELECT * FROM bx_match(NULL::face_embedding, 1);
 SELECT * FROM pg_temp.gate(pg_temp.v(1), NULL);
 -- probes that cannot be compared: errors, and nothing recorded
 SELECT pg_temp.try($$SELECT bx_match(bx_set_model(pg_temp.v(1), 'arcface-r100'), 1)$$);
@@ -230,12 +237,17 @@ SELECT t.person_id, 'visa', '2023-01-01',
   FROM traveller t;
 INSERT INTO manifest (flight_id, person_id) SELECT :big_flight, person_id FROM traveller;
 SELECT count(*) AS events_before FROM exit_event \gset
-CREATE TEMP TABLE big_result AS
+CREATE TEMP TABLE big_answer AS
 SELECT t.person_id AS expected, m.*
   FROM traveller t,
        LATERAL bx_match(bx_set_model((SELECT array_agg(pg_temp.h(t.i, d, 'template') + 0.3 * pg_temp.h(t.i, d, 'noise') ORDER BY d)
                                         FROM generate_series(1, 128) d)::face_embedding, 'mobilefacenet-v1'),
                         :big_flight) m;
+-- the gate's answers with the officer's view of each event
+CREATE TEMP TABLE big_result AS
+SELECT r.expected, r.decision, x.person_id, x.gallery_size, x.score,
+       x.score - x.runner_up_score AS margin
+  FROM big_answer r JOIN exit_event x USING (exit_event_id);
 SELECT count(*) AS probes,
        count(*) FILTER (WHERE decision = 'match') AS matches,
        count(*) FILTER (WHERE person_id = expected) AS right_person,
@@ -248,10 +260,10 @@ SELECT count(*) - :events_before AS new_exit_events,
 SELECT count(*) AS audit_rows, count(DISTINCT exit_event_id) AS events_audited
   FROM search_audit WHERE flight_id = :big_flight;
 -- an impostor (a random face) is not matched to any of the 300
-SELECT decision, reason, gallery_size, person_id
-  FROM bx_match(bx_set_model((SELECT array_agg(pg_temp.h(0, d, 'impostor') ORDER BY d)
-                                FROM generate_series(1, 128) d)::face_embedding, 'mobilefacenet-v1'),
-                :big_flight);
+SELECT decision, person AS matched, reason, gallery_size
+  FROM pg_temp.gate(bx_set_model((SELECT array_agg(pg_temp.h(0, d, 'impostor') ORDER BY d)
+                                    FROM generate_series(1, 128) d)::face_embedding, 'mobilefacenet-v1'),
+                    :big_flight);
 -- totals: each call above left one exit event and one audit row
 SELECT (SELECT count(*) FROM exit_event) AS exit_events,
        (SELECT count(*) FROM search_audit WHERE search = 'match') AS match_audit_rows,

@@ -26,14 +26,21 @@ INSERT INTO flight (carrier, flight_number, departure_airport, arrival_airport, 
 VALUES ('DL', '1', 'JFK', 'CDG', '2024-06-01');
 INSERT INTO manifest (flight_id, person_id) VALUES (1, 1), (1, 2);
 
--- subject 1 at the gate with another photo: a match; the LFW stranger is not
-SELECT m.decision, m.person_id, m.score > m.threshold AS above, m.margin > 0.2 AS clear_margin,
-       m.reason, m.gallery_size, m.threshold
-  FROM photo, bx_match(bytes, 1) m WHERE name = 'orl_s1_2.pgm';
-SELECT m.decision, m.person_id, m.score < m.threshold AS below, m.reason
-  FROM photo, bx_match(bytes, 1) m WHERE name = 'lfw_1.jpg';
+-- subject 1 at the gate with another photo: a match; the LFW stranger is
+-- not.  The gate gets the decision, the reason and the exit event; person,
+-- score and margin are the officer's, in exit_event.
+CREATE TEMP TABLE answer (name text, decision text, reason text, exit_event_id int8);
+INSERT INTO answer SELECT name, m.* FROM photo, bx_match(bytes, 1) m WHERE name = 'orl_s1_2.pgm';
+INSERT INTO answer SELECT name, m.* FROM photo, bx_match(bytes, 1) m WHERE name = 'lfw_1.jpg';
+INSERT INTO answer SELECT name, m.* FROM photo, bx_match(bytes, 1) m WHERE name = 'grey.pgm';
+SELECT a.decision, x.person_id, x.score > x.threshold AS above,
+       x.score - x.runner_up_score > 0.2 AS clear_margin, a.reason, x.gallery_size, x.threshold
+  FROM answer a JOIN exit_event x USING (exit_event_id) WHERE a.name = 'orl_s1_2.pgm';
+SELECT a.decision, x.person_id, x.score < x.threshold AS below, a.reason
+  FROM answer a JOIN exit_event x USING (exit_event_id) WHERE a.name = 'lfw_1.jpg';
 -- no face, a corrupt photo, a photo over the size limit, an unknown flight
-SELECT m.decision, m.reason, m.score FROM photo, bx_match(bytes, 1) m WHERE name = 'grey.pgm';
+SELECT a.decision, a.reason, x.score
+  FROM answer a JOIN exit_event x USING (exit_event_id) WHERE a.name = 'grey.pgm';
 SELECT m.decision, m.reason FROM bx_match('\xffd8ffe000104a464946'::bytea, 1) m;
 SET bxexit.max_image_bytes = 2000;
 SELECT m.decision, m.reason FROM photo, bx_match(bytes, 1) m WHERE name = 'lfw_1.jpg';

@@ -176,17 +176,17 @@ SELECT bx_threshold('mobilefacenet-v1', 'verification') AS verification,
 DELETE FROM match_threshold WHERE NOT builtin;
 
 -- exit events (written by bx_match) keep their invariants even for the owner
-SELECT pg_temp.try($$INSERT INTO exit_event (flight_id, decision, person_id) VALUES (1, 'match', NULL)$$);
-SELECT pg_temp.try($$INSERT INTO exit_event (flight_id, decision, reason, person_id) VALUES (1, 'match', 'below_threshold', 1)$$);
-SELECT pg_temp.try($$INSERT INTO exit_event (flight_id, decision) VALUES (1, 'no_match')$$);
-SELECT pg_temp.try($$INSERT INTO exit_event (flight_id, decision, reason) VALUES (1, 'maybe', 'no_face')$$);
-SELECT pg_temp.try($$INSERT INTO exit_event (flight_id, decision, person_id, resolved_person_id) VALUES (1, 'match', 1, 1)$$);
+SELECT pg_temp.try($$INSERT INTO exit_event (probe_source, flight_id, decision, person_id) VALUES ('photo', 1, 'match', NULL)$$);
+SELECT pg_temp.try($$INSERT INTO exit_event (probe_source, flight_id, decision, reason, person_id) VALUES ('photo', 1, 'match', 'below_threshold', 1)$$);
+SELECT pg_temp.try($$INSERT INTO exit_event (probe_source, flight_id, decision) VALUES ('photo', 1, 'no_match')$$);
+SELECT pg_temp.try($$INSERT INTO exit_event (probe_source, flight_id, decision, reason) VALUES ('photo', 1, 'maybe', 'no_face')$$);
+SELECT pg_temp.try($$INSERT INTO exit_event (probe_source, flight_id, decision, person_id, resolved_person_id) VALUES ('photo', 1, 'match', 1, 1)$$);
 SELECT pg_temp.try($$INSERT INTO search_audit (search) VALUES ('browse')$$);
 -- reasons come from one vocabulary, the domain bx_match_reason: exit event
 -- reasons are of that type, audit outcomes are a reason or a positive outcome
 SELECT (regexp_matches(pg_get_constraintdef(oid), '''([a-z_]+)''', 'g'))[1] AS bx_match_reason
   FROM pg_constraint WHERE contypid = 'bx_match_reason'::regtype;
-SELECT pg_temp.try($$INSERT INTO exit_event (flight_id, decision, reason) VALUES (1, 'no_match', 'camera_broken')$$);
+SELECT pg_temp.try($$INSERT INTO exit_event (probe_source, flight_id, decision, reason) VALUES ('photo', 1, 'no_match', 'camera_broken')$$);
 SELECT pg_temp.try($$INSERT INTO search_audit (search, outcome) VALUES ('verify', 'maybe')$$);
 SELECT pg_temp.try($$INSERT INTO search_audit (search, outcome) VALUES ('identify', 'candidate_above_threshold')$$);
 DELETE FROM search_audit WHERE search = 'identify' AND model IS NULL;

@@ -33,6 +33,8 @@ double		bx_face_score_threshold = BX_DEFAULT_FACE_SCORE_THRESHOLD;
 double		bx_min_eye_distance = BX_DEFAULT_MIN_EYE_DISTANCE;
 int			bx_citizen_photo_retention = BX_DEFAULT_CITIZEN_PHOTO_RETENTION;
 int			bx_audit_writer_idle_timeout = BX_DEFAULT_AUDIT_WRITER_IDLE_TIMEOUT;
+int			bx_gate_nomatch_limit = BX_DEFAULT_GATE_NOMATCH_LIMIT;
+int			bx_gate_nomatch_window = BX_DEFAULT_GATE_NOMATCH_WINDOW;
 
 static bool
 CheckDetectorSize(int *newval, void **extra, GucSource source)
@@ -137,6 +139,23 @@ BxGucInit(void)
 							"How long probe photos and templates of US citizens are kept.",
 							"bx_apply_retention() removes older ones; decision records stay.",
 							&bx_citizen_photo_retention, BX_DEFAULT_CITIZEN_PHOTO_RETENTION, 0, INT_MAX / 60,
+							PGC_SUSET, GUC_UNIT_MIN, NULL, NULL, NULL);
+
+	/*
+	 * Superuser only: a gate that keeps getting no-matches on one flight is
+	 * either broken or probing the gallery; past the limit bx_match answers
+	 * rate_limited without looking at the photo.  Counted from the audit,
+	 * which no rollback erases.
+	 */
+	DefineCustomIntVariable("bxexit.gate_nomatch_limit",
+							"No-match decisions one login may get on one flight within bxexit.gate_nomatch_window.",
+							"Past it bx_match answers no_match with reason rate_limited and processes no photo; 0 means no limit.",
+							&bx_gate_nomatch_limit, BX_DEFAULT_GATE_NOMATCH_LIMIT, 0, 1000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("bxexit.gate_nomatch_window",
+							"Window over which bxexit.gate_nomatch_limit counts no-matches.",
+							NULL,
+							&bx_gate_nomatch_window, BX_DEFAULT_GATE_NOMATCH_WINDOW, 1, 7 * 24 * 60,
 							PGC_SUSET, GUC_UNIT_MIN, NULL, NULL, NULL);
 
 	/*

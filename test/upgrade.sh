@@ -227,18 +227,20 @@ report $? "database A created with CREATE EXTENSION bxexit VERSION '$OLD'" "$WOR
 # Templates are 128-d unit vectors of mobilefacenet-v1 whose scores are
 # known in advance (sql/include/template.sql).  The searches' output goes
 # to a file: the same calls after the update must give the same rows.
+# bx_match tells the gate less in 0.2.0 (no person, score or gallery size):
+# its rows here are the columns both versions return, and the person,
+# score and gallery size are compared in the exit events it writes.
 cat >"$WORK/searches.sql" <<'SQL'
-SELECT 'match', m.decision, p.fin, round(m.score::numeric, 3), m.reason, m.gallery_size
-  FROM bxexit.flight f, bxexit.bx_match(pg_temp.v(2, 9, 0.9), f.flight_id) m
-  LEFT JOIN bxexit.person p ON p.person_id = m.person_id WHERE f.flight_number = '101';
-SELECT 'match', m.decision, m.person_id, round(m.score::numeric, 3), m.reason, m.gallery_size
+SELECT 'match', m.decision, m.reason
+  FROM bxexit.flight f, bxexit.bx_match(pg_temp.v(2, 9, 0.9), f.flight_id) m WHERE f.flight_number = '101';
+SELECT 'match', m.decision, m.reason
   FROM bxexit.flight f, bxexit.bx_match(pg_temp.v(7), f.flight_id) m WHERE f.flight_number = '202';
 SELECT 'match', m.decision, m.reason FROM bxexit.bx_match(NULL::bytea, -1) m;
 SELECT 'match', m.decision, m.reason
   FROM bxexit.flight f, bxexit.bx_match(NULL::bytea, f.flight_id) m WHERE f.flight_number = '101';
 SELECT 'match', m.decision, m.reason
   FROM bxexit.flight f, bxexit.bx_match(NULL::bxexit.face_embedding, f.flight_id) m WHERE f.flight_number = '202';
-SELECT 'match', m.decision, m.reason, m.gallery_size
+SELECT 'match', m.decision, m.reason
   FROM bxexit.flight f, bxexit.bx_match(pg_temp.v(1), f.flight_id) m WHERE f.flight_number = '303';
 SELECT 'verify', v.decision, round(v.score::numeric, 3), v.templates, v.reason
   FROM bxexit.person p, bxexit.bx_verify(pg_temp.v(1, 5, 0.95), p.person_id) v WHERE p.fin = 'UPGUSA0001';

@@ -50,6 +50,12 @@ CREATE FUNCTION @extschema@.bx_norm(@extschema@.face_embedding)
 COMMENT ON FUNCTION @extschema@.bx_norm(@extschema@.face_embedding) IS
 	'Euclidean norm';
 
+CREATE FUNCTION @extschema@.bx_cosine_usable(@extschema@.face_embedding)
+	RETURNS pg_catalog.bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_cosine_usable(@extschema@.face_embedding) IS
+	'whether cosine distance can compare the embedding: its norm is at least 1e-6 (the rule the distances and bxann apply)';
+
 CREATE FUNCTION @extschema@.bx_normalize(@extschema@.face_embedding)
 	RETURNS @extschema@.face_embedding
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

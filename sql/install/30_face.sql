@@ -26,6 +26,14 @@ CREATE FUNCTION @extschema@.bx_embed_quality(photo pg_catalog.bytea, rule pg_cat
 COMMENT ON FUNCTION @extschema@.bx_embed_quality(pg_catalog.bytea, pg_catalog.text) IS
 	'like bx_embed, but returns a status (ok, no_face, several_faces, face_too_small, invalid_image, image_too_large) instead of raising';
 
+CREATE FUNCTION @extschema@.bx_embed_quality(photo pg_catalog.bytea, rule pg_catalog.text,
+	max_pixels pg_catalog.int8,
+	OUT embedding @extschema@.face_embedding, OUT status pg_catalog.text, OUT faces pg_catalog.int4,
+	OUT score pg_catalog.float4, OUT eye_distance pg_catalog.float4, OUT detail pg_catalog.text)
+	AS 'MODULE_PATHNAME', 'bx_embed_quality' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 10000;
+COMMENT ON FUNCTION @extschema@.bx_embed_quality(pg_catalog.bytea, pg_catalog.text, pg_catalog.int8) IS
+	'bx_embed_quality under a lower pixel limit (the smaller of max_pixels and bxexit.max_image_pixels): bx_match''s gate photos';
+
 CREATE FUNCTION @extschema@.bx_detect(photo pg_catalog.bytea,
 	OUT face pg_catalog.int4, OUT x pg_catalog.float4, OUT y pg_catalog.float4,
 	OUT width pg_catalog.float4, OUT height pg_catalog.float4, OUT score pg_catalog.float4,

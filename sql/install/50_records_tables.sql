@@ -28,6 +28,19 @@
  * with the keys of rows users added.
  */
 
+/*
+ * The one bound on dates a record may hold: 'infinity' or a year-294276
+ * programme end passes the date type but breaks every report that does
+ * arithmetic on it.  NULL (unknown) is allowed: CHECK passes it.
+ */
+CREATE FUNCTION @extschema@.bx_plausible_date(d pg_catalog.date)
+	RETURNS pg_catalog.bool
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	RETURN d OPERATOR(pg_catalog.>=) '1900-01-01'::pg_catalog.date
+		AND d OPERATOR(pg_catalog.<=) '2199-12-31'::pg_catalog.date;
+COMMENT ON FUNCTION @extschema@.bx_plausible_date(pg_catalog.date) IS
+	'whether a date lies in 1900-01-01 .. 2199-12-31, the range every date of the records must be in';
+
 CREATE TABLE @extschema@.person (
 	person_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	fin pg_catalog.text UNIQUE
@@ -42,7 +55,8 @@ CREATE TABLE @extschema@.person (
 		CHECK (citizenship OPERATOR(pg_catalog.~) '^[A-Z]{3}$'),
 	country_of_birth pg_catalog.text
 		CHECK (country_of_birth OPERATOR(pg_catalog.~) '^[A-Z]{3}$'),
-	created_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+	created_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CONSTRAINT person_dates_plausible CHECK (@extschema@.bx_plausible_date(date_of_birth))
 );
 COMMENT ON TABLE @extschema@.person IS
 	'a traveller: biographic data; citizenship is an ISO 3166-1 alpha-3 code (USA for US citizens)';
@@ -64,6 +78,8 @@ CREATE TABLE @extschema@.travel_document (
 	issued_on pg_catalog.date,
 	expires_on pg_catalog.date,
 	CHECK (expires_on OPERATOR(pg_catalog.>) issued_on),
+	CONSTRAINT travel_document_dates_plausible
+		CHECK (@extschema@.bx_plausible_date(issued_on) AND @extschema@.bx_plausible_date(expires_on)),
 	UNIQUE (document_type, issuing_country, document_number),
 	UNIQUE (document_id, person_id)
 );
@@ -82,8 +98,12 @@ CREATE TABLE @extschema@.enrollment (
 		CONSTRAINT enrollment_template_tagged CHECK (model IS NOT NULL),
 	quality pg_catalog.float4
 		CHECK (quality OPERATOR(pg_catalog.>=) 0 AND quality OPERATOR(pg_catalog.<=) 1),
-	photo pg_catalog.bytea
+	photo pg_catalog.bytea,
+	-- one template of norm ~0 would make every cosine comparison of its flights fail
+	CONSTRAINT enrollment_template_usable CHECK (@extschema@.bx_cosine_usable(template))
 );
+-- photos never go into planner statistics (templates: face_embedding_typanalyze)
+ALTER TABLE @extschema@.enrollment ALTER COLUMN photo SET STATISTICS 0;
 COMMENT ON TABLE @extschema@.enrollment IS
 	'face templates of a person (the gallery), with the source photo''s origin and capture time';
 COMMENT ON COLUMN @extschema@.enrollment.model IS
@@ -152,7 +172,11 @@ CREATE TABLE @extschema@.admission (
 	CONSTRAINT admission_program_end_after_admission
 		CHECK (program_end_date OPERATOR(pg_catalog.>=) admitted_on),
 	CONSTRAINT admission_status_change_after_admission
-		CHECK (status_changed_on OPERATOR(pg_catalog.>=) admitted_on)
+		CHECK (status_changed_on OPERATOR(pg_catalog.>=) admitted_on),
+	CONSTRAINT admission_dates_plausible
+		CHECK (@extschema@.bx_plausible_date(admitted_on) AND @extschema@.bx_plausible_date(admit_until)
+			   AND @extschema@.bx_plausible_date(program_end_date)
+			   AND @extschema@.bx_plausible_date(status_changed_on))
 );
 COMMENT ON TABLE @extschema@.admission IS
 	'I-94 admission records: class, port, admitted date and admit-until date or duration of status (D/S)';
@@ -172,7 +196,8 @@ CREATE TABLE @extschema@.flight (
 	arrival_airport pg_catalog.text NOT NULL CHECK (arrival_airport OPERATOR(pg_catalog.~) '^[A-Z]{3}$'),
 	departure_date pg_catalog.date NOT NULL,
 	scheduled_departure pg_catalog.timestamptz,
-	UNIQUE (carrier, flight_number, departure_date)
+	UNIQUE (carrier, flight_number, departure_date),
+	CONSTRAINT flight_departure_date_plausible CHECK (@extschema@.bx_plausible_date(departure_date))
 );
 COMMENT ON TABLE @extschema@.flight IS 'departing international flights';
 COMMENT ON COLUMN @extschema@.flight.departure_date IS
@@ -212,7 +237,7 @@ COMMENT ON TABLE @extschema@.match_threshold IS
  * Why a decision is not a match: the one list of reasons.  The face
  * pipeline's statuses (bx_embed_quality, src/face/photo.c: invalid_image,
  * image_too_large, no_face, several_faces, face_too_small), the gate's
- * (no_photo, no_probe, unknown_flight) and the searches' (unknown_person,
+ * (no_photo, no_probe, unknown_flight, rate_limited) and the searches' (unknown_person,
  * nobody_enrolled, below_threshold).  exit_event.reason has this type and
  * search_audit.outcome holds a reason or a positive outcome; a new reason
  * is an ALTER DOMAIN in an upgrade script (and a row in the README's table).
@@ -220,9 +245,10 @@ COMMENT ON TABLE @extschema@.match_threshold IS
 CREATE DOMAIN @extschema@.bx_match_reason AS pg_catalog.text
 	CONSTRAINT bx_match_reason_check CHECK (VALUE OPERATOR(pg_catalog.=) ANY (ARRAY[
 		'no_photo', 'no_probe', 'invalid_image', 'image_too_large', 'no_face', 'several_faces',
-		'face_too_small', 'unknown_flight', 'unknown_person', 'nobody_enrolled', 'below_threshold']));
+		'face_too_small', 'unknown_flight', 'unknown_person', 'nobody_enrolled', 'below_threshold',
+		'rate_limited']));
 COMMENT ON DOMAIN @extschema@.bx_match_reason IS
-	'why a match, verify or identify decision is not a match: no_photo, no_probe, invalid_image, image_too_large, no_face, several_faces, face_too_small, unknown_flight, unknown_person, nobody_enrolled, below_threshold';
+	'why a match, verify or identify decision is not a match: no_photo, no_probe, invalid_image, image_too_large, no_face, several_faces, face_too_small, unknown_flight, unknown_person, nobody_enrolled, below_threshold, rate_limited';
 
 CREATE TABLE @extschema@.exit_event (
 	exit_event_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -251,8 +277,12 @@ CREATE TABLE @extschema@.exit_event (
 	CONSTRAINT exit_event_no_match_has_reason
 		CHECK ((decision OPERATOR(pg_catalog.=) 'no_match') OPERATOR(pg_catalog.=) (reason IS NOT NULL)),
 	CONSTRAINT exit_event_resolution_of_no_match
-		CHECK (resolved_person_id IS NULL OR decision OPERATOR(pg_catalog.=) 'no_match')
+		CHECK (resolved_person_id IS NULL OR decision OPERATOR(pg_catalog.=) 'no_match'),
+	probe_source pg_catalog.text NOT NULL,
+	CONSTRAINT exit_event_probe_source_check
+		CHECK (probe_source OPERATOR(pg_catalog.=) ANY (ARRAY['photo', 'template', 'unknown']))
 );
+ALTER TABLE @extschema@.exit_event ALTER COLUMN probe_photo SET STATISTICS 0;
 COMMENT ON TABLE @extschema@.exit_event IS
 	'every gate decision, matched or not, with score, threshold and gallery size; written only by bx_match';
 COMMENT ON COLUMN @extschema@.exit_event.requested_flight_id IS
@@ -261,6 +291,8 @@ COMMENT ON COLUMN @extschema@.exit_event.reason IS
 	'why it is not a match, one of the domain bx_match_reason; NULL for a match';
 COMMENT ON COLUMN @extschema@.exit_event.probe_photo IS
 	'the gate photo; bx_apply_retention() clears it (and probe_template) for US citizens after bxexit.citizen_photo_retention';
+COMMENT ON COLUMN @extschema@.exit_event.probe_source IS
+	'what the gate sent: photo (a biometric capture), template (bx_match of a vector, an administrator''s call: no capture), unknown (0.1.0 events whose probe was purged before 0.2.0 recorded it)';
 COMMENT ON COLUMN @extschema@.exit_event.resolved_person_id IS
 	'set by bx_resolve_exit() when an officer confirms who a no-match traveller was';
 CREATE INDEX exit_event_person_idx ON @extschema@.exit_event (person_id);
@@ -298,3 +330,32 @@ COMMENT ON COLUMN @extschema@.search_audit.searched_by IS 'the login (session us
 COMMENT ON COLUMN @extschema@.search_audit.searched_as IS
 	'the role the session had set with SET ROLE (a pooler''s per-application role), NULL if none';
 CREATE INDEX search_audit_occurred_idx ON @extschema@.search_audit (occurred_at);
+-- bx_match's rate limit counts a login's recent no-matches on a flight
+CREATE INDEX search_audit_gate_idx ON @extschema@.search_audit (searched_by, flight_id, occurred_at)
+	WHERE search OPERATOR(pg_catalog.=) 'match';
+
+/*
+ * A flight's date is the date of every departure recorded on it: once a
+ * decision hangs off the flight, moving the date would move those
+ * departures after the fact.
+ */
+CREATE FUNCTION @extschema@.bx_flight_date_guard()
+	RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF NEW.departure_date IS DISTINCT FROM OLD.departure_date
+	   AND EXISTS (SELECT FROM @extschema@.exit_event x WHERE x.flight_id = OLD.flight_id) THEN
+		RAISE EXCEPTION 'flight % has recorded gate decisions; its departure date cannot change', OLD.flight_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'The flight''s date is the date of the departures recorded on it.',
+				  HINT = 'Enter the flight again with its new date; later decisions go to the new flight.';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_flight_date_guard() IS
+	'trigger: refuses to change the departure date of a flight with recorded gate decisions';
+CREATE TRIGGER flight_date_guard BEFORE UPDATE OF departure_date ON @extschema@.flight
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.bx_flight_date_guard();

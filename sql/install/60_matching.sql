@@ -42,10 +42,36 @@ COMMENT ON FUNCTION @extschema@.bx_threshold(pg_catalog.text, pg_catalog.text) I
  * functions write exit events and audit rows.  Their search_path is pinned
  * and every object they use is schema-qualified.
  *
- * Audit rows are written in the caller's transaction, so a caller that
- * rolls back also removes them; every search therefore also writes a LOG
- * line to the server log, which no rollback removes.
+ * Audit rows survive the caller's rollback: bx_audit_search hands each
+ * one to the session's audit writer, a background worker that commits it
+ * before the search returns (bx_durable_insert, src/records/durable.c); a
+ * search whose audit row cannot be written fails and answers nothing.
+ * Exit events stay in the caller's transaction.  Every search also writes
+ * a LOG line.
+ *
+ * The pipeline settings that decide which face a photo yields are pinned
+ * on the functions that embed photos (SET clauses below) to the values the
+ * shipped thresholds were calibrated with (bench/faces.sh).
  */
+
+CREATE FUNCTION @extschema@.bx_durable_insert(target pg_catalog.regclass, rec pg_catalog.jsonb)
+	RETURNS void
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.bx_durable_insert(pg_catalog.regclass, pg_catalog.jsonb) IS
+	'internal: insert a row (a JSON object of column values) into a table and commit it in the session''s audit writer, whatever the caller''s transaction does next';
+
+CREATE FUNCTION @extschema@.bx_gate_settings(OUT nomatch_limit pg_catalog.int4,
+	OUT nomatch_window pg_catalog.interval, OUT max_image_pixels pg_catalog.int8,
+	OUT max_image_bytes pg_catalog.int4)
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bx_gate_settings() IS
+	'internal: the gate''s settings: no-match limit and window (bxexit.gate_nomatch_*), pixel and byte limits of its photos';
+
+CREATE FUNCTION @extschema@.bx_gate_nomatch_count(flight pg_catalog.int8, time_window pg_catalog.interval)
+	RETURNS pg_catalog.int8
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.bx_gate_nomatch_count(pg_catalog.int8, pg_catalog.interval) IS
+	'internal: the session user''s no-match searches on a flight within the window, read with the latest snapshot (audit rows committed by the audit writer)';
 
 /*
  * The model of a probe, checked: it must be tagged, and a threshold for the
@@ -77,10 +103,11 @@ COMMENT ON FUNCTION @extschema@.bx_probe_threshold(@extschema@.face_embedding, p
 
 /*
  * Write the audit row of one search: the one INSERT into search_audit of
- * bx_match (through bx_decide_exit), bx_verify and bx_identify.  Who and
- * when come from the table's defaults (session user, the role set with SET
- * ROLE, clock time).  Internal: no role may execute it; the SECURITY
- * DEFINER searches call it as the extension's owner.
+ * bx_match (through bx_decide_exit), bx_verify and bx_identify, committed
+ * by the audit writer so that no rollback of the caller removes it.  Who
+ * and when are taken here, in the caller's session (session user, the
+ * role set with SET ROLE, clock time).  Internal: no role may execute it;
+ * the SECURITY DEFINER searches call it as the extension's owner.
  */
 CREATE FUNCTION @extschema@.bx_audit_search(search pg_catalog.text, model pg_catalog.text,
 	flight_id pg_catalog.int8 DEFAULT NULL, claimed_person_id pg_catalog.int8 DEFAULT NULL,
@@ -92,13 +119,19 @@ CREATE FUNCTION @extschema@.bx_audit_search(search pg_catalog.text, model pg_cat
 	LANGUAGE sql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 	BEGIN ATOMIC
-		INSERT INTO @extschema@.search_audit
-			(search, model, flight_id, claimed_person_id, k, gallery_size, candidates,
-			 top_person_id, top_score, outcome, exit_event_id)
-		VALUES (bx_audit_search.search, bx_audit_search.model, bx_audit_search.flight_id,
-				bx_audit_search.claimed_person_id, bx_audit_search.k, bx_audit_search.gallery_size,
-				bx_audit_search.candidates, bx_audit_search.top_person_id, bx_audit_search.top_score,
-				bx_audit_search.outcome, bx_audit_search.exit_event_id);
+		SELECT @extschema@.bx_durable_insert('@extschema@.search_audit'::pg_catalog.regclass,
+			pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+				'occurred_at', pg_catalog.clock_timestamp(),
+				'searched_by', SESSION_USER,
+				'searched_as', NULLIF(pg_catalog.current_setting('role'), 'none'),
+				'search', bx_audit_search.search, 'model', bx_audit_search.model,
+				'flight_id', bx_audit_search.flight_id,
+				'claimed_person_id', bx_audit_search.claimed_person_id,
+				'k', bx_audit_search.k, 'gallery_size', bx_audit_search.gallery_size,
+				'candidates', bx_audit_search.candidates,
+				'top_person_id', bx_audit_search.top_person_id,
+				'top_score', bx_audit_search.top_score, 'outcome', bx_audit_search.outcome,
+				'exit_event_id', bx_audit_search.exit_event_id)));
 	END;
 COMMENT ON FUNCTION @extschema@.bx_audit_search(pg_catalog.text, pg_catalog.text, pg_catalog.int8,
 	pg_catalog.int8, pg_catalog.int4, pg_catalog.int8, pg_catalog.int4, pg_catalog.int8,
@@ -106,13 +139,37 @@ COMMENT ON FUNCTION @extschema@.bx_audit_search(pg_catalog.text, pg_catalog.text
 	'internal: write the search_audit row of one search (match, verify, identify); called by the search functions only';
 
 /*
+ * Whether this login has had too many no-matches on this flight lately:
+ * bxexit.gate_nomatch_limit within bxexit.gate_nomatch_window, counted
+ * from the audit, which a rollback cannot erase.  A gate probing the
+ * gallery with altered photos meets it; so does a broken camera.
+ */
+CREATE FUNCTION @extschema@.bx_gate_throttled(flight pg_catalog.int8)
+	RETURNS pg_catalog.bool
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s record;
+BEGIN
+	SELECT * INTO s FROM @extschema@.bx_gate_settings();
+	RETURN s.nomatch_limit > 0 AND flight IS NOT NULL
+		AND @extschema@.bx_gate_nomatch_count(flight, s.nomatch_window) >= s.nomatch_limit;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_gate_throttled(pg_catalog.int8) IS
+	'internal: whether the session user reached bxexit.gate_nomatch_limit no-matches on the flight within bxexit.gate_nomatch_window';
+
+/*
  * Decide one gate encounter and record it: the flight's gallery is every
  * enrolled template (of the probe's model) of every person on its
  * manifest; a person scores by their best template; the best person
- * matches when the score reaches the identification threshold.
+ * matches when the score reaches the identification threshold.  The exit
+ * event keeps the photo only for a known flight and a photo that decoded.
+ * A rate-limited call records no exit event, only its audit row.
  */
 CREATE FUNCTION @extschema@.bx_decide_exit(probe @extschema@.face_embedding, photo pg_catalog.bytea,
-	acquisition pg_catalog.text, requested_flight pg_catalog.int8,
+	acquisition pg_catalog.text, requested_flight pg_catalog.int8, probe_source pg_catalog.text,
 	OUT decision pg_catalog.text, OUT person_id pg_catalog.int8, OUT score pg_catalog.float4,
 	OUT margin pg_catalog.float4, OUT reason pg_catalog.text, OUT gallery_size pg_catalog.int4,
 	OUT threshold pg_catalog.float4, OUT exit_event_id pg_catalog.int8)
@@ -133,11 +190,15 @@ BEGIN
 		  FROM @extschema@.bx_probe_threshold(probe, 'identification') t;
 	END IF;
 
-	IF v_flight IS NULL THEN
+	IF acquisition = 'rate_limited' THEN
+		reason := acquisition;
+	ELSIF v_flight IS NULL THEN
 		reason := 'unknown_flight';
 	ELSIF acquisition <> 'ok' THEN
 		reason := acquisition;
 	ELSE
+		-- a template cosine cannot compare stays out of the gallery: it must
+		-- not fail the flight for everybody (enrollment refuses new ones)
 		FOR g IN
 			SELECT e.person_id AS pid,
 				   max(@extschema@.bx_similarity(e.template, probe))::float4 AS s,
@@ -145,6 +206,7 @@ BEGIN
 			  FROM @extschema@.manifest m
 			  JOIN @extschema@.enrollment e ON e.person_id = m.person_id
 			 WHERE m.flight_id = v_flight AND e.model = v_model
+			   AND @extschema@.bx_cosine_usable(e.template)
 			 GROUP BY e.person_id
 			 ORDER BY s DESC, pid
 			 LIMIT 2
@@ -168,13 +230,17 @@ BEGIN
 	END IF;
 	decision := CASE WHEN reason IS NULL THEN 'match' ELSE 'no_match' END;
 
-	INSERT INTO @extschema@.exit_event AS x
-		(requested_flight_id, flight_id, decision, reason, person_id, score, runner_up_score,
-		 threshold, model, gallery_size, probe_template, probe_photo)
-	VALUES (requested_flight, v_flight, decision, reason, person_id, score, v_runner_up,
-			threshold, v_model, gallery_size, probe,
-			CASE WHEN acquisition IN ('invalid_image', 'image_too_large') THEN NULL ELSE photo END)
-	RETURNING x.exit_event_id INTO exit_event_id;
+	IF reason IS DISTINCT FROM 'rate_limited' THEN
+		INSERT INTO @extschema@.exit_event AS x
+			(requested_flight_id, flight_id, decision, reason, person_id, score, runner_up_score,
+			 threshold, model, gallery_size, probe_template, probe_photo, probe_source)
+		VALUES (requested_flight, v_flight, decision, reason, person_id, score, v_runner_up,
+				threshold, v_model, gallery_size, probe,
+				CASE WHEN v_flight IS NULL OR acquisition IN ('invalid_image', 'image_too_large')
+					 THEN NULL ELSE photo END,
+				probe_source)
+		RETURNING x.exit_event_id INTO exit_event_id;
+	END IF;
 
 	PERFORM @extschema@.bx_audit_search(search => 'match', model => v_model,
 		flight_id => requested_flight, gallery_size => gallery_size, candidates => gallery_size,
@@ -184,50 +250,64 @@ BEGIN
 		session_user, requested_flight, decision, coalesce(reason, 'matched'), exit_event_id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8) IS
+COMMENT ON FUNCTION @extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8, pg_catalog.text) IS
 	'internal: score a probe against a flight''s gallery, record the exit event and the audit row';
 
+/*
+ * The gate's call.  The gate learns the decision, why it is not a match
+ * (retake, officer) and the exit event: never a score, a margin or a
+ * gallery size, with which a client that rolls back and retries could
+ * climb towards somebody else's template.  Officers read those in
+ * exit_event.
+ */
 CREATE FUNCTION @extschema@.bx_match(photo pg_catalog.bytea, flight_id pg_catalog.int8,
-	OUT decision pg_catalog.text, OUT person_id pg_catalog.int8, OUT score pg_catalog.float4,
-	OUT margin pg_catalog.float4, OUT reason pg_catalog.text, OUT gallery_size pg_catalog.int4,
-	OUT threshold pg_catalog.float4, OUT exit_event_id pg_catalog.int8)
+	OUT decision pg_catalog.text, OUT reason pg_catalog.text, OUT exit_event_id pg_catalog.int8)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET bxexit.face_score_threshold = '0.9'
+	SET bxexit.min_eye_distance = '0'
 	AS $$
 DECLARE
 	q record;
+	s record;
 BEGIN
-	IF photo IS NULL THEN
+	SELECT * INTO s FROM @extschema@.bx_gate_settings();
+	IF @extschema@.bx_gate_throttled(bx_match.flight_id) THEN
+		SELECT NULL::@extschema@.face_embedding AS embedding, 'rate_limited' AS status INTO q;
+	ELSIF photo IS NULL THEN
 		SELECT NULL::@extschema@.face_embedding AS embedding, 'no_photo' AS status INTO q;
+	ELSIF pg_catalog.octet_length(photo) > s.max_image_bytes THEN
+		SELECT NULL::@extschema@.face_embedding AS embedding, 'image_too_large' AS status INTO q;
 	ELSIF NOT EXISTS (SELECT FROM @extschema@.flight f WHERE f.flight_id = bx_match.flight_id) THEN
 		-- no gallery to search: spare the face pipeline (the decision is unknown_flight)
 		SELECT NULL::@extschema@.face_embedding AS embedding, 'not_processed' AS status INTO q;
 	ELSE
 		-- the traveller at the camera is the largest face; people queueing behind are smaller
-		SELECT e.embedding, e.status INTO q FROM @extschema@.bx_embed_quality(photo, 'largest') e;
+		SELECT e.embedding, e.status INTO q
+		  FROM @extschema@.bx_embed_quality(photo, 'largest', s.max_image_pixels) e;
 	END IF;
-	SELECT d.* INTO decision, person_id, score, margin, reason, gallery_size, threshold, exit_event_id
-	  FROM @extschema@.bx_decide_exit(q.embedding, photo, q.status, bx_match.flight_id) d;
+	SELECT d.decision, d.reason, d.exit_event_id INTO decision, reason, exit_event_id
+	  FROM @extschema@.bx_decide_exit(q.embedding, photo, q.status, bx_match.flight_id, 'photo') d;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8) IS
-	'gate decision for a photo on a flight: match or no_match with person, score, margin to the runner-up and reason; records the exit event';
+	'gate decision for a photo on a flight: match or no_match, the reason of a no-match and the exit event recorded (scores stay in exit_event)';
 
 CREATE FUNCTION @extschema@.bx_match(probe @extschema@.face_embedding, flight_id pg_catalog.int8,
-	OUT decision pg_catalog.text, OUT person_id pg_catalog.int8, OUT score pg_catalog.float4,
-	OUT margin pg_catalog.float4, OUT reason pg_catalog.text, OUT gallery_size pg_catalog.int4,
-	OUT threshold pg_catalog.float4, OUT exit_event_id pg_catalog.int8)
+	OUT decision pg_catalog.text, OUT reason pg_catalog.text, OUT exit_event_id pg_catalog.int8)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 BEGIN
-	SELECT d.* INTO decision, person_id, score, margin, reason, gallery_size, threshold, exit_event_id
+	SELECT d.decision, d.reason, d.exit_event_id INTO decision, reason, exit_event_id
 	  FROM @extschema@.bx_decide_exit(probe, NULL,
-			CASE WHEN probe IS NULL THEN 'no_probe' ELSE 'ok' END, bx_match.flight_id) d;
+			CASE WHEN @extschema@.bx_gate_throttled(bx_match.flight_id) THEN 'rate_limited'
+				 WHEN probe IS NULL THEN 'no_probe' ELSE 'ok' END,
+			bx_match.flight_id, 'template') d;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8) IS
-	'gate decision for a probe template on a flight (as bx_match(photo, flight) without the photo step)';
+	'decision for a probe template on a flight (bx_match(photo, flight) without the photo step); recorded with probe_source template: not a biometric capture';
 
 CREATE FUNCTION @extschema@.bx_verify(probe @extschema@.face_embedding, person_id pg_catalog.int8,
 	OUT decision pg_catalog.text, OUT score pg_catalog.float4, OUT threshold pg_catalog.float4,
@@ -251,7 +331,8 @@ BEGIN
 		SELECT max(@extschema@.bx_similarity(e.template, probe))::float4, count(*)
 		  INTO score, templates
 		  FROM @extschema@.enrollment e
-		 WHERE e.person_id = bx_verify.person_id AND e.model = v_model;
+		 WHERE e.person_id = bx_verify.person_id AND e.model = v_model
+		   AND @extschema@.bx_cosine_usable(e.template);
 		IF templates = 0 THEN
 			reason := 'nobody_enrolled';
 		ELSIF score < threshold THEN
@@ -275,6 +356,8 @@ CREATE FUNCTION @extschema@.bx_verify(photo pg_catalog.bytea, person_id pg_catal
 	OUT templates pg_catalog.int4, OUT reason pg_catalog.text)
 	LANGUAGE sql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET bxexit.face_score_threshold = '0.9'
+	SET bxexit.min_eye_distance = '0'
 	BEGIN ATOMIC
 		SELECT v.* FROM @extschema@.bx_verify(@extschema@.bx_embed(photo, 'largest'), person_id) v;
 	END;
@@ -339,7 +422,7 @@ BEGIN
 			   FROM (SELECT e.person_id AS pid, e.enrollment_id AS eid,
 							e.template::@extschema@.face_embedding(%s) OPERATOR(@extschema@.<=>) $1 AS d
 					   FROM @extschema@.enrollment e
-					  WHERE e.model = %L
+					  WHERE e.model = %L AND @extschema@.bx_cosine_usable(e.template)
 					  ORDER BY e.template::@extschema@.face_embedding(%s) OPERATOR(@extschema@.<=>) $1
 					  LIMIT $2) c',
 			@extschema@.bx_dims(probe), v_model, @extschema@.bx_dims(probe))
@@ -379,6 +462,8 @@ CREATE FUNCTION @extschema@.bx_identify(photo pg_catalog.bytea, k pg_catalog.int
 				   enrollment_id pg_catalog.int8, above_threshold pg_catalog.bool)
 	LANGUAGE sql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET bxexit.face_score_threshold = '0.9'
+	SET bxexit.min_eye_distance = '0'
 	ROWS 10
 	BEGIN ATOMIC
 		SELECT i.* FROM @extschema@.bx_identify(@extschema@.bx_embed(photo, 'largest'), k) i;

@@ -4,11 +4,15 @@
 
 /*
  * Departures: matched exit events, and no-match events an officer resolved.
- * The date of a departure is the flight's local departure date.
+ * The date of a departure is the flight's local departure date.  A match
+ * is biometric only when the gate sent a photo: a template submitted by an
+ * administrator is no capture of the traveller (confirmed_by template).
  */
 CREATE VIEW @extschema@.departure WITH (security_invoker = true) AS
 	SELECT x.exit_event_id, x.person_id, x.flight_id, f.departure_date AS departed_on,
-		   f.departure_airport, x.occurred_at, 'biometric'::pg_catalog.text AS confirmed_by
+		   f.departure_airport, x.occurred_at,
+		   CASE x.probe_source WHEN 'photo' THEN 'biometric' WHEN 'template' THEN 'template'
+				ELSE 'unknown' END::pg_catalog.text AS confirmed_by
 	  FROM @extschema@.exit_event x
 	  JOIN @extschema@.flight f ON f.flight_id OPERATOR(pg_catalog.=) x.flight_id
 	 WHERE x.decision OPERATOR(pg_catalog.=) 'match'
@@ -19,7 +23,25 @@ CREATE VIEW @extschema@.departure WITH (security_invoker = true) AS
 	  JOIN @extschema@.flight f ON f.flight_id OPERATOR(pg_catalog.=) x.flight_id
 	 WHERE x.resolved_person_id IS NOT NULL;
 COMMENT ON VIEW @extschema@.departure IS
-	'recorded departures: biometric matches at the gate and officer-resolved no-matches, dated by the flight''s departure date';
+	'recorded departures: matches at the gate (confirmed_by biometric for a photo, template for a submitted template, unknown for 0.1.0 events whose probe was purged) and officer-resolved no-matches, dated by the flight''s departure date';
+
+/*
+ * Gate anomalies: logins that got many no-matches on one flight, from the
+ * audit (which survives rollbacks).  rate_limited counts the calls bx_match
+ * refused to process past bxexit.gate_nomatch_limit.
+ */
+CREATE VIEW @extschema@.gate_anomaly WITH (security_invoker = true) AS
+	SELECT a.searched_by, a.flight_id,
+		   pg_catalog.count(*) AS no_matches,
+		   pg_catalog.count(*) FILTER (WHERE a.outcome OPERATOR(pg_catalog.=) 'rate_limited') AS rate_limited,
+		   pg_catalog.min(a.occurred_at) AS first_at, pg_catalog.max(a.occurred_at) AS last_at
+	  FROM @extschema@.search_audit a
+	 WHERE a.search OPERATOR(pg_catalog.=) 'match'
+	   AND a.outcome IS DISTINCT FROM 'match'
+	 GROUP BY a.searched_by, a.flight_id
+	HAVING pg_catalog.count(*) FILTER (WHERE a.outcome OPERATOR(pg_catalog.=) 'rate_limited') OPERATOR(pg_catalog.>) 0;
+COMMENT ON VIEW @extschema@.gate_anomaly IS
+	'logins that reached the no-match limit on a flight (bxexit.gate_nomatch_limit): how many no-matches, how many calls refused, when';
 
 /*
  * One row per admission as of a date, following the DHS Entry/Exit Overstay

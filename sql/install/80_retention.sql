@@ -19,6 +19,7 @@ CREATE FUNCTION @extschema@.bx_apply_retention(OUT probes_purged pg_catalog.int8
 	AS $$
 DECLARE
 	v_cutoff timestamptz := pg_catalog.now() - @extschema@.bx_citizen_photo_retention();
+	v_unknown int8;
 BEGIN
 	UPDATE @extschema@.exit_event x
 	   SET probe_photo = NULL, probe_template = NULL, probe_purged_at = pg_catalog.now()
@@ -28,6 +29,15 @@ BEGIN
 	   AND x.occurred_at < v_cutoff
 	   AND (x.probe_photo IS NOT NULL OR x.probe_template IS NOT NULL);
 	GET DIAGNOSTICS probes_purged = ROW_COUNT;
+
+	-- a decision on an unknown flight is nobody's departure: its probe goes too
+	UPDATE @extschema@.exit_event x
+	   SET probe_photo = NULL, probe_template = NULL, probe_purged_at = pg_catalog.now()
+	 WHERE x.flight_id IS NULL
+	   AND x.occurred_at < v_cutoff
+	   AND (x.probe_photo IS NOT NULL OR x.probe_template IS NOT NULL);
+	GET DIAGNOSTICS v_unknown = ROW_COUNT;
+	probes_purged := probes_purged + v_unknown;
 
 	DELETE FROM @extschema@.enrollment e
 	 USING @extschema@.person p
@@ -41,4 +51,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_apply_retention() IS
-	'clear probe photos and templates of US citizens older than bxexit.citizen_photo_retention (default 12h) and delete their exit enrollments; decision records stay';
+	'clear probe photos and templates of US citizens, and of decisions on unknown flights, older than bxexit.citizen_photo_retention (default 12h), and delete citizens'' exit enrollments; decision records stay';

@@ -32,7 +32,11 @@ GRANT USAGE ON SCHEMA @extschema@ TO bxexit_gate, bxexit_analyst, bxexit_admin;
 REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_threshold(pg_catalog.text, pg_catalog.text),
 	@extschema@.bx_probe_threshold(@extschema@.face_embedding, pg_catalog.text),
-	@extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8),
+	@extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8,
+		pg_catalog.text),
+	@extschema@.bx_gate_throttled(pg_catalog.int8),
+	@extschema@.bx_plausible_date(pg_catalog.date),
+	@extschema@.bx_flight_date_guard(),
 	@extschema@.bx_audit_search(pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.int8,
 		pg_catalog.int4, pg_catalog.int8, pg_catalog.int4, pg_catalog.int8, pg_catalog.float4,
 		pg_catalog.text, pg_catalog.int8),
@@ -47,6 +51,12 @@ REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_apply_retention(),
 	@extschema@.bx_admission_status(pg_catalog.date),
 	@extschema@.bx_overstay_report(pg_catalog.int4, pg_catalog.date)
+	FROM PUBLIC;
+-- C functions of the records layer likewise: internal, nobody executes them
+REVOKE EXECUTE ON FUNCTION
+	@extschema@.bx_durable_insert(pg_catalog.regclass, pg_catalog.jsonb),
+	@extschema@.bx_gate_settings(),
+	@extschema@.bx_gate_nomatch_count(pg_catalog.int8, pg_catalog.interval)
 	FROM PUBLIC;
 
 /*
@@ -65,7 +75,8 @@ GRANT SELECT ON @extschema@.person, @extschema@.admission, @extschema@.class_of_
 	TO bxexit_analyst, bxexit_admin;
 GRANT SELECT (exit_event_id, occurred_at, requested_flight_id, flight_id, decision, reason,
 			  person_id, score, runner_up_score, threshold, model, gallery_size, recorded_by,
-			  probe_purged_at, resolved_person_id, resolved_by, resolved_at, resolution_note)
+			  probe_purged_at, resolved_person_id, resolved_by, resolved_at, resolution_note,
+			  probe_source)
 	ON @extschema@.exit_event TO bxexit_analyst;
 GRANT EXECUTE ON FUNCTION
 	@extschema@.bx_threshold(pg_catalog.text, pg_catalog.text),
@@ -76,6 +87,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.person, @extschema@.travel_document,
 	@extschema@.enrollment, @extschema@.admission, @extschema@.flight, @extschema@.manifest
 	TO bxexit_admin;
+-- the CHECK constraints of those tables call it, as the writing role
+GRANT EXECUTE ON FUNCTION @extschema@.bx_plausible_date(pg_catalog.date) TO bxexit_admin;
 -- builtin rows are not dumped (the script inserts them again): an admin adds
 -- rows but never flags one builtin, nor changes or deletes a builtin one,
 -- which a dump and restore would silently drop, revert or bring back
@@ -83,7 +96,8 @@ GRANT SELECT, INSERT (code, class_group, description, report_scope, ds_grace_day
 	ON @extschema@.class_of_admission TO bxexit_admin;
 GRANT SELECT, INSERT (model, purpose, threshold, operating_point, measured_error, method, valid_from)
 	ON @extschema@.match_threshold TO bxexit_admin;
-GRANT SELECT ON @extschema@.exit_event, @extschema@.search_audit TO bxexit_admin;
+GRANT SELECT ON @extschema@.exit_event, @extschema@.search_audit, @extschema@.gate_anomaly
+	TO bxexit_admin;
 GRANT EXECUTE ON FUNCTION
 	@extschema@.bx_verify(@extschema@.face_embedding, pg_catalog.int8),
 	@extschema@.bx_verify(pg_catalog.bytea, pg_catalog.int8),

@@ -5,9 +5,11 @@
 -- One rolled-back transaction.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-CREATE EXTENSION bxexit;
+-- the extension is committed beforehand (scripts/test.sh): searches commit their
+-- audit rows in another session, which must see the extension's tables
+CREATE EXTENSION IF NOT EXISTS bxexit;
 SET search_path = public;
-SELECT plan(146);
+SELECT plan(150);
 
 -- --------------------------------------------------------------- tables
 
@@ -92,10 +94,10 @@ SELECT lives_ok($$INSERT INTO bxexit.admission (admission_number, person_id, cla
 SELECT lives_ok($$INSERT INTO bxexit.manifest (flight_id, person_id)
                   SELECT f.flight_id, p.person_id FROM bxexit.flight f, bxexit.person p WHERE p.fin = 'TAPP000001'$$,
                 'a valid manifest line is accepted');
-SELECT lives_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, flight_id, decision, person_id)
-                  SELECT f.flight_id, f.flight_id, 'match', p.person_id FROM bxexit.flight f, bxexit.person p$$,
+SELECT lives_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, flight_id, decision, person_id)
+                  SELECT 'photo', f.flight_id, f.flight_id, 'match', p.person_id FROM bxexit.flight f, bxexit.person p$$,
                 'a match with a person is accepted');
-SELECT lives_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, decision, reason) VALUES (999, 'no_match', 'unknown_flight')$$,
+SELECT lives_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, decision, reason) VALUES ('photo', 999, 'no_match', 'unknown_flight')$$,
                 'a no-match with a reason is accepted');
 SELECT lives_ok($$INSERT INTO bxexit.search_audit (search, outcome) VALUES ('identify', 'nobody_enrolled')$$,
                 'a valid audit row is accepted');
@@ -212,24 +214,24 @@ SELECT throws_ok($$INSERT INTO bxexit.manifest (flight_id, person_id) SELECT -1,
                  'a manifest line of an unknown flight is refused (23503)');
 
 -- exit events and audit rows
-SELECT throws_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, decision) VALUES (1, 'match')$$, '23514',
+SELECT throws_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, decision) VALUES ('photo', 1, 'match')$$, '23514',
                  'new row for relation "exit_event" violates check constraint "exit_event_match_has_person"',
                  'a match event without a person is refused (23514)');
-SELECT throws_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, decision, reason, person_id)
-                   SELECT 1, 'no_match', 'below_threshold', person_id FROM bxexit.person WHERE fin = 'TAPP000001'$$, '23514',
+SELECT throws_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, decision, reason, person_id)
+                   SELECT 'photo', 1, 'no_match', 'below_threshold', person_id FROM bxexit.person WHERE fin = 'TAPP000001'$$, '23514',
                  'new row for relation "exit_event" violates check constraint "exit_event_match_has_person"',
                  'a no-match event naming a person is refused (23514)');
-SELECT throws_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, decision) VALUES (1, 'no_match')$$, '23514',
+SELECT throws_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, decision) VALUES ('photo', 1, 'no_match')$$, '23514',
                  'new row for relation "exit_event" violates check constraint "exit_event_no_match_has_reason"',
                  'a no-match event without a reason is refused (23514)');
-SELECT throws_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, flight_id, decision, person_id, resolved_person_id)
-                   SELECT f.flight_id, f.flight_id, 'match', p.person_id, p.person_id FROM bxexit.flight f, bxexit.person p$$, '23514',
+SELECT throws_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, flight_id, decision, person_id, resolved_person_id)
+                   SELECT 'photo', f.flight_id, f.flight_id, 'match', p.person_id, p.person_id FROM bxexit.flight f, bxexit.person p$$, '23514',
                  'new row for relation "exit_event" violates check constraint "exit_event_resolution_of_no_match"',
                  'resolving a match event is refused (23514)');
-SELECT throws_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, decision, person_id) VALUES (1, 'match', -1)$$, '23503',
+SELECT throws_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, decision, person_id) VALUES ('photo', 1, 'match', -1)$$, '23503',
                  'insert or update on table "exit_event" violates foreign key constraint "exit_event_person_id_fkey"',
                  'a match event naming an unknown person is refused (23503)');
-SELECT throws_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, decision, reason) VALUES (1, 'maybe', 'no_face')$$, '23514',
+SELECT throws_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, decision, reason) VALUES ('photo', 1, 'maybe', 'no_face')$$, '23514',
                  'new row for relation "exit_event" violates check constraint "exit_event_decision_check"',
                  'an unknown decision is refused (23514)');
 SELECT throws_ok($$INSERT INTO bxexit.search_audit (search) VALUES ('browse')$$, '23514',
@@ -244,11 +246,11 @@ SELECT col_type_is('bxexit', 'exit_event', 'reason', 'bxexit', 'bx_match_reason'
                    'exit_event.reason is a bx_match_reason');
 SELECT is(array_agg(m[1] ORDER BY m[1]),
           ARRAY['below_threshold', 'face_too_small', 'image_too_large', 'invalid_image', 'no_face', 'no_photo',
-                'no_probe', 'nobody_enrolled', 'several_faces', 'unknown_flight', 'unknown_person'],
-          'bx_match_reason lists exactly the eleven documented reasons')
+                'no_probe', 'nobody_enrolled', 'rate_limited', 'several_faces', 'unknown_flight', 'unknown_person'],
+          'bx_match_reason lists exactly the twelve documented reasons')
   FROM pg_constraint k, regexp_matches(pg_get_constraintdef(k.oid), '''([a-z_]+)''', 'g') m
  WHERE k.contypid = 'bxexit.bx_match_reason'::regtype;
-SELECT throws_ok($$INSERT INTO bxexit.exit_event (requested_flight_id, decision, reason) VALUES (1, 'no_match', 'blurry')$$, '23514',
+SELECT throws_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, decision, reason) VALUES ('photo', 1, 'no_match', 'blurry')$$, '23514',
                  'value for domain bxexit.bx_match_reason violates check constraint "bx_match_reason_check"',
                  'an exit event reason outside the vocabulary is refused (23514)');
 SELECT throws_ok($$INSERT INTO bxexit.search_audit (search, outcome) VALUES ('verify', 'blurry')$$, '23514', NULL,
@@ -301,8 +303,8 @@ SELECT is((SELECT count(*) FROM bxexit.match_threshold WHERE builtin AND model =
 -- ----------------------------------------------------------------- views
 
 SELECT has_view('bxexit', v, 'view ' || v || ' exists') FROM unnest(ARRAY['departure', 'admission_status']) v;
-SELECT is(array_agg(c.relname::text ORDER BY c.relname::text), ARRAY['admission_status', 'departure'],
-          'the views of schema bxexit are exactly departure and admission_status')
+SELECT is(array_agg(c.relname::text ORDER BY c.relname::text), ARRAY['admission_status', 'departure', 'gate_anomaly'],
+          'the views of schema bxexit are exactly departure, admission_status and gate_anomaly')
   FROM pg_class c WHERE c.relnamespace = 'bxexit'::regnamespace AND c.relkind IN ('v', 'm');
 SELECT ok(coalesce('security_invoker=true' = ANY (c.reloptions), false), 'view ' || c.relname || ' is security_invoker')
   FROM pg_class c WHERE c.relnamespace = 'bxexit'::regnamespace AND c.relkind = 'v' ORDER BY c.relname;
@@ -321,10 +323,23 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text
                 'bxexit.bx_verify(bytea,bigint)', 'bxexit.bx_verify(bxexit.face_embedding,bigint)']) ORDER BY 1),
           'the SECURITY DEFINER functions are exactly the reviewed list (a new one needs review)')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prosecdef;
-SELECT is(p.proconfig, ARRAY['search_path=pg_catalog, pg_temp'],
+SELECT is(p.proconfig[1], 'search_path=pg_catalog, pg_temp',
           p.oid::regprocedure::text || ' pins search_path = pg_catalog, pg_temp')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prosecdef
  ORDER BY p.oid::regprocedure::text;
+-- the searches that embed photos pin the detector settings the thresholds
+-- were calibrated with; nothing else sets any other setting
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1),
+          ARRAY['bxexit.bx_identify(bytea,integer)', 'bxexit.bx_match(bytea,bigint)', 'bxexit.bx_verify(bytea,bigint)'],
+          'bx_match, bx_verify and bx_identify of a photo pin face_score_threshold 0.9 and min_eye_distance 0')
+  FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace
+   AND p.proconfig = ARRAY['search_path=pg_catalog, pg_temp', 'bxexit.face_score_threshold=0.9',
+                           'bxexit.min_eye_distance=0'];
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+          'no function of schema bxexit sets anything but search_path and those two')
+  FROM pg_proc p, unnest(p.proconfig) c
+ WHERE p.pronamespace = 'bxexit'::regnamespace
+   AND c NOT IN ('search_path=pg_catalog, pg_temp', 'bxexit.face_score_threshold=0.9', 'bxexit.min_eye_distance=0');
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
           'no SECURITY DEFINER function is executable by PUBLIC')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prosecdef
@@ -339,7 +354,7 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
           'every PL/pgSQL function of schema bxexit pins search_path = pg_catalog, pg_temp')
   FROM pg_proc p
  WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')
-   AND p.proconfig IS DISTINCT FROM ARRAY['search_path=pg_catalog, pg_temp'];
+   AND p.proconfig[1] IS DISTINCT FROM 'search_path=pg_catalog, pg_temp';
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
           'no function of schema bxexit is LANGUAGE sql with a string body (all use BEGIN ATOMIC, bound at creation)')
   FROM pg_proc p
@@ -354,9 +369,16 @@ SELECT isnt_definer('bxexit', f, args, f || ' is not SECURITY DEFINER (runs with
 -- ------------------------------------------------------ the audit helper
 
 -- every search writes its audit row through bx_audit_search, nothing else
--- inserts into search_audit (a function that did would name the table in its body)
+-- writes search_audit (a function that did would name the table in its
+-- body), and the helper writes it through the audit writer, not in the
+-- caller's transaction
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), ARRAY['bxexit.bx_audit_search(text,text,bigint,bigint,integer,bigint,integer,bigint,real,text,bigint)'],
-          'bx_audit_search is the only function whose body inserts into search_audit')
+          'bx_audit_search is the only function whose body writes search_audit')
+  FROM pg_proc p
+ WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prokind = 'f'
+   AND pg_get_functiondef(p.oid) ~* '(insert\s+into\s+\S*search_audit|bx_durable_insert\(''\S*search_audit)';
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+          'no function inserts into search_audit in the caller''s transaction (rollbacks cannot erase audit rows)')
   FROM pg_proc p
  WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prokind = 'f'
    AND pg_get_functiondef(p.oid) ~* 'insert\s+into\s+\S*search_audit';
@@ -376,7 +398,7 @@ SELECT volatility_is('bxexit', f, args, vol, f || '(' || array_to_string(args, '
                ('bx_verify', ARRAY['bxexit.face_embedding', 'bigint']::name[], 'volatile'),
                ('bx_identify', ARRAY['bytea', 'integer']::name[], 'volatile'),
                ('bx_identify', ARRAY['bxexit.face_embedding', 'integer']::name[], 'volatile'),
-               ('bx_decide_exit', ARRAY['bxexit.face_embedding', 'bytea', 'text', 'bigint']::name[], 'volatile'),
+               ('bx_decide_exit', ARRAY['bxexit.face_embedding', 'bytea', 'text', 'bigint', 'text']::name[], 'volatile'),
                ('bx_audit_search', ARRAY['text', 'text', 'bigint', 'bigint', 'integer', 'bigint', 'integer', 'bigint', 'real', 'text', 'bigint']::name[], 'volatile'),
                ('bx_resolve_exit', ARRAY['bigint', 'bigint', 'text']::name[], 'volatile'),
                ('bx_apply_retention', ARRAY[]::name[], 'volatile'),
