@@ -54,7 +54,7 @@ CosineSimilarity(FaceEmbedding a, FaceEmbedding b)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cosine distance is undefined for a face_embedding of norm %g",
-						sqrt((float8) Min(norma, normb))),
+						sqrt(Min(BxEmbeddingSquaredNorm(a), BxEmbeddingSquaredNorm(b)))),
 				 errdetail("Cosine distance compares vectors of norm %g or more.",
 						   BX_MIN_COSINE_NORM)));
 	similarity = (float8) dot / sqrt((float8) norma * (float8) normb);
