@@ -351,11 +351,12 @@ CREATE FUNCTION @extschema@.bx_gate_settings(OUT nomatch_limit pg_catalog.int4,
 COMMENT ON FUNCTION @extschema@.bx_gate_settings() IS
 	'internal: the gate''s settings: no-match limit and window (bxexit.gate_nomatch_*), pixel and byte limits of its photos';
 
-CREATE FUNCTION @extschema@.bx_gate_nomatch_count(flight pg_catalog.int8, time_window pg_catalog.interval)
+CREATE FUNCTION @extschema@.bx_gate_nomatch_count(flight pg_catalog.int8, time_window pg_catalog.interval,
+	cap pg_catalog.int4)
 	RETURNS pg_catalog.int8
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION @extschema@.bx_gate_nomatch_count(pg_catalog.int8, pg_catalog.interval) IS
-	'internal: the session user''s no-match searches on a flight within the window, read with the latest snapshot (audit rows committed by the audit writer)';
+COMMENT ON FUNCTION @extschema@.bx_gate_nomatch_count(pg_catalog.int8, pg_catalog.interval, pg_catalog.int4) IS
+	'internal: the session user''s no-match searches on a flight within the window, at most cap, read with the latest snapshot (audit rows committed by the audit writer)';
 
 CREATE FUNCTION @extschema@.bx_gate_throttled(flight pg_catalog.int8)
 	RETURNS pg_catalog.bool
@@ -367,7 +368,7 @@ DECLARE
 BEGIN
 	SELECT * INTO s FROM @extschema@.bx_gate_settings();
 	RETURN s.nomatch_limit > 0 AND flight IS NOT NULL
-		AND @extschema@.bx_gate_nomatch_count(flight, s.nomatch_window) >= s.nomatch_limit;
+		AND @extschema@.bx_gate_nomatch_count(flight, s.nomatch_window, s.nomatch_limit) >= s.nomatch_limit;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_gate_throttled(pg_catalog.int8) IS
@@ -602,7 +603,7 @@ REVOKE EXECUTE ON FUNCTION
 REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_durable_insert(pg_catalog.regclass, pg_catalog.jsonb),
 	@extschema@.bx_gate_settings(),
-	@extschema@.bx_gate_nomatch_count(pg_catalog.int8, pg_catalog.interval)
+	@extschema@.bx_gate_nomatch_count(pg_catalog.int8, pg_catalog.interval, pg_catalog.int4)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8)
 	TO bxexit_gate, bxexit_admin;

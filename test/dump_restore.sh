@@ -192,17 +192,21 @@ fresh_key match_threshold threshold_id \
 	"INSERT INTO bxexit.match_threshold (model, purpose, threshold, operating_point, method, valid_from)
 	 VALUES ('mobilefacenet-v1', 'verification', 0.45, 'local calibration', 'site data', '2024-02-01') RETURNING threshold_id"
 fresh_key exit_event exit_event_id \
-	"INSERT INTO bxexit.exit_event (requested_flight_id, decision, reason) VALUES (-1, 'no_match', 'unknown_flight')
+	"INSERT INTO bxexit.exit_event (requested_flight_id, decision, reason, probe_source) VALUES (-1, 'no_match', 'unknown_flight', 'photo')
 	 RETURNING exit_event_id"
 fresh_key search_audit audit_id \
 	"SELECT currval('bxexit.search_audit_audit_id_seq')
 	   FROM bxexit.bx_verify(bxexit.bx_set_model('[0,1,0,0]', 'mobilefacenet-v1'),
 	                         (SELECT person_id FROM bxexit.person WHERE fin = 'DUMPFRA001')) v"
 
-got=$(q "$DST" "SELECT m.decision || '/' || p.fin
-                  FROM bxexit.flight f, bxexit.bx_match(bxexit.bx_set_model('[0.1,1,0,0]', 'mobilefacenet-v1'), f.flight_id) m
-                  JOIN bxexit.person p ON p.person_id = m.person_id
-                 WHERE f.flight_number = '101'") || got="$(head -n 2 "$WORK/err" | tr '\n' ' ')"
+# the gate's answer names no person: the exit event it recorded does
+got=$(q "$DST" "CREATE TEMP TABLE answer AS
+                SELECT m.* FROM bxexit.flight f,
+                       bxexit.bx_match(bxexit.bx_set_model('[0.1,1,0,0]', 'mobilefacenet-v1'), f.flight_id) m
+                 WHERE f.flight_number = '101';
+                SELECT a.decision || '/' || p.fin
+                  FROM answer a JOIN bxexit.exit_event x USING (exit_event_id)
+                  JOIN bxexit.person p ON p.person_id = x.person_id") || got="$(head -n 2 "$WORK/err" | tr '\n' ' ')"
 is "$got" "match/DUMPFRA001" "bx_match on the restored database matches from the restored gallery and records the decision"
 
 # --------------------------------------------------------------- cleanup

@@ -67,11 +67,12 @@ CREATE FUNCTION @extschema@.bx_gate_settings(OUT nomatch_limit pg_catalog.int4,
 COMMENT ON FUNCTION @extschema@.bx_gate_settings() IS
 	'internal: the gate''s settings: no-match limit and window (bxexit.gate_nomatch_*), pixel and byte limits of its photos';
 
-CREATE FUNCTION @extschema@.bx_gate_nomatch_count(flight pg_catalog.int8, time_window pg_catalog.interval)
+CREATE FUNCTION @extschema@.bx_gate_nomatch_count(flight pg_catalog.int8, time_window pg_catalog.interval,
+	cap pg_catalog.int4)
 	RETURNS pg_catalog.int8
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION @extschema@.bx_gate_nomatch_count(pg_catalog.int8, pg_catalog.interval) IS
-	'internal: the session user''s no-match searches on a flight within the window, read with the latest snapshot (audit rows committed by the audit writer)';
+COMMENT ON FUNCTION @extschema@.bx_gate_nomatch_count(pg_catalog.int8, pg_catalog.interval, pg_catalog.int4) IS
+	'internal: the session user''s no-match searches on a flight within the window, at most cap, read with the latest snapshot (audit rows committed by the audit writer)';
 
 /*
  * The model of a probe, checked: it must be tagged, and a threshold for the
@@ -154,7 +155,7 @@ DECLARE
 BEGIN
 	SELECT * INTO s FROM @extschema@.bx_gate_settings();
 	RETURN s.nomatch_limit > 0 AND flight IS NOT NULL
-		AND @extschema@.bx_gate_nomatch_count(flight, s.nomatch_window) >= s.nomatch_limit;
+		AND @extschema@.bx_gate_nomatch_count(flight, s.nomatch_window, s.nomatch_limit) >= s.nomatch_limit;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_gate_throttled(pg_catalog.int8) IS

@@ -56,7 +56,7 @@ REVOKE EXECUTE ON FUNCTION
 REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_durable_insert(pg_catalog.regclass, pg_catalog.jsonb),
 	@extschema@.bx_gate_settings(),
-	@extschema@.bx_gate_nomatch_count(pg_catalog.int8, pg_catalog.interval)
+	@extschema@.bx_gate_nomatch_count(pg_catalog.int8, pg_catalog.interval, pg_catalog.int4)
 	FROM PUBLIC;
 
 /*

@@ -63,8 +63,9 @@ bx_gate_settings(PG_FUNCTION_ARGS)
 }
 
 /*
- * bx_gate_nomatch_count(flight, window): the session user's no-match
- * searches on a flight within the window, counted in search_audit with
+ * bx_gate_nomatch_count(flight, window, cap): the session user's no-match
+ * searches on a flight within the window, at most cap of them (the limit:
+ * counting further is work for nothing), counted in search_audit with
  * the latest snapshot rather than the transaction's.  The audit writer
  * commits those rows in its own transactions, and a gate that probes from
  * inside one REPEATABLE READ transaction (rolling back to a savepoint after
@@ -75,24 +76,24 @@ PG_FUNCTION_INFO_V1(bx_gate_nomatch_count);
 Datum
 bx_gate_nomatch_count(PG_FUNCTION_ARGS)
 {
-	Oid			argtypes[2] = {INT8OID, INTERVALOID};
-	Datum		values[2] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)};
+	Oid			argtypes[3] = {INT8OID, INTERVALOID, INT4OID};
+	Datum		values[3] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2)};
 	char	   *schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
 	char	   *sql;
 	SPIPlanPtr	plan;
 	bool		isnull;
 	int64		count;
 
-	sql = psprintf("SELECT pg_catalog.count(*) FROM %s.search_audit a"
+	sql = psprintf("SELECT pg_catalog.count(*) FROM (SELECT FROM %s.search_audit a"
 				   " WHERE a.searched_by OPERATOR(pg_catalog.=) SESSION_USER"
 				   " AND a.search OPERATOR(pg_catalog.=) 'match'"
 				   " AND a.flight_id OPERATOR(pg_catalog.=) $1"
 				   " AND a.occurred_at OPERATOR(pg_catalog.>) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $2)"
-				   " AND a.outcome IS DISTINCT FROM 'match'",
+				   " AND a.outcome IS DISTINCT FROM 'match' LIMIT $3) capped",
 				   quote_identifier(schema));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare(sql, 2, argtypes);
+	plan = SPI_prepare(sql, 3, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	if (SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot,

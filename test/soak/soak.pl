@@ -305,11 +305,17 @@ COMMIT;});
 	if ($kind eq 'matcher')
 	{
 		my $f = $fmin + int(rand($fmax - $fmin + 1));
-		my ($status, $out, $err) = $s->run(qq{SELECT d.decision || '|' || (d.person_id = s.pid)::text
+		# the gate's answer names nobody: who matched is read from the exit
+		# event, in a second statement (which sees what bx_match wrote)
+		my ($status, $out, $err) = $s->run(qq{CREATE TEMP TABLE IF NOT EXISTS soak_answer (pid int8, eid int8);
+TRUNCATE soak_answer;
+INSERT INTO soak_answer SELECT s.pid, d.exit_event_id
   FROM (SELECT e.person_id AS pid, e.template FROM bxexit.manifest m
           JOIN bxexit.enrollment e ON e.person_id = m.person_id AND e.model = '$model'
          WHERE m.flight_id = $f ORDER BY random() LIMIT 1) s,
-       LATERAL bxexit.bx_match(s.template, $f) d;});
+       LATERAL bxexit.bx_match(s.template, $f) d;
+SELECT x.decision || '|' || (x.person_id = a.pid)::text
+  FROM soak_answer a JOIN bxexit.exit_event x ON x.exit_event_id = a.eid;});
 		my ($decision, $right) = $out =~ /^(\w+)\|(\w+)$/m;
 		logline($log, "M $decision $right") if $status eq 'done' && defined $decision;
 		logline($log, "E $now $_") for errors_in($err);
