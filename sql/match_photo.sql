@@ -67,5 +67,72 @@ SELECT pg_temp.try($$SELECT * FROM photo, bx_identify(bytes, 2) WHERE name = 'gr
 SELECT pg_temp.try($$SELECT * FROM photo, bx_verify(bytes, 1) WHERE name = 'grey.pgm'$$);
 SELECT search, count(*) FROM search_audit GROUP BY search ORDER BY search;
 
+-- A gate probing the gallery (issue: the gate as a score oracle): the photo
+-- of Subject-2, who is not on flight 2 (Subject-1's), altered with random
+-- grey patches, each call rolled back after reading the answer.  The gate
+-- keeps a patch only when the decision improves, the only signal it gets.
+-- It never matches, and after bxexit.gate_nomatch_limit (20) no-matches
+-- bx_match stops looking at its photos.
+INSERT INTO flight (carrier, flight_number, departure_airport, arrival_airport, departure_date)
+VALUES ('DL', '2', 'JFK', 'CDG', '2024-06-02') RETURNING flight_id AS hill_flight \gset
+INSERT INTO manifest (flight_id, person_id) VALUES (:hill_flight, 1);
+CREATE TABLE public.hill_photo AS SELECT bytes FROM photo WHERE name = 'orl_s2_1.pgm';
+CREATE TABLE public.hill_result (n int, decision text, reason text);
+SELECT current_user AS superuser \gset
+DROP ROLE IF EXISTS bx_hill_gate;
+CREATE ROLE bx_hill_gate LOGIN IN ROLE bxexit_gate;
+GRANT SELECT ON public.hill_photo TO bx_hill_gate;
+GRANT INSERT ON public.hill_result TO bx_hill_gate;
+\c - bx_hill_gate
+SELECT set_config('hill.flight', :'hill_flight', false) IS NOT NULL AS flight_set;
+DO $$
+DECLARE
+	best bytea := (SELECT bytes FROM public.hill_photo);
+	pixels int := 92 * 112;
+	trial bytea;
+	r record;
+	off int;
+	decisions text[] := '{}';
+	reasons text[] := '{}';
+BEGIN
+	FOR n IN 1 .. 30 LOOP
+		trial := best;
+		-- a 6x6 patch of random grey at a random place of the 92x112 image
+		off := length(best) - pixels + (floor(random() * 106) * 92 + floor(random() * 86))::int;
+		FOR y IN 0 .. 5 LOOP
+			FOR x IN 0 .. 5 LOOP
+				trial := set_byte(trial, off + y * 92 + x, floor(random() * 256)::int);
+			END LOOP;
+		END LOOP;
+		BEGIN
+			SELECT * INTO r FROM bxexit.bx_match(trial, current_setting('hill.flight')::bigint);
+			RAISE EXCEPTION 'roll this call back';
+		EXCEPTION WHEN raise_exception THEN
+			NULL;			-- the answer is read, the exit event is gone
+		END;
+		decisions := decisions || r.decision;
+		reasons := reasons || coalesce(r.reason, '');
+		IF r.decision = 'match' THEN
+			best := trial;
+		END IF;
+	END LOOP;
+	INSERT INTO public.hill_result SELECT n, decisions[n], reasons[n] FROM generate_series(1, 30) n;
+END
+$$;
+\c - :superuser
+SET search_path = public, bxexit;
+SELECT count(*) FILTER (WHERE decision = 'match') AS matches,
+       count(*) FILTER (WHERE reason <> 'rate_limited') AS processed,
+       count(*) FILTER (WHERE reason = 'rate_limited') AS refused,
+       min(n) FILTER (WHERE reason = 'rate_limited') AS first_refused
+  FROM hill_result;
+-- every call is in the audit though all were rolled back; the scores the
+-- gate never saw stayed under the threshold; no exit event survived
+SELECT count(*) AS audit_rows, max(top_score) < bx_threshold('mobilefacenet-v1', 'identification') AS all_below
+  FROM search_audit WHERE searched_by = 'bx_hill_gate';
+SELECT count(*) AS exit_events FROM exit_event WHERE flight_id = :hill_flight;
+DROP TABLE hill_photo, hill_result;
+DROP ROLE bx_hill_gate;
+
 TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
