@@ -194,10 +194,11 @@ fresh_key match_threshold threshold_id \
 fresh_key exit_event exit_event_id \
 	"INSERT INTO bxexit.exit_event (requested_flight_id, decision, reason, probe_source) VALUES (-1, 'no_match', 'unknown_flight', 'photo')
 	 RETURNING exit_event_id"
+# (the audit writer, another session, draws the key: read it afterwards)
 fresh_key search_audit audit_id \
-	"SELECT currval('bxexit.search_audit_audit_id_seq')
-	   FROM bxexit.bx_verify(bxexit.bx_set_model('[0,1,0,0]', 'mobilefacenet-v1'),
-	                         (SELECT person_id FROM bxexit.person WHERE fin = 'DUMPFRA001')) v"
+	"SELECT v.decision FROM bxexit.bx_verify(bxexit.bx_set_model('[0,1,0,0]', 'mobilefacenet-v1'),
+	                         (SELECT person_id FROM bxexit.person WHERE fin = 'DUMPFRA001')) v;
+	 SELECT max(audit_id) FROM bxexit.search_audit"
 
 # the gate's answer names no person: the exit event it recorded does
 got=$(q "$DST" "CREATE TEMP TABLE answer AS
