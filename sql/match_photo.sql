@@ -67,6 +67,17 @@ SELECT pg_temp.try($$SELECT * FROM photo, bx_identify(bytes, 2) WHERE name = 'gr
 SELECT pg_temp.try($$SELECT * FROM photo, bx_verify(bytes, 1) WHERE name = 'grey.pgm'$$);
 SELECT search, count(*) FROM search_audit GROUP BY search ORDER BY search;
 
+-- a gate photo is decoded under bxexit.gate_max_image_pixels (16 MP): a
+-- 50 kB PNG declaring 7200 x 7200 pixels, which the general limit (raised
+-- here to 60 MP) lets bx_embed_quality inflate, is refused at the gate
+-- before it costs anything
+SET bxexit.max_image_pixels = 60000000;
+SELECT q.status = 'image_too_large' AS general_refuses
+  FROM bx_embed_quality(pg_read_binary_file(:'photos' || '/png_bomb.png'), 'largest') q;
+SELECT m.decision, m.reason FROM bx_match(pg_read_binary_file(:'photos' || '/png_bomb.png'), 1) m;
+RESET bxexit.max_image_pixels;
+SELECT x.reason, x.probe_photo IS NULL AS not_kept FROM exit_event x ORDER BY x.exit_event_id DESC LIMIT 1;
+
 -- A gate probing the gallery (issue: the gate as a score oracle): the photo
 -- of Subject-2, who is not on flight 2 (Subject-1's), altered with random
 -- grey patches, each call rolled back after reading the answer.  The gate

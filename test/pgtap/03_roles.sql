@@ -11,7 +11,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 -- audit rows in another session, which must see the extension's tables
 CREATE EXTENSION IF NOT EXISTS bxexit;
 SET search_path = public;
-SELECT plan(193);
+SELECT plan(222);
 
 -- =================================================== privileges, catalog
 
@@ -60,7 +60,10 @@ SELECT table_privs_are('bxexit', t, r, privs, r || ' has ' ||
         ('departure', 'bxexit_admin', '{SELECT}'),
         ('admission_status', 'bxexit_gate', '{}'),
         ('admission_status', 'bxexit_analyst', '{SELECT}'),
-        ('admission_status', 'bxexit_admin', '{SELECT}')) v(t, r, privs);
+        ('admission_status', 'bxexit_admin', '{SELECT}'),
+        ('gate_anomaly', 'bxexit_gate', '{}'),
+        ('gate_anomaly', 'bxexit_analyst', '{}'),
+        ('gate_anomaly', 'bxexit_admin', '{SELECT}')) v(t, r, privs);
 
 -- reference tables: builtin rows are not dumped (the script inserts them
 -- again), so an admin may add rows but neither flag one builtin nor change
@@ -145,7 +148,13 @@ SELECT function_privs_are('bxexit', f, args, r,
         ('bx_threshold', '{text,text}', '{bxexit_analyst,bxexit_admin}'),
         ('bx_probe_threshold', '{bxexit.face_embedding,text}', '{}'),
         ('bx_decide_exit', '{bxexit.face_embedding,bytea,text,bigint,text}', '{}'),
-        ('bx_audit_search', '{text,text,bigint,bigint,integer,bigint,integer,bigint,real,text,bigint}', '{}')) v(f, args, grantees),
+        ('bx_audit_search', '{text,text,bigint,bigint,integer,bigint,integer,bigint,real,text,bigint}', '{}'),
+        ('bx_durable_insert', '{regclass,jsonb}', '{}'),
+        ('bx_gate_settings', '{}', '{}'),
+        ('bx_gate_nomatch_count', '{bigint,interval,integer}', '{}'),
+        ('bx_gate_throttled', '{bigint}', '{}'),
+        ('bx_flight_date_guard', '{}', '{}'),
+        ('bx_plausible_date', '{date}', '{bxexit_admin}')) v(f, args, grantees),
        unnest(ARRAY['bxexit_gate', 'bxexit_analyst', 'bxexit_admin', 'public']) r;
 
 -- ================================================== privileges, behaviour
@@ -214,6 +223,9 @@ SELECT throws_ok(format($$INSERT INTO bxexit.exit_event (requested_flight_id, fl
                  '42501', NULL, 'gate: cannot forge an exit event');
 SELECT throws_ok($$SELECT bxexit.bx_audit_search('verify', 'mobilefacenet-v1', outcome => 'match')$$, '42501', NULL,
                  'gate: cannot forge an audit row through bx_audit_search');
+SELECT throws_ok($$SELECT bxexit.bx_durable_insert('bxexit.search_audit', '{"search": "match"}')$$, '42501', NULL,
+                 'gate: cannot write a durable row through bx_durable_insert');
+SELECT throws_ok($$SELECT * FROM bxexit.gate_anomaly$$, '42501', NULL, 'gate: cannot read gate_anomaly');
 RESET ROLE;
 
 -- an admin matches a template (e.g. from another capture system)
