@@ -35,9 +35,9 @@ CREATE DOMAIN @extschema@.bx_match_reason AS pg_catalog.text
 	CONSTRAINT bx_match_reason_check CHECK (VALUE OPERATOR(pg_catalog.=) ANY (ARRAY[
 		'no_photo', 'no_probe', 'invalid_image', 'image_too_large', 'no_face', 'several_faces',
 		'face_too_small', 'unknown_flight', 'unknown_person', 'nobody_enrolled', 'below_threshold',
-		'rate_limited']));
+		'rate_limited', 'flight_not_departing']));
 COMMENT ON DOMAIN @extschema@.bx_match_reason IS
-	'why a match, verify or identify decision is not a match: no_photo, no_probe, invalid_image, image_too_large, no_face, several_faces, face_too_small, unknown_flight, unknown_person, nobody_enrolled, below_threshold, rate_limited';
+	'why a match, verify or identify decision is not a match: no_photo, no_probe, invalid_image, image_too_large, no_face, several_faces, face_too_small, unknown_flight, unknown_person, nobody_enrolled, below_threshold, rate_limited, flight_not_departing';
 
 -- every existing reason is checked (the column is rewritten); the CHECK
 -- constraint that ties reasons to no-match decisions is rebuilt unchanged
@@ -311,6 +311,14 @@ ALTER TABLE @extschema@.exit_event ALTER COLUMN probe_source SET NOT NULL,
 		CHECK (probe_source OPERATOR(pg_catalog.=) ANY (ARRAY['photo', 'template', 'unknown']));
 COMMENT ON COLUMN @extschema@.exit_event.probe_source IS
 	'what the gate sent: photo (a biometric capture), template (bx_match of a vector, an administrator''s call: no capture), unknown (0.1.0 events whose probe was purged before 0.2.0 recorded it)';
+-- the gate's own request id: a retry returns the decision already recorded
+ALTER TABLE @extschema@.exit_event ADD COLUMN request_id pg_catalog.text,
+	ADD CONSTRAINT exit_event_request_id_check
+		CHECK (pg_catalog.length(request_id) OPERATOR(pg_catalog.<=) 64);
+COMMENT ON COLUMN @extschema@.exit_event.request_id IS
+	'the gate''s own id of the request (bx_match''s request_id): a retry with the same id returns this decision instead of recording another';
+CREATE UNIQUE INDEX exit_event_request_idx ON @extschema@.exit_event (recorded_by, request_id)
+	WHERE request_id IS NOT NULL;
 
 CREATE INDEX search_audit_gate_idx ON @extschema@.search_audit (searched_by, flight_id, occurred_at)
 	WHERE search OPERATOR(pg_catalog.=) 'match';
@@ -346,10 +354,10 @@ DROP FUNCTION @extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.
 
 CREATE FUNCTION @extschema@.bx_gate_settings(OUT nomatch_limit pg_catalog.int4,
 	OUT nomatch_window pg_catalog.interval, OUT max_image_pixels pg_catalog.int8,
-	OUT max_image_bytes pg_catalog.int4)
+	OUT max_image_bytes pg_catalog.int4, OUT departure_window pg_catalog.int4)
 	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bx_gate_settings() IS
-	'internal: the gate''s settings: no-match limit and window (bxexit.gate_nomatch_*), pixel and byte limits of its photos';
+	'internal: the gate''s settings: no-match limit and window (bxexit.gate_nomatch_*), pixel and byte limits of its photos, days a flight may depart from today (bxexit.gate_departure_window)';
 
 CREATE FUNCTION @extschema@.bx_gate_nomatch_count(flight pg_catalog.int8, time_window pg_catalog.interval,
 	cap pg_catalog.int4)
@@ -376,6 +384,7 @@ COMMENT ON FUNCTION @extschema@.bx_gate_throttled(pg_catalog.int8) IS
 
 CREATE FUNCTION @extschema@.bx_decide_exit(probe @extschema@.face_embedding, photo pg_catalog.bytea,
 	acquisition pg_catalog.text, requested_flight pg_catalog.int8, probe_source pg_catalog.text,
+	request_id pg_catalog.text,
 	OUT decision pg_catalog.text, OUT person_id pg_catalog.int8, OUT score pg_catalog.float4,
 	OUT margin pg_catalog.float4, OUT reason pg_catalog.text, OUT gallery_size pg_catalog.int4,
 	OUT threshold pg_catalog.float4, OUT exit_event_id pg_catalog.int8)
@@ -439,12 +448,13 @@ BEGIN
 	IF reason IS DISTINCT FROM 'rate_limited' THEN
 		INSERT INTO @extschema@.exit_event AS x
 			(requested_flight_id, flight_id, decision, reason, person_id, score, runner_up_score,
-			 threshold, model, gallery_size, probe_template, probe_photo, probe_source)
+			 threshold, model, gallery_size, probe_template, probe_photo, probe_source, request_id)
 		VALUES (requested_flight, v_flight, decision, reason, person_id, score, v_runner_up,
 				threshold, v_model, gallery_size, probe,
-				CASE WHEN v_flight IS NULL OR acquisition IN ('invalid_image', 'image_too_large')
+				CASE WHEN v_flight IS NULL
+						  OR acquisition IN ('invalid_image', 'image_too_large', 'flight_not_departing')
 					 THEN NULL ELSE photo END,
-				probe_source)
+				probe_source, request_id)
 		RETURNING x.exit_event_id INTO exit_event_id;
 	END IF;
 
@@ -456,10 +466,11 @@ BEGIN
 		session_user, requested_flight, decision, coalesce(reason, 'matched'), exit_event_id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8, pg_catalog.text) IS
+COMMENT ON FUNCTION @extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8, pg_catalog.text, pg_catalog.text) IS
 	'internal: score a probe against a flight''s gallery, record the exit event and the audit row';
 
 CREATE FUNCTION @extschema@.bx_match(photo pg_catalog.bytea, flight_id pg_catalog.int8,
+	request_id pg_catalog.text DEFAULT NULL,
 	OUT decision pg_catalog.text, OUT reason pg_catalog.text, OUT exit_event_id pg_catalog.int8)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -469,28 +480,50 @@ CREATE FUNCTION @extschema@.bx_match(photo pg_catalog.bytea, flight_id pg_catalo
 DECLARE
 	q record;
 	s record;
+	v_departs date;
 BEGIN
+	IF pg_catalog.length(request_id) > 64 THEN
+		RAISE EXCEPTION 'request_id has % characters, at most 64', pg_catalog.length(request_id)
+			USING ERRCODE = 'string_data_right_truncation';
+	END IF;
+	-- a retried request (same login, same id) gets the decision already recorded
+	IF request_id IS NOT NULL THEN
+		SELECT x.decision, x.reason, x.exit_event_id INTO decision, reason, exit_event_id
+		  FROM @extschema@.exit_event x
+		 WHERE x.recorded_by = SESSION_USER AND x.request_id = bx_match.request_id;
+		IF FOUND THEN
+			PERFORM @extschema@.bx_audit_search(search => 'match', model => NULL,
+				flight_id => bx_match.flight_id, outcome => coalesce(reason, decision),
+				exit_event_id => exit_event_id);
+			RETURN;
+		END IF;
+	END IF;
 	SELECT * INTO s FROM @extschema@.bx_gate_settings();
+	SELECT f.departure_date INTO v_departs FROM @extschema@.flight f WHERE f.flight_id = bx_match.flight_id;
 	IF @extschema@.bx_gate_throttled(bx_match.flight_id) THEN
 		SELECT NULL::@extschema@.face_embedding AS embedding, 'rate_limited' AS status INTO q;
 	ELSIF photo IS NULL THEN
 		SELECT NULL::@extschema@.face_embedding AS embedding, 'no_photo' AS status INTO q;
 	ELSIF pg_catalog.octet_length(photo) > s.max_image_bytes THEN
 		SELECT NULL::@extschema@.face_embedding AS embedding, 'image_too_large' AS status INTO q;
-	ELSIF NOT EXISTS (SELECT FROM @extschema@.flight f WHERE f.flight_id = bx_match.flight_id) THEN
+	ELSIF v_departs IS NULL THEN
 		-- no gallery to search: spare the face pipeline (the decision is unknown_flight)
 		SELECT NULL::@extschema@.face_embedding AS embedding, 'not_processed' AS status INTO q;
+	ELSIF pg_catalog.abs(v_departs - CURRENT_DATE) > s.departure_window THEN
+		-- a gate matches travellers of flights leaving now
+		SELECT NULL::@extschema@.face_embedding AS embedding, 'flight_not_departing' AS status INTO q;
 	ELSE
 		-- the traveller at the camera is the largest face; people queueing behind are smaller
 		SELECT e.embedding, e.status INTO q
 		  FROM @extschema@.bx_embed_quality(photo, 'largest', s.max_image_pixels) e;
 	END IF;
 	SELECT d.decision, d.reason, d.exit_event_id INTO decision, reason, exit_event_id
-	  FROM @extschema@.bx_decide_exit(q.embedding, photo, q.status, bx_match.flight_id, 'photo') d;
+	  FROM @extschema@.bx_decide_exit(q.embedding, photo, q.status, bx_match.flight_id, 'photo',
+									  bx_match.request_id) d;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8) IS
-	'gate decision for a photo on a flight: match or no_match, the reason of a no-match and the exit event recorded (scores stay in exit_event)';
+COMMENT ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8, pg_catalog.text) IS
+	'gate decision for a photo on a flight departing around today: match or no_match, the reason of a no-match and the exit event recorded (scores stay in exit_event); a retry with the same request_id returns the first decision';
 
 CREATE FUNCTION @extschema@.bx_match(probe @extschema@.face_embedding, flight_id pg_catalog.int8,
 	OUT decision pg_catalog.text, OUT reason pg_catalog.text, OUT exit_event_id pg_catalog.int8)
@@ -502,7 +535,7 @@ BEGIN
 	  FROM @extschema@.bx_decide_exit(probe, NULL,
 			CASE WHEN @extschema@.bx_gate_throttled(bx_match.flight_id) THEN 'rate_limited'
 				 WHEN probe IS NULL THEN 'no_probe' ELSE 'ok' END,
-			bx_match.flight_id, 'template') d;
+			bx_match.flight_id, 'template', NULL) d;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8) IS
@@ -593,11 +626,11 @@ COMMENT ON FUNCTION @extschema@.bx_apply_retention() IS
 
 REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8,
-		pg_catalog.text),
+		pg_catalog.text, pg_catalog.text),
 	@extschema@.bx_gate_throttled(pg_catalog.int8),
 	@extschema@.bx_plausible_date(pg_catalog.date),
 	@extschema@.bx_flight_date_guard(),
-	@extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8),
+	@extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8, pg_catalog.text),
 	@extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8)
 	FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION
@@ -605,7 +638,7 @@ REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_gate_settings(),
 	@extschema@.bx_gate_nomatch_count(pg_catalog.int8, pg_catalog.interval, pg_catalog.int4)
 	FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8)
+GRANT EXECUTE ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8, pg_catalog.text)
 	TO bxexit_gate, bxexit_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8)
 	TO bxexit_admin;

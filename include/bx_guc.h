@@ -68,6 +68,10 @@ extern int	bx_citizen_photo_retention;
 extern int	bx_gate_nomatch_limit;
 extern int	bx_gate_nomatch_window;
 
+/* gates (SUSET): days around today a flight must depart on for bx_match */
+#define BX_DEFAULT_GATE_DEPARTURE_WINDOW 1
+extern int	bx_gate_departure_window;
+
 /* seconds an idle audit writer (src/records/durable.c) waits before it exits */
 #define BX_DEFAULT_AUDIT_WRITER_IDLE_TIMEOUT 60
 extern int	bx_audit_writer_idle_timeout;

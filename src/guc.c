@@ -35,6 +35,7 @@ int			bx_citizen_photo_retention = BX_DEFAULT_CITIZEN_PHOTO_RETENTION;
 int			bx_audit_writer_idle_timeout = BX_DEFAULT_AUDIT_WRITER_IDLE_TIMEOUT;
 int			bx_gate_nomatch_limit = BX_DEFAULT_GATE_NOMATCH_LIMIT;
 int			bx_gate_nomatch_window = BX_DEFAULT_GATE_NOMATCH_WINDOW;
+int			bx_gate_departure_window = BX_DEFAULT_GATE_DEPARTURE_WINDOW;
 
 static bool
 CheckDetectorSize(int *newval, void **extra, GucSource source)
@@ -157,6 +158,17 @@ BxGucInit(void)
 							NULL,
 							&bx_gate_nomatch_window, BX_DEFAULT_GATE_NOMATCH_WINDOW, 1, 7 * 24 * 60,
 							PGC_SUSET, GUC_UNIT_MIN, NULL, NULL, NULL);
+
+	/*
+	 * Superuser only: a gate matches travellers of flights leaving now; a
+	 * decision on last month's flight would record a departure that did not
+	 * happen then.  One day either way absorbs time zones.
+	 */
+	DefineCustomIntVariable("bxexit.gate_departure_window",
+							"Days before or after today a flight may depart for bx_match to process it.",
+							"Other flights get no_match with reason flight_not_departing.",
+							&bx_gate_departure_window, BX_DEFAULT_GATE_DEPARTURE_WINDOW, 0, 36500,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 
 	/*
 	 * Superuser only: each session that searches keeps a background worker

@@ -196,7 +196,8 @@ fresh_key exit_event exit_event_id \
 	 RETURNING exit_event_id"
 # (the audit writer, another session, draws the key: read it afterwards)
 fresh_key search_audit audit_id \
-	"SELECT v.decision FROM bxexit.bx_verify(bxexit.bx_set_model('[0,1,0,0]', 'mobilefacenet-v1'),
+	"CREATE TEMP TABLE verified AS
+	 SELECT v.decision FROM bxexit.bx_verify(bxexit.bx_set_model('[0,1,0,0]', 'mobilefacenet-v1'),
 	                         (SELECT person_id FROM bxexit.person WHERE fin = 'DUMPFRA001')) v;
 	 SELECT max(audit_id) FROM bxexit.search_audit"
 

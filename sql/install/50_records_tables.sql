@@ -237,7 +237,7 @@ COMMENT ON TABLE @extschema@.match_threshold IS
  * Why a decision is not a match: the one list of reasons.  The face
  * pipeline's statuses (bx_embed_quality, src/face/photo.c: invalid_image,
  * image_too_large, no_face, several_faces, face_too_small), the gate's
- * (no_photo, no_probe, unknown_flight, rate_limited) and the searches' (unknown_person,
+ * (no_photo, no_probe, unknown_flight, rate_limited, flight_not_departing) and the searches' (unknown_person,
  * nobody_enrolled, below_threshold).  exit_event.reason has this type and
  * search_audit.outcome holds a reason or a positive outcome; a new reason
  * is an ALTER DOMAIN in an upgrade script (and a row in the README's table).
@@ -246,9 +246,9 @@ CREATE DOMAIN @extschema@.bx_match_reason AS pg_catalog.text
 	CONSTRAINT bx_match_reason_check CHECK (VALUE OPERATOR(pg_catalog.=) ANY (ARRAY[
 		'no_photo', 'no_probe', 'invalid_image', 'image_too_large', 'no_face', 'several_faces',
 		'face_too_small', 'unknown_flight', 'unknown_person', 'nobody_enrolled', 'below_threshold',
-		'rate_limited']));
+		'rate_limited', 'flight_not_departing']));
 COMMENT ON DOMAIN @extschema@.bx_match_reason IS
-	'why a match, verify or identify decision is not a match: no_photo, no_probe, invalid_image, image_too_large, no_face, several_faces, face_too_small, unknown_flight, unknown_person, nobody_enrolled, below_threshold, rate_limited';
+	'why a match, verify or identify decision is not a match: no_photo, no_probe, invalid_image, image_too_large, no_face, several_faces, face_too_small, unknown_flight, unknown_person, nobody_enrolled, below_threshold, rate_limited, flight_not_departing';
 
 CREATE TABLE @extschema@.exit_event (
 	exit_event_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -280,7 +280,10 @@ CREATE TABLE @extschema@.exit_event (
 		CHECK (resolved_person_id IS NULL OR decision OPERATOR(pg_catalog.=) 'no_match'),
 	probe_source pg_catalog.text NOT NULL,
 	CONSTRAINT exit_event_probe_source_check
-		CHECK (probe_source OPERATOR(pg_catalog.=) ANY (ARRAY['photo', 'template', 'unknown']))
+		CHECK (probe_source OPERATOR(pg_catalog.=) ANY (ARRAY['photo', 'template', 'unknown'])),
+	request_id pg_catalog.text,
+	CONSTRAINT exit_event_request_id_check
+		CHECK (pg_catalog.length(request_id) OPERATOR(pg_catalog.<=) 64)
 );
 ALTER TABLE @extschema@.exit_event ALTER COLUMN probe_photo SET STATISTICS 0;
 COMMENT ON TABLE @extschema@.exit_event IS
@@ -293,6 +296,8 @@ COMMENT ON COLUMN @extschema@.exit_event.probe_photo IS
 	'the gate photo; bx_apply_retention() clears it (and probe_template) for US citizens after bxexit.citizen_photo_retention';
 COMMENT ON COLUMN @extschema@.exit_event.probe_source IS
 	'what the gate sent: photo (a biometric capture), template (bx_match of a vector, an administrator''s call: no capture), unknown (0.1.0 events whose probe was purged before 0.2.0 recorded it)';
+COMMENT ON COLUMN @extschema@.exit_event.request_id IS
+	'the gate''s own id of the request (bx_match''s request_id): a retry with the same id returns this decision instead of recording another';
 COMMENT ON COLUMN @extschema@.exit_event.resolved_person_id IS
 	'set by bx_resolve_exit() when an officer confirms who a no-match traveller was';
 CREATE INDEX exit_event_person_idx ON @extschema@.exit_event (person_id);
@@ -300,6 +305,8 @@ CREATE INDEX exit_event_resolved_person_idx ON @extschema@.exit_event (resolved_
 	WHERE resolved_person_id IS NOT NULL;
 CREATE INDEX exit_event_flight_idx ON @extschema@.exit_event (flight_id);
 CREATE INDEX exit_event_occurred_idx ON @extschema@.exit_event (occurred_at);
+CREATE UNIQUE INDEX exit_event_request_idx ON @extschema@.exit_event (recorded_by, request_id)
+	WHERE request_id IS NOT NULL;
 
 CREATE TABLE @extschema@.search_audit (
 	audit_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -33,14 +33,14 @@ REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_threshold(pg_catalog.text, pg_catalog.text),
 	@extschema@.bx_probe_threshold(@extschema@.face_embedding, pg_catalog.text),
 	@extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8,
-		pg_catalog.text),
+		pg_catalog.text, pg_catalog.text),
 	@extschema@.bx_gate_throttled(pg_catalog.int8),
 	@extschema@.bx_plausible_date(pg_catalog.date),
 	@extschema@.bx_flight_date_guard(),
 	@extschema@.bx_audit_search(pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.int8,
 		pg_catalog.int4, pg_catalog.int8, pg_catalog.int4, pg_catalog.int8, pg_catalog.float4,
 		pg_catalog.text, pg_catalog.int8),
-	@extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8),
+	@extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8, pg_catalog.text),
 	@extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8),
 	@extschema@.bx_verify(@extschema@.face_embedding, pg_catalog.int8),
 	@extschema@.bx_verify(pg_catalog.bytea, pg_catalog.int8),
@@ -64,7 +64,7 @@ REVOKE EXECUTE ON FUNCTION
  * able to submit vectors of its choice and read back their best score
  * against a flight could hill-climb towards an enrolled template.
  */
-GRANT EXECUTE ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8)
+GRANT EXECUTE ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8, pg_catalog.text)
 	TO bxexit_gate, bxexit_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8)
 	TO bxexit_admin;

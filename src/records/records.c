@@ -40,7 +40,7 @@ bx_citizen_photo_retention_period(PG_FUNCTION_ARGS)
 /*
  * bx_gate_settings(): the settings bx_match applies at the gate, read here
  * for the same reason as above: (nomatch_limit, nomatch_window,
- * max_image_pixels, max_image_bytes).  max_image_pixels is the smaller of
+ * max_image_pixels, max_image_bytes, departure_window).  max_image_pixels is the smaller of
  * bxexit.gate_max_image_pixels and bxexit.max_image_pixels.
  */
 PG_FUNCTION_INFO_V1(bx_gate_settings);
@@ -48,8 +48,8 @@ Datum
 bx_gate_settings(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[4];
-	bool		nulls[4] = {0};
+	Datum		values[5];
+	bool		nulls[5] = {0};
 	Interval   *window = palloc0(sizeof(Interval));
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -59,6 +59,7 @@ bx_gate_settings(PG_FUNCTION_ARGS)
 	values[1] = IntervalPGetDatum(window);
 	values[2] = Int64GetDatum(Min((int64) bx_gate_max_image_pixels, (int64) bx_max_image_pixels));
 	values[3] = Int32GetDatum(bx_max_image_bytes);
+	values[4] = Int32GetDatum(bx_gate_departure_window);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

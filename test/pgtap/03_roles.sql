@@ -134,7 +134,7 @@ SELECT function_privs_are('bxexit', f, args, r,
                           r || CASE WHEN r = ANY (grantees) THEN ' may' ELSE ' may not' END
                             || ' execute ' || f || '(' || array_to_string(args, ', ') || ')')
   FROM (VALUES
-        ('bx_match', '{bytea,bigint}'::name[], '{bxexit_gate,bxexit_admin}'::text[]),
+        ('bx_match', '{bytea,bigint,text}'::name[], '{bxexit_gate,bxexit_admin}'::text[]),
         ('bx_match', '{bxexit.face_embedding,bigint}', '{bxexit_admin}'),
         ('bx_verify', '{bytea,bigint}', '{bxexit_admin}'),
         ('bx_verify', '{bxexit.face_embedding,bigint}', '{bxexit_admin}'),
@@ -147,7 +147,7 @@ SELECT function_privs_are('bxexit', f, args, r,
         ('bx_overstay_report', '{integer,date}', '{bxexit_analyst,bxexit_admin}'),
         ('bx_threshold', '{text,text}', '{bxexit_analyst,bxexit_admin}'),
         ('bx_probe_threshold', '{bxexit.face_embedding,text}', '{}'),
-        ('bx_decide_exit', '{bxexit.face_embedding,bytea,text,bigint,text}', '{}'),
+        ('bx_decide_exit', '{bxexit.face_embedding,bytea,text,bigint,text,text}', '{}'),
         ('bx_audit_search', '{text,text,bigint,bigint,integer,bigint,integer,bigint,real,text,bigint}', '{}'),
         ('bx_durable_insert', '{regclass,jsonb}', '{}'),
         ('bx_gate_settings', '{}', '{}'),
