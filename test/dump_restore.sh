@@ -150,9 +150,12 @@ sql="SELECT md5(string_agg(c.relname || ':' || coalesce(c.relacl::text, '') || '
                 ';' ORDER BY c.relname))
        FROM pg_class c WHERE c.relnamespace = 'bxexit'::regnamespace"
 is "$(q "$DST" "$sql")" "$(q "$SRC" "$sql")" "table, view, sequence and column privileges are the same after restore"
-sql="SELECT md5(string_agg(p.oid::regprocedure::text || ':' || coalesce(p.proacl::text, ''), ';' ORDER BY 1))
-       FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace"
-is "$(q "$DST" "$sql")" "$(q "$SRC" "$sql")" "function privileges are the same after restore"
+sql="SELECT p.oid::regprocedure::text || ':' || coalesce(p.proacl::text, '')
+       FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace ORDER BY 1"
+q "$SRC" "$sql" >"$WORK/fn_src"
+q "$DST" "$sql" >"$WORK/fn_dst"
+diff "$WORK/fn_src" "$WORK/fn_dst" >"$WORK/fn_diff"
+ok $? "function privileges are the same after restore" "$WORK/fn_diff"
 
 # ------------------------------------------ fresh keys after the restore
 
