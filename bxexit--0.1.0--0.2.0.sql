@@ -25,6 +25,17 @@
  *   1900..2199; the photo searches pin the detector settings the thresholds
  *   were calibrated with.  An update stops with 23514 if 0.1.0 data break a
  *   new CHECK (infinite dates, a template of norm ~0): fix those rows first.
+ * - departures (issue 13): bx_match processes only flights departing within
+ *   bxexit.gate_departure_window days and takes an optional request id
+ *   (exit_event.request_id: a retry returns the first decision); the
+ *   departure view becomes one row per person and flight with its evidence
+ *   level and knowledge time (bx_departures); an admission keeps the
+ *   citizenship and document presented at entry; bx_admission_status,
+ *   bx_overstay_report (and the new bx_overstay_summary) count only what
+ *   was known by the as-of date, give a departure to the last admission
+ *   before it (exit first, then entry), scope by class and mode, show late
+ *   changes of status, count biometrically confirmed departures and
+ *   overstays apart, and the never-due D/S admissions.
  */
 
 \echo Use "ALTER EXTENSION bxexit UPDATE TO '0.2.0'" to load this file. \quit
@@ -548,24 +559,275 @@ ALTER FUNCTION @extschema@.bx_identify(pg_catalog.bytea, pg_catalog.int4)
 	SET bxexit.face_score_threshold = '0.9' SET bxexit.min_eye_distance = '0';
 
 /* --------------------------------------------- departures and anomalies */
-CREATE OR REPLACE VIEW @extschema@.departure WITH (security_invoker = true) AS
-	SELECT x.exit_event_id, x.person_id, x.flight_id, f.departure_date AS departed_on,
-		   f.departure_airport, x.occurred_at,
-		   CASE x.probe_source WHEN 'photo' THEN 'biometric' WHEN 'template' THEN 'template'
-				ELSE 'unknown' END::pg_catalog.text AS confirmed_by
-	  FROM @extschema@.exit_event x
-	  JOIN @extschema@.flight f ON f.flight_id OPERATOR(pg_catalog.=) x.flight_id
-	 WHERE x.decision OPERATOR(pg_catalog.=) 'match'
-	UNION ALL
-	SELECT x.exit_event_id, x.resolved_person_id, x.flight_id, f.departure_date,
-		   f.departure_airport, x.occurred_at, 'officer'
-	  FROM @extschema@.exit_event x
-	  JOIN @extschema@.flight f ON f.flight_id OPERATOR(pg_catalog.=) x.flight_id
-	 WHERE x.resolved_person_id IS NOT NULL;
+-- departures on all evidence with knowledge time, and the reports on them
+-- (issue 13): their result columns change, so they are dropped (dependents
+-- first) and created again; their grants follow below
+DROP VIEW @extschema@.admission_status;
+DROP FUNCTION @extschema@.bx_overstay_report(pg_catalog.int4, pg_catalog.date);
+DROP FUNCTION @extschema@.bx_admission_status(pg_catalog.date);
+DROP VIEW @extschema@.departure;
+
+-- an admission keeps the citizenship and document presented at that entry
+ALTER TABLE @extschema@.admission ADD COLUMN citizenship pg_catalog.text;
+UPDATE @extschema@.admission a SET citizenship = p.citizenship
+  FROM @extschema@.person p WHERE p.person_id OPERATOR(pg_catalog.=) a.person_id;
+ALTER TABLE @extschema@.admission ALTER COLUMN citizenship SET NOT NULL,
+	ADD COLUMN document_id pg_catalog.int8,
+	ADD CONSTRAINT admission_citizenship_check CHECK (citizenship OPERATOR(pg_catalog.~) '^[A-Z]{3}$'),
+	ADD CONSTRAINT admission_document_of_person FOREIGN KEY (document_id, person_id)
+		REFERENCES @extschema@.travel_document (document_id, person_id) ON DELETE SET NULL (document_id);
+COMMENT ON COLUMN @extschema@.admission.citizenship IS
+	'the citizenship presented at this entry (a dual national is reported under the passport they entered with); the person''s citizenship when not given; a later change of the person does not rewrite it';
+COMMENT ON COLUMN @extschema@.admission.document_id IS
+	'the travel document presented at this entry, if known';
+CREATE FUNCTION @extschema@.bx_admission_citizenship()
+	RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF NEW.citizenship IS NULL THEN
+		SELECT p.citizenship INTO NEW.citizenship
+		  FROM @extschema@.person p WHERE p.person_id = NEW.person_id;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'person % does not exist', NEW.person_id
+				USING ERRCODE = 'foreign_key_violation',
+					  DETAIL = 'An admission is of a person in bxexit.person.';
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_admission_citizenship() IS
+	'trigger: an admission without a citizenship takes the person''s at the time it is recorded';
+CREATE TRIGGER admission_citizenship BEFORE INSERT ON @extschema@.admission
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.bx_admission_citizenship();
+
+CREATE FUNCTION @extschema@.bx_departures(known_by pg_catalog.timestamptz DEFAULT 'infinity')
+	RETURNS TABLE (person_id pg_catalog.int8, flight_id pg_catalog.int8, departed_on pg_catalog.date,
+				   departure_airport pg_catalog.text, evidence_level pg_catalog.text,
+				   known_at pg_catalog.timestamptz, exit_event_id pg_catalog.int8)
+	LANGUAGE sql STABLE PARALLEL SAFE
+	BEGIN ATOMIC
+		WITH evidence AS (
+			SELECT x.person_id AS pid, x.flight_id AS fid,
+				   CASE WHEN x.probe_source OPERATOR(pg_catalog.=) 'photo' THEN 1 ELSE 3 END AS strength,
+				   CASE x.probe_source WHEN 'photo' THEN 'biometric' WHEN 'template' THEN 'template'
+						ELSE 'unverified' END AS level,
+				   x.occurred_at AS known, x.exit_event_id AS eid
+			  FROM @extschema@.exit_event x
+			 WHERE x.decision OPERATOR(pg_catalog.=) 'match'
+			   AND x.flight_id IS NOT NULL
+			   AND x.occurred_at OPERATOR(pg_catalog.<=) bx_departures.known_by
+			UNION ALL
+			SELECT x.resolved_person_id, x.flight_id, 2, 'officer', x.resolved_at, x.exit_event_id
+			  FROM @extschema@.exit_event x
+			 WHERE x.resolved_person_id IS NOT NULL
+			   AND x.resolved_at OPERATOR(pg_catalog.<=) bx_departures.known_by
+		)
+		SELECT DISTINCT ON (e.pid, e.fid) e.pid, e.fid, f.departure_date, f.departure_airport, e.level,
+			   pg_catalog.min(e.known) OVER (PARTITION BY e.pid, e.fid), e.eid
+		  FROM evidence e
+		  JOIN @extschema@.flight f ON f.flight_id OPERATOR(pg_catalog.=) e.fid
+		 ORDER BY e.pid, e.fid, e.strength, e.known, e.eid;
+	END;
+COMMENT ON FUNCTION @extschema@.bx_departures(pg_catalog.timestamptz) IS
+	'departures known by a moment, one per person and flight, at the strongest evidence level (biometric, officer, template, unverified) with when bxexit first learned of it';
+
+CREATE VIEW @extschema@.departure WITH (security_invoker = true) AS
+	SELECT * FROM @extschema@.bx_departures('infinity');
 COMMENT ON VIEW @extschema@.departure IS
-	'recorded departures: matches at the gate (confirmed_by biometric for a photo, template for a submitted template, unknown for 0.1.0 events whose probe was purged) and officer-resolved no-matches, dated by the flight''s departure date';
-COMMENT ON VIEW @extschema@.departure IS
-	'recorded departures: matches at the gate (confirmed_by biometric for a photo, template for a submitted template, unknown for 0.1.0 events whose probe was purged) and officer-resolved no-matches, dated by the flight''s departure date';
+	'every recorded departure, one per person and flight, with its evidence level (biometric: gate photo match; officer: resolved no-match; template: an administrator''s template match; unverified: a 0.1.0 match whose probe was purged) and when it became known';
+
+CREATE FUNCTION @extschema@.bx_admission_status(as_of pg_catalog.date DEFAULT CURRENT_DATE,
+	known_by pg_catalog.timestamptz DEFAULT NULL)
+	RETURNS TABLE (admission_number pg_catalog.text, person_id pg_catalog.int8,
+				   citizenship pg_catalog.text, class_of_admission pg_catalog.text,
+				   class_group pg_catalog.text, report_scope pg_catalog.bool, mode pg_catalog.text,
+				   port_of_entry pg_catalog.text, admitted_on pg_catalog.date,
+				   duration_of_status pg_catalog.bool, expected_departure pg_catalog.date,
+				   fiscal_year pg_catalog.int4, departed_on pg_catalog.date,
+				   departure_exit_event_id pg_catalog.int8, evidence_level pg_catalog.text,
+				   closed_by pg_catalog.text, status pg_catalog.text, days_overstayed pg_catalog.int4)
+	LANGUAGE sql STABLE PARALLEL SAFE
+	BEGIN ATOMIC
+		WITH adm AS (
+			SELECT a.admission_number, a.person_id, a.citizenship, a.class_of_admission,
+				   c.class_group,
+				   c.report_scope AND a.mode OPERATOR(pg_catalog.=) ANY (ARRAY['air', 'sea']) AS in_scope,
+				   a.mode, a.port_of_entry, a.admitted_on, a.duration_of_status, a.status_changed_on,
+				   CASE WHEN a.duration_of_status
+						THEN a.program_end_date OPERATOR(pg_catalog.+) c.ds_grace_days
+						ELSE a.admit_until END AS expected
+			  FROM @extschema@.admission a
+			  JOIN @extschema@.class_of_admission c ON c.code OPERATOR(pg_catalog.=) a.class_of_admission
+			 WHERE a.admitted_on OPERATOR(pg_catalog.<=) bx_admission_status.as_of
+		), dep AS (
+			SELECT d.* FROM @extschema@.bx_departures(coalesce(bx_admission_status.known_by,
+					(bx_admission_status.as_of OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamptz
+					OPERATOR(pg_catalog.-) '1 microsecond'::pg_catalog.interval)) d
+			 WHERE d.departed_on OPERATOR(pg_catalog.<=) bx_admission_status.as_of
+		), assigned AS (
+			-- each departure to one admission: the last one before its day, else one of that day
+			SELECT DISTINCT ON (d.person_id, d.flight_id) d.*, adm.admission_number AS adm_number
+			  FROM dep d
+			  JOIN adm ON adm.person_id OPERATOR(pg_catalog.=) d.person_id
+				AND adm.admitted_on OPERATOR(pg_catalog.<=) d.departed_on
+			 ORDER BY d.person_id, d.flight_id,
+					  adm.admitted_on OPERATOR(pg_catalog.<) d.departed_on DESC,
+					  adm.admitted_on DESC, adm.admission_number DESC
+		), closed AS (
+			SELECT DISTINCT ON (adm.admission_number) adm.*, s.departed_on, s.exit_event_id,
+				   s.evidence_level
+			  FROM adm
+			  LEFT JOIN assigned s ON s.adm_number OPERATOR(pg_catalog.=) adm.admission_number
+			 ORDER BY adm.admission_number, s.departed_on, s.exit_event_id
+		), classified AS (
+			SELECT closed.*,
+				   closed.status_changed_on OPERATOR(pg_catalog.<=) bx_admission_status.as_of AS changed,
+				   closed.departed_on IS NOT NULL
+				   AND (closed.expected IS NULL
+						OR closed.departed_on OPERATOR(pg_catalog.<=) closed.expected) AS left_in_time
+			  FROM closed
+		), judged AS (
+			SELECT c.*,
+				   CASE
+					   WHEN c.left_in_time THEN 'in_time'
+					   WHEN c.changed AND (c.expected IS NULL
+										   OR c.status_changed_on OPERATOR(pg_catalog.<=) c.expected)
+						   THEN 'in_time'
+					   WHEN c.departed_on IS NOT NULL THEN 'out_of_country_overstay'
+					   WHEN c.expected OPERATOR(pg_catalog.<) bx_admission_status.as_of
+						   THEN 'suspected_in_country_overstay'
+					   ELSE 'not_yet_due'
+				   END AS status
+			  FROM classified c
+		)
+		SELECT s.admission_number, s.person_id, s.citizenship, s.class_of_admission, s.class_group,
+			   s.in_scope, s.mode, s.port_of_entry, s.admitted_on, s.duration_of_status, s.expected,
+			   pg_catalog.date_part('year', s.expected OPERATOR(pg_catalog.+) '3 months'::pg_catalog.interval)::pg_catalog.int4,
+			   s.departed_on, s.exit_event_id, s.evidence_level,
+			   CASE WHEN s.status OPERATOR(pg_catalog.=) 'in_time' AND NOT s.left_in_time THEN 'status_change'
+					WHEN s.departed_on IS NOT NULL THEN 'departure'
+					WHEN s.status OPERATOR(pg_catalog.=) 'suspected_in_country_overstay' AND s.changed
+						THEN 'late_status_change' END,
+			   s.status,
+			   CASE s.status
+				   WHEN 'out_of_country_overstay' THEN s.departed_on OPERATOR(pg_catalog.-) s.expected
+				   WHEN 'suspected_in_country_overstay'
+					   THEN CASE WHEN s.changed THEN s.status_changed_on ELSE bx_admission_status.as_of END
+							OPERATOR(pg_catalog.-) s.expected
+				   ELSE 0 END
+		  FROM judged s;
+	END;
+COMMENT ON FUNCTION @extschema@.bx_admission_status(pg_catalog.date, pg_catalog.timestamptz) IS
+	'one row per admission as of a date, from what was known by then: expected departure, its fiscal year, the departure that ends it and its evidence level, status (in_time, out_of_country_overstay, suspected_in_country_overstay, not_yet_due) and days overstayed';
+
+CREATE VIEW @extschema@.admission_status WITH (security_invoker = true) AS
+	SELECT * FROM @extschema@.bx_admission_status(CURRENT_DATE, NULL);
+COMMENT ON VIEW @extschema@.admission_status IS
+	'bx_admission_status as of today: one row per admission with its overstay status';
+
+CREATE FUNCTION @extschema@.bx_overstay_report(fy pg_catalog.int4,
+	as_of_date pg_catalog.date DEFAULT CURRENT_DATE, known_by pg_catalog.timestamptz DEFAULT NULL)
+	RETURNS TABLE (fiscal_year pg_catalog.int4, as_of pg_catalog.date,
+				   country_of_citizenship pg_catalog.text, class_group pg_catalog.text,
+				   expected_departures pg_catalog.int8, in_time_departures pg_catalog.int8,
+				   out_of_country_overstays pg_catalog.int8,
+				   suspected_in_country_overstays pg_catalog.int8, total_overstays pg_catalog.int8,
+				   total_overstay_rate pg_catalog.numeric, suspected_in_country_rate pg_catalog.numeric,
+				   biometric_departures pg_catalog.int8, biometric_overstays pg_catalog.int8)
+	LANGUAGE sql STABLE PARALLEL SAFE
+	BEGIN ATOMIC
+		WITH counts AS (
+			SELECT s.citizenship, s.class_group, pg_catalog.count(*) AS expected,
+				   pg_catalog.count(*) FILTER (WHERE s.status OPERATOR(pg_catalog.=) 'in_time') AS in_time,
+				   pg_catalog.count(*) FILTER (WHERE s.status OPERATOR(pg_catalog.=) 'out_of_country_overstay') AS ooc,
+				   pg_catalog.count(*) FILTER (WHERE s.status OPERATOR(pg_catalog.=) 'suspected_in_country_overstay') AS sico,
+				   pg_catalog.count(*) FILTER (WHERE s.evidence_level OPERATOR(pg_catalog.=) 'biometric') AS bio,
+				   pg_catalog.count(*) FILTER (WHERE s.evidence_level OPERATOR(pg_catalog.=) 'biometric'
+												 AND s.status OPERATOR(pg_catalog.=) 'out_of_country_overstay') AS bio_ooc
+			  FROM @extschema@.bx_admission_status(bx_overstay_report.as_of_date, bx_overstay_report.known_by) s
+			 WHERE s.fiscal_year OPERATOR(pg_catalog.=) bx_overstay_report.fy
+			   AND s.expected_departure OPERATOR(pg_catalog.<) bx_overstay_report.as_of_date
+			   AND s.report_scope
+			 GROUP BY s.citizenship, s.class_group
+		)
+		SELECT bx_overstay_report.fy, bx_overstay_report.as_of_date,
+			   c.citizenship, c.class_group, c.expected, c.in_time, c.ooc, c.sico,
+			   c.ooc OPERATOR(pg_catalog.+) c.sico,
+			   pg_catalog.round(100.0 OPERATOR(pg_catalog.*) (c.ooc OPERATOR(pg_catalog.+) c.sico)
+								OPERATOR(pg_catalog./) c.expected, 2),
+			   pg_catalog.round(100.0 OPERATOR(pg_catalog.*) c.sico OPERATOR(pg_catalog./) c.expected, 2),
+			   c.bio, c.bio_ooc
+		  FROM counts c
+		 ORDER BY c.citizenship, c.class_group;
+	END;
+COMMENT ON FUNCTION @extschema@.bx_overstay_report(pg_catalog.int4, pg_catalog.date, pg_catalog.timestamptz) IS
+	'DHS Entry/Exit Overstay Report of a fiscal year as of a date, per country of citizenship (at entry) and class group (VWP, B1B2, F, M, J, OTHER); rates in percent; biometrically confirmed departures and overstays apart';
+
+CREATE FUNCTION @extschema@.bx_overstay_summary(fy pg_catalog.int4,
+	as_of_date pg_catalog.date DEFAULT CURRENT_DATE, known_by pg_catalog.timestamptz DEFAULT NULL)
+	RETURNS TABLE (fiscal_year pg_catalog.int4, as_of pg_catalog.date, report_group pg_catalog.text,
+				   expected_departures pg_catalog.int8, in_time_departures pg_catalog.int8,
+				   out_of_country_overstays pg_catalog.int8,
+				   suspected_in_country_overstays pg_catalog.int8, total_overstays pg_catalog.int8,
+				   total_overstay_rate pg_catalog.numeric, suspected_in_country_rate pg_catalog.numeric,
+				   biometric_departures pg_catalog.int8, biometric_overstays pg_catalog.int8,
+				   never_due pg_catalog.int8)
+	LANGUAGE sql STABLE PARALLEL SAFE
+	BEGIN ATOMIC
+		WITH s AS (
+			SELECT st.*,
+				   CASE WHEN st.class_group OPERATOR(pg_catalog.=) 'VWP' THEN 1
+						WHEN st.class_group OPERATOR(pg_catalog.=) 'B1B2' AND st.citizenship OPERATOR(pg_catalog.=) 'CAN' THEN 3
+						WHEN st.class_group OPERATOR(pg_catalog.=) 'B1B2' AND st.citizenship OPERATOR(pg_catalog.=) 'MEX' THEN 4
+						WHEN st.class_group OPERATOR(pg_catalog.=) 'B1B2' THEN 2
+						WHEN st.class_group OPERATOR(pg_catalog.=) ANY (ARRAY['F', 'M', 'J']) THEN 5
+						ELSE 6 END AS g
+			  FROM @extschema@.bx_admission_status(bx_overstay_summary.as_of_date, bx_overstay_summary.known_by) st
+			 WHERE st.report_scope
+		), groups (g, name) AS (
+			VALUES (1, 'VWP'), (2, 'non-VWP excluding Canada and Mexico'), (3, 'Canada'), (4, 'Mexico'),
+				   (5, 'students and exchange visitors (F, M, J)'), (6, 'all other classes'), (7, 'total')
+		), counted AS (
+			SELECT gr.g, gr.name,
+				   pg_catalog.count(s.*) FILTER (WHERE s.fiscal_year OPERATOR(pg_catalog.=) bx_overstay_summary.fy
+					   AND s.expected_departure OPERATOR(pg_catalog.<) bx_overstay_summary.as_of_date) AS expected,
+				   pg_catalog.count(s.*) FILTER (WHERE s.fiscal_year OPERATOR(pg_catalog.=) bx_overstay_summary.fy
+					   AND s.expected_departure OPERATOR(pg_catalog.<) bx_overstay_summary.as_of_date
+					   AND s.status OPERATOR(pg_catalog.=) 'in_time') AS in_time,
+				   pg_catalog.count(s.*) FILTER (WHERE s.fiscal_year OPERATOR(pg_catalog.=) bx_overstay_summary.fy
+					   AND s.expected_departure OPERATOR(pg_catalog.<) bx_overstay_summary.as_of_date
+					   AND s.status OPERATOR(pg_catalog.=) 'out_of_country_overstay') AS ooc,
+				   pg_catalog.count(s.*) FILTER (WHERE s.fiscal_year OPERATOR(pg_catalog.=) bx_overstay_summary.fy
+					   AND s.expected_departure OPERATOR(pg_catalog.<) bx_overstay_summary.as_of_date
+					   AND s.status OPERATOR(pg_catalog.=) 'suspected_in_country_overstay') AS sico,
+				   pg_catalog.count(s.*) FILTER (WHERE s.fiscal_year OPERATOR(pg_catalog.=) bx_overstay_summary.fy
+					   AND s.expected_departure OPERATOR(pg_catalog.<) bx_overstay_summary.as_of_date
+					   AND s.evidence_level OPERATOR(pg_catalog.=) 'biometric') AS bio,
+				   pg_catalog.count(s.*) FILTER (WHERE s.fiscal_year OPERATOR(pg_catalog.=) bx_overstay_summary.fy
+					   AND s.expected_departure OPERATOR(pg_catalog.<) bx_overstay_summary.as_of_date
+					   AND s.evidence_level OPERATOR(pg_catalog.=) 'biometric'
+					   AND s.status OPERATOR(pg_catalog.=) 'out_of_country_overstay') AS bio_ooc,
+				   pg_catalog.count(s.*) FILTER (WHERE s.admission_number IS NOT NULL
+					   AND s.expected_departure IS NULL) AS never_due
+			  FROM groups gr
+			  LEFT JOIN s ON s.g OPERATOR(pg_catalog.=) gr.g OR gr.g OPERATOR(pg_catalog.=) 7
+			 GROUP BY gr.g, gr.name
+		)
+		SELECT bx_overstay_summary.fy, bx_overstay_summary.as_of_date, c.name, c.expected, c.in_time,
+			   c.ooc, c.sico, c.ooc OPERATOR(pg_catalog.+) c.sico,
+			   CASE WHEN c.expected OPERATOR(pg_catalog.>) 0 THEN pg_catalog.round(100.0 OPERATOR(pg_catalog.*)
+					(c.ooc OPERATOR(pg_catalog.+) c.sico) OPERATOR(pg_catalog./) c.expected, 2) END,
+			   CASE WHEN c.expected OPERATOR(pg_catalog.>) 0 THEN pg_catalog.round(100.0 OPERATOR(pg_catalog.*)
+					c.sico OPERATOR(pg_catalog./) c.expected, 2) END,
+			   c.bio, c.bio_ooc, c.never_due
+		  FROM counted c
+		 ORDER BY c.g;
+	END;
+COMMENT ON FUNCTION @extschema@.bx_overstay_summary(pg_catalog.int4, pg_catalog.date, pg_catalog.timestamptz) IS
+	'the first page of the DHS overstay report: VWP, non-VWP excluding Canada and Mexico, Canada, Mexico, students and exchange visitors, all other classes, total; with biometrically confirmed departures and overstays and the never-due admissions of each group';
 
 CREATE VIEW @extschema@.gate_anomaly WITH (security_invoker = true) AS
 	SELECT a.searched_by, a.flight_id,
@@ -643,5 +905,19 @@ GRANT EXECUTE ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8
 GRANT EXECUTE ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8)
 	TO bxexit_admin;
 GRANT SELECT (probe_source) ON @extschema@.exit_event TO bxexit_analyst;
+REVOKE EXECUTE ON FUNCTION
+	@extschema@.bx_admission_citizenship(),
+	@extschema@.bx_departures(pg_catalog.timestamptz),
+	@extschema@.bx_overstay_summary(pg_catalog.int4, pg_catalog.date, pg_catalog.timestamptz),
+	@extschema@.bx_admission_status(pg_catalog.date, pg_catalog.timestamptz),
+	@extschema@.bx_overstay_report(pg_catalog.int4, pg_catalog.date, pg_catalog.timestamptz)
+	FROM PUBLIC;
+GRANT SELECT ON @extschema@.departure, @extschema@.admission_status TO bxexit_analyst, bxexit_admin;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.bx_admission_status(pg_catalog.date, pg_catalog.timestamptz),
+	@extschema@.bx_overstay_report(pg_catalog.int4, pg_catalog.date, pg_catalog.timestamptz),
+	@extschema@.bx_overstay_summary(pg_catalog.int4, pg_catalog.date, pg_catalog.timestamptz),
+	@extschema@.bx_departures(pg_catalog.timestamptz)
+	TO bxexit_analyst, bxexit_admin;
 GRANT SELECT ON @extschema@.gate_anomaly TO bxexit_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.bx_plausible_date(pg_catalog.date) TO bxexit_admin;

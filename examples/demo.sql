@@ -175,7 +175,7 @@ SELECT v.*
 SELECT bx_resolve_exit(r.exit_event_id, p.person_id, 'passport checked at the gate')
   FROM gate_result r, person p
  WHERE r.probe LIKE 'ORL30%' AND p.fin = 'ORL0030';
-SELECT d.confirmed_by, count(*) AS departures FROM departure d GROUP BY 1 ORDER BY 1;
+SELECT d.evidence_level, count(*) AS departures FROM departure d GROUP BY 1 ORDER BY 1;
 
 -- 1:N across every enrollment, served by a bxann index the DBA creates
 -- once the gallery is loaded: templates of several models may share the

@@ -163,7 +163,7 @@ SELECT pg_temp.try($$SELECT bx_resolve_exit(99999, 1)$$);
 SELECT pg_temp.try($$SELECT bx_resolve_exit(3, 99999)$$);
 SELECT resolved_person_id FROM exit_event WHERE exit_event_id = 3;
 -- departures: the biometric matches and the officer's resolution, dated by the flight
-SELECT exit_event_id, person_id, flight_id, departed_on, departure_airport, confirmed_by
+SELECT exit_event_id, person_id, flight_id, departed_on, departure_airport, evidence_level
   FROM departure ORDER BY exit_event_id;
 
 ------------------------------------------------------- bx_apply_retention
@@ -209,6 +209,7 @@ SELECT x.exit_event_id, x.decision, x.reason, coalesce(x.person_id, x.resolved_p
  WHERE x.exit_event_id >= :fuller_match
  ORDER BY x.exit_event_id;
 SELECT person_id, source FROM enrollment WHERE source = 'exit' ORDER BY person_id;
+-- (Fuller's match and his resolved no-match on the same flight are one departure)
 SELECT count(*) AS purged_events_still_departures FROM departure
  WHERE exit_event_id IN (:fuller_match, :fuller_resolved, :irving_old);
 -- the setting is a superuser's

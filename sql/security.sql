@@ -148,7 +148,7 @@ SELECT count(*) AS unknown_flight_photos_left FROM exit_event WHERE flight_id IS
 ------------------------- 6. a template is not a biometric departure
 -- the matches above came from templates (administrator's calls): the
 -- departure says so; the flight's date is fixed once decisions exist
-SELECT person_id, departed_on, confirmed_by FROM departure ORDER BY exit_event_id;
+SELECT person_id, departed_on, evidence_level FROM departure ORDER BY exit_event_id;
 SELECT pg_temp.try($$UPDATE flight SET departure_date = '2024-07-01' WHERE flight_id = 1$$);
 INSERT INTO flight (carrier, flight_number, departure_airport, arrival_airport, departure_date)
 VALUES ('LH', '401', 'JFK', 'FRA', '2024-06-03');

@@ -36,7 +36,7 @@ WORK=$(mktemp -d /tmp/bxexit-upgrade.XXXXXX)
 TABLES=(person travel_document enrollment class_of_admission admission flight manifest
 	match_threshold exit_event search_audit)
 PSQL=("$PGBIN/psql" -X -q -t -A -v ON_ERROR_STOP=1)
-PLAN=32
+PLAN=33
 
 n=0
 failed=0
@@ -325,14 +325,32 @@ is "$(q "$DBA" "SELECT string_agg(DISTINCT decision || ':' || coalesce(reason, '
 	"match:- no_match:below_threshold no_match:no_photo no_match:no_probe no_match:nobody_enrolled no_match:unknown_flight" \
 	"A: the $OLD exit events hold a match and five kinds of no-match reason"
 
-# counts (less nothing: the builtin rows count too) and reports, before
+# 0.2.0's reports count only what was known by their as-of date (knowledge
+# time): the gate decisions of this test, written now for flights of 2024,
+# are dated as the gate would have recorded them, on the flight's day, and
+# the resolution that evening; 0.1.0's reports, which ignore it, are unchanged
+q "$DBA" "UPDATE bxexit.exit_event x SET occurred_at = f.departure_date + time '20:00',
+                 resolved_at = CASE WHEN x.resolved_at IS NOT NULL THEN f.departure_date + time '21:00' END
+            FROM bxexit.flight f WHERE f.flight_id = x.flight_id" >/dev/null
+report $? "A: the decisions dated on their flights' days" "$WORK/err"
+
+# counts (less nothing: the builtin rows count too) and reports, before;
+# the columns both versions have (0.2.0 adds the fiscal year, the as-of
+# date, evidence levels and biometric counts)
 counts_sql=""
 for t in "${TABLES[@]}"; do
 	counts_sql="$counts_sql${counts_sql:+ UNION ALL }SELECT '$t=' || count(*) FROM bxexit.$t"
 done
-reports_sql="SELECT d, s.* FROM unnest(ARRAY['2024-06-27', '2024-09-30']::date[]) d,
+reports_sql="SELECT d, s.admission_number, s.person_id, s.citizenship, s.class_of_admission, s.class_group,
+                   s.report_scope, s.mode, s.port_of_entry, s.admitted_on, s.duration_of_status,
+                   s.expected_departure, s.fiscal_year, s.departed_on, s.departure_exit_event_id, s.closed_by,
+                   s.status, s.days_overstayed
+              FROM unnest(ARRAY['2024-06-27', '2024-09-30']::date[]) d,
                    bxexit.bx_admission_status(d) s ORDER BY d, s.admission_number"
-report_sql="SELECT r.* FROM bxexit.bx_overstay_report(2024, '2024-12-31') r"
+report_sql="SELECT r.country_of_citizenship, r.class_group, r.expected_departures, r.in_time_departures,
+                   r.out_of_country_overstays, r.suspected_in_country_overstays, r.total_overstays,
+                   r.total_overstay_rate, r.suspected_in_country_rate
+              FROM bxexit.bx_overstay_report(2024, '2024-12-31') r"
 view_sql="SELECT admission_number, status, closed_by, departed_on FROM bxexit.admission_status ORDER BY 1"
 q "$DBA" "$counts_sql" >"$WORK/counts_before"
 q "$DBA" "$reports_sql" >"$WORK/status_before"

@@ -176,8 +176,46 @@ CREATE TABLE @extschema@.admission (
 	CONSTRAINT admission_dates_plausible
 		CHECK (@extschema@.bx_plausible_date(admitted_on) AND @extschema@.bx_plausible_date(admit_until)
 			   AND @extschema@.bx_plausible_date(program_end_date)
-			   AND @extschema@.bx_plausible_date(status_changed_on))
+			   AND @extschema@.bx_plausible_date(status_changed_on)),
+	citizenship pg_catalog.text NOT NULL,
+	document_id pg_catalog.int8,
+	CONSTRAINT admission_citizenship_check CHECK (citizenship OPERATOR(pg_catalog.~) '^[A-Z]{3}$'),
+	-- the document presented at this entry is the traveller's own
+	CONSTRAINT admission_document_of_person FOREIGN KEY (document_id, person_id)
+		REFERENCES @extschema@.travel_document (document_id, person_id) ON DELETE SET NULL (document_id)
 );
+COMMENT ON COLUMN @extschema@.admission.citizenship IS
+	'the citizenship presented at this entry (a dual national is reported under the passport they entered with); the person''s citizenship when not given; a later change of the person does not rewrite it';
+COMMENT ON COLUMN @extschema@.admission.document_id IS
+	'the travel document presented at this entry, if known';
+
+/*
+ * An admission records the citizenship presented at entry: when the row
+ * does not say, it is the person's citizenship at the time of the insert,
+ * and stays so whatever happens to the person later.
+ */
+CREATE FUNCTION @extschema@.bx_admission_citizenship()
+	RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF NEW.citizenship IS NULL THEN
+		SELECT p.citizenship INTO NEW.citizenship
+		  FROM @extschema@.person p WHERE p.person_id = NEW.person_id;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'person % does not exist', NEW.person_id
+				USING ERRCODE = 'foreign_key_violation',
+					  DETAIL = 'An admission is of a person in bxexit.person.';
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_admission_citizenship() IS
+	'trigger: an admission without a citizenship takes the person''s at the time it is recorded';
+CREATE TRIGGER admission_citizenship BEFORE INSERT ON @extschema@.admission
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.bx_admission_citizenship();
 COMMENT ON TABLE @extschema@.admission IS
 	'I-94 admission records: class, port, admitted date and admit-until date or duration of status (D/S)';
 COMMENT ON COLUMN @extschema@.admission.admission_number IS 'I-94 record number, 11 characters, new at each entry';

@@ -37,6 +37,9 @@ REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_gate_throttled(pg_catalog.int8),
 	@extschema@.bx_plausible_date(pg_catalog.date),
 	@extschema@.bx_flight_date_guard(),
+	@extschema@.bx_admission_citizenship(),
+	@extschema@.bx_departures(pg_catalog.timestamptz),
+	@extschema@.bx_overstay_summary(pg_catalog.int4, pg_catalog.date, pg_catalog.timestamptz),
 	@extschema@.bx_audit_search(pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.int8,
 		pg_catalog.int4, pg_catalog.int8, pg_catalog.int4, pg_catalog.int8, pg_catalog.float4,
 		pg_catalog.text, pg_catalog.int8),
@@ -49,8 +52,8 @@ REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_resolve_exit(pg_catalog.int8, pg_catalog.int8, pg_catalog.text),
 	@extschema@.bx_citizen_photo_retention(),
 	@extschema@.bx_apply_retention(),
-	@extschema@.bx_admission_status(pg_catalog.date),
-	@extschema@.bx_overstay_report(pg_catalog.int4, pg_catalog.date)
+	@extschema@.bx_admission_status(pg_catalog.date, pg_catalog.timestamptz),
+	@extschema@.bx_overstay_report(pg_catalog.int4, pg_catalog.date, pg_catalog.timestamptz)
 	FROM PUBLIC;
 -- C functions of the records layer likewise: internal, nobody executes them
 REVOKE EXECUTE ON FUNCTION
@@ -80,8 +83,10 @@ GRANT SELECT (exit_event_id, occurred_at, requested_flight_id, flight_id, decisi
 	ON @extschema@.exit_event TO bxexit_analyst;
 GRANT EXECUTE ON FUNCTION
 	@extschema@.bx_threshold(pg_catalog.text, pg_catalog.text),
-	@extschema@.bx_admission_status(pg_catalog.date),
-	@extschema@.bx_overstay_report(pg_catalog.int4, pg_catalog.date)
+	@extschema@.bx_admission_status(pg_catalog.date, pg_catalog.timestamptz),
+	@extschema@.bx_overstay_report(pg_catalog.int4, pg_catalog.date, pg_catalog.timestamptz),
+	@extschema@.bx_overstay_summary(pg_catalog.int4, pg_catalog.date, pg_catalog.timestamptz),
+	@extschema@.bx_departures(pg_catalog.timestamptz)
 	TO bxexit_analyst, bxexit_admin;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.person, @extschema@.travel_document,

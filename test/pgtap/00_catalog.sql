@@ -42,7 +42,7 @@ SELECT is_strict('bxexit', f, args, f || ' is STRICT')
 -- besides the index check (PARALLEL RESTRICTED like amcheck's: it registers
 -- a snapshot and locks out VACUUM)
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text),
-          ARRAY(SELECT unnest(ARRAY['bx_apply_retention()',
+          ARRAY(SELECT unnest(ARRAY['bx_admission_citizenship()', 'bx_apply_retention()',
                 'bx_audit_search(text,text,bigint,bigint,integer,bigint,integer,bigint,real,text,bigint)',
                 'bx_decide_exit(face_embedding,bytea,text,bigint,text,text)',
                 'bx_durable_insert(regclass,jsonb)', 'bx_flight_date_guard()',
@@ -56,7 +56,7 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.proparallel <> 's'
    AND p.prorettype <> 'index_am_handler'::regtype;
 SELECT is(array_agg(p.proname::text ORDER BY p.proname::text),
-          ARRAY(SELECT unnest(ARRAY['bx_apply_retention', 'bx_audit_search', 'bx_decide_exit',
+          ARRAY(SELECT unnest(ARRAY['bx_admission_citizenship', 'bx_apply_retention', 'bx_audit_search', 'bx_decide_exit',
                 'bx_durable_insert', 'bx_flight_date_guard', 'bx_gate_nomatch_count', 'bx_gate_throttled',
                 'bx_identify', 'bx_identify',
                 'bx_match', 'bx_match', 'bx_model_check', 'bx_resolve_exit',

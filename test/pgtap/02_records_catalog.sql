@@ -59,7 +59,8 @@ SELECT fk_ok('bxexit', 'manifest', ARRAY['document_id', 'person_id']::name[],
 -- never an admission or a gate decision
 SELECT is(array_agg(k.conrelid::regclass::text || '(' || a.attname || '):' || k.confdeltype::text
                     ORDER BY k.conrelid::regclass::text, a.attname::text),
-          ARRAY['bxexit.admission(class_of_admission):a', 'bxexit.admission(person_id):a',
+          ARRAY['bxexit.admission(class_of_admission):a', 'bxexit.admission(document_id):n',
+                'bxexit.admission(person_id):a',
                 'bxexit.enrollment(person_id):c',
                 'bxexit.exit_event(flight_id):a', 'bxexit.exit_event(person_id):a',
                 'bxexit.exit_event(resolved_person_id):a',
@@ -361,8 +362,8 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
  WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'sql')
    AND p.prosqlbody IS NULL;
 SELECT isnt_definer('bxexit', f, args, f || ' is not SECURITY DEFINER (runs with the caller''s rights)')
-  FROM (VALUES ('bx_admission_status', ARRAY['date']::name[]),
-               ('bx_overstay_report', ARRAY['integer', 'date']::name[]),
+  FROM (VALUES ('bx_admission_status', ARRAY['date', 'timestamp with time zone']::name[]),
+               ('bx_overstay_report', ARRAY['integer', 'date', 'timestamp with time zone']::name[]),
                ('bx_threshold', ARRAY['text', 'text']::name[]),
                ('bx_audit_search', ARRAY['text', 'text', 'bigint', 'bigint', 'integer', 'bigint', 'integer', 'bigint', 'real', 'text', 'bigint']::name[])) v(f, args);
 
@@ -402,8 +403,8 @@ SELECT volatility_is('bxexit', f, args, vol, f || '(' || array_to_string(args, '
                ('bx_audit_search', ARRAY['text', 'text', 'bigint', 'bigint', 'integer', 'bigint', 'integer', 'bigint', 'real', 'text', 'bigint']::name[], 'volatile'),
                ('bx_resolve_exit', ARRAY['bigint', 'bigint', 'text']::name[], 'volatile'),
                ('bx_apply_retention', ARRAY[]::name[], 'volatile'),
-               ('bx_admission_status', ARRAY['date']::name[], 'stable'),
-               ('bx_overstay_report', ARRAY['integer', 'date']::name[], 'stable'),
+               ('bx_admission_status', ARRAY['date', 'timestamp with time zone']::name[], 'stable'),
+               ('bx_overstay_report', ARRAY['integer', 'date', 'timestamp with time zone']::name[], 'stable'),
                ('bx_threshold', ARRAY['text', 'text']::name[], 'stable'),
                ('bx_probe_threshold', ARRAY['bxexit.face_embedding', 'text']::name[], 'stable'),
                ('bx_citizen_photo_retention', ARRAY[]::name[], 'stable')) v(f, args, vol);

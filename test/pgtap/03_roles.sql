@@ -11,7 +11,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 -- audit rows in another session, which must see the extension's tables
 CREATE EXTENSION IF NOT EXISTS bxexit;
 SET search_path = public;
-SELECT plan(222);
+SELECT plan(234);
 
 -- =================================================== privileges, catalog
 
@@ -143,8 +143,11 @@ SELECT function_privs_are('bxexit', f, args, r,
         ('bx_resolve_exit', '{bigint,bigint,text}', '{bxexit_admin}'),
         ('bx_apply_retention', '{}', '{bxexit_admin}'),
         ('bx_citizen_photo_retention', '{}', '{bxexit_admin}'),
-        ('bx_admission_status', '{date}', '{bxexit_analyst,bxexit_admin}'),
-        ('bx_overstay_report', '{integer,date}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_admission_status', '{date,timestamptz}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_overstay_report', '{integer,date,timestamptz}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_overstay_summary', '{integer,date,timestamptz}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_departures', '{timestamptz}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_admission_citizenship', '{}', '{}'),
         ('bx_threshold', '{text,text}', '{bxexit_analyst,bxexit_admin}'),
         ('bx_probe_threshold', '{bxexit.face_embedding,text}', '{}'),
         ('bx_decide_exit', '{bxexit.face_embedding,bytea,text,bigint,text,text}', '{}'),
@@ -324,7 +327,7 @@ SELECT throws_ok($$TRUNCATE bxexit.search_audit$$, '42501', NULL, 'admin: cannot
 SELECT is(pg_temp.tap_try(format($$SELECT 'resolved' FROM bxexit.bx_resolve_exit(%s, %s, 'passport checked at the gate')$$,
                                  :ev_no_match, :alice)),
           'resolved', 'admin: bx_resolve_exit resolves a no-match');
-SELECT is(pg_temp.tap_try(format($$SELECT d.confirmed_by || '/' || d.departed_on FROM bxexit.departure d WHERE d.person_id = %s$$, :alice)),
+SELECT is(pg_temp.tap_try(format($$SELECT d.evidence_level || '/' || d.departed_on FROM bxexit.departure d WHERE d.person_id = %s$$, :alice)),
           'officer/2024-07-01', 'admin: the resolved no-match is a departure confirmed by an officer');
 SELECT is(pg_temp.tap_try(format($$SELECT x.resolved_by FROM bxexit.exit_event x WHERE x.exit_event_id = %s$$, :ev_no_match)),
           session_user::text, 'admin: the resolution records who resolved it');
