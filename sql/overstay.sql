@@ -3,7 +3,7 @@
 -- after it; departures are gate matches (bx_match) on flights of the right
 -- date, or no-matches an officer resolved.  Every as-of date is explicit.
 SET search_path = public, bxexit;
-TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+TRUNCATE departure_link, departure_manifest, search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
 
 \i sql/include/template.sql
@@ -227,5 +227,5 @@ SELECT sum(expected_departures) AS expected, sum(in_time_departures) AS in_time,
        sum(out_of_country_overstays) AS ooc, sum(suspected_in_country_overstays) AS sico
   FROM bx_overstay_report(2024, '2024-06-30');
 
-TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+TRUNCATE departure_link, departure_manifest, search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;

@@ -4,7 +4,7 @@
 -- template probes are not biometric departures, a flight's date, templates
 -- of norm ~0, dates out of range, settings a session cannot change
 SET search_path = public, bxexit;
-TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+TRUNCATE departure_link, departure_manifest, search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
 \i sql/include/try.sql
 \i sql/include/template.sql
