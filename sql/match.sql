@@ -2,7 +2,7 @@
 -- (bx_identify), officer resolution, retention of US citizens' probes.
 -- No face models needed: templates are built from arrays.
 SET search_path = public, bxexit;
-TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+TRUNCATE departure_link, departure_manifest, search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
 
 \i sql/include/try.sql
@@ -273,7 +273,7 @@ SELECT (SELECT count(*) FROM exit_event) AS exit_events,
 ---------------------------------------------------------------- bx_identify
 -- its own small gallery: six people, one of them with two templates and
 -- one with 45 (more than the first fetch of 40 rows)
-TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+TRUNCATE departure_link, departure_manifest, search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
 INSERT INTO person (family_name, citizenship)
 VALUES ('Alder', 'GBR'), ('Brandt', 'DEU'), ('Chevalier', 'FRA'),
@@ -372,6 +372,6 @@ SELECT count(*) AS arcface_templates FROM enrollment WHERE model = 'arcface-r100
 DROP INDEX enrollment_template_idx;
 RESET bxann.probes;
 
-TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+TRUNCATE departure_link, departure_manifest, search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
 DELETE FROM match_threshold WHERE NOT builtin;

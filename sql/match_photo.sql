@@ -7,7 +7,7 @@ SET search_path = public, bxexit;
 SET bxexit.gate_departure_window = 36500;
 \getenv photos BX_PHOTOS
 \i sql/include/try.sql
-TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+TRUNCATE departure_link, departure_manifest, search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
 
 CREATE TEMP TABLE photo AS
@@ -148,5 +148,5 @@ SELECT count(*) AS exit_events FROM exit_event WHERE flight_id = :hill_flight;
 DROP TABLE hill_photo, hill_result;
 DROP ROLE bx_hill_gate;
 
-TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+TRUNCATE departure_link, departure_manifest, search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;

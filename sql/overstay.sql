@@ -3,7 +3,7 @@
 -- after it; departures are gate matches (bx_match) on flights of the right
 -- date, or no-matches an officer resolved.  Every as-of date is explicit.
 SET search_path = public, bxexit;
-TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+TRUNCATE departure_link, departure_manifest, search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
 
 \i sql/include/template.sql
@@ -315,5 +315,5 @@ SELECT r.country_of_citizenship, r.class_group, t.out_of_country_overstays AS oo
 SELECT count(*) AS known_end_2024 FROM bx_departures('2024-12-31 23:59:59+00');
 SELECT count(*) AS known_today FROM departure;
 
-TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+TRUNCATE departure_link, departure_manifest, search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;

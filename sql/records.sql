@@ -1,6 +1,6 @@
 -- border records: the tables accept good rows and refuse bad ones
 SET search_path = public, bxexit;
-TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+TRUNCATE departure_link, departure_manifest, search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
 
 \i sql/include/try.sql
@@ -224,6 +224,6 @@ SELECT count(*) AS manifest_rows_of_2 FROM manifest WHERE person_id = 2;
 DELETE FROM flight WHERE flight_id = 2;
 SELECT flight_id, person_id FROM manifest ORDER BY flight_id, person_id;
 
-TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+TRUNCATE departure_link, departure_manifest, search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
 DELETE FROM class_of_admission WHERE NOT builtin;

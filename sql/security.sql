@@ -7,7 +7,7 @@ SET search_path = public, bxexit;
 -- the flights of this file left in 2024: let the gate process them (section
 -- 10 puts the window back)
 SET bxexit.gate_departure_window = 36500;
-TRUNCATE search_audit, exit_event, manifest, flight, admission, enrollment,
+TRUNCATE departure_link, departure_manifest, search_audit, exit_event, manifest, flight, admission, enrollment,
 	travel_document, person RESTART IDENTITY;
 \i sql/include/try.sql
 \i sql/include/template.sql

@@ -164,6 +164,8 @@ fresh_key() {
 	local t=$1 key=$2 sql=$3 max got
 	max=$(q "$DST" "SELECT coalesce(max($key), 0) FROM bxexit.$t")
 	if got=$(q "$DST" "$sql"); then
+		# psql 15 prints the result of every statement of -c: the key is the last line
+		got=${got##*$'\n'}
 		if [ -n "$got" ] && [ "$got" -gt "$max" ]; then
 			ok 0 "$t: a new row after restore gets a fresh $key ($got > $max)"
 		else

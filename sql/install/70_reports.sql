@@ -9,7 +9,11 @@
  * - officer: a no-match an officer resolved (exit_event.resolved_at);
  * - template: a match of a template an administrator submitted (no
  *   capture of the traveller; exit_event.occurred_at); unverified: a 0.1.0
- *   match whose probe was purged before 0.2.0 recorded what it was.
+ *   match whose probe was purged before 0.2.0 recorded what it was;
+ * - biographic: a passenger of a carrier's departure manifest linked to the
+ *   person (known when both the row and its link were: the later of
+ *   departure_manifest.loaded_at and departure_link.linked_at; a link an
+ *   officer superseded stops counting from then).
  * A person with several kinds of evidence for one flight has one departure
  * at the strongest level (biometric, officer, template), known since its
  * earliest evidence.  The date of a departure is the flight's local
@@ -18,7 +22,8 @@
 CREATE FUNCTION @extschema@.bx_departures(known_by pg_catalog.timestamptz DEFAULT 'infinity')
 	RETURNS TABLE (person_id pg_catalog.int8, flight_id pg_catalog.int8, departed_on pg_catalog.date,
 				   departure_airport pg_catalog.text, evidence_level pg_catalog.text,
-				   known_at pg_catalog.timestamptz, exit_event_id pg_catalog.int8)
+				   known_at pg_catalog.timestamptz, exit_event_id pg_catalog.int8,
+				   departure_manifest_id pg_catalog.int8)
 	LANGUAGE sql STABLE PARALLEL SAFE
 	BEGIN ATOMIC
 		WITH evidence AS (
@@ -26,22 +31,36 @@ CREATE FUNCTION @extschema@.bx_departures(known_by pg_catalog.timestamptz DEFAUL
 				   CASE WHEN x.probe_source OPERATOR(pg_catalog.=) 'photo' THEN 1 ELSE 3 END AS strength,
 				   CASE x.probe_source WHEN 'photo' THEN 'biometric' WHEN 'template' THEN 'template'
 						ELSE 'unverified' END AS level,
-				   x.occurred_at AS known, x.exit_event_id AS eid
+				   x.occurred_at AS known, x.exit_event_id AS eid, NULL::pg_catalog.int8 AS mid
 			  FROM @extschema@.exit_event x
 			 WHERE x.decision OPERATOR(pg_catalog.=) 'match'
 			   AND x.flight_id IS NOT NULL
 			   AND x.occurred_at OPERATOR(pg_catalog.<=) bx_departures.known_by
 			UNION ALL
-			SELECT x.resolved_person_id, x.flight_id, 2, 'officer', x.resolved_at, x.exit_event_id
+			SELECT x.resolved_person_id, x.flight_id, 2, 'officer', x.resolved_at, x.exit_event_id, NULL
 			  FROM @extschema@.exit_event x
 			 WHERE x.resolved_person_id IS NOT NULL
 			   AND x.resolved_at OPERATOR(pg_catalog.<=) bx_departures.known_by
+			UNION ALL
+			SELECT l.person_id, m.flight_id, 4, 'biographic',
+				   GREATEST(m.loaded_at, l.linked_at), NULL, m.departure_manifest_id
+			  FROM @extschema@.departure_manifest m
+			  JOIN @extschema@.departure_link l
+				ON l.departure_manifest_id OPERATOR(pg_catalog.=) m.departure_manifest_id
+			 WHERE l.person_id IS NOT NULL
+			   AND m.boarding_status OPERATOR(pg_catalog.=) 'boarded'
+			   AND m.loaded_at OPERATOR(pg_catalog.<=) bx_departures.known_by
+			   AND l.linked_at OPERATOR(pg_catalog.<=) bx_departures.known_by
+			   AND (l.superseded_at IS NULL OR l.superseded_at OPERATOR(pg_catalog.>) bx_departures.known_by)
 		)
-		SELECT DISTINCT ON (e.pid, e.fid) e.pid, e.fid, f.departure_date, f.departure_airport, e.level,
-			   pg_catalog.min(e.known) OVER (PARTITION BY e.pid, e.fid), e.eid
+		SELECT e.pid, e.fid, f.departure_date, f.departure_airport,
+			   (pg_catalog.array_agg(e.level ORDER BY e.strength, e.known))[1],
+			   pg_catalog.min(e.known),
+			   (pg_catalog.array_agg(e.eid ORDER BY e.strength, e.known, e.eid) FILTER (WHERE e.eid IS NOT NULL))[1],
+			   pg_catalog.min(e.mid)
 		  FROM evidence e
 		  JOIN @extschema@.flight f ON f.flight_id OPERATOR(pg_catalog.=) e.fid
-		 ORDER BY e.pid, e.fid, e.strength, e.known, e.eid;
+		 GROUP BY e.pid, e.fid, f.departure_date, f.departure_airport;
 	END;
 COMMENT ON FUNCTION @extschema@.bx_departures(pg_catalog.timestamptz) IS
 	'departures known by a moment, one per person and flight, at the strongest evidence level (biometric, officer, template, unverified) with when bxexit first learned of it';
@@ -68,6 +87,101 @@ CREATE VIEW @extschema@.gate_anomaly WITH (security_invoker = true) AS
 	HAVING pg_catalog.count(*) FILTER (WHERE a.outcome OPERATOR(pg_catalog.=) 'rate_limited') OPERATOR(pg_catalog.>) 0;
 COMMENT ON VIEW @extschema@.gate_anomaly IS
 	'logins that reached the no-match limit on a flight (bxexit.gate_nomatch_limit): how many no-matches, how many calls refused, when';
+
+/*
+ * Integrity leads for officers and analysts (../shared/DOMAIN.md, A6), each
+ * row with the evidence behind it.  Like ADIS's Data Integrity Group, they
+ * point at records that do not add up; none of them is a finding.
+ */
+
+/*
+ * A departure of a non-US citizen that no admission on record can be ended
+ * by (no admission on or before its date): the passenger may have entered
+ * without inspection.  Manifest passengers linked to nobody are in too,
+ * under the citizenship their document gave.
+ */
+CREATE VIEW @extschema@.lead_departure_without_admission WITH (security_invoker = true) AS
+	SELECT d.person_id, p.family_name, p.given_names, p.citizenship, d.flight_id, d.departed_on,
+		   d.evidence_level, d.exit_event_id, d.departure_manifest_id
+	  FROM @extschema@.departure d
+	  JOIN @extschema@.person p ON p.person_id OPERATOR(pg_catalog.=) d.person_id
+	 WHERE p.citizenship OPERATOR(pg_catalog.<>) 'USA'
+	   AND NOT EXISTS (SELECT FROM @extschema@.admission a
+						WHERE a.person_id OPERATOR(pg_catalog.=) d.person_id
+						  AND a.admitted_on OPERATOR(pg_catalog.<=) d.departed_on)
+	UNION ALL
+	SELECT NULL, m.family_name, m.given_names, m.citizenship, m.flight_id, f.departure_date,
+		   'unlinked', NULL, m.departure_manifest_id
+	  FROM @extschema@.departure_manifest m
+	  JOIN @extschema@.flight f ON f.flight_id OPERATOR(pg_catalog.=) m.flight_id
+	 WHERE m.boarding_status OPERATOR(pg_catalog.=) 'boarded'
+	   AND m.citizenship OPERATOR(pg_catalog.<>) 'USA'
+	   AND NOT EXISTS (SELECT FROM @extschema@.departure_link l
+						WHERE l.departure_manifest_id OPERATOR(pg_catalog.=) m.departure_manifest_id
+						  AND l.superseded_at IS NULL AND l.person_id IS NOT NULL);
+COMMENT ON VIEW @extschema@.lead_departure_without_admission IS
+	'lead: departures of non-US citizens with no admission on record before them (linked persons, and manifest passengers linked to nobody): possible entries without inspection';
+
+/*
+ * A gate match for a flight whose carrier manifest is loaded and does not
+ * list the matched person: the person was not on board as far as the
+ * carrier knows, or boarded under another document.
+ */
+CREATE VIEW @extschema@.lead_gate_match_not_on_manifest WITH (security_invoker = true) AS
+	SELECT x.exit_event_id, x.flight_id, f.departure_date, x.person_id, x.probe_source, x.occurred_at
+	  FROM @extschema@.exit_event x
+	  JOIN @extschema@.flight f ON f.flight_id OPERATOR(pg_catalog.=) x.flight_id
+	 WHERE x.decision OPERATOR(pg_catalog.=) 'match'
+	   AND EXISTS (SELECT FROM @extschema@.departure_manifest m
+					WHERE m.flight_id OPERATOR(pg_catalog.=) x.flight_id)
+	   AND NOT EXISTS (SELECT FROM @extschema@.departure_manifest m
+					   JOIN @extschema@.departure_link l
+						 ON l.departure_manifest_id OPERATOR(pg_catalog.=) m.departure_manifest_id
+						AND l.superseded_at IS NULL
+					  WHERE m.flight_id OPERATOR(pg_catalog.=) x.flight_id
+						AND m.boarding_status OPERATOR(pg_catalog.=) 'boarded'
+						AND l.person_id OPERATOR(pg_catalog.=) x.person_id);
+COMMENT ON VIEW @extschema@.lead_gate_match_not_on_manifest IS
+	'lead: gate matches on a flight whose loaded carrier manifest does not list the matched person';
+
+/*
+ * A boarded manifest passenger the gate did not confirm, on a flight where
+ * the gate saw a face it could not account for: a photo that matched
+ * nobody (unresolved) or matched someone the manifest does not list.  The
+ * person boarding may not be the document holder (an impostor, who also
+ * fakes the holder's departure).  The gate does not know which passenger
+ * stood at the camera, so every unconfirmed passenger of such a flight is
+ * listed with the flight's unexplained decisions.
+ */
+CREATE VIEW @extschema@.lead_boarded_not_confirmed WITH (security_invoker = true) AS
+	WITH unexplained AS (
+		SELECT x.flight_id,
+			   pg_catalog.count(*) FILTER (WHERE x.decision OPERATOR(pg_catalog.=) 'no_match') AS no_matches,
+			   pg_catalog.count(*) FILTER (WHERE x.decision OPERATOR(pg_catalog.=) 'match') AS matches_of_others,
+			   pg_catalog.array_agg(x.exit_event_id ORDER BY x.exit_event_id) AS exit_event_ids
+		  FROM @extschema@.exit_event x
+		 WHERE x.probe_source OPERATOR(pg_catalog.=) 'photo'
+		   AND ((x.decision OPERATOR(pg_catalog.=) 'no_match'
+				 AND x.reason OPERATOR(pg_catalog.=) 'below_threshold'
+				 AND x.resolved_person_id IS NULL)
+				OR x.exit_event_id IN (SELECT g.exit_event_id FROM @extschema@.lead_gate_match_not_on_manifest g))
+		 GROUP BY x.flight_id
+	)
+	SELECT m.departure_manifest_id, m.flight_id, f.departure_date, l.person_id, m.family_name,
+		   m.given_names, m.citizenship, u.no_matches, u.matches_of_others, u.exit_event_ids
+	  FROM @extschema@.departure_manifest m
+	  JOIN @extschema@.flight f ON f.flight_id OPERATOR(pg_catalog.=) m.flight_id
+	  JOIN @extschema@.departure_link l
+		ON l.departure_manifest_id OPERATOR(pg_catalog.=) m.departure_manifest_id
+	   AND l.superseded_at IS NULL AND l.person_id IS NOT NULL
+	  JOIN unexplained u ON u.flight_id OPERATOR(pg_catalog.=) m.flight_id
+	 WHERE m.boarding_status OPERATOR(pg_catalog.=) 'boarded'
+	   AND NOT EXISTS (SELECT FROM @extschema@.departure d
+					   WHERE d.person_id OPERATOR(pg_catalog.=) l.person_id
+						 AND d.flight_id OPERATOR(pg_catalog.=) m.flight_id
+						 AND d.evidence_level OPERATOR(pg_catalog.=) ANY (ARRAY['biometric', 'officer']));
+COMMENT ON VIEW @extschema@.lead_boarded_not_confirmed IS
+	'lead: boarded manifest passengers the gate did not confirm, on flights where a gate photo matched nobody or someone not on the manifest: the person boarding may not be the document holder';
 
 /*
  * One row per admission as of a date, following the DHS Entry/Exit Overstay

@@ -72,6 +72,9 @@ GRANT EXECUTE ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8
 GRANT EXECUTE ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8)
 	TO bxexit_admin;
 
+GRANT SELECT ON @extschema@.lead_departure_without_admission, @extschema@.lead_gate_match_not_on_manifest,
+	@extschema@.lead_boarded_not_confirmed
+	TO bxexit_analyst, bxexit_admin;
 GRANT SELECT ON @extschema@.person, @extschema@.admission, @extschema@.class_of_admission,
 	@extschema@.flight, @extschema@.manifest, @extschema@.match_threshold,
 	@extschema@.departure, @extschema@.admission_status
@@ -113,3 +116,45 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.bx_apply_retention()
 	TO bxexit_admin;
 
+
+/*
+ * Departure manifests (65_departures): administrators stage manifests and
+ * load, link and correct them through the functions, and read everything;
+ * they never write departure_manifest, manifest_rejected or departure_link
+ * themselves, so knowledge times and the link history are the functions'.
+ * Analysts read the departures and their links, without the document
+ * numbers (they do not read travel_document either), and never the staging
+ * or rejected rows.  The gate reads nothing.
+ */
+REVOKE EXECUTE ON FUNCTION
+	@extschema@.bx_normalize_name(pg_catalog.text),
+	@extschema@.bx_name_key(pg_catalog.text, pg_catalog.text),
+	@extschema@.bx_name_distance(pg_catalog.text, pg_catalog.text),
+	@extschema@.bx_name_similarity(pg_catalog.text, pg_catalog.text),
+	@extschema@.bx_parse_date(pg_catalog.text),
+	@extschema@.bx_load_departure_manifests(pg_catalog.int4),
+	@extschema@.bx_link_departures(pg_catalog.float4, pg_catalog.float4),
+	@extschema@.bx_departure_candidates(pg_catalog.int8),
+	@extschema@.bx_resolve_departure(pg_catalog.int8, pg_catalog.int8, pg_catalog.text)
+	FROM PUBLIC;
+-- bx_name_key is in an index of person: whoever inserts people calls it
+GRANT EXECUTE ON FUNCTION
+	@extschema@.bx_normalize_name(pg_catalog.text),
+	@extschema@.bx_name_key(pg_catalog.text, pg_catalog.text),
+	@extschema@.bx_name_distance(pg_catalog.text, pg_catalog.text),
+	@extschema@.bx_name_similarity(pg_catalog.text, pg_catalog.text)
+	TO bxexit_analyst, bxexit_admin;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.bx_load_departure_manifests(pg_catalog.int4),
+	@extschema@.bx_link_departures(pg_catalog.float4, pg_catalog.float4),
+	@extschema@.bx_departure_candidates(pg_catalog.int8),
+	@extschema@.bx_resolve_departure(pg_catalog.int8, pg_catalog.int8, pg_catalog.text)
+	TO bxexit_admin;
+GRANT SELECT, INSERT, DELETE, TRUNCATE ON @extschema@.manifest_staging TO bxexit_admin;
+GRANT SELECT ON @extschema@.departure_manifest, @extschema@.manifest_rejected, @extschema@.departure_link,
+	@extschema@.departure_manifest_link
+	TO bxexit_admin;
+GRANT SELECT (departure_manifest_id, flight_id, family_name, given_names, date_of_birth, sex, citizenship,
+			  seat, boarding_status, name_key, loaded_at, loaded_by)
+	ON @extschema@.departure_manifest TO bxexit_analyst;
+GRANT SELECT ON @extschema@.departure_link, @extschema@.departure_manifest_link TO bxexit_analyst;

@@ -48,8 +48,9 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text
                 'bx_durable_insert(regclass,jsonb)', 'bx_flight_date_guard()',
                 'bx_gate_nomatch_count(bigint,interval,integer)', 'bx_gate_throttled(bigint)',
                 'bx_identify(bytea,integer)', 'bx_identify(face_embedding,integer)',
+                'bx_link_departures(real,real)', 'bx_load_departure_manifests(integer)',
                 'bx_match(bytea,bigint,text)', 'bx_match(face_embedding,bigint)',
-                'bx_resolve_exit(bigint,bigint,text)',
+                'bx_resolve_departure(bigint,bigint,text)', 'bx_resolve_exit(bigint,bigint,text)',
                 'bx_verify(bytea,bigint)', 'bx_verify(face_embedding,bigint)',
                 'bxann_check(regclass,boolean)']) ORDER BY 1),
           'every bxexit function but the AM handler, the writers and the index check is PARALLEL SAFE')
@@ -58,8 +59,8 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text
 SELECT is(array_agg(p.proname::text ORDER BY p.proname::text),
           ARRAY(SELECT unnest(ARRAY['bx_admission_citizenship', 'bx_apply_retention', 'bx_audit_search', 'bx_decide_exit',
                 'bx_durable_insert', 'bx_flight_date_guard', 'bx_gate_nomatch_count', 'bx_gate_throttled',
-                'bx_identify', 'bx_identify',
-                'bx_match', 'bx_match', 'bx_model_check', 'bx_resolve_exit',
+                'bx_identify', 'bx_identify', 'bx_link_departures', 'bx_load_departure_manifests',
+                'bx_match', 'bx_match', 'bx_model_check', 'bx_resolve_departure', 'bx_resolve_exit',
                 'bx_verify', 'bx_verify',
                 'bxann_check', 'bxann_index_info', 'bxann_list_info', 'bxannhandler']) ORDER BY 1),
           'the VOLATILE functions are exactly the writers, the AM handler, the index inspectors and check, and the model check')
@@ -71,10 +72,11 @@ SELECT ok(NOT has_function_privilege('public', 'bxexit.bxann_check(regclass,bool
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text),
           ARRAY['bx_apply_retention()',
                 'bx_identify(bytea,integer)', 'bx_identify(face_embedding,integer)',
+                'bx_link_departures(real,real)', 'bx_load_departure_manifests(integer)',
                 'bx_match(bytea,bigint,text)', 'bx_match(face_embedding,bigint)',
-                'bx_resolve_exit(bigint,bigint,text)',
+                'bx_resolve_departure(bigint,bigint,text)', 'bx_resolve_exit(bigint,bigint,text)',
                 'bx_verify(bytea,bigint)', 'bx_verify(face_embedding,bigint)'],
-          'the SECURITY DEFINER functions are exactly the searches, the resolution and the retention')
+          'the SECURITY DEFINER functions are exactly the searches, the resolutions, the retention and the departure loader and linker')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prosecdef;
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
           'every function in schema bxexit belongs to the extension')

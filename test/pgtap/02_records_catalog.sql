@@ -9,14 +9,15 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 -- audit rows in another session, which must see the extension's tables
 CREATE EXTENSION IF NOT EXISTS bxexit;
 SET search_path = public;
-SELECT plan(150);
+SELECT plan(168);
 
 -- --------------------------------------------------------------- tables
 
 SELECT is(array_agg(c.relname::text ORDER BY c.relname::text),
-          ARRAY['admission', 'class_of_admission', 'enrollment', 'exit_event', 'flight', 'manifest',
+          ARRAY['admission', 'class_of_admission', 'departure_link', 'departure_manifest', 'enrollment',
+                'exit_event', 'flight', 'manifest', 'manifest_rejected', 'manifest_staging',
                 'match_threshold', 'person', 'search_audit', 'travel_document'],
-          'the tables of schema bxexit are exactly the ten records tables')
+          'the tables of schema bxexit are exactly the fourteen records tables')
   FROM pg_class c WHERE c.relnamespace = 'bxexit'::regnamespace AND c.relkind IN ('r', 'p');
 
 SELECT col_is_pk('bxexit', t, cols, t || ' has primary key (' || array_to_string(cols, ', ') || ')')
@@ -29,7 +30,10 @@ SELECT col_is_pk('bxexit', t, cols, t || ' has primary key (' || array_to_string
                ('manifest', ARRAY['flight_id', 'person_id']::name[]),
                ('match_threshold', ARRAY['threshold_id']::name[]),
                ('exit_event', ARRAY['exit_event_id']::name[]),
-               ('search_audit', ARRAY['audit_id']::name[])) v(t, cols);
+               ('search_audit', ARRAY['audit_id']::name[]),
+               ('departure_manifest', ARRAY['departure_manifest_id']::name[]),
+               ('manifest_rejected', ARRAY['rejected_id']::name[]),
+               ('departure_link', ARRAY['link_id']::name[])) v(t, cols);
 
 SELECT is(array_agg(a.attrelid::regclass::text || '.' || a.attname ORDER BY 1), NULL,
           'every bigint key of a records table is GENERATED ALWAYS AS IDENTITY')
@@ -49,7 +53,10 @@ SELECT fk_ok('bxexit', t, ARRAY[c]::name[], 'bxexit', rt, ARRAY[rc]::name[],
                ('manifest', 'person_id', 'person', 'person_id'),
                ('exit_event', 'flight_id', 'flight', 'flight_id'),
                ('exit_event', 'person_id', 'person', 'person_id'),
-               ('exit_event', 'resolved_person_id', 'person', 'person_id')) v(t, c, rt, rc);
+               ('exit_event', 'resolved_person_id', 'person', 'person_id'),
+               ('departure_manifest', 'flight_id', 'flight', 'flight_id'),
+               ('departure_link', 'departure_manifest_id', 'departure_manifest', 'departure_manifest_id'),
+               ('departure_link', 'person_id', 'person', 'person_id')) v(t, c, rt, rc);
 -- a traveller boards with a document of their own
 SELECT fk_ok('bxexit', 'manifest', ARRAY['document_id', 'person_id']::name[],
              'bxexit', 'travel_document', ARRAY['document_id', 'person_id']::name[],
@@ -61,12 +68,14 @@ SELECT is(array_agg(k.conrelid::regclass::text || '(' || a.attname || '):' || k.
                     ORDER BY k.conrelid::regclass::text, a.attname::text),
           ARRAY['bxexit.admission(class_of_admission):a', 'bxexit.admission(document_id):n',
                 'bxexit.admission(person_id):a',
+                'bxexit.departure_link(departure_manifest_id):a', 'bxexit.departure_link(person_id):a',
+                'bxexit.departure_manifest(flight_id):a',
                 'bxexit.enrollment(person_id):c',
                 'bxexit.exit_event(flight_id):a', 'bxexit.exit_event(person_id):a',
                 'bxexit.exit_event(resolved_person_id):a',
                 'bxexit.manifest(document_id):n', 'bxexit.manifest(flight_id):c',
                 'bxexit.manifest(person_id):c', 'bxexit.travel_document(person_id):c'],
-          'ON DELETE actions: cascade for documents, templates, manifests; no action for admissions and exit events')
+          'ON DELETE actions: cascade for documents, templates, manifests; no action for admissions, exit events, departure manifests and links')
   FROM pg_constraint k
   JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
  WHERE k.contype = 'f' AND k.connamespace = 'bxexit'::regnamespace;
@@ -263,10 +272,11 @@ SELECT lives_ok($$INSERT INTO bxexit.search_audit (search, outcome)
 -- --------------------------------------------- pg_dump keeps the user data
 
 SELECT is(array_agg(c::regclass::text ORDER BY c::regclass::text),
-          ARRAY['bxexit.admission', 'bxexit.class_of_admission', 'bxexit.enrollment', 'bxexit.exit_event',
-                'bxexit.flight', 'bxexit.manifest', 'bxexit.match_threshold', 'bxexit.person',
-                'bxexit.search_audit', 'bxexit.travel_document'],
-          'the tables registered with pg_extension_config_dump are exactly the ten records tables')
+          ARRAY['bxexit.admission', 'bxexit.class_of_admission', 'bxexit.departure_link',
+                'bxexit.departure_manifest', 'bxexit.enrollment', 'bxexit.exit_event',
+                'bxexit.flight', 'bxexit.manifest', 'bxexit.manifest_rejected', 'bxexit.manifest_staging',
+                'bxexit.match_threshold', 'bxexit.person', 'bxexit.search_audit', 'bxexit.travel_document'],
+          'the tables registered with pg_extension_config_dump are exactly the fourteen records tables')
   FROM pg_extension e, unnest(e.extconfig) c
  WHERE e.extname = 'bxexit' AND (SELECT relkind FROM pg_class WHERE oid = c) IN ('r', 'p');
 SELECT is(array_agg(c.oid::regclass::text ORDER BY c.oid::regclass::text), NULL,
@@ -286,7 +296,8 @@ SELECT is(cond.f, v.want,
   FROM (VALUES ('person', ''), ('travel_document', ''), ('enrollment', ''),
                ('class_of_admission', 'WHERE NOT builtin'), ('admission', ''), ('flight', ''),
                ('manifest', ''), ('match_threshold', 'WHERE NOT builtin'),
-               ('exit_event', ''), ('search_audit', '')) v(t, want)
+               ('exit_event', ''), ('search_audit', ''), ('manifest_staging', ''),
+               ('departure_manifest', ''), ('manifest_rejected', ''), ('departure_link', '')) v(t, want)
   LEFT JOIN (SELECT c::regclass::text AS t, f
                FROM pg_extension e, unnest(e.extconfig, e.extcondition) u(c, f)
               WHERE e.extname = 'bxexit') cond ON cond.t = 'bxexit.' || v.t;
@@ -303,9 +314,11 @@ SELECT is((SELECT count(*) FROM bxexit.match_threshold WHERE builtin AND model =
 
 -- ----------------------------------------------------------------- views
 
-SELECT has_view('bxexit', v, 'view ' || v || ' exists') FROM unnest(ARRAY['departure', 'admission_status']) v;
-SELECT is(array_agg(c.relname::text ORDER BY c.relname::text), ARRAY['admission_status', 'departure', 'gate_anomaly'],
-          'the views of schema bxexit are exactly departure, admission_status and gate_anomaly')
+SELECT has_view('bxexit', v, 'view ' || v || ' exists') FROM unnest(ARRAY['departure', 'admission_status', 'departure_manifest_link']) v;
+SELECT is(array_agg(c.relname::text ORDER BY c.relname::text),
+          ARRAY['admission_status', 'departure', 'departure_manifest_link', 'gate_anomaly',
+                'lead_boarded_not_confirmed', 'lead_departure_without_admission', 'lead_gate_match_not_on_manifest'],
+          'the views of schema bxexit are exactly departure, admission_status, gate_anomaly, departure_manifest_link and the three leads')
   FROM pg_class c WHERE c.relnamespace = 'bxexit'::regnamespace AND c.relkind IN ('v', 'm');
 SELECT ok(coalesce('security_invoker=true' = ANY (c.reloptions), false), 'view ' || c.relname || ' is security_invoker')
   FROM pg_class c WHERE c.relnamespace = 'bxexit'::regnamespace AND c.relkind = 'v' ORDER BY c.relname;
@@ -319,8 +332,9 @@ SELECT is(array_agg(c.relname::text), NULL, 'no view of schema bxexit runs with 
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text),
           ARRAY(SELECT unnest(ARRAY['bxexit.bx_apply_retention()',
                 'bxexit.bx_identify(bytea,integer)', 'bxexit.bx_identify(bxexit.face_embedding,integer)',
+                'bxexit.bx_link_departures(real,real)', 'bxexit.bx_load_departure_manifests(integer)',
                 'bxexit.bx_match(bytea,bigint,text)', 'bxexit.bx_match(bxexit.face_embedding,bigint)',
-                'bxexit.bx_resolve_exit(bigint,bigint,text)',
+                'bxexit.bx_resolve_departure(bigint,bigint,text)', 'bxexit.bx_resolve_exit(bigint,bigint,text)',
                 'bxexit.bx_verify(bytea,bigint)', 'bxexit.bx_verify(bxexit.face_embedding,bigint)']) ORDER BY 1),
           'the SECURITY DEFINER functions are exactly the reviewed list (a new one needs review)')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prosecdef;

@@ -11,7 +11,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 -- audit rows in another session, which must see the extension's tables
 CREATE EXTENSION IF NOT EXISTS bxexit;
 SET search_path = public;
-SELECT plan(234);
+SELECT plan(316);
 
 -- =================================================== privileges, catalog
 
@@ -55,6 +55,15 @@ SELECT table_privs_are('bxexit', t, r, privs, r || ' has ' ||
         ('search_audit', 'bxexit_gate', '{}'),
         ('search_audit', 'bxexit_analyst', '{}'),
         ('search_audit', 'bxexit_admin', '{SELECT}'),
+        ('lead_departure_without_admission', 'bxexit_gate', '{}'),
+        ('lead_departure_without_admission', 'bxexit_analyst', '{SELECT}'),
+        ('lead_departure_without_admission', 'bxexit_admin', '{SELECT}'),
+        ('lead_gate_match_not_on_manifest', 'bxexit_gate', '{}'),
+        ('lead_gate_match_not_on_manifest', 'bxexit_analyst', '{SELECT}'),
+        ('lead_gate_match_not_on_manifest', 'bxexit_admin', '{SELECT}'),
+        ('lead_boarded_not_confirmed', 'bxexit_gate', '{}'),
+        ('lead_boarded_not_confirmed', 'bxexit_analyst', '{SELECT}'),
+        ('lead_boarded_not_confirmed', 'bxexit_admin', '{SELECT}'),
         ('departure', 'bxexit_gate', '{}'),
         ('departure', 'bxexit_analyst', '{SELECT}'),
         ('departure', 'bxexit_admin', '{SELECT}'),
@@ -63,7 +72,36 @@ SELECT table_privs_are('bxexit', t, r, privs, r || ' has ' ||
         ('admission_status', 'bxexit_admin', '{SELECT}'),
         ('gate_anomaly', 'bxexit_gate', '{}'),
         ('gate_anomaly', 'bxexit_analyst', '{}'),
-        ('gate_anomaly', 'bxexit_admin', '{SELECT}')) v(t, r, privs);
+        ('gate_anomaly', 'bxexit_admin', '{SELECT}'),
+        ('manifest_staging', 'bxexit_gate', '{}'),
+        ('manifest_staging', 'bxexit_analyst', '{}'),
+        ('manifest_staging', 'bxexit_admin', '{SELECT,INSERT,DELETE,TRUNCATE}'),
+        ('manifest_rejected', 'bxexit_gate', '{}'),
+        ('manifest_rejected', 'bxexit_analyst', '{}'),
+        ('manifest_rejected', 'bxexit_admin', '{SELECT}'),
+        ('departure_manifest', 'bxexit_gate', '{}'),
+        ('departure_manifest', 'bxexit_analyst', '{}'),
+        ('departure_manifest', 'bxexit_admin', '{SELECT}'),
+        ('departure_link', 'bxexit_gate', '{}'),
+        ('departure_link', 'bxexit_analyst', '{SELECT}'),
+        ('departure_link', 'bxexit_admin', '{SELECT}'),
+        ('departure_manifest_link', 'bxexit_gate', '{}'),
+        ('departure_manifest_link', 'bxexit_analyst', '{SELECT}'),
+        ('departure_manifest_link', 'bxexit_admin', '{SELECT}')) v(t, r, privs);
+-- departures without document numbers: the analyst's column grant
+SELECT is(array_agg(a.attname::text ORDER BY a.attname::text),
+          ARRAY['boarding_status', 'citizenship', 'date_of_birth', 'departure_manifest_id', 'family_name', 'flight_id',
+                'given_names', 'loaded_at', 'loaded_by', 'name_key', 'seat', 'sex'],
+          'bxexit_analyst may SELECT the departure manifest columns but the document ones')
+  FROM pg_attribute a
+ WHERE a.attrelid = 'bxexit.departure_manifest'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+   AND has_column_privilege('bxexit_analyst', a.attrelid, a.attnum, 'SELECT');
+SELECT is(array_agg(r || ' on ' || t ORDER BY 1), NULL,
+          'no bxexit role may insert, update or delete departure_manifest, manifest_rejected or departure_link')
+  FROM unnest(ARRAY['departure_manifest', 'manifest_rejected', 'departure_link']) t,
+       unnest(ARRAY['bxexit_gate', 'bxexit_analyst', 'bxexit_admin']) r
+ WHERE has_any_column_privilege(r, 'bxexit.' || t, 'INSERT, UPDATE')
+    OR has_table_privilege(r, 'bxexit.' || t, 'DELETE, TRUNCATE');
 
 -- reference tables: builtin rows are not dumped (the script inserts them
 -- again), so an admin may add rows but neither flag one builtin nor change
@@ -109,7 +147,7 @@ SELECT is(array_agg(r || ' on ' || c.relname ORDER BY 1), NULL,
   FROM pg_class c, unnest(ARRAY['bxexit_gate', 'bxexit_analyst', 'bxexit_admin', 'public']) r
  WHERE c.relnamespace = 'bxexit'::regnamespace AND c.relkind = 'S'
    AND has_sequence_privilege(r, c.oid, 'USAGE, SELECT, UPDATE');
-SELECT is(count(*), 7::bigint, 'schema bxexit holds the seven identity sequences checked above')
+SELECT is(count(*), 10::bigint, 'schema bxexit holds the ten identity sequences checked above')
   FROM pg_class c WHERE c.relnamespace = 'bxexit'::regnamespace AND c.relkind = 'S';
 
 -- nothing to PUBLIC
@@ -157,7 +195,16 @@ SELECT function_privs_are('bxexit', f, args, r,
         ('bx_gate_nomatch_count', '{bigint,interval,integer}', '{}'),
         ('bx_gate_throttled', '{bigint}', '{}'),
         ('bx_flight_date_guard', '{}', '{}'),
-        ('bx_plausible_date', '{date}', '{bxexit_admin}')) v(f, args, grantees),
+        ('bx_plausible_date', '{date}', '{bxexit_admin}'),
+        ('bx_normalize_name', '{text}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_name_key', '{text,text}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_name_distance', '{text,text}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_name_similarity', '{text,text}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_parse_date', '{text}', '{}'),
+        ('bx_load_departure_manifests', '{integer}', '{bxexit_admin}'),
+        ('bx_link_departures', '{real,real}', '{bxexit_admin}'),
+        ('bx_departure_candidates', '{bigint}', '{bxexit_admin}'),
+        ('bx_resolve_departure', '{bigint,bigint,text}', '{bxexit_admin}')) v(f, args, grantees),
        unnest(ARRAY['bxexit_gate', 'bxexit_analyst', 'bxexit_admin', 'public']) r;
 
 -- ================================================== privileges, behaviour
@@ -398,6 +445,58 @@ SELECT throws_ok($$SELECT decision FROM bxexit.exit_event$$, '42501', NULL, 'out
 SELECT throws_ok($$SELECT * FROM bxexit.match_threshold$$, '42501', NULL, 'outsider: cannot read match_threshold');
 SELECT throws_ok($$SELECT bxexit.bx_audit_search('verify', 'mobilefacenet-v1', outcome => 'match')$$, '42501', NULL,
                  'outsider: cannot forge an audit row through bx_audit_search');
+RESET ROLE;
+
+-- ------------------------------------------------------- departures
+
+-- an admin stages a manifest, loads and links it, and corrects a link; the
+-- departure records and links are written only by those functions
+SET ROLE bx_tap_admin;
+SELECT lives_ok($$INSERT INTO bxexit.manifest_staging (carrier, flight_number, departure_date, family_name,
+                    given_names, date_of_birth, citizenship, document_number, document_country)
+                  VALUES ('ZZ', '101', '2024-07-01', 'Brun', 'Bruno', '1980-05-05', 'FRA', 'TAPDOC1', 'FRA'),
+                         ('ZZ', '101', '2024-07-01', 'Brun', 'Bruno', 'not a date', 'FRA', NULL, NULL)$$,
+                'admin: stages manifest rows');
+SELECT is(pg_temp.tap_try($$SELECT rows_loaded || '/' || rows_rejected FROM bxexit.bx_load_departure_manifests()$$),
+          '1/1', 'admin: bx_load_departure_manifests loads the good row and rejects the bad one');
+SELECT is(pg_temp.tap_try($$SELECT reason FROM bxexit.manifest_rejected$$),
+          'date_of_birth is not a date YYYY-MM-DD', 'admin: reads the rejected row and its reason');
+SELECT is(pg_temp.tap_try($$SELECT string_agg(outcome || '=' || manifest_rows, ',') FROM bxexit.bx_link_departures()$$),
+          'document=0,name_dob=0,fuzzy=0,ambiguous=0,no_candidate=1',
+          'admin: bx_link_departures runs (Bruno has no birth date on record: no candidate)');
+SELECT is(pg_temp.tap_try(format($$SELECT bxexit.bx_resolve_departure(m.departure_manifest_id, %s, 'gate check') IS NOT NULL
+                                     FROM bxexit.departure_manifest m$$, :bruno)),
+          'true', 'admin: bx_resolve_departure links the row');
+SELECT is(pg_temp.tap_try($$SELECT count(*) FROM bxexit.bx_departure_candidates(
+                               (SELECT departure_manifest_id FROM bxexit.departure_manifest))$$),
+          '0', 'admin: bx_departure_candidates runs');
+SELECT throws_ok($$INSERT INTO bxexit.departure_link (departure_manifest_id, person_id, tier, score)
+                   SELECT departure_manifest_id, 1, 'document', 1 FROM bxexit.departure_manifest$$,
+                 '42501', NULL, 'admin: cannot write a link directly');
+SELECT throws_ok($$UPDATE bxexit.departure_link SET superseded_at = now()$$, '42501', NULL,
+                 'admin: cannot rewrite the link history');
+SELECT throws_ok($$UPDATE bxexit.departure_manifest SET loaded_at = now() - interval '1 year'$$, '42501', NULL,
+                 'admin: cannot back-date a departure record');
+SELECT throws_ok($$DELETE FROM bxexit.manifest_rejected$$, '42501', NULL, 'admin: cannot delete rejected rows');
+RESET ROLE;
+
+SET ROLE bx_tap_analyst;
+SELECT is(pg_temp.tap_try($$SELECT tier || ':' || (person_id IS NOT NULL) FROM bxexit.departure_manifest_link$$),
+          'officer:true', 'analyst: reads departures with their current link');
+SELECT is(pg_temp.tap_try($$SELECT family_name || '/' || loaded_by FROM bxexit.departure_manifest$$),
+          'Brun/' || session_user, 'analyst: reads the departure manifest''s biographic columns');
+SELECT throws_ok($$SELECT document_number FROM bxexit.departure_manifest$$, '42501', NULL,
+                 'analyst: cannot read document numbers of departure manifests');
+SELECT throws_ok($$SELECT * FROM bxexit.manifest_staging$$, '42501', NULL, 'analyst: cannot read staged manifests');
+SELECT throws_ok($$SELECT * FROM bxexit.manifest_rejected$$, '42501', NULL, 'analyst: cannot read rejected rows');
+SELECT throws_ok($$SELECT * FROM bxexit.bx_link_departures()$$, '42501', NULL, 'analyst: cannot link departures');
+RESET ROLE;
+
+SET ROLE bx_tap_gate;
+SELECT throws_ok($$SELECT * FROM bxexit.departure_manifest_link$$, '42501', NULL, 'gate: cannot read departures');
+SELECT throws_ok($$SELECT family_name FROM bxexit.departure_manifest$$, '42501', NULL, 'gate: cannot read manifests');
+SELECT throws_ok($$SELECT * FROM bxexit.bx_load_departure_manifests()$$, '42501', NULL, 'gate: cannot load manifests');
+SELECT throws_ok($$INSERT INTO bxexit.manifest_staging (carrier) VALUES ('ZZ')$$, '42501', NULL, 'gate: cannot stage manifests');
 RESET ROLE;
 
 SELECT * FROM finish();
