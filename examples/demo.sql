@@ -195,6 +195,47 @@ SELECT r.probe, i.rank, p.family_name, round(i.score::numeric, 3) AS score, i.ab
 -- every search is audited
 SELECT search, outcome, count(*) FROM search_audit GROUP BY 1, 2 ORDER BY 1, 2;
 
+-- -------------------------------- 4b. the carrier's departure manifest
+-- Delta transmits DL 264's APIS departure manifest: ORL 1-5 (photographed
+-- at the gate), ORL 6-10 (boarded while the camera was down: no photo),
+-- ORL 11 (whose passport the impostor carried: the photo matched nobody)
+-- and ORL 12, who has no admission on record.  The others were admitted 30
+-- days ago for 90 days.
+SELECT now() AS before_manifest \gset
+INSERT INTO admission (admission_number, person_id, class_of_admission, port_of_entry, admitted_on, admit_until)
+SELECT 'D' || lpad(s::text, 10, '0'), p.person_id, 'B2', 'JFK', current_date - 30, current_date + 60
+  FROM generate_series(1, 11) s JOIN person p ON p.fin = 'ORL' || lpad(s::text, 4, '0');
+INSERT INTO travel_document (person_id, document_type, document_number, issuing_country)
+SELECT person_id, 'passport', 'D' || substr(fin, 4), citizenship
+  FROM person WHERE fin BETWEEN 'ORL0001' AND 'ORL0012';
+-- what an administrator loads with COPY bxexit.manifest_staging FROM '...csv' (CSV, HEADER)
+INSERT INTO manifest_staging (carrier, flight_number, departure_date, departure_airport, arrival_airport,
+                              family_name, given_names, date_of_birth, sex, citizenship, document_type,
+                              document_number, document_country, seat, boarding_status)
+SELECT 'DL', '264', current_date::text, 'JFK', 'CDG', upper(p.family_name), upper(p.given_names),
+       p.date_of_birth::text, 'X', p.citizenship, 'P', 'D' || substr(p.fin, 4), p.citizenship,
+       (10 + s)::text || 'A', 'boarded'
+  FROM generate_series(1, 12) s JOIN person p ON p.fin = 'ORL' || lpad(s::text, 4, '0');
+SELECT rows_loaded, rows_rejected, flights_created FROM bx_load_departure_manifests();
+SELECT * FROM bx_link_departures() ORDER BY 1;
+-- DL 264's departures by evidence: biometric (photo matched), officer
+-- (resolved), biographic (on the manifest only)
+SELECT d.evidence_level, count(*) AS departures
+  FROM departure d JOIN flight f USING (flight_id) WHERE f.carrier = 'DL' GROUP BY 1 ORDER BY 1;
+-- the admissions the day's departures end, with the manifest and from the
+-- gate alone (what was known before it was loaded)
+SELECT 'with the manifest' AS evidence, count(*) FILTER (WHERE departed_on = current_date) AS ended_today
+  FROM bx_admission_status(current_date)
+UNION ALL
+SELECT 'gate only', count(*) FILTER (WHERE departed_on = current_date)
+  FROM bx_admission_status(current_date, :'before_manifest');
+-- integrity leads: passengers the gate did not confirm on a flight where a
+-- photo matched nobody (the impostor flew as one of them), departures
+-- without an admission, gate matches the carrier does not list
+SELECT family_name, citizenship, no_matches, matches_of_others FROM lead_boarded_not_confirmed ORDER BY 1;
+SELECT family_name, citizenship, departed_on, evidence_level FROM lead_departure_without_admission ORDER BY 1;
+SELECT count(*) AS gate_matches_not_on_manifest FROM lead_gate_match_not_on_manifest;
+
 -- -------------------------------------- 5. admissions and overstay report
 -- 30,000 synthetic I-94 admissions over three years, with the departures
 -- CBP would have recorded.  Historical departures are loaded directly into
@@ -268,6 +309,10 @@ SELECT class_group, sum(expected_departures) AS expected, sum(in_time_departures
        round(100.0 * sum(total_overstays) / sum(expected_departures), 2) AS total_rate,
        round(100.0 * sum(suspected_in_country_overstays) / sum(expected_departures), 2) AS in_country_rate
   FROM bx_overstay_report(:fiscal_year) GROUP BY class_group ORDER BY class_group;
+-- the report's first page (DHS's summary groups), with the never-due D/S admissions
+SELECT report_group, expected_departures, total_overstays, total_overstay_rate,
+       suspected_in_country_rate, never_due
+  FROM bx_overstay_summary(:fiscal_year);
 
 -- ---------------------------------------------------------------- 6. roles
 -- A gate system logs in with a role that is a member of bxexit_gate: it can
