@@ -55,6 +55,32 @@ REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_admission_status(pg_catalog.date, pg_catalog.timestamptz),
 	@extschema@.bx_overstay_report(pg_catalog.int4, pg_catalog.date, pg_catalog.timestamptz)
 	FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION
+	@extschema@.bx_det_curve(pg_catalog.float8[], pg_catalog.float8[]),
+	@extschema@.bx_det_eer(pg_catalog.float8[], pg_catalog.float8[]),
+	@extschema@.bx_det_point(pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8),
+	@extschema@.bx_identification_point(pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8, pg_catalog.int4),
+	@extschema@.bx_labelled_scores(pg_catalog.regclass, pg_catalog.name, pg_catalog.name, pg_catalog.int4),
+	@extschema@.bx_adopt_verification_threshold(pg_catalog.text, pg_catalog.float8[], pg_catalog.float8[],
+		pg_catalog.float8, pg_catalog.text, pg_catalog.timestamptz),
+	@extschema@.bx_adopt_identification_threshold(pg_catalog.text, pg_catalog.float8[], pg_catalog.float8[],
+		pg_catalog.float8, pg_catalog.int4, pg_catalog.text, pg_catalog.timestamptz)
+	FROM PUBLIC;
+-- calibration: analysts measure, admins also adopt thresholds
+GRANT EXECUTE ON FUNCTION
+	@extschema@.bx_det_curve(pg_catalog.float8[], pg_catalog.float8[]),
+	@extschema@.bx_det_eer(pg_catalog.float8[], pg_catalog.float8[]),
+	@extschema@.bx_det_point(pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8),
+	@extschema@.bx_identification_point(pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8, pg_catalog.int4),
+	@extschema@.bx_labelled_scores(pg_catalog.regclass, pg_catalog.name, pg_catalog.name, pg_catalog.int4)
+	TO bxexit_analyst, bxexit_admin;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.bx_adopt_verification_threshold(pg_catalog.text, pg_catalog.float8[], pg_catalog.float8[],
+		pg_catalog.float8, pg_catalog.text, pg_catalog.timestamptz),
+	@extschema@.bx_adopt_identification_threshold(pg_catalog.text, pg_catalog.float8[], pg_catalog.float8[],
+		pg_catalog.float8, pg_catalog.int4, pg_catalog.text, pg_catalog.timestamptz)
+	TO bxexit_admin;
+GRANT SELECT ON @extschema@.match_demographics TO bxexit_analyst, bxexit_admin;
 -- C functions of the records layer likewise: internal, nobody executes them
 REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_durable_insert(pg_catalog.regclass, pg_catalog.jsonb),

@@ -37,17 +37,23 @@ SELECT is_strict('bxexit', f, args, f || ' is STRICT')
                ('bx_similarity', ARRAY['face_embedding', 'face_embedding']),
                ('bx_normalize', ARRAY['face_embedding']),
                ('bx_set_model', ARRAY['face_embedding', 'text'])) v(f, args);
--- the functions that write (exit events, audit rows, retention) are the only
+-- the functions that write (exit events, audit rows, retention, adopted
+-- thresholds) are the only
 -- VOLATILE ones besides the index tools, and the only parallel-unsafe ones
 -- besides the index check (PARALLEL RESTRICTED like amcheck's: it registers
--- a snapshot and locks out VACUUM)
+-- a snapshot and locks out VACUUM) and bx_labelled_scores (its dynamic query
+-- may name any table, so it is left parallel-unsafe)
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text),
-          ARRAY(SELECT unnest(ARRAY['bx_admission_citizenship()', 'bx_apply_retention()',
+          ARRAY(SELECT unnest(ARRAY['bx_admission_citizenship()',
+                'bx_adopt_identification_threshold(text,double precision[],double precision[],double precision,integer,text,timestamp with time zone)',
+                'bx_adopt_verification_threshold(text,double precision[],double precision[],double precision,text,timestamp with time zone)',
+                'bx_apply_retention()',
                 'bx_audit_search(text,text,bigint,bigint,integer,bigint,integer,bigint,real,text,bigint)',
                 'bx_decide_exit(face_embedding,bytea,text,bigint,text,text)',
                 'bx_durable_insert(regclass,jsonb)', 'bx_flight_date_guard()',
                 'bx_gate_nomatch_count(bigint,interval,integer)', 'bx_gate_throttled(bigint)',
                 'bx_identify(bytea,integer)', 'bx_identify(face_embedding,integer)',
+                'bx_labelled_scores(regclass,name,name,integer)',
                 'bx_link_departures(real,real)', 'bx_load_departure_manifests(integer)',
                 'bx_match(bytea,bigint,text)', 'bx_match(face_embedding,bigint)',
                 'bx_resolve_departure(bigint,bigint,text)', 'bx_resolve_exit(bigint,bigint,text)',
@@ -57,7 +63,8 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.proparallel <> 's'
    AND p.prorettype <> 'index_am_handler'::regtype;
 SELECT is(array_agg(p.proname::text ORDER BY p.proname::text),
-          ARRAY(SELECT unnest(ARRAY['bx_admission_citizenship', 'bx_apply_retention', 'bx_audit_search', 'bx_decide_exit',
+          ARRAY(SELECT unnest(ARRAY['bx_admission_citizenship',
+                'bx_adopt_identification_threshold', 'bx_adopt_verification_threshold', 'bx_apply_retention', 'bx_audit_search', 'bx_decide_exit',
                 'bx_durable_insert', 'bx_flight_date_guard', 'bx_gate_nomatch_count', 'bx_gate_throttled',
                 'bx_identify', 'bx_identify', 'bx_link_departures', 'bx_load_departure_manifests',
                 'bx_match', 'bx_match', 'bx_model_check', 'bx_resolve_departure', 'bx_resolve_exit',

@@ -9,7 +9,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 -- audit rows in another session, which must see the extension's tables
 CREATE EXTENSION IF NOT EXISTS bxexit;
 SET search_path = public;
-SELECT plan(168);
+SELECT plan(169);
 
 -- --------------------------------------------------------------- tables
 
@@ -317,8 +317,9 @@ SELECT is((SELECT count(*) FROM bxexit.match_threshold WHERE builtin AND model =
 SELECT has_view('bxexit', v, 'view ' || v || ' exists') FROM unnest(ARRAY['departure', 'admission_status', 'departure_manifest_link']) v;
 SELECT is(array_agg(c.relname::text ORDER BY c.relname::text),
           ARRAY['admission_status', 'departure', 'departure_manifest_link', 'gate_anomaly',
-                'lead_boarded_not_confirmed', 'lead_departure_without_admission', 'lead_gate_match_not_on_manifest'],
-          'the views of schema bxexit are exactly departure, admission_status, gate_anomaly, departure_manifest_link and the three leads')
+                'lead_boarded_not_confirmed', 'lead_departure_without_admission', 'lead_gate_match_not_on_manifest',
+                'match_demographics'],
+          'the views of schema bxexit are exactly departure, admission_status, gate_anomaly, departure_manifest_link, the three leads and match_demographics')
   FROM pg_class c WHERE c.relnamespace = 'bxexit'::regnamespace AND c.relkind IN ('v', 'm');
 SELECT ok(coalesce('security_invoker=true' = ANY (c.reloptions), false), 'view ' || c.relname || ' is security_invoker')
   FROM pg_class c WHERE c.relnamespace = 'bxexit'::regnamespace AND c.relkind = 'v' ORDER BY c.relname;

@@ -11,7 +11,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 -- audit rows in another session, which must see the extension's tables
 CREATE EXTENSION IF NOT EXISTS bxexit;
 SET search_path = public;
-SELECT plan(316);
+SELECT plan(347);
 
 -- =================================================== privileges, catalog
 
@@ -73,6 +73,9 @@ SELECT table_privs_are('bxexit', t, r, privs, r || ' has ' ||
         ('gate_anomaly', 'bxexit_gate', '{}'),
         ('gate_anomaly', 'bxexit_analyst', '{}'),
         ('gate_anomaly', 'bxexit_admin', '{SELECT}'),
+        ('match_demographics', 'bxexit_gate', '{}'),
+        ('match_demographics', 'bxexit_analyst', '{SELECT}'),
+        ('match_demographics', 'bxexit_admin', '{SELECT}'),
         ('manifest_staging', 'bxexit_gate', '{}'),
         ('manifest_staging', 'bxexit_analyst', '{}'),
         ('manifest_staging', 'bxexit_admin', '{SELECT,INSERT,DELETE,TRUNCATE}'),
@@ -204,7 +207,14 @@ SELECT function_privs_are('bxexit', f, args, r,
         ('bx_load_departure_manifests', '{integer}', '{bxexit_admin}'),
         ('bx_link_departures', '{real,real}', '{bxexit_admin}'),
         ('bx_departure_candidates', '{bigint}', '{bxexit_admin}'),
-        ('bx_resolve_departure', '{bigint,bigint,text}', '{bxexit_admin}')) v(f, args, grantees),
+        ('bx_resolve_departure', '{bigint,bigint,text}', '{bxexit_admin}'),
+        ('bx_det_curve', '{float8[],float8[]}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_det_eer', '{float8[],float8[]}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_det_point', '{float8[],float8[],float8}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_identification_point', '{float8[],float8[],float8,integer}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_labelled_scores', '{regclass,name,name,integer}', '{bxexit_analyst,bxexit_admin}'),
+        ('bx_adopt_verification_threshold', '{text,float8[],float8[],float8,text,timestamptz}', '{bxexit_admin}'),
+        ('bx_adopt_identification_threshold', '{text,float8[],float8[],float8,integer,text,timestamptz}', '{bxexit_admin}')) v(f, args, grantees),
        unnest(ARRAY['bxexit_gate', 'bxexit_analyst', 'bxexit_admin', 'public']) r;
 
 -- ================================================== privileges, behaviour
