@@ -8,14 +8,18 @@
 # See bench/faces/README.md for the protocol.
 #
 #   bash bench/faces.sh [--quick] [--runs N] [--det-sizes "640 320"]
-#                       [--threshold F] [--gate-splits N]
+#                       [--threshold F] [--gate-splits N] [--scores FILE]
+#
+# --scores FILE writes the ORL comparison scores of the first detector size
+# ("m <score>" mated, "n <score>" non-mated), the input of the SQL
+# calibration functions (bx_det_curve, bx_det_eer, bx_det_point).
 #
 # BX_DATA_DIR (default ../shared/data) and BX_MODEL_DIR (default
 # ../shared/models) locate the photos and the models; nothing is copied.
 set -euo pipefail
 
 usage() {
-	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -24,6 +28,7 @@ runs=200
 det_sizes="640 320"
 threshold=
 gate_splits=
+scores=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) runs=30; det_sizes=320; shift ;;
@@ -31,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--det-sizes) [ $# -ge 2 ] || usage; det_sizes=$2; shift 2 ;;
 	--threshold) [ $# -ge 2 ] || usage; threshold=$2; shift 2 ;;
 	--gate-splits) [ $# -ge 2 ] || usage; gate_splits=$2; shift 2 ;;
+	--scores) [ $# -ge 2 ] || usage; scores=$2; shift 2 ;;
 	-h | --help) usage ;;
 	*) echo "faces.sh: unknown argument: $1" >&2; usage ;;
 	esac
@@ -80,7 +86,9 @@ gate=()
 	for s in $det_sizes; do
 		echo
 		echo "## Detector ${s}x${s}"
-		"$bin" accuracy --det-size "$s" --rule largest "${extra[@]}" "${gate[@]}"
+		dump=()
+		[ -n "$scores" ] && dump+=(--scores "$scores") && scores=
+		"$bin" accuracy --det-size "$s" --rule largest "${extra[@]}" "${gate[@]}" "${dump[@]}"
 		"$bin" speed --det-size "$s" --runs "$runs" --photos bench/data/faces "${extra[@]}"
 	done
 } | tee "$out"

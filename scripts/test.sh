@@ -118,6 +118,13 @@ PGDATABASE=bxexit_client tap_stage binary_io \
 PG_CONFIG="$BX_PGBIN/pg_config" PGDATABASE=bxexit_client BX_PHOTOS=${BX_MODELS:+$BX_PHOTOS} \
 	tap_stage gate_client bash test/gate_client/run.sh
 
+# the SQL calibration functions give bench/faces.sh's figures on its scores
+if [ -n "$BX_MODELS" ]; then
+	PGDATABASE=bxexit_client tap_stage calibration_bench bash test/calibration_bench.sh
+else
+	echo "ok - calibration_bench # SKIP no face models at ${BX_MODEL_DIR:-../shared/models}"
+fi
+
 # the demo, as scripts/demo.sh runs it (photos when the models are there)
 [ -n "$BX_MODELS" ] && bx_stage_faces && [ -n "$BX_FACES" ] && export BX_FACES
 psql -q -X -c 'CREATE DATABASE bxexit_demo' >/dev/null

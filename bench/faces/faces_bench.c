@@ -61,6 +61,7 @@ typedef struct Config
 	int			runs;
 	int			target;
 	int			gateSplits;
+	const char *scoresPath;		/* --scores: write the ORL scores here */
 	BxFaceOptions face;
 } Config;
 
@@ -223,6 +224,34 @@ Verification(const char *label, const double *mated, size_t nm,
 	eer = EqualErrorRate(mated, nm, non, nn, &t);
 	printf(" %.2f%% (t=%.3f) |\n", 100 * eer, t);
 	free(work);
+}
+
+/*
+ * The ORL comparison scores, one "m <score>" or "n <score>" line each, in
+ * full precision: test/calibration_bench.sh feeds them to the SQL
+ * calibration functions and compares their figures with the table above.
+ */
+static void
+WriteScores(const char *path, const double *mated, size_t nm,
+			const double *non, size_t nn)
+{
+	FILE	   *f = fopen(path, "w");
+	size_t		i;
+
+	if (f == NULL)
+	{
+		perror(path);
+		exit(1);
+	}
+	for (i = 0; i < nm; i++)
+		fprintf(f, "m %.17g\n", mated[i]);
+	for (i = 0; i < nn; i++)
+		fprintf(f, "n %.17g\n", non[i]);
+	if (fclose(f) != 0)
+	{
+		perror(path);
+		exit(1);
+	}
 }
 
 /*
@@ -524,6 +553,8 @@ Accuracy(BxFacePipe pipe, const Config *cfg)
 	printf("| impostors | mated pairs | non-mated pairs | FNMR @ FMR 1e-2 | "
 		   "@ 1e-3 | @ 1e-4 | @ 1e-5 | EER |\n|---|---|---|---|---|---|---|---|\n");
 	Verification("ORL", mated, nm, non, nn);
+	if (cfg->scoresPath != NULL)
+		WriteScores(cfg->scoresPath, mated, nm, non, nn);
 
 	/* large impostor set: ORL + LFW-LFW + ORL-LFW pairs */
 	if (nLfw > 0)
@@ -856,7 +887,7 @@ Usage(void)
 	fprintf(stderr, "usage: faces_bench accuracy|speed [--data DIR] [--models DIR] "
 			"[--det-size N] [--pad F] [--retry-pad F] [--upscale F] [--threshold F] "
 			"[--rule single|largest] [--runs N] [--target N] [--photos DIR] "
-			"[--gate-splits N]\n");
+			"[--gate-splits N] [--scores FILE]\n");
 	exit(2);
 }
 
@@ -902,6 +933,8 @@ main(int argc, char **argv)
 			cfg.target = atoi(v);
 		else if (strcmp(argv[i], "--gate-splits") == 0)
 			cfg.gateSplits = atoi(v);
+		else if (strcmp(argv[i], "--scores") == 0)
+			cfg.scoresPath = v;
 		else if (strcmp(argv[i], "--pad") == 0)
 			cfg.face.padFraction = (float) atof(v);
 		else if (strcmp(argv[i], "--retry-pad") == 0)
