@@ -7,22 +7,28 @@ MODULE_big = bxexit
 
 # Two layers: lib/ is server-free C (and the one C++ bridge), testable
 # without PostgreSQL; src/ is the PostgreSQL glue, one folder per concern.
+#
+# VPATH builds (Debian's pg_buildext builds in build-15 with
+# VPATH=<source>): every wildcard looks in $(srcdir) (set by PGXS below;
+# these are "=" variables, expanded after it) and yields names relative to
+# it, and the object folders are created in the build directory.
+dir_objs = $(patsubst $(srcdir)/%.c,%.o,$(wildcard $(srcdir)/$(1)/*.c))
 LIB_OBJS = \
 	lib/bx_runtime.o \
 	lib/kernels.o \
 	lib/embedding_parse.o \
-	$(patsubst %.c,%.o,$(wildcard lib/nn/*.c)) \
-	$(patsubst %.c,%.o,$(wildcard lib/image/*.c)) \
-	$(patsubst %.c,%.o,$(wildcard lib/facepipe/*.c)) \
+	$(call dir_objs,lib/nn) \
+	$(call dir_objs,lib/image) \
+	$(call dir_objs,lib/facepipe) \
 	lib/faiss_bridge.o
 
 GLUE_OBJS = \
 	src/bxexit.o \
 	src/guc.o \
-	$(patsubst %.c,%.o,$(wildcard src/type/*.c)) \
-	$(patsubst %.c,%.o,$(wildcard src/am/*.c)) \
-	$(patsubst %.c,%.o,$(wildcard src/face/*.c)) \
-	$(patsubst %.c,%.o,$(wildcard src/records/*.c))
+	$(call dir_objs,src/type) \
+	$(call dir_objs,src/am) \
+	$(call dir_objs,src/face) \
+	$(call dir_objs,src/records)
 
 OBJS = $(GLUE_OBJS) $(LIB_OBJS)
 
@@ -33,7 +39,7 @@ OBJS = $(GLUE_OBJS) $(LIB_OBJS)
 # scripts are files in git.
 INSTALL_PARTS = $(sort $(wildcard $(srcdir)/sql/install/*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*.sql))
+DATA = $(filter-out $(DATA_built),$(notdir $(wildcard $(srcdir)/$(EXTENSION)--*.sql)))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=bxexit
@@ -52,6 +58,11 @@ EXTRA_CLEAN = results regression.diffs regression.out
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# a VPATH build compiles lib/nn/x.c into ./lib/nn/x.o: make the folders
+ifneq ($(srcdir),.)
+$(shell mkdir -p $(sort $(dir $(OBJS))))
+endif
 
 override CFLAGS += -std=gnu11
 

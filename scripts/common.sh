@@ -26,6 +26,10 @@ BX_PACKAGES=(
 	clang
 	libclang-rt-14-dev
 	llvm
+	# the Debian package (scripts/build_deb.sh, test/package.sh)
+	dpkg-dev
+	debhelper
+	postgresql-server-dev-all
 )
 
 bx_log() { printf '==> %s\n' "$*" >&2; }

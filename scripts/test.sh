@@ -144,6 +144,11 @@ PGDATABASE=bxexit_client BX_PHOTOS=${BX_MODELS:+$BX_PHOTOS} tap_stage bounds bas
 # exported symbols of the module, threads of a backend that built an index
 PGDATABASE=bxexit_client BX_PHOTOS=${BX_MODELS:+$BX_PHOTOS} tap_stage module bash test/check_module.sh bxexit.so
 
+# the Debian package: build, replace the make-installed files with it (dpkg
+# -i), smoke-test it on its own cluster, dpkg -r.  Last: nothing after it
+# may need the extension files.
+tap_stage package bash test/package.sh
+
 if [ "$failed" -ne 0 ]; then
 	bx_log "server log tail:"
 	tail -n 30 "$BX_TMP/server.log" >&2
