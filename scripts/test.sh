@@ -118,6 +118,9 @@ PGDATABASE=bxexit_client tap_stage binary_io \
 PG_CONFIG="$BX_PGBIN/pg_config" PGDATABASE=bxexit_client BX_PHOTOS=${BX_MODELS:+$BX_PHOTOS} \
 	tap_stage gate_client bash test/gate_client/run.sh
 
+# the Python clients: the psycopg 3 adapter of face_embedding and gate_client.py (pytest as TAP)
+PGDATABASE=bxexit_client BX_PHOTOS=${BX_MODELS:+$BX_PHOTOS} tap_stage python bash test/python/run.sh
+
 # the demo, as scripts/demo.sh runs it (photos when the models are there)
 [ -n "$BX_MODELS" ] && bx_stage_faces && [ -n "$BX_FACES" ] && export BX_FACES
 psql -q -X -c 'CREATE DATABASE bxexit_demo' >/dev/null
