@@ -8,6 +8,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-/usr/bin/python3}
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the tree
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
