@@ -23,6 +23,8 @@ BX_PACKAGES=(
 	python3-numpy
 	python3-onnx
 	python3-opencv
+	python3-psycopg
+	python3-pytest
 	clang
 	libclang-rt-14-dev
 	llvm

@@ -118,6 +118,9 @@ PGDATABASE=bxexit_client tap_stage binary_io \
 PG_CONFIG="$BX_PGBIN/pg_config" PGDATABASE=bxexit_client BX_PHOTOS=${BX_MODELS:+$BX_PHOTOS} \
 	tap_stage gate_client bash test/gate_client/run.sh
 
+# the Python clients: the psycopg 3 adapter of face_embedding and gate_client.py (pytest as TAP)
+PGDATABASE=bxexit_client BX_PHOTOS=${BX_MODELS:+$BX_PHOTOS} tap_stage python bash test/python/run.sh
+
 # the SQL calibration functions give bench/faces.sh's figures on its scores
 if [ -n "$BX_MODELS" ]; then
 	PGDATABASE=bxexit_client tap_stage calibration_bench bash test/calibration_bench.sh
