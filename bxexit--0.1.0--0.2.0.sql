@@ -1795,23 +1795,21 @@ CREATE FUNCTION @extschema@.bx_adopt_verification_threshold(model pg_catalog.tex
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
-	p record;
 	t float4;
+	fnmr float8;
 	id int8;
 BEGIN
 	IF cardinality(mated) IS NULL OR cardinality(nonmated) IS NULL THEN
 		RAISE EXCEPTION 'calibration needs mated and non-mated scores' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	SELECT * INTO p FROM @extschema@.bx_det_point(mated, nonmated, target_fmr);
-	t := ceil(p.threshold * 100) / 100;
-	SELECT * INTO p FROM @extschema@.bx_det_point(mated, nonmated, target_fmr) x,
-		LATERAL (SELECT count(*) FILTER (WHERE NOT v > t)::float8 / cardinality(mated) AS fnmr_at_t
-				   FROM unnest(mated) v) y;
+	-- the threshold rounded up to 0.01, and the FNMR measured there
+	t := ceil((SELECT x.threshold FROM @extschema@.bx_det_point(mated, nonmated, target_fmr) x) * 100) / 100;
+	SELECT count(*) FILTER (WHERE NOT v > t)::float8 / cardinality(mated) INTO fnmr FROM unnest(mated) v;
 	INSERT INTO @extschema@.match_threshold (model, purpose, threshold, operating_point, measured_error,
 											 method, valid_from)
 	VALUES (model, 'verification', t, format('FMR %s (1:1 comparison)', target_fmr),
 			format('FNMR %s%% at FMR %s (%s mated, %s non-mated comparisons)',
-				   round((p.fnmr_at_t * 100)::numeric, 2), target_fmr, cardinality(mated), cardinality(nonmated)),
+				   round((fnmr * 100)::numeric, 2), target_fmr, cardinality(mated), cardinality(nonmated)),
 			method, valid_from)
 	RETURNING threshold_id INTO id;
 	RETURN id;
