@@ -296,6 +296,7 @@ extern int	BxAnnGetMetric(Relation index);
 extern FmgrInfo *BxAnnGetDistanceProc(Relation index);
 extern FaceEmbedding BxAnnPrepareValue(Relation index, Datum value, int metric,
 									   bool *usable);
+extern void BxAnnRefuseUnusable(FaceEmbedding e, const char *hint) pg_attribute_noreturn();
 extern void BxAnnCheckTag(BxAnnCache cache, FaceEmbedding e);
 extern void BxAnnEncodeWith(const float *sqmin, const float *sqscale, int dims,
 							const float *x, uint8 *code);

@@ -20,8 +20,6 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include "access/tableam.h"
 #include "access/xloginsert.h"
 #include "bx_bridge.h"
@@ -162,13 +160,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	}
 	e = BxAnnPrepareValue(index, PointerGetDatum(e), st->metric, &usable);
 	if (!usable)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("cannot index a face_embedding of norm %g for cosine distance",
-						sqrt(BxEmbeddingSquaredNorm(e))),
-				 errdetail("Cosine distance compares vectors of norm %g or more.",
-						   BX_MIN_COSINE_NORM),
-				 errhint("Delete the vector, or exclude it with a partial index (WHERE bx_cosine_usable(column)).")));
+		BxAnnRefuseUnusable(e, "Delete the vector, or exclude it with a partial index (WHERE bx_cosine_usable(column)).");
 	MemoryContextSwitchTo(old);
 
 	if (st->n == st->capacity)

@@ -313,13 +313,7 @@ bxanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	}
 	e = BxAnnPrepareValue(index, PointerGetDatum(e), cache->meta.metric, &usable);
 	if (!usable)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("cannot index a face_embedding of norm %g for cosine distance",
-						sqrt(BxEmbeddingSquaredNorm(e))),
-				 errdetail("Cosine distance compares vectors of norm %g or more.",
-						   BX_MIN_COSINE_NORM),
-				 errhint("Exclude zero vectors with a partial index (WHERE bx_cosine_usable(column)).")));
+		BxAnnRefuseUnusable(e, "Exclude zero vectors with a partial index (WHERE bx_cosine_usable(column)).");
 
 	/* neighbours: a small search; the nearest list is where the row goes */
 	BxAnnSearchInit(&search, index, cache, FE_X(e), ctx);

@@ -158,9 +158,10 @@ BxAnnGetDistanceProc(Relation index)
 
 /*
  * Check an indexed or query value against the index: dimensions and model
- * tag.  Returns the float elements to index (normalised for cosine), or NULL
- * with *usable = false for a value the metric cannot place (zero vector
- * under cosine), which the caller reports.
+ * tag.  Returns the float elements to index (normalised for cosine); for a
+ * value the metric cannot place (norm under BX_MIN_COSINE_NORM under
+ * cosine) sets *usable = false and returns it as is: a scan skips it, a
+ * build or an insert refuses it with BxAnnRefuseUnusable().
  */
 StaticAssertDecl(BXANN_ELEMENTS_PER_PAGE(BXANN_ELEMENT_SIZE(BXANN_MAX_M, BXANN_MAX_DIM)) >= 1,
 				 "the largest bxann element must fit a page");
@@ -194,6 +195,19 @@ BxAnnPrepareValue(Relation index, Datum value, int metric, bool *usable)
 		return n;
 	}
 	return e;
+}
+
+/* the ERROR of a build or an insert given a vector cosine cannot place */
+void
+BxAnnRefuseUnusable(FaceEmbedding e, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("cannot index a face_embedding of norm %g for cosine distance",
+					sqrt(BxEmbeddingSquaredNorm(e))),
+			 errdetail("Cosine distance compares vectors of norm %g or more.",
+					   BX_MIN_COSINE_NORM),
+			 errhint("%s", hint)));
 }
 
 /* ERROR if e is tagged with a model other than the index's */
