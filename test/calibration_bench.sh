@@ -46,17 +46,14 @@ sql() {
 if ! sql >"$work/sql.out" 2>&1 <<EOF; then
 CREATE TEMP TABLE bench_score (kind text, score float8);
 \\copy bench_score FROM '$work/scores' WITH (DELIMITER ' ')
-WITH a AS (SELECT array_agg(score) FILTER (WHERE kind = 'm') AS m,
-                  array_agg(score) FILTER (WHERE kind = 'n') AS n FROM bench_score)
+CREATE TEMP TABLE a AS
+SELECT array_agg(score) FILTER (WHERE kind = 'm') AS m, array_agg(score) FILTER (WHERE kind = 'n') AS n
+  FROM bench_score;
 SELECT 'point', f, 100 * p.fnmr, p.threshold
   FROM a, unnest(ARRAY[1e-2, 1e-3, 1e-4]::float8[]) WITH ORDINALITY u(f, i),
        LATERAL bxexit.bx_det_point(a.m, a.n, u.f) p
  ORDER BY u.i;
-WITH a AS (SELECT array_agg(score) FILTER (WHERE kind = 'm') AS m,
-                  array_agg(score) FILTER (WHERE kind = 'n') AS n FROM bench_score)
 SELECT 'eer', 100 * e.eer, e.threshold FROM a, LATERAL bxexit.bx_det_eer(a.m, a.n) e;
-WITH a AS (SELECT array_agg(score) FILTER (WHERE kind = 'm') AS m,
-                  array_agg(score) FILTER (WHERE kind = 'n') AS n FROM bench_score)
 SELECT 'curve', count(*), bool_and(c.fmr BETWEEN 0 AND 1 AND c.fnmr BETWEEN 0 AND 1)
   FROM a, LATERAL bxexit.bx_det_curve(a.m, a.n) c;
 EOF
@@ -68,15 +65,12 @@ ok 0 "the scores load and the calibration functions run"
 
 fmt() { awk '{ printf "%.2f%% (t=%.3f)\n", $1, $2 }'; }
 got=$(awk '$1 == "point" { print $3, $4 }' "$work/sql.out" | fmt)
-i=0
-for want in "$bench_p2" "$bench_p3" "$bench_p4"; do
-	i=$((i + 1))
-	have=$(sed -n "${i}p" <<<"$got")
-	fmr=$(sed -n "${i}p" <<<"1e-2
-1e-3
-1e-4")
-	[ "$have" = "$want" ]
-	ok $? "bx_det_point at FMR $fmr gives the benchmark's FNMR and threshold: $have (bench $want)"
+fmrs=(1e-2 1e-3 1e-4)
+wants=("$bench_p2" "$bench_p3" "$bench_p4")
+for i in 0 1 2; do
+	have=$(sed -n "$((i + 1))p" <<<"$got")
+	[ "$have" = "${wants[i]}" ]
+	ok $? "bx_det_point at FMR ${fmrs[i]} gives the benchmark's FNMR and threshold: $have (bench ${wants[i]})"
 done
 have=$(awk '$1 == "eer" { print $2, $3 }' "$work/sql.out" | fmt)
 [ "$have" = "$bench_eer" ]
