@@ -2,7 +2,8 @@
  *
  * imgutil.h
  *	  Test helpers: write JPEG/PNG files in memory with libjpeg and
- *	  libpng, patch them, count allocations.
+ *	  libpng, patch them.  The helpers without images (files, counting
+ *	  allocator, random numbers) are in helpers.h, included here.
  *
  * Every test image is generated at test time; none is stored in the
  * repository.  Used by the image and facepipe tests, the fuzz seeds
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "helpers.h"
 #include "image/bx_image.h"
 
 /* What to write as JPEG; zero-initialise, then fill in */
@@ -82,29 +84,5 @@ extern uint8_t *WriteZeroPng(int width, int height, size_t *len);
 
 /* Recompute the CRC of the PNG chunk starting at offset (length field) */
 extern void FixPngCrc(uint8_t *png, size_t offset);
-
-/* Read a whole file with malloc; NULL if it cannot be read */
-extern void *ReadWholeFile(const char *path, size_t *len);
-
-/*
- * Paths of the files ending in suffix in the subdirectories of dir (one
- * level, as LFW's images/NAME/NAME_NNNN.jpg), sorted; malloc'd array of
- * malloc'd strings, count returned (0 if dir is unreadable).
- */
-extern int	ListSubdirFiles(const char *dir, const char *suffix, char ***paths);
-extern void FreePaths(char **paths, int n);
-
-/* Data directory: $BX_DATA_DIR, else the default the Makefile passes */
-extern const char *DataDir(void);
-
-/* Counting allocator: live blocks, peak bytes, fail the n-th call */
-extern const BxAllocator *CountingAllocator(void);
-extern void CountingStart(long failAt);		/* 0: never fail */
-extern long CountingLive(void);
-extern long CountingCalls(void);
-extern size_t CountingPeakBytes(void);
-
-/* Deterministic pseudo-random numbers */
-extern uint32_t TestRandom(void);
 
 #endif							/* BX_IMGUTIL_H */

@@ -85,7 +85,7 @@ static float *
 LoadTensor(const Tensor *t)
 {
 	size_t		len;
-	float	   *data = ReadFile(t->path, &len);
+	float	   *data = ReadWholeFile(t->path, &len);
 
 	if (data != NULL && len != Count(t) * sizeof(float))
 	{
@@ -132,7 +132,7 @@ RunErrorCase(const Case *c, const void *data, size_t len)
 	BxStatus	st;
 	bool		good;
 
-	CountingReset(0);
+	CountingStart(0);
 	st = NnModelLoad(data, len, NULL, &m, err, sizeof(err));
 	good = st != BX_OK && m == NULL &&
 		(strcmp(c->status, "any") == 0 || strcmp(c->status, BxStatusName(st)) == 0) &&
@@ -159,7 +159,7 @@ RunOkCase(const Case *c, const void *data, size_t len)
 	bool		repeat = true;
 	int			i;
 
-	CountingReset(0);
+	CountingStart(0);
 	st = NnModelLoad(data, len, NULL, &m, err, sizeof(err));
 	if (st != BX_OK)
 	{
@@ -256,7 +256,7 @@ static void
 RunCase(const Case *c)
 {
 	size_t		len;
-	void	   *data = ReadFile(c->model, &len);
+	void	   *data = ReadWholeFile(c->model, &len);
 
 	if (data == NULL)
 	{
@@ -288,7 +288,7 @@ RunManifest(const char *path)
 		free(c);
 		return;
 	}
-	CountingInstall();
+	NnSetAllocator(CountingAllocator());
 	while (fgets(line, sizeof(line), f) != NULL)
 	{
 		char		key[32];

@@ -26,12 +26,13 @@
 #include "nn/nn.h"
 #include "nn_internal.h"
 
+#include "helpers.h"
+
 /*
  * testutil.c; its header is not included because pbwriter.h's Onnx*
  * builders clash with the reader's types of nn_internal.h, needed here to
  * time NnOnnxParse alone
  */
-extern void *ReadFile(const char *path, size_t *len);
 extern const char *ModelDir(void);
 extern const char *ModelPath(const char *rel);
 
@@ -72,7 +73,7 @@ Bench(const char *rel, int runs)
 	size_t		i;
 	int			r;
 
-	if (path == NULL || (data = ReadFile(path, &len)) == NULL)
+	if (path == NULL || (data = ReadWholeFile(path, &len)) == NULL)
 	{
 		printf("%s: not found in %s\n", rel, ModelDir());
 		return;
@@ -121,7 +122,7 @@ BenchLoad(const char *rel, int n)
 	double	   *parse;
 	int			r;
 
-	if (path == NULL || (data = ReadFile(path, &len)) == NULL)
+	if (path == NULL || (data = ReadWholeFile(path, &len)) == NULL)
 	{
 		printf("%s: not found in %s\n", rel, ModelDir());
 		return;

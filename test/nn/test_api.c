@@ -240,8 +240,8 @@ TestAllocator(const Pb *tiny)
 	int			i;
 	BxStatus	st;
 
-	CountingInstall();
-	CountingReset(0);
+	NnSetAllocator(CountingAllocator());
+	CountingStart(0);
 	st = NnModelLoad(tiny->buf, tiny->len, NULL, &m, err, sizeof(err));
 	calls = CountingCalls();
 	TapOk(st == BX_OK && CountingLive() > 0 && NnModelMemoryBytes(m) > 0,
@@ -250,10 +250,10 @@ TestAllocator(const Pb *tiny)
 	/* the model keeps its allocator even if the hook changes */
 	NnSetAllocator(NULL);
 	NnModelFree(m);
-	CountingInstall();
+	NnSetAllocator(CountingAllocator());
 	TapOk(CountingLive() == 0, "NnModelFree returns every block to the allocator the model was loaded with");
 
-	CountingReset(0);
+	CountingStart(0);
 	st = NnModelLoad(multi->buf, multi->len, NULL, &m, err, sizeof(err));
 	calls = CountingCalls();
 	TapOk(st == BX_OK && calls >= 4, "a model with large weights makes %ld allocations", calls);
@@ -261,7 +261,7 @@ TestAllocator(const Pb *tiny)
 	for (k = 1; k <= calls; k++)
 	{
 		m = NULL;
-		CountingReset(k);
+		CountingStart(k);
 		st = NnModelLoad(multi->buf, multi->len, NULL, &m, err, sizeof(err));
 		if (st != BX_ENOMEM || m != NULL || CountingLive() != 0 ||
 			strstr(err, "out of memory") == NULL)
@@ -274,7 +274,7 @@ TestAllocator(const Pb *tiny)
 	}
 	TapOk(bad == 0, "failing each of the %ld allocations gives BX_ENOMEM and frees the rest", calls);
 
-	CountingReset(0);
+	CountingStart(0);
 	for (i = 0; i < 100; i++)
 	{
 		if (NnModelLoad(tiny->buf, tiny->len, NULL, &m, err, sizeof(err)) == BX_OK)

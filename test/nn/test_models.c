@@ -53,7 +53,7 @@ Truncations(const char *what, const uint8_t *data, size_t len, int samples)
 		NnModel		m = NULL;
 		BxStatus	st;
 
-		CountingReset(0);
+		CountingStart(0);
 		err[0] = '\0';
 		st = NnModelLoad(data, cut, NULL, &m, err, sizeof(err));
 		if (st == BX_OK || err[0] == '\0' || CountingLive() != 0)
@@ -111,7 +111,7 @@ Mutations(const char *what, const uint8_t *data, size_t len, int count,
 			}
 			buf[pos] ^= (uint8_t) (1 + TestRand() % 255);
 		}
-		CountingReset(0);
+		CountingStart(0);
 		err[0] = '\0';
 		st = NnModelLoad(buf, len, &opts, &m, err, sizeof(err));
 		if (st == BX_OK)
@@ -165,8 +165,8 @@ TestYunet(void)
 		TapSkip("YuNet not found in %s (set BX_MODEL_DIR)", ModelDir());
 		return;
 	}
-	data = ReadFile(path, &len);
-	CountingReset(0);
+	data = ReadWholeFile(path, &len);
+	CountingStart(0);
 	st = NnModelLoad(data, len, NULL, &m, err, sizeof(err));
 	if (!TapOk(st == BX_OK, "YuNet loads (%s)", err))
 	{
@@ -237,14 +237,14 @@ TestYunet(void)
 		long		k;
 		int			bad = 0;
 
-		CountingReset(0);
+		CountingStart(0);
 		st = NnModelLoad(data, len, NULL, &m, err, sizeof(err));
 		calls = CountingCalls();
 		NnModelFree(m);
 		m = NULL;
 		for (k = 1; k <= calls; k++)
 		{
-			CountingReset(k);
+			CountingStart(k);
 			st = NnModelLoad(data, len, NULL, &m, err, sizeof(err));
 			if (st != BX_ENOMEM || m != NULL || CountingLive() != 0)
 			{
@@ -281,8 +281,8 @@ TestMobileFaceNet(void)
 		TapSkip("MobileFaceNet not found in %s (set BX_MODEL_DIR)", ModelDir());
 		return;
 	}
-	data = ReadFile(path, &len);
-	CountingReset(0);
+	data = ReadWholeFile(path, &len);
+	CountingStart(0);
 	st = NnModelLoad(data, len, NULL, &m, err, sizeof(err));
 	if (TapOk(st == BX_OK, "MobileFaceNet loads (%s)", err))
 	{
@@ -303,7 +303,7 @@ TestMobileFaceNet(void)
 void
 TestRealModels(void)
 {
-	CountingInstall();
+	NnSetAllocator(CountingAllocator());
 	TestYunet();
 	TestMobileFaceNet();
 	NnSetAllocator(NULL);

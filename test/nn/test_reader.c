@@ -85,7 +85,7 @@ ExpectBytes(const char *what, const void *data, size_t len, BxStatus want,
 	BxStatus	st;
 	bool		good;
 
-	CountingReset(0);
+	CountingStart(0);
 	st = NnModelLoad(data, len, NULL, &m, err, sizeof(err));
 	good = st == want && m == NULL && strstr(err, substr) != NULL &&
 		CountingLive() == 0;
@@ -589,7 +589,7 @@ TestTruncation(void)
 	int			bad = 0;
 	BxStatus	st;
 
-	CountingReset(0);
+	CountingStart(0);
 	st = NnModelLoad(tiny->buf, tiny->len, NULL, &m, err, sizeof(err));
 	TapOk(st == BX_OK, "tiny model loads (%s %s)", BxStatusName(st), err);
 	NnModelFree(m);
@@ -642,7 +642,7 @@ TestFuzz(void)
 			buf[0] = 0x08;
 			buf[1] = 0x08;
 		}
-		CountingReset(0);
+		CountingStart(0);
 		err[0] = '\0';
 		st = NnModelLoad(buf, len, &opts, &m, err, sizeof(err));
 		if (st == BX_OK || err[0] == '\0')
@@ -692,7 +692,7 @@ TestFuzz(void)
 					break;
 			}
 		}
-		CountingReset(0);
+		CountingStart(0);
 		err[0] = '\0';
 		st = NnModelLoad(buf, len, &opts, &m, err, sizeof(err));
 		if (st == BX_OK)
@@ -724,7 +724,7 @@ TestFuzz(void)
 void
 TestReader(void)
 {
-	CountingInstall();
+	NnSetAllocator(CountingAllocator());
 	TestWireFormat();
 	TestLimits();
 	TestUnsupported();

@@ -14,19 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "helpers.h"
 #include "pbwriter.h"
 
-/* Read a whole file with malloc; NULL if it cannot be read */
-extern void *ReadFile(const char *path, size_t *len);
-
 /*
- * Counting allocator for NnSetAllocator(): tracks live blocks and can fail
- * the n-th allocation to exercise out-of-memory paths.
+ * ReadWholeFile() and the counting allocator (install it with
+ * NnSetAllocator(CountingAllocator()), restart it with CountingStart())
+ * are the shared ones of test/common/helpers.h.
  */
-extern void CountingInstall(void);
-extern void CountingReset(long failAt);	/* 0: never fail */
-extern long CountingLive(void);
-extern long CountingCalls(void);
 
 /* Model directory: $BX_MODEL_DIR, else the default the Makefile passes */
 extern const char *ModelDir(void);
