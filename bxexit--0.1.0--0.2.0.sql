@@ -36,6 +36,11 @@
  *   before it (exit first, then entry), scope by class and mode, show late
  *   changes of status, count biometrically confirmed departures and
  *   overstays apart, and the never-due D/S admissions.
+ * - galleries past one server (issue 15): bx_match, bx_verify and
+ *   bx_identify read templates from bx_gallery(), bxexit.enrollment unless
+ *   bx_set_gallery names another relation (partitioned by person, its
+ *   partitions possibly foreign tables on shard servers); bx_identify gives
+ *   each partition its own ORDER BY ... LIMIT, and a failed shard is named.
  */
 
 \echo Use "ALTER EXTENSION bxexit UPDATE TO '0.2.0'" to load this file. \quit
@@ -116,6 +121,10 @@ CREATE OR REPLACE FUNCTION @extschema@.bx_verify(probe @extschema@.face_embeddin
 	AS $$
 DECLARE
 	v_model text;
+	v_state text;
+	v_message text;
+	v_detail text;
+	v_context text;
 BEGIN
 	IF probe IS NULL OR person_id IS NULL THEN
 		RAISE EXCEPTION 'bx_verify needs a probe and a person'
@@ -127,11 +136,20 @@ BEGIN
 		reason := 'unknown_person';
 		templates := 0;
 	ELSE
-		SELECT max(@extschema@.bx_similarity(e.template, probe))::float4, count(*)
-		  INTO score, templates
-		  FROM @extschema@.enrollment e
-		 WHERE e.person_id = bx_verify.person_id AND e.model = v_model
-		   AND @extschema@.bx_cosine_usable(e.template);
+		BEGIN
+			EXECUTE pg_catalog.format(
+				'SELECT max(@extschema@.bx_similarity(e.template, $3))::float4, count(*)
+				   FROM %s e
+				  WHERE e.person_id = $1 AND e.model = $2 AND @extschema@.bx_cosine_usable(e.template)',
+				@extschema@.bx_gallery())
+			  INTO score, templates
+			 USING bx_verify.person_id, v_model, probe;
+		EXCEPTION WHEN OTHERS OR query_canceled THEN
+			GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+				v_detail = PG_EXCEPTION_DETAIL, v_context = PG_EXCEPTION_CONTEXT;
+			PERFORM @extschema@.bx_gallery_failure(v_state, v_message, v_detail, v_context);
+			RAISE;
+		END;
 		IF templates = 0 THEN
 			reason := 'nobody_enrolled';
 		ELSIF score < threshold THEN
@@ -166,6 +184,11 @@ DECLARE
 	v_distances float8[];
 	v_seen int8[] := '{}';
 	i int4;
+	v_gallery regclass := @extschema@.bx_gallery();
+	v_state text;
+	v_message text;
+	v_detail text;
+	v_context text;
 BEGIN
 	IF probe IS NULL OR k IS NULL THEN
 		RAISE EXCEPTION 'bx_identify needs a probe and k'
@@ -177,38 +200,40 @@ BEGIN
 	END IF;
 	SELECT t.model, t.threshold INTO v_model, v_threshold
 	  FROM @extschema@.bx_probe_threshold(probe, 'identification') t;
-	SELECT @extschema@.bx_dims(e.template) INTO v_gallery_dims
-	  FROM @extschema@.enrollment e WHERE e.model = v_model LIMIT 1;
-	IF v_gallery_dims <> @extschema@.bx_dims(probe) THEN
-		RAISE EXCEPTION 'probe has % dimensions, templates of model "%" have %',
-			@extschema@.bx_dims(probe), v_model, v_gallery_dims
-			USING ERRCODE = 'data_exception';
-	END IF;
-
 	/*
 	 * The gallery column has no typmod (templates of several models may
 	 * coexist), so a bxann index on it is an expression index on the cast
 	 * to the model's dimensions, usually partial on the model (README).
-	 * The query spells the same expression so the planner can use it.
+	 * The query spells the same expression so the planner can use it;
+	 * bx_gallery_nearest_sql gives each partition (shard) its own.
 	 */
 	v_limit := greatest(4 * k, 40);
-	LOOP
-		EXECUTE pg_catalog.format(
-			'SELECT array_agg(c.pid ORDER BY c.d, c.eid), array_agg(c.eid ORDER BY c.d, c.eid),
-					array_agg(c.d ORDER BY c.d, c.eid), count(*)
-			   FROM (SELECT e.person_id AS pid, e.enrollment_id AS eid,
-							e.template::@extschema@.face_embedding(%s) OPERATOR(@extschema@.<=>) $1 AS d
-					   FROM @extschema@.enrollment e
-					  WHERE e.model = %L AND @extschema@.bx_cosine_usable(e.template)
-					  ORDER BY e.template::@extschema@.face_embedding(%s) OPERATOR(@extschema@.<=>) $1
-					  LIMIT $2) c',
-			@extschema@.bx_dims(probe), v_model, @extschema@.bx_dims(probe))
-		  INTO v_people, v_enrollments, v_distances, v_fetched
-		 USING probe, v_limit;
-		EXIT WHEN v_fetched < v_limit
-			OR (SELECT count(DISTINCT p) FROM unnest(v_people) p) >= k;
-		v_limit := v_limit * 4;
-	END LOOP;
+	BEGIN
+		EXECUTE pg_catalog.format('SELECT @extschema@.bx_dims(e.template) FROM %s e WHERE e.model = $1 LIMIT 1',
+								  v_gallery)
+		   INTO v_gallery_dims USING v_model;
+		IF v_gallery_dims <> @extschema@.bx_dims(probe) THEN
+			RAISE EXCEPTION 'probe has % dimensions, templates of model "%" have %',
+				@extschema@.bx_dims(probe), v_model, v_gallery_dims
+				USING ERRCODE = 'data_exception';
+		END IF;
+		LOOP
+			EXECUTE 'SELECT array_agg(c.pid ORDER BY c.d, c.eid), array_agg(c.eid ORDER BY c.d, c.eid),
+							array_agg(c.d ORDER BY c.d, c.eid), count(*)
+					   FROM (' || @extschema@.bx_gallery_nearest_sql(v_gallery, @extschema@.bx_dims(probe), v_model)
+					|| ') c'
+			  INTO v_people, v_enrollments, v_distances, v_fetched
+			 USING probe, v_limit;
+			EXIT WHEN v_fetched < v_limit
+				OR (SELECT count(DISTINCT p) FROM unnest(v_people) p) >= k;
+			v_limit := v_limit * 4;
+		END LOOP;
+	EXCEPTION WHEN OTHERS OR query_canceled THEN
+		GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+			v_detail = PG_EXCEPTION_DETAIL, v_context = PG_EXCEPTION_CONTEXT;
+		PERFORM @extschema@.bx_gallery_failure(v_state, v_message, v_detail, v_context);
+		RAISE;
+	END;
 
 	rank := 0;
 	FOR i IN 1 .. coalesce(array_length(v_people, 1), 0) LOOP
@@ -407,7 +432,12 @@ DECLARE
 	v_model text;
 	v_runner_up float4;
 	v_best int8;
+	v_people int8[];
 	g record;
+	v_state text;
+	v_message text;
+	v_detail text;
+	v_context text;
 BEGIN
 	SELECT f.flight_id INTO v_flight FROM @extschema@.flight f WHERE f.flight_id = requested_flight;
 	gallery_size := 0;
@@ -423,28 +453,42 @@ BEGIN
 	ELSIF acquisition <> 'ok' THEN
 		reason := acquisition;
 	ELSE
-		-- a template cosine cannot compare stays out of the gallery: it must
-		-- not fail the flight for everybody (enrollment refuses new ones)
-		FOR g IN
-			SELECT e.person_id AS pid,
-				   max(@extschema@.bx_similarity(e.template, probe))::float4 AS s,
-				   count(*) OVER () AS n
-			  FROM @extschema@.manifest m
-			  JOIN @extschema@.enrollment e ON e.person_id = m.person_id
-			 WHERE m.flight_id = v_flight AND e.model = v_model
-			   AND @extschema@.bx_cosine_usable(e.template)
-			 GROUP BY e.person_id
-			 ORDER BY s DESC, pid
-			 LIMIT 2
-		LOOP
-			IF v_best IS NULL THEN
-				v_best := g.pid;
-				score := g.s;
-				gallery_size := g.n;
-			ELSE
-				v_runner_up := g.s;
-			END IF;
-		END LOOP;
+		SELECT array_agg(DISTINCT m.person_id) INTO v_people
+		  FROM @extschema@.manifest m WHERE m.flight_id = v_flight;
+		/*
+		 * The gallery (bx_gallery) is read by the manifest's people: a
+		 * gallery partitioned by person is pruned to the partitions, and
+		 * shards, that hold them.  A template cosine cannot compare stays
+		 * out: it must not fail the flight for everybody (enrollment
+		 * refuses new ones).
+		 */
+		BEGIN
+			FOR g IN EXECUTE pg_catalog.format(
+				'SELECT e.person_id AS pid,
+						max(@extschema@.bx_similarity(e.template, $3))::float4 AS s,
+						count(*) OVER () AS n
+				   FROM %s e
+				  WHERE e.person_id = ANY ($1) AND e.model = $2
+					AND @extschema@.bx_cosine_usable(e.template)
+				  GROUP BY e.person_id
+				  ORDER BY s DESC, pid
+				  LIMIT 2', @extschema@.bx_gallery())
+				USING v_people, v_model, probe
+			LOOP
+				IF v_best IS NULL THEN
+					v_best := g.pid;
+					score := g.s;
+					gallery_size := g.n;
+				ELSE
+					v_runner_up := g.s;
+				END IF;
+			END LOOP;
+		EXCEPTION WHEN OTHERS OR query_canceled THEN
+			GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+				v_detail = PG_EXCEPTION_DETAIL, v_context = PG_EXCEPTION_CONTEXT;
+			PERFORM @extschema@.bx_gallery_failure(v_state, v_message, v_detail, v_context);
+			RAISE;
+		END;
 		margin := score - v_runner_up;
 		IF v_best IS NULL THEN
 			reason := 'nobody_enrolled';
@@ -1944,3 +1988,235 @@ GRANT EXECUTE ON FUNCTION
 	TO bxexit_analyst, bxexit_admin;
 GRANT SELECT ON @extschema@.gate_anomaly TO bxexit_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.bx_plausible_date(pg_catalog.date) TO bxexit_admin;
+
+/* ------------------------------------ galleries past one server (issue 15) */
+
+/* ------------------------------------------ border records: the gallery */
+
+/*
+ * bx_match, bx_verify and bx_identify read templates from one relation:
+ * bxexit.enrollment unless an administrator names another with
+ * bx_set_gallery.  That is how a gallery outgrows one server: a table
+ * hash-partitioned by person whose partitions are postgres_fdw foreign
+ * tables on shard servers, each shard with its own bxann index (README,
+ * "Scaling out"; scripts/shard_layout.sh).  The relation needs the columns
+ * person_id int8, enrollment_id int8, model text and template
+ * face_embedding; more are allowed.  Kept as a name, resolved at each use,
+ * so a dump restores the row before or after the table it names.
+ */
+CREATE TABLE @extschema@.gallery_source (
+	singleton pg_catalog.bool PRIMARY KEY DEFAULT true CHECK (singleton),
+	relation_name pg_catalog.text NOT NULL,
+	set_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	set_by pg_catalog.text NOT NULL DEFAULT session_user
+);
+COMMENT ON TABLE @extschema@.gallery_source IS
+	'the gallery relation the searches read when it is not bxexit.enrollment (bx_set_gallery)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.gallery_source', '');
+
+/* The relation the searches read: the named gallery, or enrollment. */
+CREATE FUNCTION @extschema@.bx_gallery() RETURNS pg_catalog.regclass
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v_name text;
+	v_rel regclass;
+BEGIN
+	SELECT s.relation_name INTO v_name FROM @extschema@.gallery_source s;
+	IF v_name IS NULL THEN
+		RETURN '@extschema@.enrollment'::regclass;
+	END IF;
+	v_rel := pg_catalog.to_regclass(v_name);
+	IF v_rel IS NULL THEN
+		RAISE EXCEPTION 'gallery relation "%" named by bx_set_gallery does not exist', v_name
+			USING ERRCODE = 'undefined_table',
+				  HINT = 'Create it again, or call bx_set_gallery(NULL) to search bxexit.enrollment.';
+	END IF;
+	RETURN v_rel;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_gallery() IS
+	'the relation bx_match, bx_verify and bx_identify read templates from: bxexit.enrollment unless bx_set_gallery named another';
+
+/*
+ * Name the gallery (NULL: back to enrollment).  The searches run as the
+ * extension's owner, so the caller must be able to read the relation
+ * itself: naming a table is no way to search what one may not read.
+ */
+CREATE FUNCTION @extschema@.bx_set_gallery(gallery pg_catalog.regclass) RETURNS pg_catalog.regclass
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v_kind "char";
+	v_missing text;
+BEGIN
+	IF gallery IS NULL THEN
+		DELETE FROM @extschema@.gallery_source;
+		RETURN @extschema@.bx_gallery();
+	END IF;
+	SELECT c.relkind INTO v_kind FROM pg_class c WHERE c.oid = gallery;
+	IF v_kind NOT IN ('r', 'p', 'f') THEN
+		RAISE EXCEPTION '"%" is not a table, a partitioned table or a foreign table', gallery
+			USING ERRCODE = 'wrong_object_type';
+	END IF;
+	IF NOT has_table_privilege(session_user, gallery, 'SELECT') THEN
+		RAISE EXCEPTION 'permission denied for table %', gallery
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'The searches would read it for you: you must be able to read it yourself.';
+	END IF;
+	SELECT string_agg(format('%s %s', w.col, w.typ::regtype), ', ' ORDER BY w.ord) INTO v_missing
+	  FROM (VALUES (1, 'person_id', 'int8'::regtype), (2, 'enrollment_id', 'int8'::regtype),
+				   (3, 'model', 'text'::regtype), (4, 'template', '@extschema@.face_embedding'::regtype))
+		   AS w(ord, col, typ)
+	 WHERE NOT EXISTS (SELECT FROM pg_attribute a
+						WHERE a.attrelid = gallery AND a.attname = w.col AND a.atttypid = w.typ
+						  AND a.attnum > 0 AND NOT a.attisdropped);
+	IF v_missing IS NOT NULL THEN
+		RAISE EXCEPTION 'gallery % lacks the columns %', gallery, v_missing
+			USING ERRCODE = 'invalid_table_definition',
+				  HINT = 'A gallery has person_id int8, enrollment_id int8, model text and template face_embedding.';
+	END IF;
+	INSERT INTO @extschema@.gallery_source AS s (relation_name)
+	VALUES (gallery::text)
+	ON CONFLICT (singleton) DO UPDATE
+		SET relation_name = excluded.relation_name, set_at = excluded.set_at, set_by = excluded.set_by;
+	RAISE LOG 'bxexit: gallery set to % by %', gallery, session_user;
+	RETURN gallery;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_set_gallery(pg_catalog.regclass) IS
+	'name the relation the searches read templates from (NULL: bxexit.enrollment); it needs person_id, enrollment_id, model and template';
+
+/*
+ * Where the gallery lives: one row per leaf partition (or the relation
+ * itself), with the foreign server and remote table of a foreign one.
+ */
+CREATE FUNCTION @extschema@.bx_gallery_shards()
+	RETURNS TABLE (partition pg_catalog.regclass, server pg_catalog.name, remote_table pg_catalog.text)
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	BEGIN ATOMIC
+		SELECT t.relid, s.srvname,
+			   CASE WHEN ft.ftrelid IS NOT NULL THEN
+				   quote_ident(coalesce((SELECT substr(o, 13) FROM unnest(ft.ftoptions) o
+										  WHERE o LIKE 'schema_name=%'), n.nspname::text))
+				   || '.' ||
+				   quote_ident(coalesce((SELECT substr(o, 12) FROM unnest(ft.ftoptions) o
+										  WHERE o LIKE 'table_name=%'), c.relname::text))
+			   END
+		  FROM pg_partition_tree(@extschema@.bx_gallery()) t
+		  JOIN pg_class c ON c.oid = t.relid
+		  JOIN pg_namespace n ON n.oid = c.relnamespace
+		  LEFT JOIN pg_foreign_table ft ON ft.ftrelid = t.relid
+		  LEFT JOIN pg_foreign_server s ON s.oid = ft.ftserver
+		 WHERE t.isleaf
+		 ORDER BY t.relid::text;
+	END;
+COMMENT ON FUNCTION @extschema@.bx_gallery_shards() IS
+	'the gallery''s leaf partitions, with the foreign server and remote table of each foreign one';
+
+/*
+ * The k-nearest query over the gallery, rows (pid, eid, d) nearest first,
+ * $1 the probe and $2 the limit.  On a partitioned gallery each leaf gets
+ * its own ORDER BY ... LIMIT, which postgres_fdw sends whole to the shard
+ * (where that shard's bxann index serves it); the arms form a plain Append
+ * behind OFFSET 0, so foreign ones run concurrently (async_capable), and
+ * the coordinator sorts the at most leaves x limit rows.  Over the parent,
+ * PostgreSQL 15 would merge ordered scans instead (MergeAppend): the
+ * ORDER BY goes to the shards but neither the LIMIT nor concurrency.
+ */
+CREATE FUNCTION @extschema@.bx_gallery_nearest_sql(gallery pg_catalog.regclass, dims pg_catalog.int4,
+	model pg_catalog.text) RETURNS pg_catalog.text
+	LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v_arm constant text :=
+		'SELECT e.person_id AS pid, e.enrollment_id AS eid,
+				e.template::@extschema@.face_embedding(%2$s) OPERATOR(@extschema@.<=>) $1 AS d
+		   FROM %1$s e
+		  WHERE e.model = %3$L AND @extschema@.bx_cosine_usable(e.template)
+		  ORDER BY e.template::@extschema@.face_embedding(%2$s) OPERATOR(@extschema@.<=>) $1
+		  LIMIT $2';
+	v_arms text;
+BEGIN
+	IF (SELECT c.relkind FROM pg_class c WHERE c.oid = gallery) <> 'p' THEN
+		RETURN format(v_arm, gallery, dims, model);
+	END IF;
+	SELECT string_agg('(' || format(v_arm, 'ONLY ' || t.relid::regclass::text, dims, model) || ')',
+					  ' UNION ALL ' ORDER BY t.relid::regclass::text)
+	  INTO v_arms
+	  FROM pg_partition_tree(gallery) t
+	 WHERE t.isleaf;
+	IF v_arms IS NULL THEN
+		-- a partitioned table without partitions holds nothing
+		RETURN format(v_arm, gallery, dims, model);
+	END IF;
+	RETURN 'SELECT u.pid, u.eid, u.d FROM (SELECT * FROM (' || v_arms || ') a OFFSET 0) u
+			 ORDER BY u.d, u.eid LIMIT $2';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_gallery_nearest_sql(pg_catalog.regclass, pg_catalog.int4, pg_catalog.text) IS
+	'internal: the k-nearest query over a gallery, one ORDER BY ... LIMIT per leaf partition (pushed down to shards)';
+
+/*
+ * A gallery query failed: when the failure came from a shard, raise it
+ * again naming the shard (its server and partition) with the same
+ * SQLSTATE; otherwise return, and the caller raises the original (RAISE).
+ * postgres_fdw names the server of a failed connection; a failed remote
+ * query is known by the remote table in its remote SQL.  Searches never
+ * return what the other shards found: a 1:N answer without one shard's
+ * people would look complete and be wrong.
+ */
+CREATE FUNCTION @extschema@.bx_gallery_failure(sqlstate pg_catalog.text, message pg_catalog.text,
+	detail pg_catalog.text, context pg_catalog.text) RETURNS pg_catalog.void
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v_server name;
+	v_partition regclass;
+	v_hint constant text := 'A search needs every shard that may hold its people and answers nothing '
+		'without one; bx_gallery_shards() lists them.';
+BEGIN
+	SELECT g.server, g.partition INTO v_server, v_partition
+	  FROM @extschema@.bx_gallery_shards() g
+	 WHERE g.server IS NOT NULL
+	   AND (strpos(message, format('server "%s"', g.server)) > 0
+			OR strpos(coalesce(context, '') || ' ', 'FROM ' || g.remote_table || ' ') > 0)
+	 ORDER BY g.partition::text
+	 LIMIT 1;
+	IF v_server IS NULL THEN
+		RETURN;
+	ELSIF detail IS NULL THEN
+		RAISE EXCEPTION 'gallery shard "%" (partition %) failed: %', v_server, v_partition, message
+			USING ERRCODE = sqlstate, HINT = v_hint;
+	ELSE
+		RAISE EXCEPTION 'gallery shard "%" (partition %) failed: %', v_server, v_partition, message
+			USING ERRCODE = sqlstate, DETAIL = detail, HINT = v_hint;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_gallery_failure(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text) IS
+	'internal: raise a failed gallery query again naming the shard it came from; returns when no shard is to blame';
+
+/*
+ * The gallery (58_gallery): administrators choose it and see where it
+ * lives; the searches read it as the extension's owner.  The query builder
+ * and the failure helper are internal.
+ */
+REVOKE EXECUTE ON FUNCTION
+	@extschema@.bx_gallery(),
+	@extschema@.bx_set_gallery(pg_catalog.regclass),
+	@extschema@.bx_gallery_shards(),
+	@extschema@.bx_gallery_nearest_sql(pg_catalog.regclass, pg_catalog.int4, pg_catalog.text),
+	@extschema@.bx_gallery_failure(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.bx_gallery(),
+	@extschema@.bx_set_gallery(pg_catalog.regclass),
+	@extschema@.bx_gallery_shards()
+	TO bxexit_admin;
+GRANT SELECT ON @extschema@.gallery_source TO bxexit_admin;

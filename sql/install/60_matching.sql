@@ -183,7 +183,12 @@ DECLARE
 	v_model text;
 	v_runner_up float4;
 	v_best int8;
+	v_people int8[];
 	g record;
+	v_state text;
+	v_message text;
+	v_detail text;
+	v_context text;
 BEGIN
 	SELECT f.flight_id INTO v_flight FROM @extschema@.flight f WHERE f.flight_id = requested_flight;
 	gallery_size := 0;
@@ -199,28 +204,42 @@ BEGIN
 	ELSIF acquisition <> 'ok' THEN
 		reason := acquisition;
 	ELSE
-		-- a template cosine cannot compare stays out of the gallery: it must
-		-- not fail the flight for everybody (enrollment refuses new ones)
-		FOR g IN
-			SELECT e.person_id AS pid,
-				   max(@extschema@.bx_similarity(e.template, probe))::float4 AS s,
-				   count(*) OVER () AS n
-			  FROM @extschema@.manifest m
-			  JOIN @extschema@.enrollment e ON e.person_id = m.person_id
-			 WHERE m.flight_id = v_flight AND e.model = v_model
-			   AND @extschema@.bx_cosine_usable(e.template)
-			 GROUP BY e.person_id
-			 ORDER BY s DESC, pid
-			 LIMIT 2
-		LOOP
-			IF v_best IS NULL THEN
-				v_best := g.pid;
-				score := g.s;
-				gallery_size := g.n;
-			ELSE
-				v_runner_up := g.s;
-			END IF;
-		END LOOP;
+		SELECT array_agg(DISTINCT m.person_id) INTO v_people
+		  FROM @extschema@.manifest m WHERE m.flight_id = v_flight;
+		/*
+		 * The gallery (bx_gallery) is read by the manifest's people: a
+		 * gallery partitioned by person is pruned to the partitions, and
+		 * shards, that hold them.  A template cosine cannot compare stays
+		 * out: it must not fail the flight for everybody (enrollment
+		 * refuses new ones).
+		 */
+		BEGIN
+			FOR g IN EXECUTE pg_catalog.format(
+				'SELECT e.person_id AS pid,
+						max(@extschema@.bx_similarity(e.template, $3))::float4 AS s,
+						count(*) OVER () AS n
+				   FROM %s e
+				  WHERE e.person_id = ANY ($1) AND e.model = $2
+					AND @extschema@.bx_cosine_usable(e.template)
+				  GROUP BY e.person_id
+				  ORDER BY s DESC, pid
+				  LIMIT 2', @extschema@.bx_gallery())
+				USING v_people, v_model, probe
+			LOOP
+				IF v_best IS NULL THEN
+					v_best := g.pid;
+					score := g.s;
+					gallery_size := g.n;
+				ELSE
+					v_runner_up := g.s;
+				END IF;
+			END LOOP;
+		EXCEPTION WHEN OTHERS OR query_canceled THEN
+			GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+				v_detail = PG_EXCEPTION_DETAIL, v_context = PG_EXCEPTION_CONTEXT;
+			PERFORM @extschema@.bx_gallery_failure(v_state, v_message, v_detail, v_context);
+			RAISE;
+		END;
 		margin := score - v_runner_up;
 		IF v_best IS NULL THEN
 			reason := 'nobody_enrolled';
@@ -343,6 +362,10 @@ CREATE FUNCTION @extschema@.bx_verify(probe @extschema@.face_embedding, person_i
 	AS $$
 DECLARE
 	v_model text;
+	v_state text;
+	v_message text;
+	v_detail text;
+	v_context text;
 BEGIN
 	IF probe IS NULL OR person_id IS NULL THEN
 		RAISE EXCEPTION 'bx_verify needs a probe and a person'
@@ -354,11 +377,20 @@ BEGIN
 		reason := 'unknown_person';
 		templates := 0;
 	ELSE
-		SELECT max(@extschema@.bx_similarity(e.template, probe))::float4, count(*)
-		  INTO score, templates
-		  FROM @extschema@.enrollment e
-		 WHERE e.person_id = bx_verify.person_id AND e.model = v_model
-		   AND @extschema@.bx_cosine_usable(e.template);
+		BEGIN
+			EXECUTE pg_catalog.format(
+				'SELECT max(@extschema@.bx_similarity(e.template, $3))::float4, count(*)
+				   FROM %s e
+				  WHERE e.person_id = $1 AND e.model = $2 AND @extschema@.bx_cosine_usable(e.template)',
+				@extschema@.bx_gallery())
+			  INTO score, templates
+			 USING bx_verify.person_id, v_model, probe;
+		EXCEPTION WHEN OTHERS OR query_canceled THEN
+			GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+				v_detail = PG_EXCEPTION_DETAIL, v_context = PG_EXCEPTION_CONTEXT;
+			PERFORM @extschema@.bx_gallery_failure(v_state, v_message, v_detail, v_context);
+			RAISE;
+		END;
 		IF templates = 0 THEN
 			reason := 'nobody_enrolled';
 		ELSIF score < threshold THEN
@@ -415,6 +447,11 @@ DECLARE
 	v_distances float8[];
 	v_seen int8[] := '{}';
 	i int4;
+	v_gallery regclass := @extschema@.bx_gallery();
+	v_state text;
+	v_message text;
+	v_detail text;
+	v_context text;
 BEGIN
 	IF probe IS NULL OR k IS NULL THEN
 		RAISE EXCEPTION 'bx_identify needs a probe and k'
@@ -426,38 +463,40 @@ BEGIN
 	END IF;
 	SELECT t.model, t.threshold INTO v_model, v_threshold
 	  FROM @extschema@.bx_probe_threshold(probe, 'identification') t;
-	SELECT @extschema@.bx_dims(e.template) INTO v_gallery_dims
-	  FROM @extschema@.enrollment e WHERE e.model = v_model LIMIT 1;
-	IF v_gallery_dims <> @extschema@.bx_dims(probe) THEN
-		RAISE EXCEPTION 'probe has % dimensions, templates of model "%" have %',
-			@extschema@.bx_dims(probe), v_model, v_gallery_dims
-			USING ERRCODE = 'data_exception';
-	END IF;
-
 	/*
 	 * The gallery column has no typmod (templates of several models may
 	 * coexist), so a bxann index on it is an expression index on the cast
 	 * to the model's dimensions, usually partial on the model (README).
-	 * The query spells the same expression so the planner can use it.
+	 * The query spells the same expression so the planner can use it;
+	 * bx_gallery_nearest_sql gives each partition (shard) its own.
 	 */
 	v_limit := greatest(4 * k, 40);
-	LOOP
-		EXECUTE pg_catalog.format(
-			'SELECT array_agg(c.pid ORDER BY c.d, c.eid), array_agg(c.eid ORDER BY c.d, c.eid),
-					array_agg(c.d ORDER BY c.d, c.eid), count(*)
-			   FROM (SELECT e.person_id AS pid, e.enrollment_id AS eid,
-							e.template::@extschema@.face_embedding(%s) OPERATOR(@extschema@.<=>) $1 AS d
-					   FROM @extschema@.enrollment e
-					  WHERE e.model = %L AND @extschema@.bx_cosine_usable(e.template)
-					  ORDER BY e.template::@extschema@.face_embedding(%s) OPERATOR(@extschema@.<=>) $1
-					  LIMIT $2) c',
-			@extschema@.bx_dims(probe), v_model, @extschema@.bx_dims(probe))
-		  INTO v_people, v_enrollments, v_distances, v_fetched
-		 USING probe, v_limit;
-		EXIT WHEN v_fetched < v_limit
-			OR (SELECT count(DISTINCT p) FROM unnest(v_people) p) >= k;
-		v_limit := v_limit * 4;
-	END LOOP;
+	BEGIN
+		EXECUTE pg_catalog.format('SELECT @extschema@.bx_dims(e.template) FROM %s e WHERE e.model = $1 LIMIT 1',
+								  v_gallery)
+		   INTO v_gallery_dims USING v_model;
+		IF v_gallery_dims <> @extschema@.bx_dims(probe) THEN
+			RAISE EXCEPTION 'probe has % dimensions, templates of model "%" have %',
+				@extschema@.bx_dims(probe), v_model, v_gallery_dims
+				USING ERRCODE = 'data_exception';
+		END IF;
+		LOOP
+			EXECUTE 'SELECT array_agg(c.pid ORDER BY c.d, c.eid), array_agg(c.eid ORDER BY c.d, c.eid),
+							array_agg(c.d ORDER BY c.d, c.eid), count(*)
+					   FROM (' || @extschema@.bx_gallery_nearest_sql(v_gallery, @extschema@.bx_dims(probe), v_model)
+					|| ') c'
+			  INTO v_people, v_enrollments, v_distances, v_fetched
+			 USING probe, v_limit;
+			EXIT WHEN v_fetched < v_limit
+				OR (SELECT count(DISTINCT p) FROM unnest(v_people) p) >= k;
+			v_limit := v_limit * 4;
+		END LOOP;
+	EXCEPTION WHEN OTHERS OR query_canceled THEN
+		GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+			v_detail = PG_EXCEPTION_DETAIL, v_context = PG_EXCEPTION_CONTEXT;
+		PERFORM @extschema@.bx_gallery_failure(v_state, v_message, v_detail, v_context);
+		RAISE;
+	END;
 
 	rank := 0;
 	FOR i IN 1 .. coalesce(array_length(v_people, 1), 0) LOOP

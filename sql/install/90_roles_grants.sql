@@ -184,3 +184,22 @@ GRANT SELECT (departure_manifest_id, flight_id, family_name, given_names, date_o
 			  seat, boarding_status, name_key, loaded_at, loaded_by)
 	ON @extschema@.departure_manifest TO bxexit_analyst;
 GRANT SELECT ON @extschema@.departure_link, @extschema@.departure_manifest_link TO bxexit_analyst;
+
+/*
+ * The gallery (58_gallery): administrators choose it and see where it
+ * lives; the searches read it as the extension's owner.  The query builder
+ * and the failure helper are internal.
+ */
+REVOKE EXECUTE ON FUNCTION
+	@extschema@.bx_gallery(),
+	@extschema@.bx_set_gallery(pg_catalog.regclass),
+	@extschema@.bx_gallery_shards(),
+	@extschema@.bx_gallery_nearest_sql(pg_catalog.regclass, pg_catalog.int4, pg_catalog.text),
+	@extschema@.bx_gallery_failure(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.bx_gallery(),
+	@extschema@.bx_set_gallery(pg_catalog.regclass),
+	@extschema@.bx_gallery_shards()
+	TO bxexit_admin;
+GRANT SELECT ON @extschema@.gallery_source TO bxexit_admin;

@@ -57,6 +57,7 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text
                 'bx_link_departures(real,real)', 'bx_load_departure_manifests(integer)',
                 'bx_match(bytea,bigint,text)', 'bx_match(face_embedding,bigint)',
                 'bx_resolve_departure(bigint,bigint,text)', 'bx_resolve_exit(bigint,bigint,text)',
+                'bx_set_gallery(regclass)',
                 'bx_verify(bytea,bigint)', 'bx_verify(face_embedding,bigint)',
                 'bxann_check(regclass,boolean)']) ORDER BY 1),
           'every bxexit function but the AM handler, the writers and the index check is PARALLEL SAFE')
@@ -68,7 +69,7 @@ SELECT is(array_agg(p.proname::text ORDER BY p.proname::text),
                 'bx_durable_insert', 'bx_flight_date_guard', 'bx_gate_nomatch_count', 'bx_gate_throttled',
                 'bx_identify', 'bx_identify', 'bx_link_departures', 'bx_load_departure_manifests',
                 'bx_match', 'bx_match', 'bx_model_check', 'bx_resolve_departure', 'bx_resolve_exit',
-                'bx_verify', 'bx_verify',
+                'bx_set_gallery', 'bx_verify', 'bx_verify',
                 'bxann_check', 'bxann_index_info', 'bxann_list_info', 'bxannhandler']) ORDER BY 1),
           'the VOLATILE functions are exactly the writers, the AM handler, the index inspectors and check, and the model check')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.provolatile = 'v';
@@ -82,8 +83,9 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text
                 'bx_link_departures(real,real)', 'bx_load_departure_manifests(integer)',
                 'bx_match(bytea,bigint,text)', 'bx_match(face_embedding,bigint)',
                 'bx_resolve_departure(bigint,bigint,text)', 'bx_resolve_exit(bigint,bigint,text)',
+                'bx_set_gallery(regclass)',
                 'bx_verify(bytea,bigint)', 'bx_verify(face_embedding,bigint)'],
-          'the SECURITY DEFINER functions are exactly the searches, the resolutions, the retention and the departure loader and linker')
+          'the SECURITY DEFINER functions are exactly the searches, the resolutions, the retention, the departure loader and linker and bx_set_gallery')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prosecdef;
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
           'every function in schema bxexit belongs to the extension')

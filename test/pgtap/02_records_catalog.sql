@@ -9,15 +9,15 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 -- audit rows in another session, which must see the extension's tables
 CREATE EXTENSION IF NOT EXISTS bxexit;
 SET search_path = public;
-SELECT plan(169);
+SELECT plan(170);
 
 -- --------------------------------------------------------------- tables
 
 SELECT is(array_agg(c.relname::text ORDER BY c.relname::text),
           ARRAY['admission', 'class_of_admission', 'departure_link', 'departure_manifest', 'enrollment',
-                'exit_event', 'flight', 'manifest', 'manifest_rejected', 'manifest_staging',
+                'exit_event', 'flight', 'gallery_source', 'manifest', 'manifest_rejected', 'manifest_staging',
                 'match_threshold', 'person', 'search_audit', 'travel_document'],
-          'the tables of schema bxexit are exactly the fourteen records tables')
+          'the tables of schema bxexit are exactly the fifteen records tables')
   FROM pg_class c WHERE c.relnamespace = 'bxexit'::regnamespace AND c.relkind IN ('r', 'p');
 
 SELECT col_is_pk('bxexit', t, cols, t || ' has primary key (' || array_to_string(cols, ', ') || ')')
@@ -274,9 +274,10 @@ SELECT lives_ok($$INSERT INTO bxexit.search_audit (search, outcome)
 SELECT is(array_agg(c::regclass::text ORDER BY c::regclass::text),
           ARRAY['bxexit.admission', 'bxexit.class_of_admission', 'bxexit.departure_link',
                 'bxexit.departure_manifest', 'bxexit.enrollment', 'bxexit.exit_event',
-                'bxexit.flight', 'bxexit.manifest', 'bxexit.manifest_rejected', 'bxexit.manifest_staging',
-                'bxexit.match_threshold', 'bxexit.person', 'bxexit.search_audit', 'bxexit.travel_document'],
-          'the tables registered with pg_extension_config_dump are exactly the fourteen records tables')
+                'bxexit.flight', 'bxexit.gallery_source', 'bxexit.manifest', 'bxexit.manifest_rejected',
+                'bxexit.manifest_staging', 'bxexit.match_threshold', 'bxexit.person', 'bxexit.search_audit',
+                'bxexit.travel_document'],
+          'the tables registered with pg_extension_config_dump are exactly the fifteen records tables')
   FROM pg_extension e, unnest(e.extconfig) c
  WHERE e.extname = 'bxexit' AND (SELECT relkind FROM pg_class WHERE oid = c) IN ('r', 'p');
 SELECT is(array_agg(c.oid::regclass::text ORDER BY c.oid::regclass::text), NULL,
@@ -336,7 +337,7 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text
                 'bxexit.bx_link_departures(real,real)', 'bxexit.bx_load_departure_manifests(integer)',
                 'bxexit.bx_match(bytea,bigint,text)', 'bxexit.bx_match(bxexit.face_embedding,bigint)',
                 'bxexit.bx_resolve_departure(bigint,bigint,text)', 'bxexit.bx_resolve_exit(bigint,bigint,text)',
-                'bxexit.bx_verify(bytea,bigint)', 'bxexit.bx_verify(bxexit.face_embedding,bigint)']) ORDER BY 1),
+                'bxexit.bx_set_gallery(regclass)', 'bxexit.bx_verify(bytea,bigint)', 'bxexit.bx_verify(bxexit.face_embedding,bigint)']) ORDER BY 1),
           'the SECURITY DEFINER functions are exactly the reviewed list (a new one needs review)')
   FROM pg_proc p WHERE p.pronamespace = 'bxexit'::regnamespace AND p.prosecdef;
 SELECT is(p.proconfig[1], 'search_path=pg_catalog, pg_temp',

@@ -11,7 +11,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 -- audit rows in another session, which must see the extension's tables
 CREATE EXTENSION IF NOT EXISTS bxexit;
 SET search_path = public;
-SELECT plan(347);
+SELECT plan(367);
 
 -- =================================================== privileges, catalog
 
@@ -214,7 +214,12 @@ SELECT function_privs_are('bxexit', f, args, r,
         ('bx_identification_point', '{float8[],float8[],float8,integer}', '{bxexit_analyst,bxexit_admin}'),
         ('bx_labelled_scores', '{regclass,name,name,integer}', '{bxexit_analyst,bxexit_admin}'),
         ('bx_adopt_verification_threshold', '{text,float8[],float8[],float8,text,timestamptz}', '{bxexit_admin}'),
-        ('bx_adopt_identification_threshold', '{text,float8[],float8[],float8,integer,text,timestamptz}', '{bxexit_admin}')) v(f, args, grantees),
+        ('bx_adopt_identification_threshold', '{text,float8[],float8[],float8,integer,text,timestamptz}', '{bxexit_admin}'),
+        ('bx_gallery', '{}', '{bxexit_admin}'),
+        ('bx_set_gallery', '{regclass}', '{bxexit_admin}'),
+        ('bx_gallery_shards', '{}', '{bxexit_admin}'),
+        ('bx_gallery_nearest_sql', '{regclass,integer,text}', '{}'),
+        ('bx_gallery_failure', '{text,text,text,text}', '{}')) v(f, args, grantees),
        unnest(ARRAY['bxexit_gate', 'bxexit_analyst', 'bxexit_admin', 'public']) r;
 
 -- ================================================== privileges, behaviour
