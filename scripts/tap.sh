@@ -37,6 +37,9 @@ user=$(bx_server_user)
 work=$(mktemp -d /tmp/bxexit-tap.XXXXXX) || exit 1
 mkdir "$work/t"
 cp "${tests[@]}" "$work/t/"
+# the tests that lay out shards run the project's own script
+mkdir "$work/scripts"
+cp scripts/shard_layout.sh "$work/scripts/"
 names=()
 for t in "${tests[@]}"; do names+=("t/$(basename "$t")"); done
 chmod 0755 "$work"
