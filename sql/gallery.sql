@@ -137,3 +137,5 @@ SELECT pg_temp.try($$SELECT bx_set_gallery('enrollment')$$);
 RESET ROLE;
 DROP TABLE not_a_gallery;
 DROP VIEW IF EXISTS a_view;
+-- the next tests enroll templates of other dimensions
+DROP INDEX enrollment_mfn_idx;

@@ -205,10 +205,13 @@ SELECT l FROM (SELECT regexp_replace(line, '\s*\n\s*', ' ', 'g') AS l FROM (
 	              g.aggfinalmodify, g.agginitval)
 	  FROM pg_aggregate g JOIN fn p ON p.oid = g.aggfnoid
 	UNION ALL
-	SELECT format('extension %s version=%s schema=%s relocatable=%s config=%s condition=%s schema_acl=%s',
+	-- each dumped table with its condition, by name: the order of
+	-- registration means nothing (an update registers new tables last)
+	SELECT format('extension %s version=%s schema=%s relocatable=%s config=%s schema_acl=%s',
 	              e.extname, e.extversion, e.extnamespace::regnamespace, e.extrelocatable,
-	              (SELECT array_agg(c::regclass::text ORDER BY o) FROM unnest(e.extconfig) WITH ORDINALITY u(c, o)),
-	              e.extcondition,
+	              (SELECT array_agg(c::regclass::text || ' ' || quote_literal(e.extcondition[o])
+	                                ORDER BY c::regclass::text)
+	                 FROM unnest(e.extconfig) WITH ORDINALITY u(c, o)),
 	              (SELECT nspacl FROM pg_namespace WHERE oid = e.extnamespace))
 	  FROM ext e
 ) lines) normalised

@@ -5,7 +5,7 @@
  *	  configurations, interleaved in rounds, and reports recall against the
  *	  exact ground truth plus throughput and latency for each.
  *
- * usage: ann_client [--rounds N] [--warmup N] QUERY.fbin GT.i32 CONFIG...
+ * usage: ann_client [--rounds N] [--warmup N] [--query SQL] QUERY.fbin GT.i32 CONFIG...
  *
  * CONFIG is "LABEL|NQ|SQL": a label for the report, how many queries to run
  * (the first NQ of the query file; "all" for all of them), and the SQL run
@@ -21,6 +21,9 @@
  * its queries in command-line order.  Query vectors go as binary
  * face_embedding parameters (uint16 dim, uint8 taglen 0, uint8 0, then dim
  * big-endian float4).  Latency is the wall time of PQexecPrepared.
+ * --query replaces the query (bench/shards.sh: the coordinator's search
+ * over a sharded gallery); it takes the vector as $1 and returns the ten
+ * ids in its first column.
  *
  * Connection parameters come from the PG* environment.  Output on stdout:
  * "# plan LABEL: ..." lines (EXPLAIN of the first query) and a tab-separated
@@ -44,6 +47,8 @@
 
 #define K_RESULT 10				/* the query's LIMIT */
 #define QUERY_SQL "SELECT id FROM items ORDER BY v OPERATOR(bxexit.<=>) $1 LIMIT 10"
+
+static const char *query_sql = QUERY_SQL;
 
 typedef struct Config
 {
@@ -152,12 +157,12 @@ open_config(Config *c, Oid type, const char *param, int param_len)
 		PQclear(res);
 	}
 
-	res = PQprepare(c->conn, "q", QUERY_SQL, 1, &type);
+	res = PQprepare(c->conn, "q", query_sql, 1, &type);
 	check_result(res, PGRES_COMMAND_OK, c, "PREPARE");
 	PQclear(res);
 
-	explain = bench_xmalloc(strlen(QUERY_SQL) + 32);
-	sprintf(explain, "EXPLAIN (COSTS OFF) %s", QUERY_SQL);
+	explain = bench_xmalloc(strlen(query_sql) + 32);
+	sprintf(explain, "EXPLAIN (COSTS OFF) %s", query_sql);
 	res = PQexecParams(c->conn, explain, 1, &type, values, lengths, formats, 0);
 	check_result(res, PGRES_TUPLES_OK, c, "EXPLAIN");
 	printf("# plan %s:", c->label);
@@ -223,7 +228,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-			"usage: ann_client [--rounds N] [--warmup N] QUERY.fbin GT.i32 'LABEL|NQ|SQL'...\n"
+			"usage: ann_client [--rounds N] [--warmup N] [--query SQL] QUERY.fbin GT.i32 'LABEL|NQ|SQL'...\n"
 			"  NQ: number of queries (the first NQ of the file) or \"all\"\n");
 	exit(1);
 }
@@ -256,6 +261,8 @@ main(int argc, char **argv)
 			rounds = atoi(argv[argi + 1]);
 		else if (strcmp(argv[argi], "--warmup") == 0 && argi + 1 < argc)
 			warmup = atoi(argv[argi + 1]);
+		else if (strcmp(argv[argi], "--query") == 0 && argi + 1 < argc)
+			query_sql = argv[argi + 1];
 		else
 			usage();
 		argi += 2;
