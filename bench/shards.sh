@@ -3,13 +3,15 @@
 # shard servers behind a coordinator (scripts/shard_layout.sh), all on this
 # machine.  Data: the shared face-like generator (../shared/bench; 128-d, 10
 # samples per identity, sigma 0.06; cached under bench/data/ann/ as
-# bench/ann.sh makes it), person = identity.  For each configuration: load
+# bench/ann.sh makes it), person = the generator's identity.  For each configuration: load
 # time, build time per shard (shards build in parallel), index size, then
 # recall@10 / recall@1 and q/s of bx_identify's 1:N query
-# (bx_gallery_nearest_sql, top 10, exact ground truth) from one client at
-# bxann's defaults and at probes 8 / ef_search 40; plus the same query sent
+# (bx_gallery_nearest_sql, top 10, all its columns as bx_identify reads
+# them, exact ground truth) from one client at
+# bxann's defaults and at probes 32 / ef_search 64; plus the same query sent
 # straight to one shard (its 1/N of the gallery), whose latency against the
-# coordinator's is the fan-out overhead.  Prints a markdown table, also
+# coordinator's is the fan-out overhead.  The one server also holds the
+# rows hash-partitioned in 4 (one bxann index each).  Prints a markdown table, also
 # saved to bench/out/.
 #
 #   bash bench/shards.sh [--rows N] [--shards "2 4"] [--quick] [--no-build]
@@ -18,7 +20,7 @@
 set -euo pipefail
 
 usage() {
-	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 args="$*"
@@ -70,7 +72,9 @@ tmp=$(mktemp -d /tmp/bxexit-shards.XXXXXX)
 chmod 0755 "$tmp"
 chown "$(bx_server_user)" "$tmp"
 cp "$data/base.tsv" "$tmp/base.tsv"
-chmod a+r "$tmp/base.tsv"
+# row i + 1's identity (base_labels.i32: one int32 per row)
+od -An -v -t d4 -w4 "$data/base_labels.i32" | awk '{ print NR "\t" $1 }' >"$tmp/labels.tsv"
+chmod a+r "$tmp/base.tsv" "$tmp/labels.tsv"
 ports=()
 stop_all() {
 	local d
@@ -105,15 +109,15 @@ secs() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 rows_out=$tmp/rows.md
 : >"$rows_out"
-# measure LABEL PORT: the 1:N query on PORT at defaults and at probes 8 /
-# ef_search 40 (set on the servers that run the index scans: SHARD_PORTS)
+# measure LABEL PORT: the 1:N query on PORT at defaults and at probes 32 /
+# ef_search 64 (set on the servers that run the index scans: SHARD_PORTS)
 measure() {
 	local label=$1 port=$2 query out s
-	query=$(val "$port" "SELECT 'SELECT u.eid FROM (' || replace(bxexit.bx_gallery_nearest_sql('gallery', 128, 'bench-v1'), '\$2', '10') || ') u'")
-	for setting in default tuned; do
+	query=$(val "$port" "SELECT 'SELECT u.eid, u.pid, u.d FROM (' || replace(bxexit.bx_gallery_nearest_sql('gallery', 128, 'bench-v1'), '\$2', '10') || ') u'")
+	for setting in default effort; do
 		for s in "${SHARD_PORTS[@]}"; do
-			if [ "$setting" = tuned ]; then
-				q "$s" -c "ALTER DATABASE postgres SET bxann.probes = 8" -c "ALTER DATABASE postgres SET bxann.ef_search = 40"
+			if [ "$setting" = effort ]; then
+				q "$s" -c "ALTER DATABASE postgres SET bxann.probes = 32" -c "ALTER DATABASE postgres SET bxann.ef_search = 64"
 			else
 				q "$s" -c "ALTER DATABASE postgres RESET ALL"
 			fi
@@ -133,10 +137,15 @@ measure() {
 # gallery DDL of a single server (the coordinator's comes from shard_layout.sh)
 single_gallery="CREATE TABLE gallery (enrollment_id int8 PRIMARY KEY, person_id int8 NOT NULL, model text NOT NULL,
 	template bxexit.face_embedding NOT NULL)"
+# person = the generator's identity (rows come in random identity order),
+# so a person's ten templates live on one shard, as the layout intends
 load_sql="CREATE TEMP TABLE raw (id int8, v bxexit.face_embedding(128));
 \\copy raw FROM '$tmp/base.tsv'
+CREATE TEMP TABLE label (id int8, identity int8);
+\\copy label FROM '$tmp/labels.tsv'
 INSERT INTO gallery (enrollment_id, person_id, model, template)
-SELECT id, id / 10, 'bench-v1', bxexit.bx_set_model(v, 'bench-v1') FROM raw;"
+SELECT r.id, l.identity, 'bench-v1', bxexit.bx_set_model(r.v, 'bench-v1') FROM raw r JOIN label l USING (id)
+ ORDER BY r.id;"
 
 port=55400
 # --------------------------------------------------------- one server
@@ -153,6 +162,24 @@ BUILD=$(secs "$t0")
 INDEX_MB=$(val $port "SELECT round(sum(pg_relation_size(indexrelid)) / 1048576.0) FROM pg_index WHERE indrelid = 'gallery'::regclass AND indexrelid::regclass::text LIKE '%template%'")
 SHARD_PORTS=($port)
 measure "1 server" $port
+
+# the same rows on the same server, hash-partitioned by person in 4, one
+# bxann index per partition: what partitioning alone costs
+bx_log "one server, 4 partitions: $rows rows"
+q $port -c "ALTER TABLE gallery RENAME TO gallery_one" \
+	-c "CREATE TABLE gallery (LIKE gallery_one) PARTITION BY HASH (person_id)"
+for i in 0 1 2 3; do
+	q $port -c "CREATE TABLE gallery_p$i PARTITION OF gallery FOR VALUES WITH (modulus 4, remainder $i)"
+done
+t0=$(date +%s.%N)
+q $port -c "INSERT INTO gallery SELECT * FROM gallery_one"
+LOAD_S="$(secs "$t0") (from the table)"
+t0=$(date +%s.%N)
+q $port -c "CREATE INDEX ON gallery USING bxann ((template::bxexit.face_embedding(128)) bxexit.face_embedding_cosine_ops) WHERE model = 'bench-v1'" \
+	-c "ANALYZE gallery"
+BUILD="$(secs "$t0") (4 one after the other)"
+INDEX_MB="$(val $port "SELECT round(sum(pg_relation_size(indexrelid)) / 1048576.0) FROM pg_index WHERE indexrelid::regclass::text ~ '^gallery_p[0-9]_template'") (sum)"
+measure "1 server, 4 partitions" $port
 stop_node n0
 
 # --------------------------------------------------------- N shards
@@ -215,7 +242,7 @@ report=bench/out/shards-$rows-$(date +%Y-%m-%d-%H%M%S).md
 	echo "- One client, bx_identify's query (bx_gallery_nearest_sql: one ORDER BY ... LIMIT 10 per shard," \
 		"async foreign scans, merged on the coordinator); 2 rounds after a warm-up pass."
 	echo "- All servers share this machine's $(nproc) cores; one server gets shared_buffers 2GB, each of N shards 2GB/N."
-	echo "- tuned: bxann.probes 8 and bxann.ef_search 40 on the servers that scan the indexes."
+	echo "- effort: bxann.probes 32 and bxann.ef_search 64 on the servers that scan the indexes (default: probes from the lists, 8 at up to 1,000 lists and 8 x sqrt(lists / 1000) beyond; ef_search 12)."
 	echo "- \"shard s1 of N, direct\": the same query sent to one shard (its 1/N of the rows; recall against the whole" \
 		"gallery's truth, so at most its share): its latency against the coordinator's is the fan-out overhead."
 	echo
