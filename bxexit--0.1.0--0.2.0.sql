@@ -1644,6 +1644,12 @@ CREATE OR REPLACE FUNCTION @extschema@.bx_apply_retention(OUT probes_purged pg_c
 DECLARE
 	v_cutoff timestamptz := pg_catalog.now() - @extschema@.bx_citizen_photo_retention();
 	v_unknown int8;
+	v_gallery regclass := @extschema@.bx_gallery();
+	v_gallery_deleted int8;
+	v_state text;
+	v_message text;
+	v_detail text;
+	v_context text;
 BEGIN
 	UPDATE @extschema@.exit_event x
 	   SET probe_photo = NULL, probe_template = NULL, probe_purged_at = pg_catalog.now()
@@ -1670,12 +1676,32 @@ BEGIN
 	   AND e.source = 'exit'
 	   AND e.captured_at < v_cutoff;
 	GET DIAGNOSTICS enrollments_deleted = ROW_COUNT;
+
+	-- a gallery named by bx_set_gallery (sharded, say) holds captures too;
+	-- the shards filter by source and time, the coordinator by citizenship
+	IF v_gallery <> '@extschema@.enrollment'::regclass THEN
+		BEGIN
+			EXECUTE pg_catalog.format(
+				'DELETE FROM %s g
+				  WHERE g.source = ''exit'' AND g.captured_at < $1
+					AND g.person_id IN (SELECT p.person_id FROM @extschema@.person p
+										 WHERE p.citizenship = ''USA'')', v_gallery)
+			  USING v_cutoff;
+			GET DIAGNOSTICS v_gallery_deleted = ROW_COUNT;
+		EXCEPTION WHEN OTHERS OR query_canceled THEN
+			GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+				v_detail = PG_EXCEPTION_DETAIL, v_context = PG_EXCEPTION_CONTEXT;
+			PERFORM @extschema@.bx_gallery_failure(v_state, v_message, v_detail, v_context);
+			RAISE;
+		END;
+		enrollments_deleted := enrollments_deleted + v_gallery_deleted;
+	END IF;
 	RAISE LOG 'bxexit retention by %: % probes purged, % exit enrollments deleted',
 		session_user, probes_purged, enrollments_deleted;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_apply_retention() IS
-	'clear probe photos and templates of US citizens, and of decisions on unknown flights, older than bxexit.citizen_photo_retention (default 12h), and delete citizens'' exit enrollments; decision records stay';
+	'clear probe photos and templates of US citizens, and of decisions on unknown flights, older than bxexit.citizen_photo_retention (default 12h), and delete citizens'' exit enrollments (from enrollment and from the gallery named by bx_set_gallery); decision records stay';
 
 /* ---------------------------- calibration and demographics (issue 16) */
 /* ------------------------------------------------ DET curve, EER, points */
@@ -2001,7 +2027,9 @@ GRANT EXECUTE ON FUNCTION @extschema@.bx_plausible_date(pg_catalog.date) TO bxex
  * tables on shard servers, each shard with its own bxann index (README,
  * "Scaling out"; scripts/shard_layout.sh).  The relation needs the columns
  * person_id int8, enrollment_id int8, model text and template
- * face_embedding; more are allowed.  Kept as a name, resolved at each use,
+ * face_embedding, and source text and captured_at timestamptz, by which
+ * bx_apply_retention deletes citizens' exit captures from it as from
+ * enrollment; more are allowed.  Kept as a name, resolved at each use,
  * so a dump restores the row before or after the table it names.
  */
 CREATE TABLE @extschema@.gallery_source (
@@ -2068,7 +2096,8 @@ BEGIN
 	END IF;
 	SELECT string_agg(format('%s %s', w.col, w.typ::regtype), ', ' ORDER BY w.ord) INTO v_missing
 	  FROM (VALUES (1, 'person_id', 'int8'::regtype), (2, 'enrollment_id', 'int8'::regtype),
-				   (3, 'model', 'text'::regtype), (4, 'template', '@extschema@.face_embedding'::regtype))
+				   (3, 'model', 'text'::regtype), (4, 'template', '@extschema@.face_embedding'::regtype),
+				   (5, 'source', 'text'::regtype), (6, 'captured_at', 'timestamptz'::regtype))
 		   AS w(ord, col, typ)
 	 WHERE NOT EXISTS (SELECT FROM pg_attribute a
 						WHERE a.attrelid = gallery AND a.attname = w.col AND a.atttypid = w.typ
@@ -2076,7 +2105,8 @@ BEGIN
 	IF v_missing IS NOT NULL THEN
 		RAISE EXCEPTION 'gallery % lacks the columns %', gallery, v_missing
 			USING ERRCODE = 'invalid_table_definition',
-				  HINT = 'A gallery has person_id int8, enrollment_id int8, model text and template face_embedding.';
+				  HINT = 'A gallery has person_id int8, enrollment_id int8, model text, template face_embedding, '
+					  'source text and captured_at timestamptz (retention deletes by the last two).';
 	END IF;
 	INSERT INTO @extschema@.gallery_source AS s (relation_name)
 	VALUES (gallery::text)
@@ -2087,7 +2117,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_set_gallery(pg_catalog.regclass) IS
-	'name the relation the searches read templates from (NULL: bxexit.enrollment); it needs person_id, enrollment_id, model and template';
+	'name the relation the searches read templates from (NULL: bxexit.enrollment); it needs person_id, enrollment_id, model, template, source and captured_at';
 
 /*
  * Where the gallery lives: one row per leaf partition (or the relation

@@ -27,11 +27,12 @@ SELECT n, bx_set_model(bx_normalize(array(
 
 -- the same rows in a gallery hash-partitioned by person, three partitions
 CREATE TABLE pgal (enrollment_id int8 NOT NULL, person_id int8 NOT NULL, model text NOT NULL,
-				   template face_embedding NOT NULL) PARTITION BY HASH (person_id);
+				   template face_embedding NOT NULL, source text, captured_at timestamptz)
+	PARTITION BY HASH (person_id);
 CREATE TABLE pgal_0 PARTITION OF pgal FOR VALUES WITH (modulus 3, remainder 0);
 CREATE TABLE pgal_1 PARTITION OF pgal FOR VALUES WITH (modulus 3, remainder 1);
 CREATE TABLE pgal_2 PARTITION OF pgal FOR VALUES WITH (modulus 3, remainder 2);
-INSERT INTO pgal SELECT enrollment_id, person_id, model, template FROM enrollment;
+INSERT INTO pgal SELECT enrollment_id, person_id, model, template, source, captured_at FROM enrollment;
 SELECT tableoid::regclass AS partition, count(*) > 100 AS holds_a_share FROM pgal GROUP BY 1 ORDER BY 1;
 
 -- one bxann index on the parent: PostgreSQL makes one per partition
@@ -111,7 +112,7 @@ SELECT count(*) FILTER (WHERE rank = 1 AND person_id = n) AS right_person_first,
 -- 1:1 and the gate read the named gallery too: a person enrolled only there
 -- (not in enrollment) is found
 INSERT INTO person (family_name, citizenship) VALUES ('Only-in-pgal', 'NLD');
-INSERT INTO pgal VALUES (100001, 301, 'mobilefacenet-v1',
+INSERT INTO pgal (enrollment_id, person_id, model, template) VALUES (100001, 301, 'mobilefacenet-v1',
 	bx_set_model('[1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]', 'mobilefacenet-v1'));
 SELECT decision, templates, reason FROM bx_verify((SELECT template FROM pgal WHERE enrollment_id = 100001), 301);
 INSERT INTO flight (carrier, flight_number, departure_airport, arrival_airport, departure_date)
@@ -123,6 +124,17 @@ SELECT decision, person_id, gallery_size FROM exit_event ORDER BY exit_event_id 
 -- a traveller of the flight, probed with a new capture
 SELECT decision, reason FROM bx_match((SELECT t FROM probe WHERE n = 140), 1);
 SELECT decision, person_id, gallery_size FROM exit_event ORDER BY exit_event_id DESC LIMIT 1;
+
+-- retention deletes citizens' old exit captures from the named gallery too
+UPDATE person SET citizenship = 'USA' WHERE person_id IN (7, 8);
+INSERT INTO pgal VALUES (100002, 7, 'mobilefacenet-v1', (SELECT template FROM pgal WHERE enrollment_id = 1),
+						 'exit', now() - interval '2 days'),
+						(100003, 8, 'mobilefacenet-v1', (SELECT template FROM pgal WHERE enrollment_id = 1),
+						 'exit', now() - interval '1 hour'),
+						(100004, 9, 'mobilefacenet-v1', (SELECT template FROM pgal WHERE enrollment_id = 1),
+						 'exit', now() - interval '2 days');
+SELECT enrollments_deleted FROM bx_apply_retention();
+SELECT enrollment_id FROM pgal WHERE enrollment_id > 100001 ORDER BY 1;
 
 -- a gallery that went away is a clear error; NULL goes back to enrollment
 DROP TABLE pgal CASCADE;

@@ -10,7 +10,9 @@
  * tables on shard servers, each shard with its own bxann index (README,
  * "Scaling out"; scripts/shard_layout.sh).  The relation needs the columns
  * person_id int8, enrollment_id int8, model text and template
- * face_embedding; more are allowed.  Kept as a name, resolved at each use,
+ * face_embedding, and source text and captured_at timestamptz, by which
+ * bx_apply_retention deletes citizens' exit captures from it as from
+ * enrollment; more are allowed.  Kept as a name, resolved at each use,
  * so a dump restores the row before or after the table it names.
  */
 CREATE TABLE @extschema@.gallery_source (
@@ -77,7 +79,8 @@ BEGIN
 	END IF;
 	SELECT string_agg(format('%s %s', w.col, w.typ::regtype), ', ' ORDER BY w.ord) INTO v_missing
 	  FROM (VALUES (1, 'person_id', 'int8'::regtype), (2, 'enrollment_id', 'int8'::regtype),
-				   (3, 'model', 'text'::regtype), (4, 'template', '@extschema@.face_embedding'::regtype))
+				   (3, 'model', 'text'::regtype), (4, 'template', '@extschema@.face_embedding'::regtype),
+				   (5, 'source', 'text'::regtype), (6, 'captured_at', 'timestamptz'::regtype))
 		   AS w(ord, col, typ)
 	 WHERE NOT EXISTS (SELECT FROM pg_attribute a
 						WHERE a.attrelid = gallery AND a.attname = w.col AND a.atttypid = w.typ
@@ -85,7 +88,8 @@ BEGIN
 	IF v_missing IS NOT NULL THEN
 		RAISE EXCEPTION 'gallery % lacks the columns %', gallery, v_missing
 			USING ERRCODE = 'invalid_table_definition',
-				  HINT = 'A gallery has person_id int8, enrollment_id int8, model text and template face_embedding.';
+				  HINT = 'A gallery has person_id int8, enrollment_id int8, model text, template face_embedding, '
+					  'source text and captured_at timestamptz (retention deletes by the last two).';
 	END IF;
 	INSERT INTO @extschema@.gallery_source AS s (relation_name)
 	VALUES (gallery::text)
@@ -96,7 +100,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_set_gallery(pg_catalog.regclass) IS
-	'name the relation the searches read templates from (NULL: bxexit.enrollment); it needs person_id, enrollment_id, model and template';
+	'name the relation the searches read templates from (NULL: bxexit.enrollment); it needs person_id, enrollment_id, model, template, source and captured_at';
 
 /*
  * Where the gallery lives: one row per leaf partition (or the relation

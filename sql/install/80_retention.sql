@@ -20,6 +20,12 @@ CREATE FUNCTION @extschema@.bx_apply_retention(OUT probes_purged pg_catalog.int8
 DECLARE
 	v_cutoff timestamptz := pg_catalog.now() - @extschema@.bx_citizen_photo_retention();
 	v_unknown int8;
+	v_gallery regclass := @extschema@.bx_gallery();
+	v_gallery_deleted int8;
+	v_state text;
+	v_message text;
+	v_detail text;
+	v_context text;
 BEGIN
 	UPDATE @extschema@.exit_event x
 	   SET probe_photo = NULL, probe_template = NULL, probe_purged_at = pg_catalog.now()
@@ -46,9 +52,29 @@ BEGIN
 	   AND e.source = 'exit'
 	   AND e.captured_at < v_cutoff;
 	GET DIAGNOSTICS enrollments_deleted = ROW_COUNT;
+
+	-- a gallery named by bx_set_gallery (sharded, say) holds captures too;
+	-- the shards filter by source and time, the coordinator by citizenship
+	IF v_gallery <> '@extschema@.enrollment'::regclass THEN
+		BEGIN
+			EXECUTE pg_catalog.format(
+				'DELETE FROM %s g
+				  WHERE g.source = ''exit'' AND g.captured_at < $1
+					AND g.person_id IN (SELECT p.person_id FROM @extschema@.person p
+										 WHERE p.citizenship = ''USA'')', v_gallery)
+			  USING v_cutoff;
+			GET DIAGNOSTICS v_gallery_deleted = ROW_COUNT;
+		EXCEPTION WHEN OTHERS OR query_canceled THEN
+			GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+				v_detail = PG_EXCEPTION_DETAIL, v_context = PG_EXCEPTION_CONTEXT;
+			PERFORM @extschema@.bx_gallery_failure(v_state, v_message, v_detail, v_context);
+			RAISE;
+		END;
+		enrollments_deleted := enrollments_deleted + v_gallery_deleted;
+	END IF;
 	RAISE LOG 'bxexit retention by %: % probes purged, % exit enrollments deleted',
 		session_user, probes_purged, enrollments_deleted;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_apply_retention() IS
-	'clear probe photos and templates of US citizens, and of decisions on unknown flights, older than bxexit.citizen_photo_retention (default 12h), and delete citizens'' exit enrollments; decision records stay';
+	'clear probe photos and templates of US citizens, and of decisions on unknown flights, older than bxexit.citizen_photo_retention (default 12h), and delete citizens'' exit enrollments (from enrollment and from the gallery named by bx_set_gallery); decision records stay';

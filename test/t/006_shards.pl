@@ -202,6 +202,18 @@ $locker->query_safe('COMMIT;');
 $locker->quit;
 is($coord->safe_psql('postgres', $answers), $single, 'shard s1 free again: 1:N answers as before');
 
+# ------------------------------------- retention reaches the shards
+$coord->safe_psql('postgres', q{
+UPDATE bxexit.person SET citizenship = 'USA' WHERE person_id IN (1, 2, 3, 4);
+INSERT INTO gallery (person_id, model, template, source, captured_at)
+SELECT person_id, model, template, 'exit', now() - interval '3 days' FROM gallery WHERE person_id IN (1, 2, 3, 4, 5, 6) AND source = 'visa';
+});
+is($coord->safe_psql('postgres', 'SELECT enrollments_deleted FROM bxexit.bx_apply_retention()'), '4',
+	'bx_apply_retention deletes the citizens\' old exit captures on whichever shard holds them');
+is($coord->safe_psql('postgres', q{SELECT string_agg(person_id::text, ',' ORDER BY person_id) FROM gallery WHERE source = 'exit'}),
+	'5,6', 'the other travellers\' exit captures stay');
+$coord->safe_psql('postgres', q{DELETE FROM gallery WHERE source = 'exit'});
+
 # --------------------------------------- writes survive a shard's crash
 $coord->safe_psql('postgres', q{
 INSERT INTO bxexit.person (family_name, citizenship) SELECT 'New' || i, 'NLD' FROM generate_series(1, 50) i;
