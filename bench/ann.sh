@@ -60,36 +60,14 @@ ef_list=${BX_ANN_EF_SEARCH:-20 40 80}
 # shellcheck source=../scripts/common.sh
 source "$(dirname "$0")/../scripts/common.sh"
 cd "$BX_ROOT"
-shared=$BX_ROOT/../shared/bench
-[ -f "$shared/gen.c" ] && [ -f "$shared/gt.c" ] ||
-	{ echo "ann.sh: $shared/gen.c and gt.c not found" >&2; exit 1; }
-
+# shellcheck source=common/ann_data.sh
+source bench/common/ann_data.sh
+# The dataset and its exact top-100 (cached).
+bx_ann_dataset "$rows" "$nq" || exit 1
 work=$BX_ROOT/bench/data/ann
-bin=$work/bin
-data=$work/rows-$rows-q$nq
-mkdir -p "$bin" bench/out
-
-# Tools: the shared generator and ground truth, and the libpq client.
-[ "$bin/gen" -nt "$shared/gen.c" ] || gcc -O2 -o "$bin/gen" "$shared/gen.c" -lm
-[ "$bin/gt" -nt "$shared/gt.c" ] || gcc -O2 -o "$bin/gt" "$shared/gt.c" -lm -lpthread
-
-# Dataset and exact top-100 (cached; gt.i32 is written last, so its presence
-# means the directory is complete).
-if [ ! -f "$data/gt.i32" ]; then
-	bx_log "generating $rows rows, $nq queries in $data"
-	rm -rf "$data.tmp"
-	mkdir -p "$data.tmp"
-	"$bin/gen" "$data.tmp" "$n_ids" 10 "$nq" 128 0.06 42 >&2
-	bx_log "computing the exact top-100 of every query"
-	"$bin/gt" "$data.tmp/base.fbin" "$data.tmp/query.fbin" "$data.tmp/gt.i32" 100 \
-		"$data.tmp/base_labels.i32" "$data.tmp/query_labels.i32" >&2
-	[ -s "$data.tmp/base.tsv" ] && [ -s "$data.tmp/gt.i32" ] ||
-		{ echo "ann.sh: dataset generation failed" >&2; exit 1; }
-	rm -rf "$data"
-	mv "$data.tmp" "$data"
-else
-	bx_log "using the cached dataset in $data"
-fi
+bin=$ann_bin
+data=$ann_data
+mkdir -p bench/out
 
 if [ "$build" -eq 1 ]; then
 	bx_install_packages

@@ -43,23 +43,12 @@ done
 # shellcheck source=../scripts/common.sh
 source "$(dirname "$0")/../scripts/common.sh"
 cd "$BX_ROOT"
-shared=$BX_ROOT/../shared/bench
-[ -f "$shared/gen.c" ] && [ -f "$shared/gt.c" ] || { echo "shards.sh: $shared/gen.c and gt.c not found" >&2; exit 1; }
-work=$BX_ROOT/bench/data/ann
-bin=$work/bin
-data=$work/rows-$rows-q$nq
-mkdir -p "$bin" bench/out
-[ "$bin/gen" -nt "$shared/gen.c" ] || gcc -O2 -o "$bin/gen" "$shared/gen.c" -lm
-[ "$bin/gt" -nt "$shared/gt.c" ] || gcc -O2 -o "$bin/gt" "$shared/gt.c" -lm -lpthread
-if [ ! -f "$data/gt.i32" ]; then
-	bx_log "generating $rows rows, $nq queries in $data"
-	rm -rf "$data.tmp"
-	mkdir -p "$data.tmp"
-	"$bin/gen" "$data.tmp" $((rows / 10)) 10 "$nq" 128 0.06 42 >&2
-	"$bin/gt" "$data.tmp/base.fbin" "$data.tmp/query.fbin" "$data.tmp/gt.i32" 100 \
-		"$data.tmp/base_labels.i32" "$data.tmp/query_labels.i32" >&2
-	mv "$data.tmp" "$data"
-fi
+# shellcheck source=common/ann_data.sh
+source bench/common/ann_data.sh
+bx_ann_dataset "$rows" "$nq" || exit 1
+bin=$ann_bin
+data=$ann_data
+mkdir -p bench/out
 if [ "$build" -eq 1 ]; then
 	bx_install_packages
 	bx_build_install
