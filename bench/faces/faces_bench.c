@@ -7,6 +7,9 @@
  *	faces_bench accuracy [options]   ORL verification/identification, LFW,
  *									 boarding-gate operating point
  *	faces_bench speed [options]      per-stage times on generated photos
+ *	faces_bench quality [options]    capture quality components of every
+ *									 ORL and LFW photo, and how many each
+ *									 default limit refuses
  *
  * Options: --data DIR (BX_DATA_DIR), --models DIR (BX_MODEL_DIR),
  * --det-size N (detector canvas N x N, default 640), --pad F, --upscale F,
@@ -873,6 +876,132 @@ Speed(BxFacePipe pipe, const Config *cfg)
 	FreePaths(files, n);
 }
 
+/* Embed one file as bx_embed does and keep its quality; false if no face */
+static bool
+QualityFile(BxFacePipe pipe, const Config *cfg, const char *path, BxFaceQuality *q)
+{
+	char		err[BX_ERRBUF_SIZE];
+	size_t		len;
+	void	   *data = ReadWholeFile(path, &len);
+	BxImageOptions io;
+	BxImage		img = NULL;
+	BxFaceResult found;
+	float		emb[BX_FACE_EMBEDDING_DIM];
+	bool		ok;
+
+	BxImageDefaultOptions(&io);
+	io.targetLongSide = cfg->target;
+	if (data == NULL || BxImageDecode(data, len, &io, &img, err, sizeof(err)) != BX_OK)
+	{
+		fprintf(stderr, "faces_bench: %s: cannot decode\n", path);
+		free(data);
+		return false;
+	}
+	ok = BxFaceEmbed(pipe, img, &cfg->face, emb, &found, err, sizeof(err)) == BX_OK &&
+		found.hasQuality;
+	if (ok)
+		*q = found.quality;
+	BxImageFree(img);
+	free(data);
+	return ok;
+}
+
+/* One set's rows of the quality table */
+static void
+QualityRows(const char *set, const BxFaceQuality *q, int n)
+{
+	static const char *const names[] = {
+		"eye_distance", "face_size", "face_in_frame", "abs(roll)", "abs(yaw)",
+		"abs(pitch)", "brightness", "contrast", "sharpness", "confidence", "score"
+	};
+	BxQualityLimits lim;
+	double	   *v = malloc(sizeof(double) * (n > 0 ? n : 1));
+	int			refusedBy[BX_QC_COUNT] = {0};
+	int			refused = 0,
+				c,
+				i;
+
+	BxFaceQualityDefaultLimits(&lim);
+	for (i = 0; i < n; i++)
+	{
+		BxQualityComponent f = BxFaceQualityCheck(&q[i], &lim);
+
+		if (f != BX_QC_COUNT)
+		{
+			refusedBy[f]++;
+			refused++;
+			fprintf(stderr, "faces_bench: %s photo %d refused: %s\n", set, i,
+					BxFaceQualityComponentName(f));
+		}
+	}
+	for (c = 0; c < (int) (sizeof(names) / sizeof(names[0])); c++)
+	{
+		for (i = 0; i < n; i++)
+		{
+			const BxFaceQuality *x = &q[i];
+			const float all[] = {
+				x->eyeDistance, x->faceSize, x->faceInFrame, fabsf(x->roll),
+				fabsf(x->yaw), fabsf(x->pitch), x->brightness, x->contrast,
+				x->sharpness, x->confidence, x->score
+			};
+
+			v[i] = all[c];
+		}
+		printf("| %s | %s | %d | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g |\n", set, names[c], n,
+			   Percentile(v, n, 0), Percentile(v, n, 1), Percentile(v, n, 5),
+			   Percentile(v, n, 50), Percentile(v, n, 99), Percentile(v, n, 100));
+	}
+	printf("\n%s: %d of %d photos refused by the default limits", set, refused, n);
+	for (c = 0; c < BX_QC_COUNT; c++)
+		if (refusedBy[c] > 0)
+			printf("; %s %d", BxFaceQualityComponentName(c), refusedBy[c]);
+	printf(".\n\n");
+	free(v);
+}
+
+/*
+ * The quality components of every ORL and LFW photo the pipeline embeds
+ * (decoded and embedded as bx_embed does), their distribution per set, and
+ * how many photos the default limits (quality.h) would refuse: the
+ * calibration of those defaults, which must refuse no studio photo.
+ */
+static void
+Quality(BxFacePipe pipe, const Config *cfg)
+{
+	BxFaceQuality orl[ORL_N];
+	BxFaceQuality *lfw;
+	char	  **files = NULL;
+	char		path[1024];
+	int			nOrl = 0,
+				nLfw,
+				got = 0,
+				i;
+
+	for (i = 0; i < ORL_N; i++)
+	{
+		snprintf(path, sizeof(path), "%s/faces/att_orl/s%d/%d.pgm",
+				 cfg->dataDir, i / ORL_IMAGES + 1, i % ORL_IMAGES + 1);
+		if (QualityFile(pipe, cfg, path, &orl[nOrl]))
+			nOrl++;
+	}
+	snprintf(path, sizeof(path), "%s/faces/lfw_singletons/images", cfg->dataDir);
+	nLfw = ListSubdirFiles(path, ".jpg", &files);
+	lfw = calloc((size_t) (nLfw > 0 ? nLfw : 1), sizeof(BxFaceQuality));
+	for (i = 0; i < nLfw; i++)
+		if (QualityFile(pipe, cfg, files[i], &lfw[got]))
+			got++;
+	printf("\n### Capture quality of the photos embedded (%d of %d ORL, %d of %d LFW)\n\n",
+		   nOrl, ORL_N, got, nLfw);
+	printf("| set | component | photos | min | 1%% | 5%% | median | 99%% | max |\n"
+		   "|---|---|---|---|---|---|---|---|---|\n");
+	QualityRows("ORL", orl, nOrl);
+	printf("| set | component | photos | min | 1%% | 5%% | median | 99%% | max |\n"
+		   "|---|---|---|---|---|---|---|---|---|\n");
+	QualityRows("LFW", lfw, got);
+	free(lfw);
+	FreePaths(files, nLfw);
+}
+
 static const char *
 EnvOr(const char *name, const char *dflt)
 {
@@ -884,7 +1013,7 @@ EnvOr(const char *name, const char *dflt)
 static void
 Usage(void)
 {
-	fprintf(stderr, "usage: faces_bench accuracy|speed [--data DIR] [--models DIR] "
+	fprintf(stderr, "usage: faces_bench accuracy|speed|quality [--data DIR] [--models DIR] "
 			"[--det-size N] [--pad F] [--retry-pad F] [--upscale F] [--threshold F] "
 			"[--rule single|largest] [--runs N] [--target N] [--photos DIR] "
 			"[--gate-splits N] [--scores FILE]\n");
@@ -975,6 +1104,8 @@ main(int argc, char **argv)
 		Accuracy(pipe, &cfg);
 	else if (strcmp(mode, "speed") == 0)
 		Speed(pipe, &cfg);
+	else if (strcmp(mode, "quality") == 0)
+		Quality(pipe, &cfg);
 	else
 		Usage();
 	BxFacePipeFree(pipe);
