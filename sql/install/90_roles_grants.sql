@@ -33,7 +33,7 @@ REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_threshold(pg_catalog.text, pg_catalog.text),
 	@extschema@.bx_probe_threshold(@extschema@.face_embedding, pg_catalog.text),
 	@extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8,
-		pg_catalog.text, pg_catalog.text),
+		pg_catalog.text, pg_catalog.text, pg_catalog.float4, pg_catalog.text),
 	@extschema@.bx_gate_throttled(pg_catalog.int8),
 	@extschema@.bx_plausible_date(pg_catalog.date),
 	@extschema@.bx_flight_date_guard(),
