@@ -1950,6 +1950,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8
 GRANT EXECUTE ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8)
 	TO bxexit_admin;
 GRANT SELECT (probe_source) ON @extschema@.exit_event TO bxexit_analyst;
+-- the capture quality of a decision: not a score of any template
+GRANT SELECT (capture_quality, quality_component) ON @extschema@.exit_event TO bxexit_analyst;
 REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_det_curve(pg_catalog.float8[], pg_catalog.float8[]),
 	@extschema@.bx_det_eer(pg_catalog.float8[], pg_catalog.float8[]),

@@ -121,8 +121,8 @@ SELECT column_privs_are('bxexit', t, 'builtin', 'bxexit_admin', ARRAY['SELECT'],
 
 -- exit decisions without the probe: the analyst's column grant
 SELECT is(array_agg(a.attname::text ORDER BY a.attname::text),
-          ARRAY['decision', 'exit_event_id', 'flight_id', 'gallery_size', 'model', 'occurred_at', 'person_id',
-                'probe_purged_at', 'probe_source', 'reason', 'recorded_by', 'requested_flight_id', 'resolution_note', 'resolved_at',
+          ARRAY['capture_quality', 'decision', 'exit_event_id', 'flight_id', 'gallery_size', 'model', 'occurred_at', 'person_id',
+                'probe_purged_at', 'probe_source', 'quality_component', 'reason', 'recorded_by', 'requested_flight_id', 'resolution_note', 'resolved_at',
                 'resolved_by', 'resolved_person_id', 'runner_up_score', 'score', 'threshold'],
           'bxexit_analyst may SELECT exactly the decision columns of exit_event')
   FROM pg_attribute a
