@@ -51,9 +51,9 @@ CREATE DOMAIN @extschema@.bx_match_reason AS pg_catalog.text
 	CONSTRAINT bx_match_reason_check CHECK (VALUE OPERATOR(pg_catalog.=) ANY (ARRAY[
 		'no_photo', 'no_probe', 'invalid_image', 'image_too_large', 'no_face', 'several_faces',
 		'face_too_small', 'unknown_flight', 'unknown_person', 'nobody_enrolled', 'below_threshold',
-		'rate_limited', 'flight_not_departing']));
+		'rate_limited', 'flight_not_departing', 'poor_quality']));
 COMMENT ON DOMAIN @extschema@.bx_match_reason IS
-	'why a match, verify or identify decision is not a match: no_photo, no_probe, invalid_image, image_too_large, no_face, several_faces, face_too_small, unknown_flight, unknown_person, nobody_enrolled, below_threshold, rate_limited, flight_not_departing';
+	'why a match, verify or identify decision is not a match: no_photo, no_probe, invalid_image, image_too_large, no_face, several_faces, face_too_small, unknown_flight, unknown_person, nobody_enrolled, below_threshold, rate_limited, flight_not_departing, poor_quality (the capture is below a bxexit.quality_* setting: retake)';
 
 -- every existing reason is checked (the column is rewritten); the CHECK
 -- constraint that ties reasons to no-match decisions is rebuilt unchanged
@@ -291,12 +291,41 @@ CREATE FUNCTION @extschema@.bx_cosine_usable(@extschema@.face_embedding)
 COMMENT ON FUNCTION @extschema@.bx_cosine_usable(@extschema@.face_embedding) IS
 	'whether cosine distance can compare the embedding: its norm is at least 1e-6 (the rule the distances and bxann apply)';
 
-/* --------------------------------------------- gate photos: pixel limit */
+/* ------------------------ gate photos: pixel limit, capture quality */
+/*
+ * bx_embed_quality gains the capture quality columns: new OUT columns are
+ * a new row type, so 0.1.0's function is dropped and made again, bound to
+ * a new C symbol (the module keeps the old one for 0.1.0's definition).
+ */
+DROP FUNCTION @extschema@.bx_embed_quality(pg_catalog.bytea, pg_catalog.text);
+/*
+ * bx_embed_quality: the template, or the reason there is none, and the
+ * capture quality of the face embedded (lib/facepipe/quality.h; README
+ * "Capture quality"): the overall score, the first component below the
+ * bxexit.quality_* settings (NULL when the capture meets them: bx_match's
+ * poor_quality), and each component; score is the detector's confidence,
+ * eye_distance the inter-eye distance in pixels.
+ */
+CREATE FUNCTION @extschema@.bx_embed_quality(photo pg_catalog.bytea, rule pg_catalog.text DEFAULT 'single',
+	OUT embedding @extschema@.face_embedding, OUT status pg_catalog.text, OUT faces pg_catalog.int4,
+	OUT score pg_catalog.float4, OUT eye_distance pg_catalog.float4, OUT detail pg_catalog.text,
+	OUT quality pg_catalog.float4, OUT quality_failure pg_catalog.text, OUT sharpness pg_catalog.float4,
+	OUT brightness pg_catalog.float4, OUT contrast pg_catalog.float4, OUT roll pg_catalog.float4,
+	OUT yaw pg_catalog.float4, OUT pitch pg_catalog.float4, OUT face_size pg_catalog.float4,
+	OUT face_in_frame pg_catalog.float4)
+	AS 'MODULE_PATHNAME', 'bx_embed_quality_0_2' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 10000;
+COMMENT ON FUNCTION @extschema@.bx_embed_quality(pg_catalog.bytea, pg_catalog.text) IS
+	'like bx_embed, but returns a status (ok, no_face, several_faces, face_too_small, invalid_image, image_too_large) instead of raising, and the capture quality of the face: overall score 0-100, the first component below the bxexit.quality_* settings, each component';
+
 CREATE FUNCTION @extschema@.bx_embed_quality(photo pg_catalog.bytea, rule pg_catalog.text,
 	max_pixels pg_catalog.int8,
 	OUT embedding @extschema@.face_embedding, OUT status pg_catalog.text, OUT faces pg_catalog.int4,
-	OUT score pg_catalog.float4, OUT eye_distance pg_catalog.float4, OUT detail pg_catalog.text)
-	AS 'MODULE_PATHNAME', 'bx_embed_quality' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 10000;
+	OUT score pg_catalog.float4, OUT eye_distance pg_catalog.float4, OUT detail pg_catalog.text,
+	OUT quality pg_catalog.float4, OUT quality_failure pg_catalog.text, OUT sharpness pg_catalog.float4,
+	OUT brightness pg_catalog.float4, OUT contrast pg_catalog.float4, OUT roll pg_catalog.float4,
+	OUT yaw pg_catalog.float4, OUT pitch pg_catalog.float4, OUT face_size pg_catalog.float4,
+	OUT face_in_frame pg_catalog.float4)
+	AS 'MODULE_PATHNAME', 'bx_embed_quality_0_2' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 10000;
 COMMENT ON FUNCTION @extschema@.bx_embed_quality(pg_catalog.bytea, pg_catalog.text, pg_catalog.int8) IS
 	'bx_embed_quality under a lower pixel limit (the smaller of max_pixels and bxexit.max_image_pixels): bx_match''s gate photos';
 
@@ -353,6 +382,18 @@ ALTER TABLE @extschema@.exit_event ADD COLUMN request_id pg_catalog.text,
 		CHECK (pg_catalog.length(request_id) OPERATOR(pg_catalog.<=) 64);
 COMMENT ON COLUMN @extschema@.exit_event.request_id IS
 	'the gate''s own id of the request (bx_match''s request_id): a retry with the same id returns this decision instead of recording another';
+-- the capture quality of gate photos (issue 17); 0.1.0 events have none
+ALTER TABLE @extschema@.exit_event ADD COLUMN capture_quality pg_catalog.float4,
+	ADD COLUMN quality_component pg_catalog.text,
+	ADD CONSTRAINT exit_event_quality_component_check
+		CHECK ((reason IS NOT DISTINCT FROM 'poor_quality') OPERATOR(pg_catalog.=) (quality_component IS NOT NULL)
+			   AND quality_component OPERATOR(pg_catalog.=) ANY (ARRAY['eye_distance', 'face_size',
+				'face_in_frame', 'roll', 'yaw', 'pitch', 'under_exposure', 'over_exposure', 'contrast',
+				'sharpness', 'confidence', 'score']));
+COMMENT ON COLUMN @extschema@.exit_event.capture_quality IS
+	'overall capture quality (0-100, bx_embed_quality''s quality) of the gate photo''s face; NULL when no face was embedded';
+COMMENT ON COLUMN @extschema@.exit_event.quality_component IS
+	'for reason poor_quality: the first quality component below its bxexit.quality_* setting (eye_distance, face_size, face_in_frame, roll, yaw, pitch, under_exposure, over_exposure, contrast, sharpness, confidence, score); NULL otherwise';
 CREATE UNIQUE INDEX exit_event_request_idx ON @extschema@.exit_event (recorded_by, request_id)
 	WHERE request_id IS NOT NULL;
 
@@ -420,7 +461,7 @@ COMMENT ON FUNCTION @extschema@.bx_gate_throttled(pg_catalog.int8) IS
 
 CREATE FUNCTION @extschema@.bx_decide_exit(probe @extschema@.face_embedding, photo pg_catalog.bytea,
 	acquisition pg_catalog.text, requested_flight pg_catalog.int8, probe_source pg_catalog.text,
-	request_id pg_catalog.text,
+	request_id pg_catalog.text, capture_quality pg_catalog.float4, quality_component pg_catalog.text,
 	OUT decision pg_catalog.text, OUT person_id pg_catalog.int8, OUT score pg_catalog.float4,
 	OUT margin pg_catalog.float4, OUT reason pg_catalog.text, OUT gallery_size pg_catalog.int4,
 	OUT threshold pg_catalog.float4, OUT exit_event_id pg_catalog.int8)
@@ -503,13 +544,15 @@ BEGIN
 	IF reason IS DISTINCT FROM 'rate_limited' THEN
 		INSERT INTO @extschema@.exit_event AS x
 			(requested_flight_id, flight_id, decision, reason, person_id, score, runner_up_score,
-			 threshold, model, gallery_size, probe_template, probe_photo, probe_source, request_id)
+			 threshold, model, gallery_size, probe_template, probe_photo, probe_source, request_id,
+			 capture_quality, quality_component)
 		VALUES (requested_flight, v_flight, decision, reason, person_id, score, v_runner_up,
 				threshold, v_model, gallery_size, probe,
 				CASE WHEN v_flight IS NULL
 						  OR acquisition IN ('invalid_image', 'image_too_large', 'flight_not_departing')
 					 THEN NULL ELSE photo END,
-				probe_source, request_id)
+				probe_source, request_id, capture_quality,
+				CASE WHEN reason = 'poor_quality' THEN quality_component END)
 		RETURNING x.exit_event_id INTO exit_event_id;
 	END IF;
 
@@ -521,7 +564,7 @@ BEGIN
 		session_user, requested_flight, decision, coalesce(reason, 'matched'), exit_event_id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8, pg_catalog.text, pg_catalog.text) IS
+COMMENT ON FUNCTION @extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.float4, pg_catalog.text) IS
 	'internal: score a probe against a flight''s gallery, record the exit event and the audit row';
 
 CREATE FUNCTION @extschema@.bx_match(photo pg_catalog.bytea, flight_id pg_catalog.int8,
@@ -533,9 +576,12 @@ CREATE FUNCTION @extschema@.bx_match(photo pg_catalog.bytea, flight_id pg_catalo
 	SET bxexit.min_eye_distance = '0'
 	AS $$
 DECLARE
-	q record;
 	s record;
 	v_departs date;
+	v_probe @extschema@.face_embedding;
+	v_status text;
+	v_quality float4;
+	v_failure text;
 BEGIN
 	IF pg_catalog.length(request_id) > 64 THEN
 		RAISE EXCEPTION 'request_id has % characters, at most 64', pg_catalog.length(request_id)
@@ -556,29 +602,35 @@ BEGIN
 	SELECT * INTO s FROM @extschema@.bx_gate_settings();
 	SELECT f.departure_date INTO v_departs FROM @extschema@.flight f WHERE f.flight_id = bx_match.flight_id;
 	IF @extschema@.bx_gate_throttled(bx_match.flight_id) THEN
-		SELECT NULL::@extschema@.face_embedding AS embedding, 'rate_limited' AS status INTO q;
+		v_status := 'rate_limited';
 	ELSIF photo IS NULL THEN
-		SELECT NULL::@extschema@.face_embedding AS embedding, 'no_photo' AS status INTO q;
+		v_status := 'no_photo';
 	ELSIF pg_catalog.octet_length(photo) > s.max_image_bytes THEN
-		SELECT NULL::@extschema@.face_embedding AS embedding, 'image_too_large' AS status INTO q;
+		v_status := 'image_too_large';
 	ELSIF v_departs IS NULL THEN
 		-- no gallery to search: spare the face pipeline (the decision is unknown_flight)
-		SELECT NULL::@extschema@.face_embedding AS embedding, 'not_processed' AS status INTO q;
+		v_status := 'not_processed';
 	ELSIF pg_catalog.abs(v_departs - CURRENT_DATE) > s.departure_window THEN
 		-- a gate matches travellers of flights leaving now
-		SELECT NULL::@extschema@.face_embedding AS embedding, 'flight_not_departing' AS status INTO q;
+		v_status := 'flight_not_departing';
 	ELSE
 		-- the traveller at the camera is the largest face; people queueing behind are smaller
-		SELECT e.embedding, e.status INTO q
+		SELECT e.embedding, e.status, e.quality, e.quality_failure
+		  INTO v_probe, v_status, v_quality, v_failure
 		  FROM @extschema@.bx_embed_quality(photo, 'largest', s.max_image_pixels) e;
+		-- a capture below the quality settings is not matched: the gate asks for a retake
+		IF v_failure IS NOT NULL THEN
+			v_status := 'poor_quality';
+			v_probe := NULL;
+		END IF;
 	END IF;
 	SELECT d.decision, d.reason, d.exit_event_id INTO decision, reason, exit_event_id
-	  FROM @extschema@.bx_decide_exit(q.embedding, photo, q.status, bx_match.flight_id, 'photo',
-									  bx_match.request_id) d;
+	  FROM @extschema@.bx_decide_exit(v_probe, photo, v_status, bx_match.flight_id, 'photo',
+									  bx_match.request_id, v_quality, v_failure) d;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8, pg_catalog.text) IS
-	'gate decision for a photo on a flight departing around today: match or no_match, the reason of a no-match and the exit event recorded (scores stay in exit_event); a retry with the same request_id returns the first decision';
+	'gate decision for a photo on a flight departing around today: match or no_match, the reason of a no-match (poor_quality: retake; the failing component is in exit_event) and the exit event recorded (scores stay in exit_event); a retry with the same request_id returns the first decision';
 
 CREATE FUNCTION @extschema@.bx_match(probe @extschema@.face_embedding, flight_id pg_catalog.int8,
 	OUT decision pg_catalog.text, OUT reason pg_catalog.text, OUT exit_event_id pg_catalog.int8)
@@ -590,7 +642,7 @@ BEGIN
 	  FROM @extschema@.bx_decide_exit(probe, NULL,
 			CASE WHEN @extschema@.bx_gate_throttled(bx_match.flight_id) THEN 'rate_limited'
 				 WHEN probe IS NULL THEN 'no_probe' ELSE 'ok' END,
-			bx_match.flight_id, 'template', NULL) d;
+			bx_match.flight_id, 'template', NULL, NULL, NULL) d;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8) IS
@@ -1951,7 +2003,7 @@ COMMENT ON VIEW @extschema@.match_demographics IS
 
 REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8,
-		pg_catalog.text, pg_catalog.text),
+		pg_catalog.text, pg_catalog.text, pg_catalog.float4, pg_catalog.text),
 	@extschema@.bx_gate_throttled(pg_catalog.int8),
 	@extschema@.bx_plausible_date(pg_catalog.date),
 	@extschema@.bx_flight_date_guard(),
@@ -1968,6 +2020,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8
 GRANT EXECUTE ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8)
 	TO bxexit_admin;
 GRANT SELECT (probe_source) ON @extschema@.exit_event TO bxexit_analyst;
+-- the capture quality of a decision: not a score of any template
+GRANT SELECT (capture_quality, quality_component) ON @extschema@.exit_event TO bxexit_analyst;
 REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_det_curve(pg_catalog.float8[], pg_catalog.float8[]),
 	@extschema@.bx_det_eer(pg_catalog.float8[], pg_catalog.float8[]),

@@ -9,17 +9,23 @@
 #
 #   bash bench/faces.sh [--quick] [--runs N] [--det-sizes "640 320"]
 #                       [--threshold F] [--gate-splits N] [--scores FILE]
+#   bash bench/faces.sh --quality [--det-sizes "320"]
 #
 # --scores FILE writes the ORL comparison scores of the first detector size
 # ("m <score>" mated, "n <score>" non-mated), the input of the SQL
 # calibration functions (bx_det_curve, bx_det_eer, bx_det_point).
+#
+# --quality only surveys the capture quality components (lib/facepipe/
+# quality.h) of every ORL and LFW photo at the default detector size 320:
+# their distribution and how many photos each default limit refuses, the
+# calibration of the bxexit.quality_* defaults.
 #
 # BX_DATA_DIR (default ../shared/data) and BX_MODEL_DIR (default
 # ../shared/models) locate the photos and the models; nothing is copied.
 set -euo pipefail
 
 usage() {
-	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -29,9 +35,11 @@ det_sizes="640 320"
 threshold=
 gate_splits=
 scores=
+quality=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) runs=30; det_sizes=320; shift ;;
+	--quality) quality=1; det_sizes=320; shift ;;
 	--runs) [ $# -ge 2 ] || usage; runs=$2; shift 2 ;;
 	--det-sizes) [ $# -ge 2 ] || usage; det_sizes=$2; shift 2 ;;
 	--threshold) [ $# -ge 2 ] || usage; threshold=$2; shift 2 ;;
@@ -86,6 +94,10 @@ gate=()
 	for s in $det_sizes; do
 		echo
 		echo "## Detector ${s}x${s}"
+		if [ -n "$quality" ]; then
+			"$bin" quality --det-size "$s" --rule largest "${extra[@]}"
+			continue
+		fi
 		dump=()
 		[ -n "$scores" ] && dump+=(--scores "$scores") && scores=
 		"$bin" accuracy --det-size "$s" --rule largest "${extra[@]}" "${gate[@]}" "${dump[@]}"

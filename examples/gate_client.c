@@ -274,8 +274,8 @@ main(int argc, char **argv)
 		/*
 		 * Keep the gate closed and send the traveller to an officer.  The
 		 * reason says why: below_threshold (not recognised); no_face,
-		 * face_too_small, invalid_image, image_too_large (the photo: retake
-		 * it); unknown_flight, nobody_enrolled (the gate's setup);
+		 * face_too_small, poor_quality, invalid_image, image_too_large (the
+		 * photo: retake it); unknown_flight, nobody_enrolled (the gate's setup);
 		 * rate_limited (too many no-matches from this gate on the flight:
 		 * bx_match no longer looks at its photos, call an officer).
 		 */

@@ -17,6 +17,8 @@
 
 #include "postgres.h"
 
+#include "facepipe/quality.h"
+
 /* bxann query settings (USERSET), see README "Tuning bxann" */
 #define BXANN_DEFAULT_PROBES		0	/* 0: chosen from the index's lists */
 #define BXANN_DEFAULT_EF_SEARCH		12
@@ -54,6 +56,36 @@ extern int	bx_gate_max_image_pixels;
 #define BX_DEFAULT_MIN_EYE_DISTANCE 0.0
 extern double bx_face_score_threshold;
 extern double bx_min_eye_distance;
+
+/*
+ * capture quality a gate photo must reach to be matched (SUSET: they change
+ * what bx_match decides); see lib/facepipe/quality.h for the components,
+ * their units and the calibration of these defaults
+ */
+#define BX_DEFAULT_QUALITY_MIN_EYE_DISTANCE	BX_QUALITY_DEFAULT_MIN_EYE_DISTANCE
+#define BX_DEFAULT_QUALITY_MIN_FACE_SIZE	BX_QUALITY_DEFAULT_MIN_FACE_SIZE
+#define BX_DEFAULT_QUALITY_MIN_FACE_IN_FRAME BX_QUALITY_DEFAULT_MIN_FACE_IN_FRAME
+#define BX_DEFAULT_QUALITY_MAX_ROLL		BX_QUALITY_DEFAULT_MAX_ROLL
+#define BX_DEFAULT_QUALITY_MAX_YAW		BX_QUALITY_DEFAULT_MAX_YAW
+#define BX_DEFAULT_QUALITY_MAX_PITCH	BX_QUALITY_DEFAULT_MAX_PITCH
+#define BX_DEFAULT_QUALITY_MIN_BRIGHTNESS BX_QUALITY_DEFAULT_MIN_BRIGHTNESS
+#define BX_DEFAULT_QUALITY_MAX_BRIGHTNESS BX_QUALITY_DEFAULT_MAX_BRIGHTNESS
+#define BX_DEFAULT_QUALITY_MIN_CONTRAST	BX_QUALITY_DEFAULT_MIN_CONTRAST
+#define BX_DEFAULT_QUALITY_MIN_SHARPNESS BX_QUALITY_DEFAULT_MIN_SHARPNESS
+#define BX_DEFAULT_QUALITY_MIN_CONFIDENCE BX_QUALITY_DEFAULT_MIN_CONFIDENCE
+#define BX_DEFAULT_QUALITY_MIN_SCORE	BX_QUALITY_DEFAULT_MIN_SCORE
+extern double bx_quality_min_eye_distance;
+extern double bx_quality_min_face_size;
+extern double bx_quality_min_face_in_frame;
+extern double bx_quality_max_roll;
+extern double bx_quality_max_yaw;
+extern double bx_quality_max_pitch;
+extern double bx_quality_min_brightness;
+extern double bx_quality_max_brightness;
+extern double bx_quality_min_contrast;
+extern double bx_quality_min_sharpness;
+extern double bx_quality_min_confidence;
+extern double bx_quality_min_score;
 
 /* privacy: minutes probe photos of US citizens are kept (CBP's 12 hours) */
 #define BX_DEFAULT_CITIZEN_PHOTO_RETENTION (12 * 60)

@@ -78,14 +78,17 @@ else
 	tests=${tests/models/}
 fi
 if [ -n "$BX_MODELS" ] && [ -n "$BX_PHOTOS" ]; then
-	# a progressive JPEG with 1,001 scans and a PNG bomb, generated now
+	# a progressive JPEG with 1,001 scans and a PNG bomb, and the defect
+	# captures of the quality test made from the staged photos, generated now
 	make -s -C test/image hostile OUT="$BX_PHOTOS" && chmod a+r "$BX_PHOTOS"/*
 	export BX_PHOTOS
 else
 	echo "ok - photo # SKIP no face models or photos"
 	echo "ok - match_photo # SKIP no face models or photos"
+	echo "ok - quality # SKIP no face models or photos"
 	tests=${tests/match_photo/}
 	tests=${tests/photo/}
+	tests=${tests/quality/}
 fi
 bx_log "pg_regress"
 make -s PG_CONFIG="$BX_PGBIN/pg_config" REGRESS="$tests" installcheck >"$logdir/regress.log" 2>&1

@@ -40,8 +40,8 @@ BX_POSTGRES=$vgdir/postgres BX_START_TIMEOUT=300 \
 
 tests=${*:-$(cd sql && ls *.sql | sed 's/\.sql$//' | tr '\n' ' ')}
 if [ -z "$BX_MODELS" ] || [ -z "$BX_PHOTOS" ]; then
-	for t in models photo match_photo; do tests=${tests/$t/}; done
-	bx_log "no face models or photos: models, photo and match_photo skipped"
+	for t in models match_photo photo quality; do tests=${tests/$t/}; done
+	bx_log "no face models or photos: models, photo, match_photo and quality skipped"
 else
 	export BX_PHOTOS
 	make -s -C test/image hostile OUT="$BX_PHOTOS" && chmod a+r "$BX_PHOTOS"/*

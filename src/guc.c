@@ -31,6 +31,18 @@ int			bx_max_jpeg_scans = BX_DEFAULT_MAX_JPEG_SCANS;
 int			bx_gate_max_image_pixels = BX_DEFAULT_GATE_MAX_IMAGE_PIXELS;
 double		bx_face_score_threshold = BX_DEFAULT_FACE_SCORE_THRESHOLD;
 double		bx_min_eye_distance = BX_DEFAULT_MIN_EYE_DISTANCE;
+double		bx_quality_min_eye_distance = BX_DEFAULT_QUALITY_MIN_EYE_DISTANCE;
+double		bx_quality_min_face_size = BX_DEFAULT_QUALITY_MIN_FACE_SIZE;
+double		bx_quality_min_face_in_frame = BX_DEFAULT_QUALITY_MIN_FACE_IN_FRAME;
+double		bx_quality_max_roll = BX_DEFAULT_QUALITY_MAX_ROLL;
+double		bx_quality_max_yaw = BX_DEFAULT_QUALITY_MAX_YAW;
+double		bx_quality_max_pitch = BX_DEFAULT_QUALITY_MAX_PITCH;
+double		bx_quality_min_brightness = BX_DEFAULT_QUALITY_MIN_BRIGHTNESS;
+double		bx_quality_max_brightness = BX_DEFAULT_QUALITY_MAX_BRIGHTNESS;
+double		bx_quality_min_contrast = BX_DEFAULT_QUALITY_MIN_CONTRAST;
+double		bx_quality_min_sharpness = BX_DEFAULT_QUALITY_MIN_SHARPNESS;
+double		bx_quality_min_confidence = BX_DEFAULT_QUALITY_MIN_CONFIDENCE;
+double		bx_quality_min_score = BX_DEFAULT_QUALITY_MIN_SCORE;
 int			bx_citizen_photo_retention = BX_DEFAULT_CITIZEN_PHOTO_RETENTION;
 int			bx_audit_writer_idle_timeout = BX_DEFAULT_AUDIT_WRITER_IDLE_TIMEOUT;
 int			bx_gate_nomatch_limit = BX_DEFAULT_GATE_NOMATCH_LIMIT;
@@ -131,6 +143,67 @@ BxGucInit(void)
 							 "Faces whose eyes are closer than this many pixels are not embedded.",
 							 NULL, &bx_min_eye_distance, BX_DEFAULT_MIN_EYE_DISTANCE, 0.0, 10000.0,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
+
+	/*
+	 * Superuser only, like the detection settings: a gate login that could
+	 * lower them would have its poor captures matched instead of retaken.
+	 * Units and calibration: lib/facepipe/quality.h, README "Capture
+	 * quality".
+	 */
+	DefineCustomRealVariable("bxexit.quality_min_eye_distance",
+							 "Fewest pixels between the eyes of a gate capture bx_match matches.",
+							 "Below it bx_match answers poor_quality (eye_distance).",
+							 &bx_quality_min_eye_distance, BX_DEFAULT_QUALITY_MIN_EYE_DISTANCE,
+							 0.0, 10000.0, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("bxexit.quality_min_face_size",
+							 "Smallest face box height, as a fraction of the photo's height, bx_match matches.",
+							 NULL, &bx_quality_min_face_size, BX_DEFAULT_QUALITY_MIN_FACE_SIZE,
+							 0.0, 1.0, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("bxexit.quality_min_face_in_frame",
+							 "Smallest fraction of the face box inside the photo bx_match matches.",
+							 NULL, &bx_quality_min_face_in_frame, BX_DEFAULT_QUALITY_MIN_FACE_IN_FRAME,
+							 0.0, 1.0, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("bxexit.quality_max_roll",
+							 "Largest head roll (degrees, either way) bx_match matches.",
+							 NULL, &bx_quality_max_roll, BX_DEFAULT_QUALITY_MAX_ROLL,
+							 0.0, 180.0, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("bxexit.quality_max_yaw",
+							 "Largest head yaw (degrees, either way) bx_match matches.",
+							 NULL, &bx_quality_max_yaw, BX_DEFAULT_QUALITY_MAX_YAW,
+							 0.0, 90.0, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("bxexit.quality_max_pitch",
+							 "Largest head pitch (degrees, either way) bx_match matches.",
+							 NULL, &bx_quality_max_pitch, BX_DEFAULT_QUALITY_MAX_PITCH,
+							 0.0, 90.0, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("bxexit.quality_min_brightness",
+							 "Lowest mean grey level (0-255) of the face bx_match matches.",
+							 "Below it bx_match answers poor_quality (under_exposure).",
+							 &bx_quality_min_brightness, BX_DEFAULT_QUALITY_MIN_BRIGHTNESS,
+							 0.0, 255.0, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("bxexit.quality_max_brightness",
+							 "Highest mean grey level (0-255) of the face bx_match matches.",
+							 "Above it bx_match answers poor_quality (over_exposure).",
+							 &bx_quality_max_brightness, BX_DEFAULT_QUALITY_MAX_BRIGHTNESS,
+							 0.0, 255.0, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("bxexit.quality_min_contrast",
+							 "Lowest standard deviation of the face's grey levels bx_match matches.",
+							 NULL, &bx_quality_min_contrast, BX_DEFAULT_QUALITY_MIN_CONTRAST,
+							 0.0, 255.0, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("bxexit.quality_min_sharpness",
+							 "Lowest sharpness of the face bx_match matches.",
+							 "Sharpness is the RMS spatial frequency of the aligned face: "
+							 "sqrt(mean squared Laplacian / mean squared gradient).",
+							 &bx_quality_min_sharpness, BX_DEFAULT_QUALITY_MIN_SHARPNESS,
+							 0.0, 10.0, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("bxexit.quality_min_confidence",
+							 "Lowest detector score of a face bx_match matches.",
+							 "The detection threshold bxexit.face_score_threshold applies first.",
+							 &bx_quality_min_confidence, BX_DEFAULT_QUALITY_MIN_CONFIDENCE,
+							 0.0, 1.0, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("bxexit.quality_min_score",
+							 "Lowest overall quality score (0-100) of a capture bx_match matches.",
+							 NULL, &bx_quality_min_score, BX_DEFAULT_QUALITY_MIN_SCORE,
+							 0.0, 100.0, PGC_SUSET, 0, NULL, NULL, NULL);
 
 	/*
 	 * Superuser only: a privacy policy, not a per-session preference.  The

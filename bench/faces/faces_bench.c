@@ -7,6 +7,9 @@
  *	faces_bench accuracy [options]   ORL verification/identification, LFW,
  *									 boarding-gate operating point
  *	faces_bench speed [options]      per-stage times on generated photos
+ *	faces_bench quality [options]    capture quality components of every
+ *									 ORL and LFW photo, and how many each
+ *									 default limit refuses
  *
  * Options: --data DIR (BX_DATA_DIR), --models DIR (BX_MODEL_DIR),
  * --det-size N (detector canvas N x N, default 640), --pad F, --upscale F,
@@ -31,6 +34,7 @@
 #include <time.h>
 
 #include "image/bx_image.h"
+#include "degrade.h"
 #include "facepipe/facepipe.h"
 #include "imgutil.h"
 #include "metrics.h"
@@ -873,6 +877,289 @@ Speed(BxFacePipe pipe, const Config *cfg)
 	FreePaths(files, n);
 }
 
+/* Embed a decoded image and keep its quality; false if no face embedded */
+static bool
+QualityImage(BxFacePipe pipe, const Config *cfg, const BxImageData *img, BxFaceQuality *q)
+{
+	char		err[BX_ERRBUF_SIZE];
+	BxFaceResult found;
+	float		emb[BX_FACE_EMBEDDING_DIM];
+
+	if (img == NULL ||
+		BxFaceEmbed(pipe, img, &cfg->face, emb, &found, err, sizeof(err)) != BX_OK ||
+		!found.hasQuality)
+		return false;
+	*q = found.quality;
+	return true;
+}
+
+/* Embed one file as bx_embed does and keep its quality; false if no face */
+static bool
+QualityFile(BxFacePipe pipe, const Config *cfg, const char *path, BxFaceQuality *q)
+{
+	char		err[BX_ERRBUF_SIZE];
+	size_t		len;
+	void	   *data = ReadWholeFile(path, &len);
+	BxImageOptions io;
+	BxImage		img = NULL;
+	bool		ok;
+
+	BxImageDefaultOptions(&io);
+	io.targetLongSide = cfg->target;
+	if (data == NULL || BxImageDecode(data, len, &io, &img, err, sizeof(err)) != BX_OK)
+	{
+		fprintf(stderr, "faces_bench: %s: cannot decode\n", path);
+		free(data);
+		return false;
+	}
+	ok = QualityImage(pipe, cfg, img, q);
+	BxImageFree(img);
+	free(data);
+	return ok;
+}
+
+/* One set's rows of the quality table */
+static void
+QualityRows(const char *set, const BxFaceQuality *q, int n)
+{
+	static const char *const names[] = {
+		"eye_distance", "face_size", "face_in_frame", "abs(roll)", "abs(yaw)",
+		"abs(pitch)", "brightness", "contrast", "sharpness", "confidence", "score"
+	};
+	BxQualityLimits lim;
+	double	   *v = malloc(sizeof(double) * (n > 0 ? n : 1));
+	int			refusedBy[BX_QC_COUNT] = {0};
+	int			refused = 0,
+				c,
+				i;
+
+	BxFaceQualityDefaultLimits(&lim);
+	for (i = 0; i < n; i++)
+	{
+		BxQualityComponent f = BxFaceQualityCheck(&q[i], &lim);
+
+		if (f != BX_QC_COUNT)
+		{
+			refusedBy[f]++;
+			refused++;
+			fprintf(stderr, "faces_bench: %s photo %d refused: %s\n", set, i,
+					BxFaceQualityComponentName(f));
+		}
+	}
+	for (c = 0; c < (int) (sizeof(names) / sizeof(names[0])); c++)
+	{
+		/* the default limits of the row: below lo or above hi is refused */
+		const double lo[] = {
+			lim.minEyeDistance, lim.minFaceSize, lim.minFaceInFrame, -1, -1, -1,
+			lim.minBrightness, lim.minContrast, lim.minSharpness, lim.minConfidence, lim.minScore
+		};
+		const double hi[] = {
+			INFINITY, INFINITY, INFINITY, lim.maxRoll, lim.maxYaw, lim.maxPitch,
+			lim.maxBrightness, INFINITY, INFINITY, INFINITY, INFINITY
+		};
+		char		limit[64];
+		int			alone = 0;
+
+		for (i = 0; i < n; i++)
+		{
+			const BxFaceQuality *x = &q[i];
+			const float all[] = {
+				x->eyeDistance, x->faceSize, x->faceInFrame, fabsf(x->roll),
+				fabsf(x->yaw), fabsf(x->pitch), x->brightness, x->contrast,
+				x->sharpness, x->confidence, x->score
+			};
+
+			v[i] = all[c];
+			if (!(v[i] >= lo[c] && v[i] <= hi[c]))
+				alone++;
+		}
+		if (isinf(hi[c]))
+			snprintf(limit, sizeof(limit), ">= %g", lo[c]);
+		else if (lo[c] < 0)
+			snprintf(limit, sizeof(limit), "<= %g", hi[c]);
+		else
+			snprintf(limit, sizeof(limit), "%g .. %g", lo[c], hi[c]);
+		printf("| %s | %s | %d | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g | %s | %d |\n", set,
+			   names[c], n, Percentile(v, n, 0), Percentile(v, n, 1), Percentile(v, n, 5),
+			   Percentile(v, n, 50), Percentile(v, n, 99), Percentile(v, n, 100), limit, alone);
+	}
+	printf("\n%s: %d of %d photos refused by the default limits", set, refused, n);
+	for (c = 0; c < BX_QC_COUNT; c++)
+		if (refusedBy[c] > 0)
+			printf("; %s %d", BxFaceQualityComponentName(c), refusedBy[c]);
+	printf(".\n\n");
+	free(v);
+}
+
+enum
+{
+	DG_BLURRED, DG_DARK, DG_SMALL, DG_ROTATED, DG_COUNT
+};
+
+/*
+ * The capture defects of the quality tests (test/common/degrade.c, the
+ * same parameters as test/facepipe/test_quality.c and the captures of
+ * sql/quality.sql) applied to every photo of a set (decoded at full size,
+ * then embedded as bx_embed does): how many are embedded, refused by the
+ * default limits, and refused for the component the defect is about.
+ */
+static void
+DegradedRows(BxFacePipe pipe, const Config *cfg, const char *set, char **files, int n)
+{
+	static const char *const names[DG_COUNT] = {
+		"blurred (Gaussian sigma 3)", "dark (gain 0.4, gamma 2.5)", "4x smaller",
+		"rotated 30 degrees"
+	};
+	static const BxQualityComponent expected[DG_COUNT] = {
+		BX_QC_SHARPNESS, BX_QC_UNDER_EXPOSURE, BX_QC_EYE_DISTANCE, BX_QC_ROLL
+	};
+	int			embedded[DG_COUNT] = {0},
+				refused[DG_COUNT] = {0},
+				asExpected[DG_COUNT] = {0};
+	BxQualityLimits lim;
+	int			d,
+				i;
+
+	BxFaceQualityDefaultLimits(&lim);
+	for (i = 0; i < n; i++)
+	{
+		char		err[BX_ERRBUF_SIZE];
+		size_t		len;
+		void	   *data = ReadWholeFile(files[i], &len);
+		BxImage		img = NULL;
+
+		if (data == NULL || BxImageDecode(data, len, NULL, &img, err, sizeof(err)) != BX_OK)
+		{
+			free(data);
+			continue;
+		}
+		free(data);
+		for (d = 0; d < DG_COUNT; d++)
+		{
+			BxImage		x = d == DG_BLURRED ? DegradeBlur(img, 3.0) :
+				d == DG_DARK ? DegradeDark(img, 0.4, 2.5) :
+				d == DG_SMALL ? DegradeShrink(img, 4) : DegradeRotate(img, 30);
+			BxFaceQuality q;
+
+			if (QualityImage(pipe, cfg, x, &q))
+			{
+				BxQualityComponent f = BxFaceQualityCheck(&q, &lim);
+
+				embedded[d]++;
+				refused[d] += f != BX_QC_COUNT;
+				asExpected[d] += f == expected[d];
+			}
+			BxImageFree(x);
+		}
+		BxImageFree(img);
+	}
+	for (d = 0; d < DG_COUNT; d++)
+		printf("| %s | %s | %d | %d | %d | %d (%s) |\n", set, names[d], n, embedded[d],
+			   refused[d], asExpected[d], BxFaceQualityComponentName(expected[d]));
+}
+
+/*
+ * What the quality measures add to bx_embed: BxFaceQualityMeasure() on the
+ * face and the aligned crop of one photo, timed over many calls (the crop
+ * is the same 112x112 whatever the photo, so one photo tells).
+ */
+static void
+QualityCost(BxFacePipe pipe, const Config *cfg, const char *path)
+{
+	char		err[BX_ERRBUF_SIZE];
+	size_t		len;
+	void	   *data = ReadWholeFile(path, &len);
+	BxImage		img = NULL;
+	BxFaceResult found;
+	float		emb[BX_FACE_EMBEDDING_DIM];
+	uint8_t    *crop = malloc(3 * BX_FACE_ALIGNED_SIZE * BX_FACE_ALIGNED_SIZE);
+	BxFaceQuality q;
+	double		t0,
+				sink = 0;
+	int			runs = 20000,
+				i;
+
+	if (data != NULL && crop != NULL &&
+		BxImageDecode(data, len, NULL, &img, err, sizeof(err)) == BX_OK &&
+		BxFaceEmbed(pipe, img, &cfg->face, emb, &found, err, sizeof(err)) == BX_OK)
+	{
+		BxFace		face = found.face;	/* photo pixels = decoded pixels here */
+
+		BxFaceAlign(img, face.landmarks, crop);
+		t0 = NowMs();
+		for (i = 0; i < runs; i++)
+		{
+			BxFaceQualityMeasure(&face, img->fullWidth, img->fullHeight, crop, &q);
+			sink += q.score;
+		}
+		printf("\nQuality measures: %.1f us per face (mean of %d calls of "
+			   "BxFaceQualityMeasure; embedding stage %.2f ms in the same BxFaceEmbed call; checksum %.0f).\n",
+			   (NowMs() - t0) * 1000.0 / runs, runs, found.timings.embedMs, sink / runs);
+	}
+	BxImageFree(img);
+	free(data);
+	free(crop);
+}
+
+/*
+ * The quality components of every ORL and LFW photo the pipeline embeds
+ * (decoded and embedded as bx_embed does), their distribution per set, and
+ * how many photos the default limits (quality.h) would refuse: the
+ * calibration of those defaults, which must refuse no studio photo.
+ */
+static void
+Quality(BxFacePipe pipe, const Config *cfg)
+{
+	BxFaceQuality orl[ORL_N];
+	BxFaceQuality *lfw;
+	char	  **files = NULL;
+	char		path[1024];
+	int			nOrl = 0,
+				nLfw,
+				got = 0,
+				i;
+
+	for (i = 0; i < ORL_N; i++)
+	{
+		snprintf(path, sizeof(path), "%s/faces/att_orl/s%d/%d.pgm",
+				 cfg->dataDir, i / ORL_IMAGES + 1, i % ORL_IMAGES + 1);
+		if (QualityFile(pipe, cfg, path, &orl[nOrl]))
+			nOrl++;
+	}
+	snprintf(path, sizeof(path), "%s/faces/lfw_singletons/images", cfg->dataDir);
+	nLfw = ListSubdirFiles(path, ".jpg", &files);
+	lfw = calloc((size_t) (nLfw > 0 ? nLfw : 1), sizeof(BxFaceQuality));
+	for (i = 0; i < nLfw; i++)
+		if (QualityFile(pipe, cfg, files[i], &lfw[got]))
+			got++;
+	printf("\n### Capture quality of the photos embedded (%d of %d ORL, %d of %d LFW)\n\n",
+		   nOrl, ORL_N, got, nLfw);
+	printf("| set | component | photos | min | 1%% | 5%% | median | 99%% | max | default limit | "
+		   "refused by it alone |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+	QualityRows("ORL", orl, nOrl);
+	printf("| set | component | photos | min | 1%% | 5%% | median | 99%% | max | default limit | "
+		   "refused by it alone |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+	QualityRows("LFW", lfw, got);
+	free(lfw);
+
+	printf("### Captures with known defects, default limits\n\n"
+		   "| set | defect | photos | embedded | refused | refused for the defect's component |\n"
+		   "|---|---|---|---|---|---|\n");
+	{
+		char	  **orlFiles = NULL;
+		int			nOrlFiles;
+
+		snprintf(path, sizeof(path), "%s/faces/att_orl", cfg->dataDir);
+		nOrlFiles = ListSubdirFiles(path, ".pgm", &orlFiles);
+		DegradedRows(pipe, cfg, "ORL", orlFiles, nOrlFiles);
+		FreePaths(orlFiles, nOrlFiles);
+	}
+	DegradedRows(pipe, cfg, "LFW", files, nLfw);
+	if (nLfw > 0)
+		QualityCost(pipe, cfg, files[0]);
+	FreePaths(files, nLfw);
+}
+
 static const char *
 EnvOr(const char *name, const char *dflt)
 {
@@ -884,7 +1171,7 @@ EnvOr(const char *name, const char *dflt)
 static void
 Usage(void)
 {
-	fprintf(stderr, "usage: faces_bench accuracy|speed [--data DIR] [--models DIR] "
+	fprintf(stderr, "usage: faces_bench accuracy|speed|quality [--data DIR] [--models DIR] "
 			"[--det-size N] [--pad F] [--retry-pad F] [--upscale F] [--threshold F] "
 			"[--rule single|largest] [--runs N] [--target N] [--photos DIR] "
 			"[--gate-splits N] [--scores FILE]\n");
@@ -975,6 +1262,8 @@ main(int argc, char **argv)
 		Accuracy(pipe, &cfg);
 	else if (strcmp(mode, "speed") == 0)
 		Speed(pipe, &cfg);
+	else if (strcmp(mode, "quality") == 0)
+		Quality(pipe, &cfg);
 	else
 		Usage();
 	BxFacePipeFree(pipe);

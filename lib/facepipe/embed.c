@@ -2,7 +2,7 @@
  *
  * embed.c
  *	  Face embedding with MobileFaceNet, and BxFaceEmbed(): detect, pick
- *	  one face, align, embed, with per-stage timings.
+ *	  one face, align, embed, measure its quality, with per-stage timings.
  *
  * Preprocessing is the one MobileFaceNet was trained with (models/
  * README.md): RGB, value / 255, minus the ImageNet mean, divided by the
@@ -213,6 +213,10 @@ BxFaceEmbed(BxFacePipe pipe, const BxImageData *image,
 	st = BxFaceEmbedAligned(pipe, pipe->aligned, opts, embedding, errbuf, errlen);
 	if (st != BX_OK)
 		return st;
+	/* photometry on the crop the embedder saw, geometry in the photo's frame */
+	BxFaceQualityMeasure(&result->face, image->fullWidth, image->fullHeight,
+						 pipe->aligned, &result->quality);
+	result->hasQuality = true;
 	t3 = FpNowMs();
 	result->timings.alignMs = t2 - t1;
 	result->timings.embedMs = t3 - t2;

@@ -45,12 +45,14 @@
 #ifndef FACEPIPE_H
 #define FACEPIPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "bx_runtime.h"
 #include "image/bx_image.h"
 #include "nn/nn.h"
+#include "quality.h"
 
 #ifdef __cplusplus
 extern "C"
@@ -131,7 +133,7 @@ typedef struct BxFaceTimings
 	double		decodeMs;		/* not set by the library: for callers */
 	double		detectMs;		/* canvas + network + decoding + NMS */
 	double		alignMs;
-	double		embedMs;		/* network + normalisation */
+	double		embedMs;		/* network + normalisation + quality */
 } BxFaceTimings;
 
 /*
@@ -150,6 +152,14 @@ typedef struct BxFaceResult
 	BxFace		face;
 	int			nFaces;			/* faces detected, of any size */
 	int			nUsable;		/* of those, eyes >= minEyeDistance apart */
+
+	/*
+	 * Capture quality of the face embedded (quality.h), measured on the
+	 * photo's frame and the aligned crop; hasQuality is false unless the
+	 * status is BX_OK.
+	 */
+	bool		hasQuality;
+	BxFaceQuality quality;
 	BxFaceTimings timings;
 } BxFaceResult;
 
@@ -202,7 +212,8 @@ extern BxStatus BxFaceEmbedAligned(BxFacePipe pipe, const uint8_t *aligned,
 /*
  * The face pipeline, the one every caller runs (the SQL functions, the
  * accuracy benchmark that calibrates the match thresholds, the tests):
- * detect, choose one face, align, embed.  Faces whose eyes are closer than
+ * detect, choose one face, align, embed, measure the capture quality of
+ * the face embedded (result->quality).  Faces whose eyes are closer than
  * opts->minEyeDistance photo pixels do not count (not even as "several");
  * rule single wants exactly one face that counts (else BX_EMULTIPLE), rule
  * largest takes the largest box.  No face is BX_ENOFACE; faces that are all

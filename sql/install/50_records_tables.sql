@@ -274,7 +274,8 @@ COMMENT ON TABLE @extschema@.match_threshold IS
 /*
  * Why a decision is not a match: the one list of reasons.  The face
  * pipeline's statuses (bx_embed_quality, src/face/photo.c: invalid_image,
- * image_too_large, no_face, several_faces, face_too_small), the gate's
+ * image_too_large, no_face, several_faces, face_too_small), a capture
+ * below the bxexit.quality_* settings (poor_quality), the gate's
  * (no_photo, no_probe, unknown_flight, rate_limited, flight_not_departing) and the searches' (unknown_person,
  * nobody_enrolled, below_threshold).  exit_event.reason has this type and
  * search_audit.outcome holds a reason or a positive outcome; a new reason
@@ -284,9 +285,9 @@ CREATE DOMAIN @extschema@.bx_match_reason AS pg_catalog.text
 	CONSTRAINT bx_match_reason_check CHECK (VALUE OPERATOR(pg_catalog.=) ANY (ARRAY[
 		'no_photo', 'no_probe', 'invalid_image', 'image_too_large', 'no_face', 'several_faces',
 		'face_too_small', 'unknown_flight', 'unknown_person', 'nobody_enrolled', 'below_threshold',
-		'rate_limited', 'flight_not_departing']));
+		'rate_limited', 'flight_not_departing', 'poor_quality']));
 COMMENT ON DOMAIN @extschema@.bx_match_reason IS
-	'why a match, verify or identify decision is not a match: no_photo, no_probe, invalid_image, image_too_large, no_face, several_faces, face_too_small, unknown_flight, unknown_person, nobody_enrolled, below_threshold, rate_limited, flight_not_departing';
+	'why a match, verify or identify decision is not a match: no_photo, no_probe, invalid_image, image_too_large, no_face, several_faces, face_too_small, unknown_flight, unknown_person, nobody_enrolled, below_threshold, rate_limited, flight_not_departing, poor_quality (the capture is below a bxexit.quality_* setting: retake)';
 
 CREATE TABLE @extschema@.exit_event (
 	exit_event_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -321,7 +322,14 @@ CREATE TABLE @extschema@.exit_event (
 		CHECK (probe_source OPERATOR(pg_catalog.=) ANY (ARRAY['photo', 'template', 'unknown'])),
 	request_id pg_catalog.text,
 	CONSTRAINT exit_event_request_id_check
-		CHECK (pg_catalog.length(request_id) OPERATOR(pg_catalog.<=) 64)
+		CHECK (pg_catalog.length(request_id) OPERATOR(pg_catalog.<=) 64),
+	capture_quality pg_catalog.float4,
+	quality_component pg_catalog.text,
+	CONSTRAINT exit_event_quality_component_check
+		CHECK ((reason IS NOT DISTINCT FROM 'poor_quality') OPERATOR(pg_catalog.=) (quality_component IS NOT NULL)
+			   AND quality_component OPERATOR(pg_catalog.=) ANY (ARRAY['eye_distance', 'face_size',
+				'face_in_frame', 'roll', 'yaw', 'pitch', 'under_exposure', 'over_exposure', 'contrast',
+				'sharpness', 'confidence', 'score']))
 );
 ALTER TABLE @extschema@.exit_event ALTER COLUMN probe_photo SET STATISTICS 0;
 COMMENT ON TABLE @extschema@.exit_event IS
@@ -336,6 +344,10 @@ COMMENT ON COLUMN @extschema@.exit_event.probe_source IS
 	'what the gate sent: photo (a biometric capture), template (bx_match of a vector, an administrator''s call: no capture), unknown (0.1.0 events whose probe was purged before 0.2.0 recorded it)';
 COMMENT ON COLUMN @extschema@.exit_event.request_id IS
 	'the gate''s own id of the request (bx_match''s request_id): a retry with the same id returns this decision instead of recording another';
+COMMENT ON COLUMN @extschema@.exit_event.capture_quality IS
+	'overall capture quality (0-100, bx_embed_quality''s quality) of the gate photo''s face; NULL when no face was embedded';
+COMMENT ON COLUMN @extschema@.exit_event.quality_component IS
+	'for reason poor_quality: the first quality component below its bxexit.quality_* setting (eye_distance, face_size, face_in_frame, roll, yaw, pitch, under_exposure, over_exposure, contrast, sharpness, confidence, score); NULL otherwise';
 COMMENT ON COLUMN @extschema@.exit_event.resolved_person_id IS
 	'set by bx_resolve_exit() when an officer confirms who a no-match traveller was';
 CREATE INDEX exit_event_person_idx ON @extschema@.exit_event (person_id);

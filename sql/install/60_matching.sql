@@ -167,11 +167,13 @@ COMMENT ON FUNCTION @extschema@.bx_gate_throttled(pg_catalog.int8) IS
  * manifest; a person scores by their best template; the best person
  * matches when the score reaches the identification threshold.  The exit
  * event keeps the photo only for a known flight and a photo that decoded.
- * A rate-limited call records no exit event, only its audit row.
+ * A rate-limited call records no exit event, only its audit row.  A
+ * capture below the quality settings comes as acquisition poor_quality
+ * with its failing component, recorded in exit_event.quality_component.
  */
 CREATE FUNCTION @extschema@.bx_decide_exit(probe @extschema@.face_embedding, photo pg_catalog.bytea,
 	acquisition pg_catalog.text, requested_flight pg_catalog.int8, probe_source pg_catalog.text,
-	request_id pg_catalog.text,
+	request_id pg_catalog.text, capture_quality pg_catalog.float4, quality_component pg_catalog.text,
 	OUT decision pg_catalog.text, OUT person_id pg_catalog.int8, OUT score pg_catalog.float4,
 	OUT margin pg_catalog.float4, OUT reason pg_catalog.text, OUT gallery_size pg_catalog.int4,
 	OUT threshold pg_catalog.float4, OUT exit_event_id pg_catalog.int8)
@@ -254,13 +256,15 @@ BEGIN
 	IF reason IS DISTINCT FROM 'rate_limited' THEN
 		INSERT INTO @extschema@.exit_event AS x
 			(requested_flight_id, flight_id, decision, reason, person_id, score, runner_up_score,
-			 threshold, model, gallery_size, probe_template, probe_photo, probe_source, request_id)
+			 threshold, model, gallery_size, probe_template, probe_photo, probe_source, request_id,
+			 capture_quality, quality_component)
 		VALUES (requested_flight, v_flight, decision, reason, person_id, score, v_runner_up,
 				threshold, v_model, gallery_size, probe,
 				CASE WHEN v_flight IS NULL
 						  OR acquisition IN ('invalid_image', 'image_too_large', 'flight_not_departing')
 					 THEN NULL ELSE photo END,
-				probe_source, request_id)
+				probe_source, request_id, capture_quality,
+				CASE WHEN reason = 'poor_quality' THEN quality_component END)
 		RETURNING x.exit_event_id INTO exit_event_id;
 	END IF;
 
@@ -272,7 +276,7 @@ BEGIN
 		session_user, requested_flight, decision, coalesce(reason, 'matched'), exit_event_id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8, pg_catalog.text, pg_catalog.text) IS
+COMMENT ON FUNCTION @extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.float4, pg_catalog.text) IS
 	'internal: score a probe against a flight''s gallery, record the exit event and the audit row';
 
 /*
@@ -291,9 +295,12 @@ CREATE FUNCTION @extschema@.bx_match(photo pg_catalog.bytea, flight_id pg_catalo
 	SET bxexit.min_eye_distance = '0'
 	AS $$
 DECLARE
-	q record;
 	s record;
 	v_departs date;
+	v_probe @extschema@.face_embedding;
+	v_status text;
+	v_quality float4;
+	v_failure text;
 BEGIN
 	IF pg_catalog.length(request_id) > 64 THEN
 		RAISE EXCEPTION 'request_id has % characters, at most 64', pg_catalog.length(request_id)
@@ -314,29 +321,35 @@ BEGIN
 	SELECT * INTO s FROM @extschema@.bx_gate_settings();
 	SELECT f.departure_date INTO v_departs FROM @extschema@.flight f WHERE f.flight_id = bx_match.flight_id;
 	IF @extschema@.bx_gate_throttled(bx_match.flight_id) THEN
-		SELECT NULL::@extschema@.face_embedding AS embedding, 'rate_limited' AS status INTO q;
+		v_status := 'rate_limited';
 	ELSIF photo IS NULL THEN
-		SELECT NULL::@extschema@.face_embedding AS embedding, 'no_photo' AS status INTO q;
+		v_status := 'no_photo';
 	ELSIF pg_catalog.octet_length(photo) > s.max_image_bytes THEN
-		SELECT NULL::@extschema@.face_embedding AS embedding, 'image_too_large' AS status INTO q;
+		v_status := 'image_too_large';
 	ELSIF v_departs IS NULL THEN
 		-- no gallery to search: spare the face pipeline (the decision is unknown_flight)
-		SELECT NULL::@extschema@.face_embedding AS embedding, 'not_processed' AS status INTO q;
+		v_status := 'not_processed';
 	ELSIF pg_catalog.abs(v_departs - CURRENT_DATE) > s.departure_window THEN
 		-- a gate matches travellers of flights leaving now
-		SELECT NULL::@extschema@.face_embedding AS embedding, 'flight_not_departing' AS status INTO q;
+		v_status := 'flight_not_departing';
 	ELSE
 		-- the traveller at the camera is the largest face; people queueing behind are smaller
-		SELECT e.embedding, e.status INTO q
+		SELECT e.embedding, e.status, e.quality, e.quality_failure
+		  INTO v_probe, v_status, v_quality, v_failure
 		  FROM @extschema@.bx_embed_quality(photo, 'largest', s.max_image_pixels) e;
+		-- a capture below the quality settings is not matched: the gate asks for a retake
+		IF v_failure IS NOT NULL THEN
+			v_status := 'poor_quality';
+			v_probe := NULL;
+		END IF;
 	END IF;
 	SELECT d.decision, d.reason, d.exit_event_id INTO decision, reason, exit_event_id
-	  FROM @extschema@.bx_decide_exit(q.embedding, photo, q.status, bx_match.flight_id, 'photo',
-									  bx_match.request_id) d;
+	  FROM @extschema@.bx_decide_exit(v_probe, photo, v_status, bx_match.flight_id, 'photo',
+									  bx_match.request_id, v_quality, v_failure) d;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_match(pg_catalog.bytea, pg_catalog.int8, pg_catalog.text) IS
-	'gate decision for a photo on a flight departing around today: match or no_match, the reason of a no-match and the exit event recorded (scores stay in exit_event); a retry with the same request_id returns the first decision';
+	'gate decision for a photo on a flight departing around today: match or no_match, the reason of a no-match (poor_quality: retake; the failing component is in exit_event) and the exit event recorded (scores stay in exit_event); a retry with the same request_id returns the first decision';
 
 CREATE FUNCTION @extschema@.bx_match(probe @extschema@.face_embedding, flight_id pg_catalog.int8,
 	OUT decision pg_catalog.text, OUT reason pg_catalog.text, OUT exit_event_id pg_catalog.int8)
@@ -348,7 +361,7 @@ BEGIN
 	  FROM @extschema@.bx_decide_exit(probe, NULL,
 			CASE WHEN @extschema@.bx_gate_throttled(bx_match.flight_id) THEN 'rate_limited'
 				 WHEN probe IS NULL THEN 'no_probe' ELSE 'ok' END,
-			bx_match.flight_id, 'template', NULL) d;
+			bx_match.flight_id, 'template', NULL, NULL, NULL) d;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bx_match(@extschema@.face_embedding, pg_catalog.int8) IS

@@ -33,7 +33,7 @@ REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_threshold(pg_catalog.text, pg_catalog.text),
 	@extschema@.bx_probe_threshold(@extschema@.face_embedding, pg_catalog.text),
 	@extschema@.bx_decide_exit(@extschema@.face_embedding, pg_catalog.bytea, pg_catalog.text, pg_catalog.int8,
-		pg_catalog.text, pg_catalog.text),
+		pg_catalog.text, pg_catalog.text, pg_catalog.float4, pg_catalog.text),
 	@extschema@.bx_gate_throttled(pg_catalog.int8),
 	@extschema@.bx_plausible_date(pg_catalog.date),
 	@extschema@.bx_flight_date_guard(),
@@ -108,7 +108,7 @@ GRANT SELECT ON @extschema@.person, @extschema@.admission, @extschema@.class_of_
 GRANT SELECT (exit_event_id, occurred_at, requested_flight_id, flight_id, decision, reason,
 			  person_id, score, runner_up_score, threshold, model, gallery_size, recorded_by,
 			  probe_purged_at, resolved_person_id, resolved_by, resolved_at, resolution_note,
-			  probe_source)
+			  probe_source, capture_quality, quality_component)
 	ON @extschema@.exit_event TO bxexit_analyst;
 GRANT EXECUTE ON FUNCTION
 	@extschema@.bx_threshold(pg_catalog.text, pg_catalog.text),

@@ -237,21 +237,45 @@ bx_embed(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(MakeEmbedding(embedding));
 }
 
+/* the quality limits of the bxexit.quality_* settings */
+static void
+FillQualityLimits(BxQualityLimits *lim)
+{
+	lim->minEyeDistance = (float) bx_quality_min_eye_distance;
+	lim->minFaceSize = (float) bx_quality_min_face_size;
+	lim->minFaceInFrame = (float) bx_quality_min_face_in_frame;
+	lim->maxRoll = (float) bx_quality_max_roll;
+	lim->maxYaw = (float) bx_quality_max_yaw;
+	lim->maxPitch = (float) bx_quality_max_pitch;
+	lim->minBrightness = (float) bx_quality_min_brightness;
+	lim->maxBrightness = (float) bx_quality_max_brightness;
+	lim->minContrast = (float) bx_quality_min_contrast;
+	lim->minSharpness = (float) bx_quality_min_sharpness;
+	lim->minConfidence = (float) bx_quality_min_confidence;
+	lim->minScore = (float) bx_quality_min_score;
+}
+
+/* columns of bx_embed_quality: 0.1.0's six, then 0.2.0's quality columns */
+#define EQ_V1_COLUMNS		6
+#define EQ_COLUMNS			16
+
 /*
- * bx_embed_quality(photo, rule): like bx_embed but never raises for a photo
- * it cannot use: returns (embedding, status, faces, score, eye_distance,
- * detail) with a NULL embedding and the reason in status.  Configuration
- * problems (models missing) still raise.
+ * Body of both C entry points of bx_embed_quality: fills the first six
+ * columns (embedding, status, faces, score, eye_distance, detail) and,
+ * when the declared row has them, the quality columns (quality,
+ * quality_failure, sharpness, brightness, contrast, roll, yaw, pitch,
+ * face_size, face_in_frame).  Never raises for a photo it cannot use: the
+ * embedding is NULL and status says why.  Configuration problems (models
+ * missing) still raise.
  */
-PG_FUNCTION_INFO_V1(bx_embed_quality);
-Datum
-bx_embed_quality(PG_FUNCTION_ARGS)
+static Datum
+EmbedQuality(FunctionCallInfo fcinfo, int ncolumns)
 {
 	bytea	   *photo = PG_GETARG_BYTEA_PP(0);
 	BxFaceRule	rule = ParseRule(PG_GETARG_TEXT_PP(1));
 	TupleDesc	tupdesc;
-	Datum		values[6];
-	bool		nulls[6] = {0};
+	Datum		values[EQ_COLUMNS];
+	bool		nulls[EQ_COLUMNS] = {0};
 	char		errbuf[BX_ERRBUF_SIZE];
 	BxStatus imgstatus;
 	BxImage		image;
@@ -263,6 +287,9 @@ bx_embed_quality(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	if (tupdesc->natts != ncolumns)
+		elog(ERROR, "bx_embed_quality must return %d columns, not %d",
+			 ncolumns, tupdesc->natts);
 	errbuf[0] = '\0';
 	/* bx_match passes the gate's lower pixel limit as a third argument */
 	maxPixels = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_INT64(2) : bx_max_image_pixels;
@@ -292,7 +319,64 @@ bx_embed_quality(PG_FUNCTION_ARGS)
 		values[5] = CStringGetTextDatum(errbuf);
 	else
 		nulls[5] = true;
+
+	if (ncolumns > EQ_V1_COLUMNS)
+	{
+		const BxFaceQuality *q = &found.quality;
+
+		/* only an embedded face has a crop to measure */
+		if (status == BX_OK && found.hasQuality)
+		{
+			BxQualityLimits lim;
+			BxQualityComponent failed;
+
+			FillQualityLimits(&lim);
+			failed = BxFaceQualityCheck(q, &lim);
+			values[6] = Float4GetDatum(q->score);
+			if (failed == BX_QC_COUNT)
+				nulls[7] = true;
+			else
+				values[7] = CStringGetTextDatum(BxFaceQualityComponentName(failed));
+			values[8] = Float4GetDatum(q->sharpness);
+			values[9] = Float4GetDatum(q->brightness);
+			values[10] = Float4GetDatum(q->contrast);
+			values[11] = Float4GetDatum(q->roll);
+			values[12] = Float4GetDatum(q->yaw);
+			values[13] = Float4GetDatum(q->pitch);
+			values[14] = Float4GetDatum(q->faceSize);
+			values[15] = Float4GetDatum(q->faceInFrame);
+		}
+		else
+			memset(nulls + EQ_V1_COLUMNS, true, EQ_COLUMNS - EQ_V1_COLUMNS);
+	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * bx_embed_quality(photo, rule [, max_pixels]) of 0.1.0: (embedding,
+ * status, faces, score, eye_distance, detail).  Kept for databases not yet
+ * updated to 0.2.0, whose SQL definition still names this symbol.
+ */
+PG_FUNCTION_INFO_V1(bx_embed_quality);
+Datum
+bx_embed_quality(PG_FUNCTION_ARGS)
+{
+	return EmbedQuality(fcinfo, EQ_V1_COLUMNS);
+}
+
+/*
+ * bx_embed_quality of 0.2.0: the six columns of 0.1.0, then the capture
+ * quality of the embedded face (lib/facepipe/quality.h): the overall score,
+ * the first component below the bxexit.quality_* settings (NULL when it
+ * meets them all: the failing component bx_match reports as poor_quality),
+ * and the components not already among the six (score is the detector's
+ * confidence, eye_distance the inter-eye distance).
+ */
+PG_FUNCTION_INFO_V1(bx_embed_quality_0_2);
+Datum
+bx_embed_quality_0_2(PG_FUNCTION_ARGS)
+{
+	return EmbedQuality(fcinfo, EQ_COLUMNS);
 }
 
 /*

@@ -3,7 +3,8 @@
  * facepipe_test.c
  *	  Unit tests of the face pipeline (lib/facepipe, lib/facepipe/facepipe.h).
  *
- * Without the models: the alignment math and the warp (test_align.c).
+ * Without the models: the alignment math and the warp (test_align.c), the
+ * capture quality measures (test_quality.c).
  * With them: argument and model-shape checks, allocation failures.
  *
  * With the models ($BX_MODEL_DIR) and photos ($BX_DATA_DIR), skipped when
@@ -12,7 +13,8 @@
  * composites, the rules (single, largest, minimum eye distance), the retry
  * with a margin, coordinates consistent under scaling and margins, stable
  * and unit-norm embeddings, same-person ORL pairs scoring higher than
- * different-person pairs, DCT-scaled decoding end to end, interrupts.
+ * different-person pairs, DCT-scaled decoding end to end, interrupts, the
+ * quality components of captures with known defects (test_quality.c).
  *
  * The detector runs at 320x320 (fast; the accuracy benchmark covers 640).
  * BX_FACE_TEST_QUICK=1 (set by check-asan) uses fewer photos.
@@ -781,6 +783,7 @@ main(void)
 	quick = q != NULL && q[0] == '1';
 	TestSimilarity();
 	TestAlign();
+	TestQualityMeasures();
 
 	det = LoadModel(YUNET_PATH, 320);
 	det640 = LoadModel(YUNET_PATH, 0);
@@ -813,6 +816,7 @@ main(void)
 		TestEmbeddings(pipe);
 		TestDctScaledEmbedding(pipe);
 		TestInterrupt(pipe);
+		TestQualityDefects(pipe, quick);
 	}
 	BxFacePipeFree(pipe);
 	BxFacePipeFree(pipe640);

@@ -19,4 +19,8 @@ extern char err[BX_ERRBUF_SIZE];
 extern void TestSimilarity(void);
 extern void TestAlign(void);
 
+/* test_quality.c */
+extern void TestQualityMeasures(void);
+extern void TestQualityDefects(BxFacePipe pipe, bool quick);
+
 #endif							/* BX_FPTEST_H */

@@ -49,7 +49,7 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text
                 'bx_adopt_verification_threshold(text,double precision[],double precision[],double precision,text,timestamp with time zone)',
                 'bx_apply_retention()',
                 'bx_audit_search(text,text,bigint,bigint,integer,bigint,integer,bigint,real,text,bigint)',
-                'bx_decide_exit(face_embedding,bytea,text,bigint,text,text)',
+                'bx_decide_exit(face_embedding,bytea,text,bigint,text,text,real,text)',
                 'bx_durable_insert(regclass,jsonb)', 'bx_flight_date_guard()',
                 'bx_gate_nomatch_count(bigint,interval,integer)', 'bx_gate_throttled(bigint)',
                 'bx_identify(bytea,integer)', 'bx_identify(face_embedding,integer)',

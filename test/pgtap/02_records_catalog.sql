@@ -9,7 +9,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 -- audit rows in another session, which must see the extension's tables
 CREATE EXTENSION IF NOT EXISTS bxexit;
 SET search_path = public;
-SELECT plan(170);
+SELECT plan(174);
 
 -- --------------------------------------------------------------- tables
 
@@ -244,6 +244,19 @@ SELECT throws_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight
 SELECT throws_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, decision, reason) VALUES ('photo', 1, 'maybe', 'no_face')$$, '23514',
                  'new row for relation "exit_event" violates check constraint "exit_event_decision_check"',
                  'an unknown decision is refused (23514)');
+-- a poor_quality no-match names its failing component, and only it does
+SELECT lives_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, decision, reason, capture_quality, quality_component)
+                  VALUES ('photo', 1, 'no_match', 'poor_quality', 12.5, 'sharpness')$$,
+                'a poor_quality no-match with its component is accepted');
+SELECT throws_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, decision, reason) VALUES ('photo', 1, 'no_match', 'poor_quality')$$, '23514',
+                 'new row for relation "exit_event" violates check constraint "exit_event_quality_component_check"',
+                 'a poor_quality no-match without its component is refused (23514)');
+SELECT throws_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, decision, reason, quality_component) VALUES ('photo', 1, 'no_match', 'no_face', 'sharpness')$$, '23514',
+                 'new row for relation "exit_event" violates check constraint "exit_event_quality_component_check"',
+                 'a quality component on another reason is refused (23514)');
+SELECT throws_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, decision, reason, quality_component) VALUES ('photo', 1, 'no_match', 'poor_quality', 'blur')$$, '23514',
+                 'new row for relation "exit_event" violates check constraint "exit_event_quality_component_check"',
+                 'a quality component outside the list is refused (23514)');
 SELECT throws_ok($$INSERT INTO bxexit.search_audit (search) VALUES ('browse')$$, '23514',
                  'new row for relation "search_audit" violates check constraint "search_audit_search_check"',
                  'an unknown search kind is refused (23514)');
@@ -256,8 +269,8 @@ SELECT col_type_is('bxexit', 'exit_event', 'reason', 'bxexit', 'bx_match_reason'
                    'exit_event.reason is a bx_match_reason');
 SELECT is(array_agg(m[1] ORDER BY m[1]),
           ARRAY['below_threshold', 'face_too_small', 'flight_not_departing', 'image_too_large', 'invalid_image', 'no_face', 'no_photo',
-                'no_probe', 'nobody_enrolled', 'rate_limited', 'several_faces', 'unknown_flight', 'unknown_person'],
-          'bx_match_reason lists exactly the thirteen documented reasons')
+                'no_probe', 'nobody_enrolled', 'poor_quality', 'rate_limited', 'several_faces', 'unknown_flight', 'unknown_person'],
+          'bx_match_reason lists exactly the fourteen documented reasons')
   FROM pg_constraint k, regexp_matches(pg_get_constraintdef(k.oid), '''([a-z_]+)''', 'g') m
  WHERE k.contypid = 'bxexit.bx_match_reason'::regtype;
 SELECT throws_ok($$INSERT INTO bxexit.exit_event (probe_source, requested_flight_id, decision, reason) VALUES ('photo', 1, 'no_match', 'blurry')$$, '23514',
@@ -415,7 +428,7 @@ SELECT volatility_is('bxexit', f, args, vol, f || '(' || array_to_string(args, '
                ('bx_verify', ARRAY['bxexit.face_embedding', 'bigint']::name[], 'volatile'),
                ('bx_identify', ARRAY['bytea', 'integer']::name[], 'volatile'),
                ('bx_identify', ARRAY['bxexit.face_embedding', 'integer']::name[], 'volatile'),
-               ('bx_decide_exit', ARRAY['bxexit.face_embedding', 'bytea', 'text', 'bigint', 'text', 'text']::name[], 'volatile'),
+               ('bx_decide_exit', ARRAY['bxexit.face_embedding', 'bytea', 'text', 'bigint', 'text', 'text', 'real', 'text']::name[], 'volatile'),
                ('bx_audit_search', ARRAY['text', 'text', 'bigint', 'bigint', 'integer', 'bigint', 'integer', 'bigint', 'real', 'text', 'bigint']::name[], 'volatile'),
                ('bx_resolve_exit', ARRAY['bigint', 'bigint', 'text']::name[], 'volatile'),
                ('bx_apply_retention', ARRAY[]::name[], 'volatile'),

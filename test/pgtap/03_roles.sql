@@ -121,8 +121,8 @@ SELECT column_privs_are('bxexit', t, 'builtin', 'bxexit_admin', ARRAY['SELECT'],
 
 -- exit decisions without the probe: the analyst's column grant
 SELECT is(array_agg(a.attname::text ORDER BY a.attname::text),
-          ARRAY['decision', 'exit_event_id', 'flight_id', 'gallery_size', 'model', 'occurred_at', 'person_id',
-                'probe_purged_at', 'probe_source', 'reason', 'recorded_by', 'requested_flight_id', 'resolution_note', 'resolved_at',
+          ARRAY['capture_quality', 'decision', 'exit_event_id', 'flight_id', 'gallery_size', 'model', 'occurred_at', 'person_id',
+                'probe_purged_at', 'probe_source', 'quality_component', 'reason', 'recorded_by', 'requested_flight_id', 'resolution_note', 'resolved_at',
                 'resolved_by', 'resolved_person_id', 'runner_up_score', 'score', 'threshold'],
           'bxexit_analyst may SELECT exactly the decision columns of exit_event')
   FROM pg_attribute a
@@ -191,7 +191,7 @@ SELECT function_privs_are('bxexit', f, args, r,
         ('bx_admission_citizenship', '{}', '{}'),
         ('bx_threshold', '{text,text}', '{bxexit_analyst,bxexit_admin}'),
         ('bx_probe_threshold', '{bxexit.face_embedding,text}', '{}'),
-        ('bx_decide_exit', '{bxexit.face_embedding,bytea,text,bigint,text,text}', '{}'),
+        ('bx_decide_exit', '{bxexit.face_embedding,bytea,text,bigint,text,text,real,text}', '{}'),
         ('bx_audit_search', '{text,text,bigint,bigint,integer,bigint,integer,bigint,real,text,bigint}', '{}'),
         ('bx_durable_insert', '{regclass,jsonb}', '{}'),
         ('bx_gate_settings', '{}', '{}'),

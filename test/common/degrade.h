@@ -1,0 +1,36 @@
+/*-------------------------------------------------------------------------
+ *
+ * degrade.h
+ *	  Test helpers: the capture defects of a gate (blur, darkness, in-plane
+ *	  rotation, a small face) applied to a decoded photo, so the quality
+ *	  tests can make captures of known defects from a real face at test
+ *	  time instead of storing face images.
+ *
+ * Each returns a new image (malloc allocator) or NULL when out of memory
+ * or given nonsense; the input is not changed.
+ *
+ * test/common/degrade.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BX_DEGRADE_H
+#define BX_DEGRADE_H
+
+#include "image/bx_image.h"
+
+/* Gaussian blur of standard deviation sigma pixels (separable, clamped edges) */
+extern BxImage DegradeBlur(const BxImageData *img, double sigma);
+
+/*
+ * Darken: v' = gain 255 (v / 255)^gamma; gain < 1 and gamma > 1 darken (an
+ * underexposed capture)
+ */
+extern BxImage DegradeDark(const BxImageData *img, double gain, double gamma);
+
+/* Rotate by degrees (counter-clockwise as displayed) about the centre, same size, grey fill */
+extern BxImage DegradeRotate(const BxImageData *img, double degrees);
+
+/* Shrink by an integer factor (box filter): a face farther from the camera */
+extern BxImage DegradeShrink(const BxImageData *img, int factor);
+
+#endif							/* BX_DEGRADE_H */
