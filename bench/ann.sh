@@ -8,15 +8,22 @@
 # prints a markdown table, also saved to bench/out/.  See bench/ann/README.md.
 #
 #   bash bench/ann.sh [--rows 200000|1000000] [--quick] [--rounds N]
-#                     [--exact-queries N] [--no-build]
+#                     [--exact-queries N] [--no-build] [--shape SHAPE]
+#
+# SHAPE is DIMxPER[:SIGMA], the gallery's dimension and samples per
+# identity (default 128x10:0.06, the shared reference set); without a
+# sigma, one that gives a same-identity cosine of ~0.68 (sigma^2 x dim
+# = 0.46, as the reference set has); "random" is plain random unit
+# vectors (one row per identity, queries unrelated to the rows).
 set -euo pipefail
 
 usage() {
-	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
 args="$*"
+shape=128x10:0.06
 rows=200000
 quick=0
 rounds=
@@ -29,14 +36,24 @@ while [ $# -gt 0 ]; do
 	--rounds) [ $# -ge 2 ] || usage; rounds=$2; shift 2 ;;
 	--exact-queries) [ $# -ge 2 ] || usage; exact_queries=$2; shift 2 ;;
 	--no-build) build=0; shift ;;
+	--shape) [ $# -ge 2 ] || usage; shape=$2; shift 2 ;;
 	-h | --help) usage ;;
 	*) echo "ann.sh: unknown argument: $1" >&2; usage ;;
 	esac
 done
 
-# The dataset: 10 samples per identity, 128 dimensions, sigma 0.06, seed 42.
+# The dataset's shape: dimension, samples per identity, spread.
+if [ "$shape" = random ]; then
+	dim=128 per=1 sigma=10
+elif [[ $shape =~ ^([1-9][0-9]*)x([1-9][0-9]*)(:([0-9.]+))?$ ]]; then
+	dim=${BASH_REMATCH[1]} per=${BASH_REMATCH[2]}
+	sigma=${BASH_REMATCH[4]:-$(awk -v d="$dim" 'BEGIN { printf "%.4g", sqrt(0.46 / d) }')}
+else
+	echo "ann.sh: --shape is DIMxPER[:SIGMA] or random, not $shape" >&2
+	exit 2
+fi
 if [ "$quick" -eq 1 ]; then
-	rows=20000
+	rows=$((20000 / per * per))
 	nq=200
 	rounds=${rounds:-1}
 else
@@ -46,8 +63,8 @@ fi
 for v in "$rows" "$rounds" "$exact_queries"; do
 	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "ann.sh: not a positive number: $v" >&2; exit 2; }
 done
-[ $((rows % 10)) -eq 0 ] || { echo "ann.sh: --rows must be a multiple of 10" >&2; exit 2; }
-n_ids=$((rows / 10))
+[ $((rows % per)) -eq 0 ] || { echo "ann.sh: --rows must be a multiple of $per" >&2; exit 2; }
+n_ids=$((rows / per))
 
 # Index build options and the query-time grid (see bench/ann/README.md).
 with=${BX_ANN_WITH:-}
@@ -63,7 +80,7 @@ cd "$BX_ROOT"
 # shellcheck source=common/ann_data.sh
 source bench/common/ann_data.sh
 # The dataset and its exact top-100 (cached).
-bx_ann_dataset "$rows" "$nq" || exit 1
+bx_ann_dataset "$rows" "$nq" "$dim" "$per" "$sigma" || exit 1
 work=$BX_ROOT/bench/data/ann
 bin=$ann_bin
 data=$ann_data
@@ -88,7 +105,7 @@ bx_log "loading $rows rows"
 t0=$(date +%s.%N)
 q <<SQL
 CREATE EXTENSION bxexit;
-CREATE TABLE items (id int PRIMARY KEY, v bxexit.face_embedding(128));
+CREATE TABLE items (id int PRIMARY KEY, v bxexit.face_embedding($dim));
 \copy items FROM '$data/base.tsv'
 VACUUM ANALYZE items;
 SQL
@@ -154,7 +171,8 @@ fi
 
 bx_log "running ${#configs[@]} configurations: $rounds round(s) after one warm-up pass"
 client_out=$work/client.out
-"$bin/ann_client" --rounds "$rounds" "$data/query.fbin" "$data/gt.i32" "${configs[@]}" >"$client_out"
+"$bin/ann_client" --rounds "$rounds" --labels "$data/base_labels.i32" "$data/query_labels.i32" \
+	"$data/query.fbin" "$data/gt.i32" "${configs[@]}" >"$client_out"
 
 # Report.
 pg_version=$(val "SHOW server_version")
@@ -176,24 +194,30 @@ plan_warnings=$(awk -F': ' '/^# plan / {
 	}' "$client_out")
 
 {
-	echo "### ANN search, $rows rows ($n_ids identities x 10), $nq queries, top-10 by cosine distance"
+	if [ "$shape" = random ]; then
+		echo "### ANN search, $rows random unit vectors ($dim-d, no identities), $nq queries, top-10 by cosine distance"
+	else
+		echo "### ANN search, $rows rows ($n_ids identities x $per, $dim-d, sigma $sigma), $nq queries, top-10 by cosine distance"
+	fi
 	echo
 	echo "Machine: $(nproc) cores, $cpu; $(date -u +%Y-%m-%d); PostgreSQL $pg_version; $build_info;" \
 		"commit $commit; \`${env_used}bash bench/ann.sh${args:+ $args}\`"
 	echo
-	echo "| engine/config | build s | index MB | peak build memory MB | recall@10 | recall@1 | q/s | p50 ms | p99 ms |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| engine/config | build s | index MB | peak build memory MB | recall@10 | recall@1 | mated@1 | mated-all@10 | q/s | p50 ms | p99 ms |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	awk -F'\t' -v b="${build_s:-}" -v m="${index_mb:-}" -v p="${peak_mb:-}" '
 		/^#/ || $1 == "label" { next }
 		{
 			build = ($1 ~ /^bxann/) ? b " | " m " | " p : "- | - | -"
 			qps = ($6 >= 100) ? sprintf("%.0f", $6) : sprintf("%.1f", $6)
-			printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, build, $4, $5, qps, $7, $8
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, build, $4, $5, $9, $10, qps, $7, $8
 		}' "$client_out"
 	echo
 	echo "- Single client, prepared \`SELECT id FROM items ORDER BY v <=> \$1 LIMIT 10\`, binary parameter;" \
 		"$rounds round(s) after one warm-up pass, configurations interleaved; queries per round:" \
 		"exact $([ "$exact_queries" -lt "$nq" ] && echo "$exact_queries (the first ones)" || echo "$nq"), bxann $nq."
+	echo "- mated@1: the first row is of the query's identity (1:N's answer); mated-all@10: the ten rows hold" \
+		"all $per of its enrolled rows (random: no identity, the query's own row absent)."
 	echo "- Server: shared_buffers 4GB, maintenance_work_mem 2GB, max_parallel_maintenance_workers 1," \
 		"work_mem 64MB; table with its primary key ${table_mb} MB, loaded in ${load_s} s."
 	if [ "$bxann" -eq 1 ]; then

@@ -25,10 +25,17 @@
  * over a sharded gallery); it takes the vector as $1 and returns the ten
  * ids in its first column.
  *
+ * --labels BASE_LABELS.i32 QUERY_LABELS.i32 (the generator's identity of
+ * every row, id i + 1 being row i, and of every query) adds the mated
+ * figures of 1:N identification: mated@1, the share of queries whose first
+ * row is of the query's identity, and mated-all@10, the share whose ten
+ * rows hold every enrolled row of that identity (a person's all photos).
+ *
  * Connection parameters come from the PG* environment.  Output on stdout:
  * "# plan LABEL: ..." lines (EXPLAIN of the first query) and a tab-separated
  * table with a header line: label, queries per round, executions,
- * recall@10, recall@1, queries/s, p50 ms, p99 ms.  Progress goes to stderr.
+ * recall@10, recall@1, queries/s, p50 ms, p99 ms, mated@1, mated-all@10
+ * ("-" without --labels).  Progress goes to stderr.
  * Exit status 0 on success, 1 on any error.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -50,6 +57,12 @@
 
 static const char *query_sql = QUERY_SQL;
 
+/* --labels: identities of the rows (by id - 1) and of the queries */
+static int32_t *base_label;
+static int32_t nbase;
+static int32_t *query_label;
+static int32_t *identity_rows;	/* rows per identity, by label */
+
 typedef struct Config
 {
 	char	   *label;
@@ -60,6 +73,8 @@ typedef struct Config
 	long		nlat;
 	long		hits10;			/* sum over executions of |result ∩ gt10| */
 	long		hits1;			/* executions whose first id is gt's first */
+	long		mated1;			/* ... whose first row is the query's identity */
+	long		mated_all;		/* ... whose ten rows hold all of its rows */
 } Config;
 
 /* Read a whole file of "int32 a, int32 b, then a*b items of 4 bytes". */
@@ -83,6 +98,62 @@ read_matrix(const char *path, int32_t *a, int32_t *b)
 	*a = hdr[0];
 	*b = hdr[1];
 	return data;
+}
+
+/* Read a whole headerless file of int32; *n gets the count. */
+static int32_t *
+read_int32s(const char *path, int32_t *n)
+{
+	FILE	   *f = fopen(path, "rb");
+	long		bytes;
+	int32_t    *data;
+
+	if (f == NULL)
+		bench_die("cannot open %s", path);
+	if (fseek(f, 0, SEEK_END) != 0 || (bytes = ftell(f)) <= 0 || bytes % 4 != 0 ||
+		bytes / 4 > INT32_MAX || fseek(f, 0, SEEK_SET) != 0)
+		bench_die("%s is not a file of int32", path);
+	data = bench_xmalloc((size_t) bytes);
+	if (fread(data, 4, (size_t) bytes / 4, f) != (size_t) bytes / 4)
+		bench_die("%s is truncated", path);
+	fclose(f);
+	*n = (int32_t) (bytes / 4);
+	return data;
+}
+
+/* The label files of --labels, checked against each other and the queries. */
+static void
+read_labels(const char *base_path, const char *query_path, int32_t nq)
+{
+	int32_t		nql,
+				maxlabel = 0;
+
+	base_label = read_int32s(base_path, &nbase);
+	query_label = read_int32s(query_path, &nql);
+	if (nql != nq)
+		bench_die("%s has %d labels for %d queries", query_path, nql, nq);
+	for (int32_t i = 0; i < nbase; i++)
+	{
+		if (base_label[i] < 0)
+			bench_die("negative label in %s", base_path);
+		if (base_label[i] > maxlabel)
+			maxlabel = base_label[i];
+	}
+	identity_rows = calloc((size_t) maxlabel + 1, sizeof(int32_t));
+	if (identity_rows == NULL)
+		bench_die("out of memory");
+	for (int32_t i = 0; i < nbase; i++)
+		identity_rows[base_label[i]]++;
+	for (int32_t i = 0; i < nq; i++)
+		if (query_label[i] < 0 || query_label[i] > maxlabel || identity_rows[query_label[i]] == 0)
+			bench_die("query %d is of an identity with no row", i);
+}
+
+/* The identity of row id, or -1 for an id outside the labelled rows. */
+static int32_t
+label_of(long id)
+{
+	return (id >= 1 && id <= nbase) ? base_label[id - 1] : -1;
 }
 
 /* Encode one vector in face_embedding's binary wire format, untagged. */
@@ -219,6 +290,19 @@ run_one(Config *c, int qi, char **params, const int *lens, const int32_t *gt,
 		}
 		if (n > 0 && strtol(PQgetvalue(res, 0, 0), NULL, 10) == truth[0])
 			c->hits1++;
+		if (base_label != NULL)
+		{
+			int32_t		want = query_label[qi];
+			int			mates = 0;
+
+			for (int r = 0; r < n && r < K_RESULT; r++)
+				if (label_of(strtol(PQgetvalue(res, r, 0), NULL, 10)) == want)
+					mates++;
+			if (n > 0 && label_of(strtol(PQgetvalue(res, 0, 0), NULL, 10)) == want)
+				c->mated1++;
+			if (mates == (identity_rows[want] < K_RESULT ? identity_rows[want] : K_RESULT))
+				c->mated_all++;
+		}
 		c->lat[c->nlat++] = t1 - t0;
 	}
 	PQclear(res);
@@ -228,7 +312,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-			"usage: ann_client [--rounds N] [--warmup N] [--query SQL] QUERY.fbin GT.i32 'LABEL|NQ|SQL'...\n"
+			"usage: ann_client [--rounds N] [--warmup N] [--query SQL] [--labels BASE.i32 QUERY.i32]\n"
+			"                  QUERY.fbin GT.i32 'LABEL|NQ|SQL'...\n"
 			"  NQ: number of queries (the first NQ of the file) or \"all\"\n");
 	exit(1);
 }
@@ -239,6 +324,8 @@ main(int argc, char **argv)
 	int			rounds = 3;
 	int			warmup = 1;
 	int			argi = 1;
+	const char *base_labels_path = NULL;
+	const char *query_labels_path = NULL;
 	int32_t		nq,
 				dim,
 				gt_nq,
@@ -263,6 +350,12 @@ main(int argc, char **argv)
 			warmup = atoi(argv[argi + 1]);
 		else if (strcmp(argv[argi], "--query") == 0 && argi + 1 < argc)
 			query_sql = argv[argi + 1];
+		else if (strcmp(argv[argi], "--labels") == 0 && argi + 2 < argc)
+		{
+			base_labels_path = argv[argi + 1];
+			query_labels_path = argv[argi + 2];
+			argi++;
+		}
 		else
 			usage();
 		argi += 2;
@@ -277,6 +370,8 @@ main(int argc, char **argv)
 	if (dim > 16000)
 		bench_die("bad dimension in %s", argv[argi]);
 	params = bench_xmalloc(sizeof(char *) * nq);
+	if (base_labels_path != NULL)
+		read_labels(base_labels_path, query_labels_path, nq);
 	lens = bench_xmalloc(sizeof(int) * nq);
 	for (int i = 0; i < nq; i++)
 		params[i] = encode(queries + (size_t) i * dim, dim, &lens[i]);
@@ -331,7 +426,7 @@ main(int argc, char **argv)
 				run_one(&conf[c], qi, params, lens, gt, gt_k, record);
 	}
 
-	printf("label\tqueries\texecutions\trecall@10\trecall@1\tq/s\tp50 ms\tp99 ms\n");
+	printf("label\tqueries\texecutions\trecall@10\trecall@1\tq/s\tp50 ms\tp99 ms\tmated@1\tmated-all@10\n");
 	for (int c = 0; c < nconf; c++)
 	{
 		Config	   *cf = &conf[c];
@@ -340,13 +435,18 @@ main(int argc, char **argv)
 		for (long i = 0; i < cf->nlat; i++)
 			total += cf->lat[i];
 		bench_sort(cf->lat, cf->nlat);
-		printf("%s\t%d\t%ld\t%.4f\t%.4f\t%.1f\t%.2f\t%.2f\n",
+		printf("%s\t%d\t%ld\t%.4f\t%.4f\t%.1f\t%.2f\t%.2f",
 			   cf->label, cf->nq, cf->nlat,
 			   (double) cf->hits10 / (cf->nlat * (double) K_RESULT),
 			   (double) cf->hits1 / cf->nlat,
 			   cf->nlat / total,
 			   bench_percentile(cf->lat, cf->nlat, 0.50) * 1e3,
 			   bench_percentile(cf->lat, cf->nlat, 0.99) * 1e3);
+		if (base_label != NULL)
+			printf("\t%.4f\t%.4f\n", (double) cf->mated1 / cf->nlat,
+				   (double) cf->mated_all / cf->nlat);
+		else
+			printf("\t-\t-\n");
 		PQfinish(cf->conn);
 	}
 	return 0;

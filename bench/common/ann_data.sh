@@ -1,19 +1,22 @@
-# Shared by bench/ann.sh and bench/shards.sh: the face-like ANN dataset of
-# the shared generator (../shared/bench: 10 samples per identity, 128
-# dimensions, sigma 0.06, seed 42) and its exact top-100, built once and
-# cached under bench/data/ann/.  Source it after scripts/common.sh (it uses
+# Shared by bench/ann.sh and bench/shards.sh: a face-like ANN dataset of
+# the shared generator (../shared/bench; by default 10 samples per
+# identity, 128 dimensions, sigma 0.06, seed 42) and its exact top-100,
+# built once and cached under bench/data/ann/.  Source it after scripts/common.sh (it uses
 # BX_ROOT and bx_log); it defines a function and runs nothing by itself.
 
-# bx_ann_dataset ROWS QUERIES: sets ann_bin (the tools' folder) and
-# ann_data (the dataset's folder: base.tsv, base.fbin, base_labels.i32,
-# query.fbin, query.tsv, query_labels.i32, gt.i32), generating what is
-# missing.  gt.i32 is written last: its presence means the folder is whole.
+# bx_ann_dataset ROWS QUERIES [DIM PER_ID SIGMA]: sets ann_bin (the tools'
+# folder) and ann_data (the dataset's folder: base.tsv, base.fbin,
+# base_labels.i32, query.fbin, query.tsv, query_labels.i32, gt.i32),
+# generating what is missing.  ROWS must be a multiple of PER_ID.  gt.i32
+# is written last: its presence means the folder is whole.
 bx_ann_dataset() {
-	local rows=$1 nq=$2 shared=$BX_ROOT/../shared/bench work=$BX_ROOT/bench/data/ann
+	local rows=$1 nq=$2 dim=${3:-128} per=${4:-10} sigma=${5:-0.06}
+	local shared=$BX_ROOT/../shared/bench work=$BX_ROOT/bench/data/ann
 	[ -f "$shared/gen.c" ] && [ -f "$shared/gt.c" ] ||
 		{ echo "$shared/gen.c and gt.c not found" >&2; return 1; }
 	ann_bin=$work/bin
 	ann_data=$work/rows-$rows-q$nq
+	[ "$dim/$per/$sigma" = 128/10/0.06 ] || ann_data+=-d$dim-x$per-s$sigma
 	mkdir -p "$ann_bin"
 	[ "$ann_bin/gen" -nt "$shared/gen.c" ] || gcc -O2 -o "$ann_bin/gen" "$shared/gen.c" -lm
 	[ "$ann_bin/gt" -nt "$shared/gt.c" ] || gcc -O2 -o "$ann_bin/gt" "$shared/gt.c" -lm -lpthread
@@ -24,7 +27,7 @@ bx_ann_dataset() {
 	bx_log "generating $rows rows, $nq queries in $ann_data"
 	rm -rf "$ann_data.tmp"
 	mkdir -p "$ann_data.tmp"
-	"$ann_bin/gen" "$ann_data.tmp" $((rows / 10)) 10 "$nq" 128 0.06 42 >&2
+	"$ann_bin/gen" "$ann_data.tmp" $((rows / per)) "$per" "$nq" "$dim" "$sigma" 42 >&2
 	bx_log "computing the exact top-100 of every query"
 	"$ann_bin/gt" "$ann_data.tmp/base.fbin" "$ann_data.tmp/query.fbin" "$ann_data.tmp/gt.i32" 100 \
 		"$ann_data.tmp/base_labels.i32" "$ann_data.tmp/query_labels.i32" >&2
