@@ -5,7 +5,8 @@
  *	  configurations, interleaved in rounds, and reports recall against the
  *	  exact ground truth plus throughput and latency for each.
  *
- * usage: ann_client [--rounds N] [--warmup N] [--query SQL] QUERY.fbin GT.i32 CONFIG...
+ * usage: ann_client [--rounds N] [--warmup N] [--query SQL] [--param-type TYPE]
+ *                   [--labels BASE.i32 QUERY.i32] QUERY.fbin GT.i32 CONFIG...
  *
  * CONFIG is "LABEL|NQ|SQL": a label for the report, how many queries to run
  * (the first NQ of the query file; "all" for all of them), and the SQL run
@@ -22,8 +23,11 @@
  * face_embedding parameters (uint16 dim, uint8 taglen 0, uint8 0, then dim
  * big-endian float4).  Latency is the wall time of PQexecPrepared.
  * --query replaces the query (bench/shards.sh: the coordinator's search
- * over a sharded gallery); it takes the vector as $1 and returns the ten
- * ids in its first column.
+ * over a sharded gallery; bench/ann_vs_pgvector.sh: pgvector's tables); it
+ * takes the vector as $1 and returns the ten ids in its first column.
+ * --param-type names $1's type (default bxexit.face_embedding): an
+ * untagged face_embedding has pgvector's binary layout, so the same bytes
+ * go as a pgvector "vector".
  *
  * --labels BASE_LABELS.i32 QUERY_LABELS.i32 (the generator's identity of
  * every row, id i + 1 being row i, and of every query) adds the mated
@@ -56,6 +60,7 @@
 #define QUERY_SQL "SELECT id FROM items ORDER BY v OPERATOR(bxexit.<=>) $1 LIMIT 10"
 
 static const char *query_sql = QUERY_SQL;
+static const char *param_type = "bxexit.face_embedding";
 
 /* --labels: identities of the rows (by id - 1) and of the queries */
 static int32_t *base_label;
@@ -241,12 +246,15 @@ open_config(Config *c, Oid type, const char *param, int param_len)
 	{
 		const char *line = PQgetvalue(res, i, 0);
 		const char *lit = strstr(line, "'[");
-		const char *lit_end = lit ? strstr(lit, "]'::bxexit.face_embedding") : NULL;
+		const char *lit_end = lit ? strstr(lit, "]'::") : NULL;
 
 		line += strspn(line, " ->");
-		if (lit_end)			/* show the query vector as $1 */
-			printf("%s %.*s$1%s", i ? " /" : "", (int) (lit - line), line,
-				   lit_end + strlen("]'::bxexit.face_embedding"));
+		if (lit_end)			/* show the query vector (and its cast) as $1 */
+		{
+			lit_end += strlen("]'::");
+			lit_end += strspn(lit_end, "abcdefghijklmnopqrstuvwxyz_.");
+			printf("%s %.*s$1%s", i ? " /" : "", (int) (lit - line), line, lit_end);
+		}
 		else
 			printf("%s %s", i ? " /" : "", line);
 	}
@@ -312,7 +320,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-			"usage: ann_client [--rounds N] [--warmup N] [--query SQL] [--labels BASE.i32 QUERY.i32]\n"
+			"usage: ann_client [--rounds N] [--warmup N] [--query SQL] [--param-type TYPE]\n"
+			"                  [--labels BASE.i32 QUERY.i32]\n"
 			"                  QUERY.fbin GT.i32 'LABEL|NQ|SQL'...\n"
 			"  NQ: number of queries (the first NQ of the file) or \"all\"\n");
 	exit(1);
@@ -350,6 +359,8 @@ main(int argc, char **argv)
 			warmup = atoi(argv[argi + 1]);
 		else if (strcmp(argv[argi], "--query") == 0 && argi + 1 < argc)
 			query_sql = argv[argi + 1];
+		else if (strcmp(argv[argi], "--param-type") == 0 && argi + 1 < argc)
+			param_type = argv[argi + 1];
 		else if (strcmp(argv[argi], "--labels") == 0 && argi + 2 < argc)
 		{
 			base_labels_path = argv[argi + 1];
@@ -379,9 +390,13 @@ main(int argc, char **argv)
 	conn = PQconnectdb("");
 	if (PQstatus(conn) != CONNECTION_OK)
 		bench_die("cannot connect: %s", PQerrorMessage(conn));
-	res = PQexec(conn, "SELECT 'bxexit.face_embedding'::regtype::oid");
+	{
+		const char *tv[1] = {param_type};
+
+		res = PQexecParams(conn, "SELECT $1::regtype::oid", 1, NULL, tv, NULL, NULL, 0);
+	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		bench_die("bxexit is not installed: %s", PQerrorMessage(conn));
+		bench_die("type %s is not installed: %s", param_type, PQerrorMessage(conn));
 	type = (Oid) strtoul(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	PQfinish(conn);

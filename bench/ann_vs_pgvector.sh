@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# bxann against pgvector's HNSW, side by side in one run on the same data:
+# one gallery shape of the shared generator (bench/ann.sh --shape), loaded
+# as face_embedding for bxann and as pgvector's vector for HNSW (vector, and
+# halfvec through an expression index), each index built in turn (time,
+# size), then 1:N queries (top 10, cosine) from one client under each
+# engine's settings, with recall@10, recall@1, mated@1 and mated-all@10
+# against the exact ground truth; ratios at the end.
+#
+# pgvector is a peer, not a dependency: this script does not fetch or build
+# it.  Build pgvector from its public source for the PostgreSQL in
+# BX_PGBIN yourself (make PG_CONFIG=... install); without it the script
+# stops and says so.
+#
+#   bash bench/ann_vs_pgvector.sh [--rows N] [--shape SHAPE] [--quick]
+#        [--no-build] [--hnsw "16:64 32:128"] [--ef "40 100 200 400"]
+#
+# --hnsw lists m:ef_construction pairs (pgvector's default 16:64 and a
+# stronger 32:128), each built for vector and for halfvec; --ef the
+# hnsw.ef_search values queried.  bxann runs at its defaults, at probes 32 /
+# ef_search 64 and at probes 64 / ef_search 128.  Builds may use
+# max_parallel_maintenance_workers = 1 (a leader and one worker: both cores).
+set -euo pipefail
+
+usage() {
+	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+args="$*"
+rows=200000
+shape=512x3
+nq=1000
+hnsw="16:64 32:128"
+efs="40 100 200 400"
+build=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--rows) [ $# -ge 2 ] || usage; rows=$2; shift 2 ;;
+	--shape) [ $# -ge 2 ] || usage; shape=$2; shift 2 ;;
+	--quick) rows=20000; nq=200; shift ;;
+	--no-build) build=0; shift ;;
+	--hnsw) [ $# -ge 2 ] || usage; hnsw=$2; shift 2 ;;
+	--ef) [ $# -ge 2 ] || usage; efs=$2; shift 2 ;;
+	-h | --help) usage ;;
+	*) echo "ann_vs_pgvector.sh: unknown argument: $1" >&2; usage ;;
+	esac
+done
+if [ "$shape" = random ]; then
+	dim=128 per=1 sigma=10
+elif [[ $shape =~ ^([1-9][0-9]*)x([1-9][0-9]*)(:([0-9.]+))?$ ]]; then
+	dim=${BASH_REMATCH[1]} per=${BASH_REMATCH[2]}
+	sigma=${BASH_REMATCH[4]:-$(awk -v d="$dim" 'BEGIN { printf "%.4g", sqrt(0.46 / d) }')}
+else
+	echo "ann_vs_pgvector.sh: --shape is DIMxPER[:SIGMA] or random, not $shape" >&2
+	exit 2
+fi
+rows=$((rows / per * per))
+for p in $hnsw; do
+	[[ $p =~ ^[0-9]+:[0-9]+$ ]] || { echo "ann_vs_pgvector.sh: --hnsw takes m:ef_construction pairs" >&2; exit 2; }
+done
+for e in $efs; do
+	[[ $e =~ ^[0-9]+$ ]] || { echo "ann_vs_pgvector.sh: --ef takes numbers" >&2; exit 2; }
+done
+
+# shellcheck source=../scripts/common.sh
+source "$(dirname "$0")/../scripts/common.sh"
+cd "$BX_ROOT"
+# shellcheck source=common/ann_data.sh
+source bench/common/ann_data.sh
+bx_ann_dataset "$rows" "$nq" "$dim" "$per" "$sigma" || exit 1
+bin=$ann_bin
+data=$ann_data
+mkdir -p bench/out
+if [ ! -f "$("$BX_PGBIN/pg_config" --sharedir)/extension/vector.control" ]; then
+	echo "ann_vs_pgvector.sh: pgvector is not installed for $BX_PGBIN/pg_config; build it from its" \
+		"public source (make PG_CONFIG=$BX_PGBIN/pg_config install) and run this again" >&2
+	exit 1
+fi
+if [ "$build" -eq 1 ]; then
+	bx_install_packages
+	bx_build_install
+fi
+gcc -std=c11 -O2 -Wall -Wextra -Werror -I"$("$BX_PGBIN/pg_config" --includedir)" \
+	-o "$bin/ann_client" bench/ann/ann_client.c bench/common/bench_util.c -lpq
+
+export BX_SERVER_OPTS="-c shared_buffers=4GB -c maintenance_work_mem=2GB -c max_parallel_maintenance_workers=1 -c work_mem=64MB"
+trap bx_cluster_stop EXIT
+trap 'exit 130' INT TERM
+bx_cluster_start
+q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+val() { psql -X -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+secs() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+bx_log "loading $rows rows twice (face_embedding, vector)"
+q <<SQL
+CREATE EXTENSION bxexit;
+CREATE EXTENSION vector;
+CREATE TABLE items (id int PRIMARY KEY, v bxexit.face_embedding($dim));
+\copy items FROM '$data/base.tsv'
+CREATE TABLE pv (id int PRIMARY KEY, v vector($dim));
+\copy pv FROM '$data/base.tsv'
+VACUUM ANALYZE items;
+VACUUM ANALYZE pv;
+SQL
+pgv_version=$(val "SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+
+rows_out=$BX_TMP/rows.tsv
+: >"$rows_out"
+# client LABEL_PREFIX BUILD_S INDEX_MB QUERY PARAM_TYPE CONFIG...: one
+# ann_client run, its rows appended as ENGINE<TAB>BUILD<TAB>MB<TAB>client's columns
+client() {
+	local engine=$1 build_s=$2 mb=$3 query=$4 ptype=$5
+	shift 5
+	"$bin/ann_client" --rounds 1 --query "$query" --param-type "$ptype" \
+		--labels "$data/base_labels.i32" "$data/query_labels.i32" \
+		"$data/query.fbin" "$data/gt.i32" "$@" >"$BX_TMP/client.out"
+	awk -F'\t' -v e="$engine" -v b="$build_s" -v m="$mb" '/^#/ || $1 == "label" { next }
+		{ print e "\t" b "\t" m "\t" $0 }' "$BX_TMP/client.out" >>"$rows_out"
+	sed -n 's/^# plan \(.*\)/- \1/p' "$BX_TMP/client.out" >>"$BX_TMP/plans.md"
+}
+
+bx_log "bxann: CREATE INDEX"
+t0=$(date +%s.%N)
+q -c "CREATE INDEX items_v_bxann ON items USING bxann (v bxexit.face_embedding_cosine_ops)"
+b=$(secs "$t0")
+mb=$(val "SELECT round(pg_relation_size('items_v_bxann') / 1048576.0, 1)")
+client bxann "$b" "$mb" "SELECT id FROM items ORDER BY v OPERATOR(bxexit.<=>) \$1 LIMIT 10" bxexit.face_embedding \
+	"bxann defaults|all|" \
+	"bxann probes=32, ef_search=64|all|SET bxann.probes = 32; SET bxann.ef_search = 64" \
+	"bxann probes=64, ef_search=128|all|SET bxann.probes = 64; SET bxann.ef_search = 128"
+q -c "DROP INDEX items_v_bxann"
+
+for pair in $hnsw; do
+	m=${pair%%:*} efc=${pair##*:}
+	for kind in vector halfvec; do
+		if [ "$kind" = vector ]; then
+			expr="v vector_cosine_ops" order="v <=> \$1"
+		else
+			expr="(v::halfvec($dim)) halfvec_cosine_ops" order="v::halfvec($dim) <=> \$1::halfvec($dim)"
+		fi
+		bx_log "pgvector: HNSW $kind m=$m ef_construction=$efc"
+		t0=$(date +%s.%N)
+		q -c "CREATE INDEX pv_hnsw ON pv USING hnsw ($expr) WITH (m = $m, ef_construction = $efc)"
+		b=$(secs "$t0")
+		mb=$(val "SELECT round(pg_relation_size('pv_hnsw') / 1048576.0, 1)")
+		configs=()
+		for ef in $efs; do
+			configs+=("pgvector hnsw $kind m=$m ef_construction=$efc ef_search=$ef|all|SET hnsw.ef_search = $ef")
+		done
+		client pgvector "$b" "$mb" "SELECT id FROM pv ORDER BY $order LIMIT 10" vector "${configs[@]}"
+		q -c "DROP INDEX pv_hnsw"
+	done
+done
+
+pg_version=$(val "SHOW server_version")
+build_info=$(val "SELECT bxexit.bx_build_info()")
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -z "$(git status --porcelain 2>/dev/null)" ] || commit="$commit + uncommitted changes"
+cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
+report=bench/out/ann-vs-pgvector-$shape-$rows-$(date +%Y-%m-%d-%H%M%S).md
+{
+	echo "### bxann vs pgvector $pgv_version HNSW: $rows rows, shape $shape ($dim-d, $per per identity, sigma $sigma), $nq queries, top 10 by cosine"
+	echo
+	echo "Machine: $(nproc) cores, $cpu; $(date -u +%Y-%m-%d); PostgreSQL $pg_version; $build_info; commit $commit;" \
+		"\`bash bench/ann_vs_pgvector.sh${args:+ $args}\`"
+	echo
+	echo "| engine/config | build s | index MB | recall@10 | recall@1 | mated@1 | mated-all@10 | q/s | p50 ms | p99 ms |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %.0f | %s | %s |\n", $4, $2, $3, $7, $8, $12, $13, $9, $10, $11 }' "$rows_out"
+	echo
+	# for each bxann setting: pgvector's best q/s at a mated@1 at least as high
+	awk -F'\t' '
+		$1 == "bxann" { n++; bl[n] = $4; bm[n] = $12; bq[n] = $9; bb = $2; bs = $3 }
+		$1 == "pgvector" { p++; pl[p] = $4; pm[p] = $12; pq[p] = $9; pb[p] = $2; ps[p] = $3 }
+		END {
+			for (i = 1; i <= n; i++) {
+				best = 0; which = ""
+				for (j = 1; j <= p; j++) if (pm[j] >= bm[i] && pq[j] > best) { best = pq[j]; which = pl[j] }
+				if (best > 0)
+					printf "- %s: mated@1 %s at %.0f q/s; pgvector'"'"'s best at mated@1 >= %s: %.0f q/s (%s): **%.1fx**\n", bl[i], bm[i], bq[i], bm[i], best, which, bq[i] / best
+				else
+					printf "- %s: mated@1 %s at %.0f q/s; no pgvector setting reached that mated@1\n", bl[i], bm[i], bq[i]
+			}
+			fb = 0; hs = 0
+			for (j = 1; j <= p; j++) {
+				if (fb == 0 || pb[j] < fb) { fb = pb[j]; fbl = pl[j] }
+				if (pl[j] ~ /halfvec/ && (hs == 0 || ps[j] < hs)) hs = ps[j]
+			}
+			if (p > 0) {
+				printf "- Build: bxann %s s; pgvector'"'"'s fastest %s s: **%.1fx**\n", bb, fb, fb / bb
+				printf "- Size: bxann %s MB; pgvector'"'"'s smallest halfvec HNSW %s MB: **1/%.1f**\n", bs, hs, hs / bs
+			}
+		}' "$rows_out"
+	echo
+	echo "- One client, prepared query, binary parameter (the same bytes: an untagged face_embedding has pgvector's binary layout);" \
+		"each index built alone, then queried; 1 round after a warm-up pass. mated@1: the first row is of the query's identity;" \
+		"mated-all@10: the ten rows hold all $per of its rows."
+	echo "- Server: shared_buffers 4GB, maintenance_work_mem 2GB, max_parallel_maintenance_workers 1 (pgvector's HNSW build uses" \
+		"it; bxann's build is serial), work_mem 64MB. pgvector built from its public source for this PostgreSQL (default flags)."
+	echo
+	echo "<details><summary>plans</summary>"
+	echo
+	cat "$BX_TMP/plans.md"
+	echo
+	echo "</details>"
+} >"$report"
+cat "$report"
+bx_log "saved to $report"
