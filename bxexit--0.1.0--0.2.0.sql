@@ -2304,3 +2304,84 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.bx_gallery_shards()
 	TO bxexit_admin;
 GRANT SELECT ON @extschema@.gallery_source TO bxexit_admin;
+
+/*
+ * Enrolment quality (issue 17, item 3): the capture quality of an
+ * enrolment photo, recorded by bx_enroll, which refuses poor photos.  The
+ * 0.1.0 column quality keeps its meaning (the detector's score, 0..1).
+ */
+ALTER TABLE @extschema@.enrollment ADD COLUMN capture_quality pg_catalog.float4
+	CHECK (capture_quality OPERATOR(pg_catalog.>=) 0 AND capture_quality OPERATOR(pg_catalog.<=) 100);
+COMMENT ON COLUMN @extschema@.enrollment.quality IS
+	'face detector score of the source photo, 0 to 1 (bx_enroll records it; the capture quality is capture_quality)';
+COMMENT ON COLUMN @extschema@.enrollment.capture_quality IS
+	'overall capture quality of the source photo''s face, 0 to 100 (bx_embed_quality''s quality, the scale of exit_event.capture_quality); bx_enroll records it, NULL when not measured';
+
+/*
+ * bx_enroll: a person's face template from an enrolment photo, with the
+ * photo's capture quality recorded (issue 17, item 3).  The photo goes
+ * through the gate's own path (bx_embed_quality) and must meet the same
+ * bxexit.quality_* settings as a gate capture: a poor enrolment photo is
+ * refused with the failing component, so the enrolling officer takes
+ * another.  Refusing, not weighting: bench/RESULTS.md "Several enrolled
+ * photos per person" measured that a blurred second photo leaves FNIR where
+ * one photo puts it, a good one cuts it, and no use of quality at match time
+ * beat the person's best template.  Rule single by default: an enrolment
+ * photo showing two faces is the wrong photo.  Runs with the caller's
+ * rights (administrators insert into enrollment), so it cannot pin the
+ * superuser-only detector settings as bx_match does: it uses the server's,
+ * whose defaults (face_score_threshold 0.9, min_eye_distance 0) are the
+ * gate's.  Errors carry bx_embed's SQLSTATEs.
+ */
+CREATE FUNCTION @extschema@.bx_enroll(person_id pg_catalog.int8, photo pg_catalog.bytea,
+	source pg_catalog.text, captured_at pg_catalog.timestamptz, rule pg_catalog.text DEFAULT 'single')
+	RETURNS pg_catalog.int8
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	q record;
+	v_id pg_catalog.int8;
+BEGIN
+	IF person_id IS NULL OR photo IS NULL OR source IS NULL OR captured_at IS NULL OR rule IS NULL THEN
+		RAISE EXCEPTION 'bx_enroll needs a person, a photo, a source and a capture time'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT FROM @extschema@.person p
+					WHERE p.person_id OPERATOR(pg_catalog.=) bx_enroll.person_id) THEN
+		RAISE EXCEPTION 'person % does not exist', person_id
+			USING ERRCODE = 'foreign_key_violation';
+	END IF;
+	SELECT * INTO q FROM @extschema@.bx_embed_quality(photo, rule);
+	IF q.status OPERATOR(pg_catalog.<>) 'ok' THEN
+		RAISE EXCEPTION 'no face template in the enrolment photo: %', q.status
+			USING ERRCODE = CASE q.status
+					WHEN 'invalid_image' THEN 'invalid_binary_representation'
+					WHEN 'image_too_large' THEN 'program_limit_exceeded'
+					ELSE 'invalid_parameter_value' END,
+				  DETAIL = COALESCE(q.detail, pg_catalog.format('bx_embed_quality returned status %s.', q.status)),
+				  HINT = 'Enrol a photo that shows the person''s face alone (bx_embed_quality tells what it finds).';
+	END IF;
+	IF q.quality_failure IS NOT NULL THEN
+		RAISE EXCEPTION 'enrolment photo below the capture quality settings: %', q.quality_failure
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = pg_catalog.format('Overall quality %s of 100; %s is the first component below its bxexit.quality_* setting.',
+											 pg_catalog.round(q.quality::pg_catalog.numeric), q.quality_failure),
+				  HINT = 'Take another photo of the person; bx_embed_quality shows every component.';
+	END IF;
+	INSERT INTO @extschema@.enrollment (person_id, source, captured_at, template, quality, photo, capture_quality)
+	VALUES (person_id, source, captured_at, q.embedding, q.score, photo, q.quality)
+	RETURNING enrollment_id INTO v_id;
+	RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bx_enroll(pg_catalog.int8, pg_catalog.bytea, pg_catalog.text,
+	pg_catalog.timestamptz, pg_catalog.text) IS
+	'enrol a face photo of a person (source visa, passport, entry, exit or other): embeds it as the gate does, refuses it below the bxexit.quality_* settings, records template, photo, detector score (quality) and capture quality; returns the enrollment_id';
+REVOKE EXECUTE ON FUNCTION
+	@extschema@.bx_enroll(pg_catalog.int8, pg_catalog.bytea, pg_catalog.text, pg_catalog.timestamptz, pg_catalog.text)
+	FROM PUBLIC;
+-- enrolment writes enrollment with the caller's rights: administrators
+GRANT EXECUTE ON FUNCTION
+	@extschema@.bx_enroll(pg_catalog.int8, pg_catalog.bytea, pg_catalog.text, pg_catalog.timestamptz, pg_catalog.text)
+	TO bxexit_admin;

@@ -100,7 +100,10 @@ CREATE TABLE @extschema@.enrollment (
 		CHECK (quality OPERATOR(pg_catalog.>=) 0 AND quality OPERATOR(pg_catalog.<=) 1),
 	photo pg_catalog.bytea,
 	-- one template of norm ~0 would make every cosine comparison of its flights fail
-	CONSTRAINT enrollment_template_usable CHECK (@extschema@.bx_cosine_usable(template))
+	CONSTRAINT enrollment_template_usable CHECK (@extschema@.bx_cosine_usable(template)),
+	-- 0.2.0 (issue 17): last, where the upgrade's ADD COLUMN puts it
+	capture_quality pg_catalog.float4
+		CHECK (capture_quality OPERATOR(pg_catalog.>=) 0 AND capture_quality OPERATOR(pg_catalog.<=) 100)
 );
 -- photos never go into planner statistics (templates: face_embedding_typanalyze)
 ALTER TABLE @extschema@.enrollment ALTER COLUMN photo SET STATISTICS 0;
@@ -109,7 +112,9 @@ COMMENT ON TABLE @extschema@.enrollment IS
 COMMENT ON COLUMN @extschema@.enrollment.model IS
 	'model tag of the template; galleries only compare templates of the probe''s model';
 COMMENT ON COLUMN @extschema@.enrollment.quality IS
-	'face detector score of the source photo, 0 to 1';
+	'face detector score of the source photo, 0 to 1 (bx_enroll records it; the capture quality is capture_quality)';
+COMMENT ON COLUMN @extschema@.enrollment.capture_quality IS
+	'overall capture quality of the source photo''s face, 0 to 100 (bx_embed_quality''s quality, the scale of exit_event.capture_quality); bx_enroll records it, NULL when not measured';
 CREATE INDEX enrollment_person_idx ON @extschema@.enrollment (person_id, model);
 
 CREATE TABLE @extschema@.class_of_admission (

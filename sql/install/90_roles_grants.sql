@@ -50,6 +50,7 @@ REVOKE EXECUTE ON FUNCTION
 	@extschema@.bx_identify(@extschema@.face_embedding, pg_catalog.int4),
 	@extschema@.bx_identify(pg_catalog.bytea, pg_catalog.int4),
 	@extschema@.bx_resolve_exit(pg_catalog.int8, pg_catalog.int8, pg_catalog.text),
+	@extschema@.bx_enroll(pg_catalog.int8, pg_catalog.bytea, pg_catalog.text, pg_catalog.timestamptz, pg_catalog.text),
 	@extschema@.bx_citizen_photo_retention(),
 	@extschema@.bx_apply_retention(),
 	@extschema@.bx_admission_status(pg_catalog.date, pg_catalog.timestamptz),
@@ -140,6 +141,10 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.bx_resolve_exit(pg_catalog.int8, pg_catalog.int8, pg_catalog.text),
 	@extschema@.bx_citizen_photo_retention(),
 	@extschema@.bx_apply_retention()
+	TO bxexit_admin;
+-- enrolment writes enrollment with the caller's rights: administrators
+GRANT EXECUTE ON FUNCTION
+	@extschema@.bx_enroll(pg_catalog.int8, pg_catalog.bytea, pg_catalog.text, pg_catalog.timestamptz, pg_catalog.text)
 	TO bxexit_admin;
 
 

@@ -9,7 +9,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 -- audit rows in another session, which must see the extension's tables
 CREATE EXTENSION IF NOT EXISTS bxexit;
 SET search_path = public;
-SELECT plan(174);
+SELECT plan(177);
 
 -- --------------------------------------------------------------- tables
 
@@ -154,6 +154,11 @@ SELECT throws_ok($$INSERT INTO bxexit.enrollment (person_id, source, captured_at
                      FROM bxexit.person WHERE fin = 'TAPP000001'$$, '23514',
                  'new row for relation "enrollment" violates check constraint "enrollment_quality_check"',
                  'a quality above 1 is refused (23514)');
+SELECT throws_ok($$INSERT INTO bxexit.enrollment (person_id, source, captured_at, template, capture_quality)
+                   SELECT person_id, 'visa', now(), bxexit.bx_set_model('[1,0,0]', 'mobilefacenet-v1'), 101
+                     FROM bxexit.person WHERE fin = 'TAPP000001'$$, '23514',
+                 'new row for relation "enrollment" violates check constraint "enrollment_capture_quality_check"',
+                 'a capture quality above 100 is refused (23514)');
 SELECT throws_ok($$INSERT INTO bxexit.enrollment (person_id, source, captured_at, template)
                    VALUES (-1, 'visa', now(), bxexit.bx_set_model('[1,0,0]', 'mobilefacenet-v1'))$$, '23503',
                  'insert or update on table "enrollment" violates foreign key constraint "enrollment_person_id_fkey"',
@@ -394,6 +399,7 @@ SELECT isnt_definer('bxexit', f, args, f || ' is not SECURITY DEFINER (runs with
   FROM (VALUES ('bx_admission_status', ARRAY['date', 'timestamp with time zone']::name[]),
                ('bx_overstay_report', ARRAY['integer', 'date', 'timestamp with time zone']::name[]),
                ('bx_threshold', ARRAY['text', 'text']::name[]),
+               ('bx_enroll', ARRAY['bigint', 'bytea', 'text', 'timestamp with time zone', 'text']::name[]),
                ('bx_audit_search', ARRAY['text', 'text', 'bigint', 'bigint', 'integer', 'bigint', 'integer', 'bigint', 'real', 'text', 'bigint']::name[])) v(f, args);
 
 -- ------------------------------------------------------ the audit helper
@@ -432,6 +438,7 @@ SELECT volatility_is('bxexit', f, args, vol, f || '(' || array_to_string(args, '
                ('bx_audit_search', ARRAY['text', 'text', 'bigint', 'bigint', 'integer', 'bigint', 'integer', 'bigint', 'real', 'text', 'bigint']::name[], 'volatile'),
                ('bx_resolve_exit', ARRAY['bigint', 'bigint', 'text']::name[], 'volatile'),
                ('bx_apply_retention', ARRAY[]::name[], 'volatile'),
+               ('bx_enroll', ARRAY['bigint', 'bytea', 'text', 'timestamp with time zone', 'text']::name[], 'volatile'),
                ('bx_admission_status', ARRAY['date', 'timestamp with time zone']::name[], 'stable'),
                ('bx_overstay_report', ARRAY['integer', 'date', 'timestamp with time zone']::name[], 'stable'),
                ('bx_threshold', ARRAY['text', 'text']::name[], 'stable'),
@@ -446,7 +453,7 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
   FROM pg_proc p
  WHERE p.pronamespace = 'bxexit'::regnamespace AND p.proparallel = 's'
    AND p.proname IN ('bx_match', 'bx_verify', 'bx_identify', 'bx_decide_exit', 'bx_audit_search', 'bx_resolve_exit',
-                     'bx_apply_retention');
+                     'bx_apply_retention', 'bx_enroll');
 SELECT function_returns('bxexit', 'bx_threshold', ARRAY['text', 'text']::name[], 'real', 'bx_threshold returns real');
 SELECT function_returns('bxexit', 'bx_resolve_exit', ARRAY['bigint', 'bigint', 'text']::name[], 'void', 'bx_resolve_exit returns void');
 

@@ -11,7 +11,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 -- audit rows in another session, which must see the extension's tables
 CREATE EXTENSION IF NOT EXISTS bxexit;
 SET search_path = public;
-SELECT plan(367);
+SELECT plan(375);
 
 -- =================================================== privileges, catalog
 
@@ -182,6 +182,7 @@ SELECT function_privs_are('bxexit', f, args, r,
         ('bx_identify', '{bytea,integer}', '{bxexit_admin}'),
         ('bx_identify', '{bxexit.face_embedding,integer}', '{bxexit_admin}'),
         ('bx_resolve_exit', '{bigint,bigint,text}', '{bxexit_admin}'),
+        ('bx_enroll', '{bigint,bytea,text,timestamptz,text}', '{bxexit_admin}'),
         ('bx_apply_retention', '{}', '{bxexit_admin}'),
         ('bx_citizen_photo_retention', '{}', '{bxexit_admin}'),
         ('bx_admission_status', '{date,timestamptz}', '{bxexit_analyst,bxexit_admin}'),
@@ -282,6 +283,8 @@ SELECT throws_ok(format($$SELECT * FROM bxexit.bx_verify(bxexit.bx_set_model('[1
                  '42501', NULL, 'gate: cannot call bx_verify');
 SELECT throws_ok($$SELECT bxexit.bx_resolve_exit(1, 1)$$, '42501', NULL, 'gate: cannot call bx_resolve_exit');
 SELECT throws_ok($$SELECT * FROM bxexit.bx_apply_retention()$$, '42501', NULL, 'gate: cannot call bx_apply_retention');
+SELECT throws_ok(format($$SELECT bxexit.bx_enroll(%s, '\x01', 'exit', now())$$, :alice), '42501', NULL,
+                 'gate: cannot call bx_enroll');
 SELECT throws_ok($$SELECT * FROM bxexit.bx_admission_status()$$, '42501', NULL, 'gate: cannot call bx_admission_status');
 SELECT throws_ok(format($$INSERT INTO bxexit.exit_event (requested_flight_id, flight_id, decision, person_id)
                           VALUES (%s, %s, 'match', %s)$$, :flight, :flight, :alice),
@@ -301,6 +304,12 @@ SELECT is(pg_temp.tap_try(format($$SELECT m.decision || '/' || coalesce(m.reason
 SELECT is(pg_temp.tap_try(format($$SELECT x.person_id || '/' || x.probe_source FROM bxexit.exit_event x
                                     WHERE x.flight_id = %s AND x.decision = 'match'$$, :flight)),
           :bruno || '/template', 'admin: the event names the traveller and says a template, not a photo, was matched');
+-- an admin may enrol: these calls pass the privilege check and stop at the
+-- checks made before the photo is embedded (no face models needed here)
+SELECT is(pg_temp.tap_try(format($$SELECT bxexit.bx_enroll(%s, NULL, 'visa', now())$$, :alice)),
+          'ERROR 22004', 'admin: bx_enroll refuses a NULL photo (22004), not the call');
+SELECT is(pg_temp.tap_try($$SELECT bxexit.bx_enroll(-1, '\x01', 'visa', now())$$),
+          'ERROR 23503', 'admin: bx_enroll refuses an unknown person (23503)');
 RESET ROLE;
 
 SELECT is((SELECT count(*) FROM bxexit.exit_event WHERE flight_id = :flight), 2::bigint,
@@ -338,6 +347,8 @@ SELECT throws_ok(format($$SELECT * FROM bxexit.bx_verify(bxexit.bx_set_model('[1
                  '42501', NULL, 'analyst: cannot call bx_verify');
 SELECT throws_ok($$INSERT INTO bxexit.person (family_name, citizenship) VALUES ('X', 'FRA')$$, '42501', NULL,
                  'analyst: cannot write person');
+SELECT throws_ok(format($$SELECT bxexit.bx_enroll(%s, '\x01', 'visa', now())$$, :alice), '42501', NULL,
+                 'analyst: cannot call bx_enroll');
 SELECT throws_ok($$SELECT bxexit.bx_audit_search('verify', 'mobilefacenet-v1', outcome => 'match')$$, '42501', NULL,
                  'analyst: cannot forge an audit row through bx_audit_search');
 RESET ROLE;
