@@ -43,15 +43,9 @@ while [ $# -gt 0 ]; do
 done
 
 # The dataset's shape: dimension, samples per identity, spread.
-if [ "$shape" = random ]; then
-	dim=128 per=1 sigma=10
-elif [[ $shape =~ ^([1-9][0-9]*)x([1-9][0-9]*)(:([0-9.]+))?$ ]]; then
-	dim=${BASH_REMATCH[1]} per=${BASH_REMATCH[2]}
-	sigma=${BASH_REMATCH[4]:-$(awk -v d="$dim" 'BEGIN { printf "%.4g", sqrt(0.46 / d) }')}
-else
-	echo "ann.sh: --shape is DIMxPER[:SIGMA] or random, not $shape" >&2
-	exit 2
-fi
+# shellcheck source=common/ann_data.sh
+source "$(dirname "$0")/common/ann_data.sh"
+bx_ann_shape "$shape" || exit 2
 if [ "$quick" -eq 1 ]; then
 	rows=$((20000 / per * per))
 	nq=200
@@ -77,8 +71,6 @@ ef_list=${BX_ANN_EF_SEARCH:-20 40 80}
 # shellcheck source=../scripts/common.sh
 source "$(dirname "$0")/../scripts/common.sh"
 cd "$BX_ROOT"
-# shellcheck source=common/ann_data.sh
-source bench/common/ann_data.sh
 # The dataset and its exact top-100 (cached).
 bx_ann_dataset "$rows" "$nq" "$dim" "$per" "$sigma" || exit 1
 work=$BX_ROOT/bench/data/ann
@@ -90,8 +82,7 @@ if [ "$build" -eq 1 ]; then
 	bx_install_packages
 	bx_build_install
 fi
-gcc -std=c11 -O2 -Wall -Wextra -Werror -I"$("$BX_PGBIN/pg_config" --includedir)" \
-	-o "$bin/ann_client" bench/ann/ann_client.c bench/common/bench_util.c -lpq
+bx_ann_client_build
 
 export BX_SERVER_OPTS="-c shared_buffers=4GB -c maintenance_work_mem=2GB -c max_parallel_maintenance_workers=1 -c work_mem=64MB"
 trap bx_cluster_stop EXIT

@@ -45,15 +45,10 @@ while [ $# -gt 0 ]; do
 	*) echo "ann_vs_pgvector.sh: unknown argument: $1" >&2; usage ;;
 	esac
 done
-if [ "$shape" = random ]; then
-	dim=128 per=1 sigma=10
-elif [[ $shape =~ ^([1-9][0-9]*)x([1-9][0-9]*)(:([0-9.]+))?$ ]]; then
-	dim=${BASH_REMATCH[1]} per=${BASH_REMATCH[2]}
-	sigma=${BASH_REMATCH[4]:-$(awk -v d="$dim" 'BEGIN { printf "%.4g", sqrt(0.46 / d) }')}
-else
-	echo "ann_vs_pgvector.sh: --shape is DIMxPER[:SIGMA] or random, not $shape" >&2
-	exit 2
-fi
+# The dataset's shape: dimension, samples per identity, spread.
+# shellcheck source=common/ann_data.sh
+source "$(dirname "$0")/common/ann_data.sh"
+bx_ann_shape "$shape" || exit 2
 rows=$((rows / per * per))
 for p in $hnsw; do
 	[[ $p =~ ^[0-9]+:[0-9]+$ ]] || { echo "ann_vs_pgvector.sh: --hnsw takes m:ef_construction pairs" >&2; exit 2; }
@@ -65,8 +60,6 @@ done
 # shellcheck source=../scripts/common.sh
 source "$(dirname "$0")/../scripts/common.sh"
 cd "$BX_ROOT"
-# shellcheck source=common/ann_data.sh
-source bench/common/ann_data.sh
 bx_ann_dataset "$rows" "$nq" "$dim" "$per" "$sigma" || exit 1
 bin=$ann_bin
 data=$ann_data
@@ -80,8 +73,7 @@ if [ "$build" -eq 1 ]; then
 	bx_install_packages
 	bx_build_install
 fi
-gcc -std=c11 -O2 -Wall -Wextra -Werror -I"$("$BX_PGBIN/pg_config" --includedir)" \
-	-o "$bin/ann_client" bench/ann/ann_client.c bench/common/bench_util.c -lpq
+bx_ann_client_build
 
 export BX_SERVER_OPTS="-c shared_buffers=4GB -c maintenance_work_mem=2GB -c max_parallel_maintenance_workers=1 -c work_mem=64MB"
 trap bx_cluster_stop EXIT

@@ -53,8 +53,7 @@ if [ "$build" -eq 1 ]; then
 	bx_install_packages
 	bx_build_install
 fi
-gcc -std=c11 -O2 -Wall -Wextra -Werror -I"$("$BX_PGBIN/pg_config" --includedir)" \
-	-o "$bin/ann_client" bench/ann/ann_client.c bench/common/bench_util.c -lpq
+bx_ann_client_build
 
 # ------------------------------------------------------------ clusters
 tmp=$(mktemp -d /tmp/bxexit-shards.XXXXXX)

@@ -36,3 +36,26 @@ bx_ann_dataset() {
 	rm -rf "$ann_data"
 	mv "$ann_data.tmp" "$ann_data"
 }
+
+# bx_ann_shape SHAPE: sets dim, per and sigma from DIMxPER[:SIGMA] (no
+# sigma: the one giving the reference set's same-identity cosine of ~0.68,
+# sigma^2 x dim = 0.46) or "random" (plain random unit vectors: one row per
+# identity, queries unrelated to the rows); fails on anything else.
+bx_ann_shape() {
+	if [ "$1" = random ]; then
+		dim=128 per=1 sigma=10
+	elif [[ $1 =~ ^([1-9][0-9]*)x([1-9][0-9]*)(:([0-9.]+))?$ ]]; then
+		dim=${BASH_REMATCH[1]} per=${BASH_REMATCH[2]}
+		sigma=${BASH_REMATCH[4]:-$(awk -v d="$dim" 'BEGIN { printf "%.4g", sqrt(0.46 / d) }')}
+	else
+		echo "the shape is DIMxPER[:SIGMA] or random, not $1" >&2
+		return 1
+	fi
+}
+
+# bx_ann_client_build: compile bench/ann/ann_client.c into $ann_bin (call
+# bx_ann_dataset first).
+bx_ann_client_build() {
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -I"$("$BX_PGBIN/pg_config" --includedir)" \
+		-o "$ann_bin/ann_client" "$BX_ROOT/bench/ann/ann_client.c" "$BX_ROOT/bench/common/bench_util.c" -lpq
+}
