@@ -185,6 +185,7 @@ DECLARE
 	v_seen int8[] := '{}';
 	i int4;
 	v_gallery regclass := @extschema@.bx_gallery();
+	v_nearest text;
 	v_state text;
 	v_message text;
 	v_detail text;
@@ -208,6 +209,10 @@ BEGIN
 	 * bx_gallery_nearest_sql gives each partition (shard) its own.
 	 */
 	v_limit := greatest(4 * k, 40);
+	v_nearest := 'SELECT array_agg(c.pid ORDER BY c.d, c.eid), array_agg(c.eid ORDER BY c.d, c.eid),
+						 array_agg(c.d ORDER BY c.d, c.eid), count(*)
+					FROM (' || @extschema@.bx_gallery_nearest_sql(v_gallery, @extschema@.bx_dims(probe), v_model)
+				 || ') c';
 	BEGIN
 		EXECUTE pg_catalog.format('SELECT @extschema@.bx_dims(e.template) FROM %s e WHERE e.model = $1 LIMIT 1',
 								  v_gallery)
@@ -218,10 +223,7 @@ BEGIN
 				USING ERRCODE = 'data_exception';
 		END IF;
 		LOOP
-			EXECUTE 'SELECT array_agg(c.pid ORDER BY c.d, c.eid), array_agg(c.eid ORDER BY c.d, c.eid),
-							array_agg(c.d ORDER BY c.d, c.eid), count(*)
-					   FROM (' || @extschema@.bx_gallery_nearest_sql(v_gallery, @extschema@.bx_dims(probe), v_model)
-					|| ') c'
+			EXECUTE v_nearest
 			  INTO v_people, v_enrollments, v_distances, v_fetched
 			 USING probe, v_limit;
 			EXIT WHEN v_fetched < v_limit
@@ -2226,16 +2228,14 @@ DECLARE
 		  LIMIT $2';
 	v_arms text;
 BEGIN
-	IF (SELECT c.relkind FROM pg_class c WHERE c.oid = gallery) <> 'p' THEN
-		RETURN format(v_arm, gallery, dims, model);
-	END IF;
+	-- a plain table has no leaves but itself; a partitioned one without
+	-- partitions has none and holds nothing: both take the one query
 	SELECT string_agg('(' || format(v_arm, 'ONLY ' || t.relid::regclass::text, dims, model) || ')',
 					  ' UNION ALL ' ORDER BY t.relid::regclass::text)
 	  INTO v_arms
 	  FROM pg_partition_tree(gallery) t
-	 WHERE t.isleaf;
+	 WHERE t.isleaf AND t.relid <> gallery;
 	IF v_arms IS NULL THEN
-		-- a partitioned table without partitions holds nothing
 		RETURN format(v_arm, gallery, dims, model);
 	END IF;
 	RETURN 'SELECT u.pid, u.eid, u.d FROM (SELECT * FROM (' || v_arms || ') a OFFSET 0) u

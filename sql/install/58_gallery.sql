@@ -155,16 +155,14 @@ DECLARE
 		  LIMIT $2';
 	v_arms text;
 BEGIN
-	IF (SELECT c.relkind FROM pg_class c WHERE c.oid = gallery) <> 'p' THEN
-		RETURN format(v_arm, gallery, dims, model);
-	END IF;
+	-- a plain table has no leaves but itself; a partitioned one without
+	-- partitions has none and holds nothing: both take the one query
 	SELECT string_agg('(' || format(v_arm, 'ONLY ' || t.relid::regclass::text, dims, model) || ')',
 					  ' UNION ALL ' ORDER BY t.relid::regclass::text)
 	  INTO v_arms
 	  FROM pg_partition_tree(gallery) t
-	 WHERE t.isleaf;
+	 WHERE t.isleaf AND t.relid <> gallery;
 	IF v_arms IS NULL THEN
-		-- a partitioned table without partitions holds nothing
 		RETURN format(v_arm, gallery, dims, model);
 	END IF;
 	RETURN 'SELECT u.pid, u.eid, u.d FROM (SELECT * FROM (' || v_arms || ') a OFFSET 0) u

@@ -525,6 +525,7 @@ DECLARE
 	v_seen int8[] := '{}';
 	i int4;
 	v_gallery regclass := @extschema@.bx_gallery();
+	v_nearest text;
 	v_state text;
 	v_message text;
 	v_detail text;
@@ -548,6 +549,10 @@ BEGIN
 	 * bx_gallery_nearest_sql gives each partition (shard) its own.
 	 */
 	v_limit := greatest(4 * k, 40);
+	v_nearest := 'SELECT array_agg(c.pid ORDER BY c.d, c.eid), array_agg(c.eid ORDER BY c.d, c.eid),
+						 array_agg(c.d ORDER BY c.d, c.eid), count(*)
+					FROM (' || @extschema@.bx_gallery_nearest_sql(v_gallery, @extschema@.bx_dims(probe), v_model)
+				 || ') c';
 	BEGIN
 		EXECUTE pg_catalog.format('SELECT @extschema@.bx_dims(e.template) FROM %s e WHERE e.model = $1 LIMIT 1',
 								  v_gallery)
@@ -558,10 +563,7 @@ BEGIN
 				USING ERRCODE = 'data_exception';
 		END IF;
 		LOOP
-			EXECUTE 'SELECT array_agg(c.pid ORDER BY c.d, c.eid), array_agg(c.eid ORDER BY c.d, c.eid),
-							array_agg(c.d ORDER BY c.d, c.eid), count(*)
-					   FROM (' || @extschema@.bx_gallery_nearest_sql(v_gallery, @extschema@.bx_dims(probe), v_model)
-					|| ') c'
+			EXECUTE v_nearest
 			  INTO v_people, v_enrollments, v_distances, v_fetched
 			 USING probe, v_limit;
 			EXIT WHEN v_fetched < v_limit
