@@ -41,6 +41,11 @@
  *   bx_set_gallery names another relation (partitioned by person, its
  *   partitions possibly foreign tables on shard servers); bx_identify gives
  *   each partition its own ORDER BY ... LIMIT, and a failed shard is named.
+ * - bxann tunes itself (issue 14): CREATE INDEX chooses the index's probes
+ *   and ef_search (bxann.probes and bxann.ef_search default to 0: use
+ *   them); bxann_index_info shows them (new columns, so the function is
+ *   dropped and created again).  Indexes built by 0.1.0 keep working with
+ *   the fixed defaults of 0.1.0 until a REINDEX tunes them.
  */
 
 \echo Use "ALTER EXTENSION bxexit UPDATE TO '0.2.0'" to load this file. \quit
@@ -2385,3 +2390,21 @@ REVOKE EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
 	@extschema@.bx_enroll(pg_catalog.int8, pg_catalog.bytea, pg_catalog.text, pg_catalog.timestamptz, pg_catalog.text)
 	TO bxexit_admin;
+
+/* ------------------------------------------ bxann tunes itself (issue 14) */
+
+-- new result columns: the search settings in use and the build's tuning
+DROP FUNCTION @extschema@.bxann_index_info(pg_catalog.regclass);
+CREATE FUNCTION @extschema@.bxann_index_info(index pg_catalog.regclass,
+	OUT format_version pg_catalog.int4, OUT metric pg_catalog.text, OUT dims pg_catalog.int4,
+	OUT lists pg_catalog.int4, OUT m pg_catalog.int4, OUT model pg_catalog.text,
+	OUT build_rows pg_catalog.int8, OUT build_seconds pg_catalog.float8,
+	OUT pages pg_catalog.int8, OUT element_pages pg_catalog.int8,
+	OUT live_elements pg_catalog.int8, OUT deleted_elements pg_catalog.int8,
+	OUT probes pg_catalog.int4, OUT ef_search pg_catalog.int4,
+	OUT tuned_probes pg_catalog.int4, OUT tuned_ef_search pg_catalog.int4,
+	OUT tuned_mate_similarity pg_catalog.float8, OUT tuned_found pg_catalog.float8)
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bxann_index_info(pg_catalog.regclass) IS
+	'what a bxann index holds: frozen build parameters, pages, live and deleted elements, the probes and ef_search a scan uses under the current settings, and what CREATE INDEX tuned them to (NULL for an index built by bxexit 0.1.0)';
+REVOKE EXECUTE ON FUNCTION @extschema@.bxann_index_info(pg_catalog.regclass) FROM PUBLIC;

@@ -132,6 +132,10 @@ SQL
 	peak_mb=$(( (hwm_kb - shm_kb) / 1024 ))
 	mem_note="VmHWM ${hwm_kb} kB after the build ($(kb VmHWM "$mem_before") kB before it), RssShmem ${shm_kb} kB after it"
 	bx_log "built in ${build_s} s, ${index_mb} MB, peak private memory ${peak_mb} MB (${mem_note})"
+	tuned=$(val "SELECT format('probes %s, ef_search %s (found %s of the build''s synthetic probes, mate similarity %s)',
+		tuned_probes, tuned_ef_search, round(tuned_found::numeric, 4), round(tuned_mate_similarity::numeric, 3))
+		FROM bxexit.bxann_index_info('items_v_bxann')")
+	bx_log "tuned by CREATE INDEX: $tuned"
 elif grep -q 'access method "bxann" does not exist' "$build_err"; then
 	bxann=0
 	bx_log "the access method bxann does not exist in the installed extension:" \
@@ -214,6 +218,7 @@ plan_warnings=$(awk -F': ' '/^# plan / {
 	if [ "$bxann" -eq 1 ]; then
 		echo "- Peak build memory: the building backend's VmHWM minus the shared memory it had mapped" \
 			"(RssShmem), i.e. its private peak; parallel workers not included. Raw: $mem_note."
+		echo "- bxann defaults (probes, ef_search 0) as CREATE INDEX tuned them: $tuned."
 	else
 		echo "- bxann: not measured, the installed extension has no access method \"bxann\" yet" \
 			"(CREATE INDEX: $(head -n 1 "$build_err" | sed 's/^psql:[^ ]* //'))."

@@ -20,8 +20,8 @@
 #include "facepipe/quality.h"
 
 /* bxann query settings (USERSET), see README "Tuning bxann" */
-#define BXANN_DEFAULT_PROBES		0	/* 0: chosen from the index's lists */
-#define BXANN_DEFAULT_EF_SEARCH		12
+#define BXANN_DEFAULT_PROBES		0	/* 0: what the index's build chose */
+#define BXANN_DEFAULT_EF_SEARCH		0	/* 0: what the index's build chose */
 #define BXANN_DEFAULT_RERANK		12
 #define BXANN_DEFAULT_ITERATIVE_SCAN true
 #define BXANN_DEFAULT_MAX_SCAN_TUPLES (-1)	/* never stop */

@@ -51,7 +51,14 @@
 #include "face_embedding.h"
 
 #define BXANN_MAGIC				0x42584131	/* "BXA1" */
-#define BXANN_VERSION			1
+/*
+ * Version 2 added the search settings the build chose (tuned_*, at the end
+ * of the metapage).  Version 1 indexes (bxexit 0.1.0) are still read: their
+ * metapage ends before those fields, which read as zero (not tuned), and
+ * their scans use the settings' fixed defaults until a REINDEX.
+ */
+#define BXANN_VERSION			2
+#define BXANN_MIN_VERSION		1
 
 #define BXANN_METAPAGE_BLKNO	0
 
@@ -88,14 +95,16 @@
 
 /* query settings (GUCs bxann.*) */
 /*
- * bxann.probes 0 (the default) probes BXANN_AUTO_PROBES lists up to
- * BXANN_AUTO_PROBES_LISTS lists, and more beyond, with the square root of
- * the list count: with more lists, the samples of one identity scatter over
- * more of them (200,000 rows, 1,000 lists: 8 probes, recall@10 0.988;
- * 1,000,000 rows, 5,000 lists: 8 probes gave 0.936, 16 gave 0.967).
+ * bxann.probes and bxann.ef_search 0 (the defaults) use what the build's
+ * tuning chose for the index (bxanntune.c).  An index built before tuning
+ * existed (format version 1) probes BXANN_AUTO_PROBES lists up to
+ * BXANN_AUTO_PROBES_LISTS lists, more beyond with the square root of the
+ * list count, and walks with BXANN_UNTUNED_EF_SEARCH: the fixed rule of
+ * bxexit 0.1.0, measured on 128-d galleries of 10 samples per identity.
  */
 #define BXANN_AUTO_PROBES		8
 #define BXANN_AUTO_PROBES_LISTS	1000
+#define BXANN_UNTUNED_EF_SEARCH	12
 
 typedef struct BxAnnOptions
 {
@@ -133,9 +142,19 @@ typedef struct BxAnnMetaPageData
 	float8		build_rows;		/* elements written by the build */
 	float8		build_seconds;
 	char		tag[BX_MAX_TAG_LEN + 1];
+	/* version 2: what the build's tuning chose (bxanntune.c); 0 = not tuned */
+	uint16		tuned_probes;
+	uint16		tuned_ef_search;
+	uint32		tuned_samples;	/* synthetic probes it searched */
+	float4		tuned_mate_similarity;	/* median probe-to-mate cosine */
+	float4		tuned_found;	/* share of those probes found at the choice */
 } BxAnnMetaPageData;
 
 typedef BxAnnMetaPageData *BxAnnMetaPage;
+
+/* bytes of the metapage contents of an index of format version v */
+#define BXANN_META_SIZE(v) \
+	((v) >= 2 ? sizeof(BxAnnMetaPageData) : offsetof(BxAnnMetaPageData, tuned_probes))
 
 #define BxAnnPageGetMeta(page)	((BxAnnMetaPage) PageGetContents(page))
 
@@ -241,7 +260,8 @@ typedef struct BxAnnSearchData
 typedef BxAnnSearchData *BxAnnSearch;
 
 /* bxann.c */
-extern int	BxAnnProbes(double nlists);
+extern int	BxAnnProbes(BxAnnCache cache);
+extern int	BxAnnEfSearch(BxAnnCache cache);
 extern void BxAnnInit(void);
 extern BxAnnOptions *BxAnnGetOptions(Relation index);
 extern bytea *bxannoptions(Datum reloptions, bool validate);
@@ -274,6 +294,20 @@ extern void BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
 extern void BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out);
 extern void BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef);
 extern int	BxAnnCompareCandidates(const void *a, const void *b);
+
+/* bxanntune.c */
+struct BxAnnGraph;
+typedef struct BxAnnTuning
+{
+	int			probes;
+	int			ef_search;
+	int			samples;
+	float		mate_similarity;
+	float		found;
+} BxAnnTuning;
+
+extern void BxAnnTune(Relation index, const float *x, int64 n, int dims,
+					  const struct BxAnnGraph *graph, BxAnnTuning *tuning);
 
 /* bxannvacuum.c */
 extern IndexBulkDeleteResult *bxannbulkdelete(IndexVacuumInfo *info,

@@ -146,8 +146,10 @@ REINDEX INDEX ann_opts_v;
 SELECT lists, m FROM bxann_index_info('ann_opts_v');
 
 -- the lists a scan probes: bxann.probes, capped by the lists; 0 (the
--- default) is 8 up to 1,000 lists and 8 * sqrt(lists / 1000) beyond
-SELECT current_setting('bxann.probes') AS setting, lists, probes FROM bxann_index_info('ann_opts_v');
+-- default) is what CREATE INDEX tuned (bxann_tuning has the recall)
+SELECT current_setting('bxann.probes') AS setting, lists, probes = tuned_probes AS tuned,
+       probes BETWEEN 1 AND lists AS in_range
+  FROM bxann_index_info('ann_opts_v');
 SET bxann.probes = 3;
 SELECT lists, probes FROM bxann_index_info('ann_opts_v');
 SET bxann.probes = 100;
@@ -155,7 +157,8 @@ SELECT lists, probes FROM bxann_index_info('ann_opts_v');
 RESET bxann.probes;
 ALTER INDEX ann_opts_v SET (lists = 4000);
 REINDEX INDEX ann_opts_v;
-SELECT lists, probes FROM bxann_index_info('ann_opts_v');
+SELECT lists, probes = tuned_probes AS tuned, ef_search = tuned_ef_search AS tuned_ef
+  FROM bxann_index_info('ann_opts_v');
 
 -- a build that needs more than maintenance_work_mem stops with a clear error
 SET maintenance_work_mem = '1MB';

@@ -75,14 +75,14 @@ BxGucInit(void)
 	DefineCustomIntVariable("bxann.probes",
 							"Number of lists a bxann scan starts from.",
 							"More probes find more entry points: higher recall, slower queries. "
-							"0 chooses from the index's list count: 8 up to 1,000 lists, "
-							"growing with the square root of the lists beyond.",
+							"0 uses what CREATE INDEX chose for the index (bxann_index_info's tuned_probes).",
 							&bxann_probes, BXANN_DEFAULT_PROBES, 0, BXANN_MAX_LISTS,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("bxann.ef_search",
 							"Size of the candidate list of the graph search.",
-							"A larger list explores more of the graph: higher recall, slower queries.",
-							&bxann_ef_search, BXANN_DEFAULT_EF_SEARCH, 1, 10000,
+							"A larger list explores more of the graph: higher recall, slower queries. "
+							"0 uses what CREATE INDEX chose for the index (bxann_index_info's tuned_ef_search).",
+							&bxann_ef_search, BXANN_DEFAULT_EF_SEARCH, 0, 10000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("bxann.rerank",
 							"Number of best candidates re-ranked with exact distances.",

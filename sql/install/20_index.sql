@@ -37,10 +37,12 @@ CREATE FUNCTION @extschema@.bxann_index_info(index pg_catalog.regclass,
 	OUT build_rows pg_catalog.int8, OUT build_seconds pg_catalog.float8,
 	OUT pages pg_catalog.int8, OUT element_pages pg_catalog.int8,
 	OUT live_elements pg_catalog.int8, OUT deleted_elements pg_catalog.int8,
-	OUT probes pg_catalog.int4)
+	OUT probes pg_catalog.int4, OUT ef_search pg_catalog.int4,
+	OUT tuned_probes pg_catalog.int4, OUT tuned_ef_search pg_catalog.int4,
+	OUT tuned_mate_similarity pg_catalog.float8, OUT tuned_found pg_catalog.float8)
 	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bxann_index_info(pg_catalog.regclass) IS
-	'what a bxann index holds: frozen build parameters, pages, live and deleted elements, and the lists a scan probes under the current bxann.probes';
+	'what a bxann index holds: frozen build parameters, pages, live and deleted elements, the probes and ef_search a scan uses under the current settings, and what CREATE INDEX tuned them to (NULL for an index built by bxexit 0.1.0)';
 
 CREATE FUNCTION @extschema@.bxann_list_info(index pg_catalog.regclass,
 	OUT list pg_catalog.int4, OUT pages pg_catalog.int8,

@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "access/amapi.h"
+#include "access/genam.h"
 #include "access/reloptions.h"
 #include "bxann.h"
 #include "bxexit.h"
@@ -26,16 +27,34 @@
 
 static relopt_kind bxann_relopt_kind;
 
-/* The lists a scan of an index with nlists lists probes (bxann.probes). */
+/*
+ * The lists a scan of the index probes: bxann.probes if set, else what the
+ * build's tuning chose, else (an index built before tuning existed) a fixed
+ * rule from the list count.
+ */
 int
-BxAnnProbes(double nlists)
+BxAnnProbes(BxAnnCache cache)
 {
+	double		nlists = cache->meta.nlists;
 	double		probes = bxann_probes;
 
-	if (bxann_probes == 0)
+	if (bxann_probes == 0 && cache->meta.tuned_probes > 0)
+		probes = cache->meta.tuned_probes;
+	else if (bxann_probes == 0)
 		probes = Max(BXANN_AUTO_PROBES,
 					 ceil(BXANN_AUTO_PROBES * sqrt(nlists / BXANN_AUTO_PROBES_LISTS)));
 	return (int) Max(1.0, Min(probes, nlists));
+}
+
+/* The graph search's candidate list: bxann.ef_search if set, else tuned. */
+int
+BxAnnEfSearch(BxAnnCache cache)
+{
+	if (bxann_ef_search > 0)
+		return bxann_ef_search;
+	if (cache->meta.tuned_ef_search > 0)
+		return cache->meta.tuned_ef_search;
+	return BXANN_UNTUNED_EF_SEARCH;
 }
 
 /* Register the reloptions (from _PG_init; the settings are in guc.c). */
@@ -144,6 +163,10 @@ bxanncostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		spc_seq_page_cost;
 	double		spc_random_page_cost;
 	double		pages;
+	Relation	index;
+	BxAnnCache	cache;
+	double		probes;
+	double		ef;
 
 	if (path->indexorderbys == NIL)
 	{
@@ -158,10 +181,16 @@ bxanncostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	MemSet(&costs, 0, sizeof(costs));
 	genericcostestimate(root, path, loop_count, &costs);
 
+	/* the search settings a scan would use (the metapage is cached) */
+	index = index_open(path->indexinfo->indexoid, NoLock);
+	cache = BxAnnGetCache(index);
+	lists = cache->meta.nlists;
+	probes = BxAnnProbes(cache);
+	ef = BxAnnEfSearch(cache);
+	index_close(index, NoLock);
+
 	tuples = Max(path->indexinfo->tuples, 1.0);
-	lists = Max(1.0, Min(tuples / 200.0, (double) BXANN_MAX_LISTS));
-	visited = Min(tuples, BxAnnProbes(lists) * (tuples / lists) +
-				  (double) bxann_ef_search * BXANN_DEFAULT_M);
+	visited = Min(tuples, probes * (tuples / lists) + ef * BXANN_DEFAULT_M);
 	pages = Max(1.0, path->indexinfo->pages * visited / tuples);
 
 	get_tablespace_page_costs(path->indexinfo->reltablespace,

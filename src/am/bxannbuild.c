@@ -12,13 +12,18 @@
  * 4. Build the k-NN graph (bxanngraph.c).
  * 5. Lay the elements out list by list, so a list is a run of pages and an
  *	  edge is an ItemPointer known before writing; write every page without
- *	  WAL and log them at the end with log_newpage_range.
+ *	  WAL.
+ * 6. Search the written index with probes of known answer and record the
+ *	  cheapest search settings that find them (bxanntune.c) in the
+ *	  metapage; then log every page with log_newpage_range.
  *
  * src/am/bxannbuild.c
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "access/tableam.h"
 #include "access/xloginsert.h"
@@ -40,6 +45,7 @@
 #define BXANN_PHASE_ASSIGN		4
 #define BXANN_PHASE_GRAPH		5
 #define BXANN_PHASE_WRITE		6
+#define BXANN_PHASE_TUNE		7
 
 /* each row joins this many nearest lists for graph construction */
 #define BXANN_SPILL				4
@@ -86,6 +92,8 @@ BxAnnPhaseName(int64 phasenum)
 			return "building graph";
 		case BXANN_PHASE_WRITE:
 			return "writing pages";
+		case BXANN_PHASE_TUNE:
+			return "tuning search";
 		default:
 			return NULL;
 	}
@@ -277,9 +285,9 @@ WriteStream(Relation index, ForkNumber fork, const char *data, Size len)
 }
 
 /*
- * Write the whole index into fork: metapage, stream, directory, elements.
- * order[] lists the rows list by list, list l's from liststart[l]; graph
- * may be NULL.
+ * Write the whole index into fork: metapage, stream, directory, elements,
+ * without WAL (the caller logs the pages).  order[] lists the rows list by
+ * list, list l's from liststart[l]; graph may be NULL.
  */
 static void
 WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
@@ -398,9 +406,36 @@ WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 	((PageHeader) BufferGetPage(metabuf))->pd_lower =
 		((char *) meta + sizeof(BxAnnMetaPageData)) - (char *) BufferGetPage(metabuf);
 	BulkReleasePage(metabuf);
+}
 
-	if (RelationNeedsWAL(index) || fork == INIT_FORKNUM)
-		log_newpage_range(index, fork, 0, RelationGetNumberOfBlocksInFork(index, fork), true);
+/*
+ * Record the tuning and the final build time in the metapage (still not
+ * WAL-logged), and drop the cached copy the tuning's searches read.
+ */
+static void
+WriteTuning(Relation index, const BxAnnTuning *tuning, double seconds)
+{
+	Buffer		buf = ReadBuffer(index, BXANN_METAPAGE_BLKNO);
+	BxAnnMetaPage meta;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	meta = BxAnnPageGetMeta(BufferGetPage(buf));
+	meta->tuned_probes = tuning->probes;
+	meta->tuned_ef_search = tuning->ef_search;
+	meta->tuned_samples = tuning->samples;
+	meta->tuned_mate_similarity = tuning->mate_similarity;
+	meta->tuned_found = tuning->found;
+	meta->build_seconds = seconds;
+	BulkReleasePage(buf);
+
+	if (index->rd_amcache != NULL)
+	{
+		BxAnnCache	cache = (BxAnnCache) index->rd_amcache;
+
+		pfree(cache->sqmin);	/* the stream */
+		pfree(cache);
+		index->rd_amcache = NULL;
+	}
 }
 
 /* DEBUG1 line with the seconds since *last, which it resets */
@@ -499,6 +534,26 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 	WriteIndex(st, fork, nlists, options_lists, sqmin, sqscale, centroids,
 			   order, liststart, graph, INSTR_TIME_GET_DOUBLE(end));
 	LogPhase("writing", &phase);
+
+	/* an empty index (and the init fork) has nothing to tune on */
+	if (fork == MAIN_FORKNUM && st->n > 0)
+	{
+		BxAnnTuning tuning;
+
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_TUNE);
+		BxAnnTune(st->index, st->x, st->n, st->dims, graph, &tuning);
+		INSTR_TIME_SET_CURRENT(end);
+		INSTR_TIME_SUBTRACT(end, start);
+		WriteTuning(st->index, &tuning, INSTR_TIME_GET_DOUBLE(end));
+		LogPhase("tuning", &phase);
+		elog(DEBUG1, "bxann build: tuned probes %d, ef_search %d: %d of %d probes found, mate similarity %.3f",
+			 tuning.probes, tuning.ef_search, (int) lround(tuning.found * tuning.samples),
+			 tuning.samples, tuning.mate_similarity);
+	}
+
+	if (RelationNeedsWAL(st->index) || fork == INIT_FORKNUM)
+		log_newpage_range(st->index, fork, 0,
+						  RelationGetNumberOfBlocksInFork(st->index, fork), true);
 }
 
 IndexBuildResult *

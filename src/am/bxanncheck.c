@@ -334,22 +334,23 @@ CheckMetaPage(CheckState *st, Page page, BlockNumber nblocks)
 	if (meta->magic != BXANN_MAGIC)
 		CORRUPT("index \"%s\" has metapage magic 0x%08X, expected 0x%08X",
 				IndexName(st), meta->magic, BXANN_MAGIC);
-	if (meta->version != BXANN_VERSION)
+	if (meta->version < BXANN_MIN_VERSION || meta->version > BXANN_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("bxann index \"%s\" has format version %u, this library checks version %d",
-						IndexName(st), meta->version, BXANN_VERSION),
+				 errmsg("bxann index \"%s\" has format version %u, this library checks versions %d to %d",
+						IndexName(st), meta->version, BXANN_MIN_VERSION, BXANN_VERSION),
 				 errhint("REINDEX the index.")));
 	if (ph->pd_special != BLCKSZ - MAXALIGN(sizeof(BxAnnPageOpaqueData)) ||
 		BxAnnPageGetOpaque(page)->page_id != BXANN_PAGE_ID ||
 		BxAnnPageGetOpaque(page)->kind != BXANN_PAGE_META)
 		CORRUPT("index \"%s\" block 0 has the bxann magic number but is not a metapage",
 				IndexName(st));
-	if (ph->pd_lower != (char *) meta + sizeof(BxAnnMetaPageData) - (char *) page)
+	if (ph->pd_lower != (char *) meta + BXANN_META_SIZE(meta->version) - (char *) page)
 		CORRUPT("index \"%s\" metapage ends at byte %u, expected %zu",
 				IndexName(st), ph->pd_lower,
-				(Size) ((char *) meta + sizeof(BxAnnMetaPageData) - (char *) page));
-	memcpy(&st->meta, meta, sizeof(BxAnnMetaPageData));
+				(Size) ((char *) meta + BXANN_META_SIZE(meta->version) - (char *) page));
+	memset(&st->meta, 0, sizeof(BxAnnMetaPageData));
+	memcpy(&st->meta, meta, BXANN_META_SIZE(meta->version));
 	meta = &st->meta;
 
 	if (meta->dims < 1 || meta->dims > BXANN_MAX_DIM)
@@ -367,6 +368,12 @@ CheckMetaPage(CheckState *st, Page page, BlockNumber nblocks)
 	if (meta->nlists < 1 || meta->nlists > BXANN_MAX_LISTS)
 		CORRUPT("index \"%s\" metapage has %u lists, outside 1 to %d",
 				IndexName(st), meta->nlists, BXANN_MAX_LISTS);
+	if (meta->tuned_probes > meta->nlists ||
+		!(meta->tuned_found >= 0.0f && meta->tuned_found <= 1.0f) ||
+		!(meta->tuned_mate_similarity >= -1.0f && meta->tuned_mate_similarity <= 1.0f))
+		CORRUPT("index \"%s\" metapage has tuned probes %u of %u lists, found %g, mate similarity %g",
+				IndexName(st), meta->tuned_probes, meta->nlists,
+				(double) meta->tuned_found, (double) meta->tuned_mate_similarity);
 	if (meta->taglen > BX_MAX_TAG_LEN || meta->tag[meta->taglen] != '\0' ||
 		strlen(meta->tag) != meta->taglen)
 		CORRUPT("index \"%s\" metapage has a malformed model tag (length %u)",

@@ -98,8 +98,8 @@ bxann_index_info(PG_FUNCTION_ARGS)
 	Relation	index = OpenBxAnnIndex(PG_GETARG_OID(0));
 	BxAnnCache	cache = BxAnnGetCache(index);
 	TupleDesc	tupdesc;
-	Datum		values[13];
-	bool		nulls[13] = {0};
+	Datum		values[18];
+	bool		nulls[18] = {0};
 	int64		pages = 0,
 				live = 0,
 				deleted = 0;
@@ -124,7 +124,17 @@ bxann_index_info(PG_FUNCTION_ARGS)
 	values[9] = Int64GetDatum(pages);
 	values[10] = Int64GetDatum(live);
 	values[11] = Int64GetDatum(deleted);
-	values[12] = Int32GetDatum(BxAnnProbes(cache->meta.nlists));
+	values[12] = Int32GetDatum(BxAnnProbes(cache));
+	values[13] = Int32GetDatum(BxAnnEfSearch(cache));
+	/* what the build's tuning chose; NULL for an index built before it */
+	values[14] = Int32GetDatum(cache->meta.tuned_probes);
+	values[15] = Int32GetDatum(cache->meta.tuned_ef_search);
+	values[16] = Float8GetDatum(cache->meta.tuned_mate_similarity);
+	values[17] = Float8GetDatum(cache->meta.tuned_found);
+	for (int i = 14; i < 18; i++)
+		nulls[i] = cache->meta.tuned_probes == 0;
+	/* 0.1.0's definition of the function has only the first 13 columns */
+	Assert(tupdesc->natts <= lengthof(values));
 	relation_close(index, AccessShareLock);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -4,9 +4,10 @@
  *	  Ordered scans of a bxann index: ORDER BY column <op> query LIMIT k.
  *
  * A search is a batch:
- *	1. route: the next `bxann.probes` lists nearest to the query (BxAnnProbes);
+ *	1. route: the next `bxann.probes` lists nearest to the query (BxAnnProbes:
+ *	   the setting, else what the build's tuning chose, see bxanntune.c);
  *	2. read those lists entirely, computing the SQ8 distance of each element;
- *	3. graph walk: keep the `bxann.ef_search` best elements; repeatedly take
+ *	3. graph walk: keep the `bxann.ef_search` (else tuned) best elements; repeatedly take
  *	   the best one not yet expanded and visit its unvisited neighbours;
  *	4. sort everything visited in this batch, re-rank the best
  *	   `bxann.rerank` with the exact distance of the table's value, and
@@ -183,7 +184,7 @@ NextBatch(IndexScanDesc scan)
 	MemoryContextReset(so->batchctx);
 	MemoryContextSwitchTo(so->batchctx);
 	/* later batches grow: a filter that rejected one batch rejects many */
-	probes = BxAnnProbes(so->nlists);
+	probes = BxAnnProbes(so->cache);
 	if (so->listsdone > 0)
 		probes = Max(probes, so->listsdone);
 	lists = palloc(sizeof(int) * Min(probes, so->nlists));
@@ -191,7 +192,7 @@ NextBatch(IndexScanDesc scan)
 	for (int i = 0; i < nprobe; i++)
 		BxAnnSearchList(&so->search, lists[i], &batch);
 	so->listsdone += nprobe;
-	BxAnnSearchWalk(&so->search, &batch, Max(bxann_ef_search, 1));
+	BxAnnSearchWalk(&so->search, &batch, BxAnnEfSearch(so->cache));
 
 	/* deleted elements guide the walk but are never returned */
 	for (int i = 0; i < batch.count; i++)

@@ -84,13 +84,15 @@ BxAnnGetCache(Relation index)
 	meta = BxAnnPageGetMeta(page);
 	if (meta->magic != BXANN_MAGIC)
 		elog(ERROR, "index \"%s\" is not a bxann index", RelationGetRelationName(index));
-	if (meta->version != BXANN_VERSION)
+	if (meta->version < BXANN_MIN_VERSION || meta->version > BXANN_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("bxann index \"%s\" has format version %u, this library reads version %d",
-						RelationGetRelationName(index), meta->version, BXANN_VERSION),
+				 errmsg("bxann index \"%s\" has format version %u, this library reads versions %d to %d",
+						RelationGetRelationName(index), meta->version,
+						BXANN_MIN_VERSION, BXANN_VERSION),
 				 errhint("REINDEX the index.")));
-	memcpy(&cache->meta, meta, sizeof(BxAnnMetaPageData));
+	/* an older metapage is shorter: the fields it lacks stay zero */
+	memcpy(&cache->meta, meta, BXANN_META_SIZE(meta->version));
 	UnlockReleaseBuffer(buf);
 
 	stream = MemoryContextAllocHuge(index->rd_indexcxt, Max(cache->meta.stream_bytes, 1));

@@ -1,0 +1,83 @@
+-- bxann tunes its own search at CREATE INDEX (issue 14): with no setting
+-- touched, a 512-d gallery of few photos per person finds the person's
+-- photo first (mated recall@1 >= 0.99), with three photos per person and
+-- with one (each probe a new photo of an enrolled person).
+SET client_min_messages = warning;
+SET search_path = bxexit, public;
+SET max_parallel_workers_per_gather = 0;
+SELECT setseed(0.31);
+
+-- face-like templates: a centre per person (norm ~1), photos the centre
+-- plus noise of 0.03 per dimension: same-person cosine ~0.68, as the
+-- shared generator's 512-d shapes (uniform deviates of those variances)
+CREATE FUNCTION pg_temp.centre(p int) RETURNS float8[]
+LANGUAGE sql VOLATILE AS $$
+	SELECT array_agg((random() - 0.5) * sqrt(12.0 / 512) ORDER BY d) FROM generate_series(1, 512) d
+$$;
+CREATE FUNCTION pg_temp.photo(c float8[]) RETURNS face_embedding(512)
+LANGUAGE sql VOLATILE AS $$
+	SELECT array_agg(c[d] + (random() - 0.5) * 0.03 * sqrt(12.0) ORDER BY d)::face_embedding
+	  FROM generate_series(1, 512) d
+$$;
+CREATE TEMP TABLE centre AS SELECT p AS person, pg_temp.centre(p) AS c FROM generate_series(1, 2000) p;
+
+-- three photos per person (6000 rows), and a fourth photo of every seventh person as probes
+CREATE TABLE tune3 (id serial PRIMARY KEY, person int, v face_embedding(512));
+INSERT INTO tune3 (person, v) SELECT person, pg_temp.photo(c) FROM centre, generate_series(1, 3);
+CREATE TEMP TABLE probe3 AS SELECT person, pg_temp.photo(c) AS v FROM centre WHERE person % 7 = 0;
+-- one photo per person for 3000 others, and a second photo of every tenth as probes
+CREATE TEMP TABLE centre1 AS SELECT p AS person, pg_temp.centre(p) AS c FROM generate_series(1, 3000) p;
+CREATE TABLE tune1 (id serial PRIMARY KEY, person int, v face_embedding(512));
+INSERT INTO tune1 (person, v) SELECT person, pg_temp.photo(c) FROM centre1;
+CREATE TEMP TABLE probe1 AS SELECT person, pg_temp.photo(c) AS v FROM centre1 WHERE person % 10 = 0;
+
+CREATE INDEX tune3_v ON tune3 USING bxann (v face_embedding_cosine_ops);
+CREATE INDEX tune1_v ON tune1 USING bxann (v face_embedding_cosine_ops);
+
+-- mated recall@1: the first row the index returns is of the probe's person
+CREATE FUNCTION pg_temp.mated_at_1(gallery regclass, probes regclass) RETURNS float8
+LANGUAGE plpgsql AS $$
+DECLARE
+	hits int;
+	total int;
+BEGIN
+	SET LOCAL enable_seqscan = off;
+	EXECUTE format($q$
+		SELECT count(*) FILTER (WHERE (SELECT g.person FROM %s g ORDER BY g.v <=> p.v LIMIT 1) = p.person),
+		       count(*)
+		  FROM %s p$q$, gallery, probes) INTO hits, total;
+	RETURN hits::float8 / total;
+END
+$$;
+
+-- the index chose its settings, and the scan uses them
+SELECT build_rows, lists, tuned_probes > 0 AS tuned, probes = tuned_probes AS uses_probes,
+       ef_search = tuned_ef_search AS uses_ef_search, tuned_found >= 0.995 AS found,
+       tuned_mate_similarity BETWEEN 0.6 AND 0.8 AS mates_seen
+  FROM bxann_index_info('tune3_v');
+-- one photo per person: no mates to see, the assumed similarity (0.6)
+SELECT build_rows, tuned_probes > 0 AS tuned, tuned_found >= 0.995 AS found,
+       abs(tuned_mate_similarity - 0.6) < 1e-6 AS assumed
+  FROM bxann_index_info('tune1_v');
+
+-- the plans use the index
+EXPLAIN (COSTS OFF) SELECT id FROM tune3 ORDER BY v <=> (SELECT v FROM probe3 LIMIT 1) LIMIT 1;
+
+-- at the defaults: mated recall@1 >= 0.99
+SELECT pg_temp.mated_at_1('tune3', 'probe3') >= 0.99 AS three_photos_mated_at_1;
+SELECT pg_temp.mated_at_1('tune1', 'probe1') >= 0.99 AS one_photo_mated_at_1;
+
+-- and the settings matter: the smallest search misses many of them
+SET bxann.probes = 1;
+SET bxann.ef_search = 1;
+SELECT probes, ef_search FROM bxann_index_info('tune1_v');
+SELECT pg_temp.mated_at_1('tune1', 'probe1') < 0.9 AS smallest_search_misses;
+RESET bxann.probes;
+RESET bxann.ef_search;
+
+-- an empty index has nothing to tune: the fixed rule applies
+CREATE TABLE tune0 (v face_embedding(512));
+CREATE INDEX tune0_v ON tune0 USING bxann (v face_embedding_cosine_ops);
+SELECT probes, ef_search, tuned_probes, tuned_found FROM bxann_index_info('tune0_v');
+
+DROP TABLE tune0, tune1, tune3;

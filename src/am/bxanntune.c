@@ -1,0 +1,370 @@
+/*-------------------------------------------------------------------------
+ *
+ * bxanntune.c
+ *	  CREATE INDEX chooses the search settings of its own index.
+ *
+ * How many lists a scan must probe and how wide its graph walk must be
+ * depend on the gallery: on 128-d templates with ten photos per person a
+ * small search finds a person's photos, on 512-d templates with one to
+ * three it misses them (bench/RESULTS.md, issue 14).  So after writing the
+ * index, the build searches it with probes whose answer it knows and keeps
+ * the cheapest settings that find them:
+ *
+ * 1. Sample rows and find the rows that look like the same person's: a
+ *	  row's graph neighbours that stand BXANN_TUNE_MATE_GAP (cosine) above
+ *	  its farthest one, when its nearest does.
+ * 2. Make a synthetic probe for each: what a new photo of that person looks
+ *	  like to the index.  For a person with several rows, a probe as
+ *	  similar to each of them as they are to each other (as a real new photo
+ *	  is), in a random direction otherwise.  For a row alone, a probe in a
+ *	  random direction at the cosine the gallery's people show,
+ *	  or BXANN_TUNE_DEFAULT_MATE (a face model's typical same-person cosine)
+ *	  when the gallery shows too few mates (one photo per person).  Its
+ *	  answer: the person's nearest row.
+ * 3. Search every probe with the cheapest settings of a ladder; search the
+ *	  ones not found with the next; stop at the first level that has found
+ *	  BXANN_TUNE_TARGET of them (found: the search's best candidate is one
+ *	  of the person's rows or a row closer still).  Later levels only see the probes earlier ones
+ *	  missed, so the tuning costs a few seconds of a build of tens; on data
+ *	  where even wide searches miss, it stops past a budget of elements read
+ *	  (BXANN_TUNE_BUDGET) and keeps the last level (tuned_found then says
+ *	  how far it got).
+ *
+ * The choice is written to the metapage (tuned_*) and shown by
+ * bxann_index_info; bxann.probes and bxann.ef_search override it.
+ * Sampling and probes come from a fixed seed: the same rows give the same
+ * choice.
+ *
+ * src/am/bxanntune.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "bx_kernels.h"
+#include "bxann.h"
+#include "bxanngraph.h"
+#include "common/pg_prng.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+/* synthetic probes searched (fewer when the index has fewer rows) */
+#define BXANN_TUNE_SAMPLES		1000
+/* share of them the chosen settings must find */
+#define BXANN_TUNE_TARGET		0.995
+/* a row has a mate when nearest - farthest graph neighbour >= this cosine */
+#define BXANN_TUNE_MATE_GAP		0.2
+/* rows with a mate needed to trust the gallery's mate similarity */
+#define BXANN_TUNE_MIN_MATED	0.05
+/* mate similarity assumed without evidence (one photo per person) */
+#define BXANN_TUNE_DEFAULT_MATE	0.6
+/* probes closer than this are trivial, farther than this hopeless */
+#define BXANN_TUNE_MIN_MATE		0.35
+#define BXANN_TUNE_MAX_MATE		0.99
+/*
+ * elements the tuning's searches may read: BXANN_TUNE_BUDGET per row of the
+ * index, at least BXANN_TUNE_BUDGET million (seconds of searching)
+ */
+#define BXANN_TUNE_BUDGET		100
+#define BXANN_TUNE_SEED			UINT64CONST(0x6278616e6e74756e)
+
+/* the ladder: probes at each level (capped at the list count), ef = 2x */
+static const int tune_probes[] = {
+	4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024,
+	1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384, 24576, 32768
+};
+
+static double
+Cosine(const float *a, const float *b, int dims)
+{
+	float		dot,
+				na,
+				nb;
+
+	BxKernelCosineParts(a, b, dims, &dot, &na, &nb);
+	if (na <= 0.0f || nb <= 0.0f)
+		return 0.0;
+	return dot / sqrt((double) na * nb);
+}
+
+/* standard normal deviate (Box-Muller) */
+static double
+Gaussian(pg_prng_state *rng)
+{
+	double		u = pg_prng_double(rng);
+	double		v = pg_prng_double(rng);
+
+	return sqrt(-2.0 * log(1.0 - u)) * cos(2.0 * M_PI * v);
+}
+
+/*
+ * The rows that look like photos of sampled row r's person: r and its graph
+ * neighbours at least BXANN_TUNE_MATE_GAP (cosine) above its farthest one,
+ * when its nearest is.  Returns how many went to members[] (1: r alone).
+ */
+static int
+PersonRows(const float *x, int dims, const BxAnnGraph *graph, int64 r, int64 *members)
+{
+	int			count = graph ? graph->count[r] : 0;
+	double		farthest = 2.0,
+				nearest = -2.0;
+	double	   *cos;
+	int			k = 0;
+
+	members[k++] = r;
+	if (count < 2)
+		return k;
+	cos = palloc(sizeof(double) * count);
+	for (int j = 0; j < count; j++)
+	{
+		cos[j] = Cosine(x + r * dims, x + (int64) graph->neighbors[r * graph->m + j] * dims, dims);
+		nearest = Max(nearest, cos[j]);
+		farthest = Min(farthest, cos[j]);
+	}
+	if (nearest - farthest >= BXANN_TUNE_MATE_GAP)
+		for (int j = 0; j < count; j++)
+			if (cos[j] >= farthest + BXANN_TUNE_MATE_GAP)
+				members[k++] = graph->neighbors[r * graph->m + j];
+	pfree(cos);
+	return k;
+}
+
+/*
+ * A new photo of a person seen once: probe = |x| (c x/|x| + sqrt(1 - c^2) u),
+ * u a random unit vector orthogonal to x: cosine c with x, as long as x.
+ */
+static void
+MakeProbe(const float *x, int dims, double c, pg_prng_state *rng, float *probe)
+{
+	double		xx = BxKernelInnerProduct(x, x, dims);
+	double		xnorm = sqrt(xx);
+	double		ux = 0.0,
+				uu = 0.0;
+	double		s = sqrt(Max(0.0, 1.0 - c * c));
+
+	for (int d = 0; d < dims; d++)
+	{
+		probe[d] = (float) Gaussian(rng);
+		ux += probe[d] * x[d];
+	}
+	for (int d = 0; d < dims; d++)
+	{
+		probe[d] -= (float) (ux / xx * x[d]);
+		uu += (double) probe[d] * probe[d];
+	}
+	uu = sqrt(Max(uu, 1e-30));
+	for (int d = 0; d < dims; d++)
+		probe[d] = (float) (c * x[d] + s * xnorm * probe[d] / uu);
+}
+
+/* mean cosine between the k rows of a person (k >= 2) */
+static double
+PairCosine(const float *x, int dims, const int64 *members, int k)
+{
+	double		sum = 0.0;
+
+	for (int i = 0; i < k; i++)
+		for (int j = i + 1; j < k; j++)
+			sum += Cosine(x + members[i] * dims, x + members[j] * dims, dims);
+	return sum / (k * (k - 1) / 2);
+}
+
+/*
+ * A new photo of a person with k >= 2 rows: as similar (cosine c, theirs to
+ * each other) to each of them as they are to each other, in a random
+ * direction otherwise.  That is a probe along their mean's direction at
+ * the cosine that gives c with each row.  (Their mean plus noise of their
+ * spread would be too easy: the mean carries each row's own noise.)
+ */
+static void
+MakePersonProbe(const float *x, int dims, const int64 *members, int k, double c,
+				pg_prng_state *rng, float *probe)
+{
+	float	   *mean = palloc0(sizeof(float) * dims);
+	double		along = 0.0;
+
+	for (int i = 0; i < k; i++)
+		for (int d = 0; d < dims; d++)
+			mean[d] += x[members[i] * dims + d] / k;
+	for (int i = 0; i < k; i++)
+		along += Cosine(mean, x + members[i] * dims, dims) / k;
+	MakeProbe(mean, dims, Min(1.0, c / Max(along, 1e-6)), rng, probe);
+	pfree(mean);
+}
+
+/*
+ * Search probe as a scan would with probes lists and ef; true if the best
+ * candidate is at most as far as the nearest of the person's rows (by the
+ * 8-bit codes the scan ranks with): the search found one of them, or a row
+ * closer still, which an exact search would return first too.  *visits
+ * counts the elements read.
+ */
+static bool
+ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const float *x,
+		   const int64 *members, int k, int probes, int ef, int64 *visits,
+		   MemoryContext ctx)
+{
+	MemoryContext old = MemoryContextSwitchTo(ctx);
+	int			dims = cache->meta.dims;
+	BxAnnSearchData search;
+	BxAnnCandidateList batch = {0};
+	int		   *lists = palloc(sizeof(int) * probes);
+	uint8	   *code = palloc(dims);
+	int			nprobe;
+	float		target = FLT_MAX;
+	bool		found = false;
+
+	BxAnnSearchInit(&search, index, cache, probe, ctx);
+	for (int i = 0; i < k; i++)
+	{
+		BxAnnEncode(cache, x + members[i] * dims, code);
+		target = Min(target, BxAnnCodeDistance(&search.q, code));
+	}
+	nprobe = BxAnnNearestLists(cache, probe, probes, lists);
+	for (int i = 0; i < nprobe; i++)
+		BxAnnSearchList(&search, lists[i], &batch);
+	BxAnnSearchWalk(&search, &batch, ef);
+	for (int i = 0; i < batch.count && !found; i++)
+		found = batch.items[i].distance <= target;
+	*visits += search.visits;
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(ctx);
+	return found;
+}
+
+static int
+CompareDouble(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * Choose the search settings of the index just written from its n rows x
+ * (as indexed: normalised for cosine) and the build's graph (NULL: no mate evidence).  The index's metapage is not changed
+ * here; the caller writes the result.
+ */
+void
+BxAnnTune(Relation index, const float *x, int64 n, int dims,
+		  const BxAnnGraph *graph, BxAnnTuning *tuning)
+{
+	MemoryContext tunectx = AllocSetContextCreate(CurrentMemoryContext, "bxann tuning",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext searchctx = AllocSetContextCreate(tunectx, "bxann tuning search",
+													ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(tunectx);
+	BxAnnCache	cache = BxAnnGetCache(index);
+	int			nlists = cache->meta.nlists;
+	int			maxk = (graph ? graph->m : 0) + 1;
+	int			samples = (int) Min(n, (int64) BXANN_TUNE_SAMPLES);
+	int64	   *members;		/* [samples][maxk] */
+	int		   *k;
+	double	   *mated;			/* cosines between the rows of a person */
+	int			nmated = 0;
+	double	   *similarity;		/* each probe's cosine to its nearest row */
+	float	   *probes;
+	int		   *pending;
+	int			npending;
+	int			allowed;
+	int64		visits = 0;
+	pg_prng_state rng;
+
+	memset(tuning, 0, sizeof(BxAnnTuning));
+	if (samples == 0)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(tunectx);
+		return;
+	}
+	pg_prng_seed(&rng, BXANN_TUNE_SEED);
+	members = palloc(sizeof(int64) * samples * maxk);
+	k = palloc(sizeof(int) * samples);
+	mated = palloc(sizeof(double) * samples);
+	similarity = palloc(sizeof(double) * samples);
+	probes = palloc(sizeof(float) * dims * samples);
+	for (int i = 0; i < samples; i++)
+	{
+		int64		r = samples == n ? i : (int64) pg_prng_uint64_range(&rng, 0, n - 1);
+
+		k[i] = PersonRows(x, dims, graph, r, members + (Size) i * maxk);
+		if (k[i] > 1)
+			mated[nmated++] = PairCosine(x, dims, members + (Size) i * maxk, k[i]);
+	}
+
+	/*
+	 * A person seen with several rows gets a new photo from their spread.
+	 * Rows alone (one photo of the person) get a probe at the cosine of a
+	 * random row that has mates (a gallery where some people have one
+	 * photo, others several), or at the default when too few have mates.
+	 */
+	for (int i = 0; i < samples; i++)
+	{
+		int64	   *m = members + (Size) i * maxk;
+		float	   *q = probes + (Size) i * dims;
+
+		if (k[i] > 1)
+			MakePersonProbe(x, dims, m, k[i], PairCosine(x, dims, m, k[i]), &rng, q);
+		else
+		{
+			double		c = BXANN_TUNE_DEFAULT_MATE;
+
+			if (nmated >= Max(2, samples * BXANN_TUNE_MIN_MATED))
+				c = mated[pg_prng_uint64_range(&rng, 0, nmated - 1)];
+			c = Max(BXANN_TUNE_MIN_MATE, Min(BXANN_TUNE_MAX_MATE, c));
+			MakeProbe(x + m[0] * dims, dims, c, &rng, q);
+		}
+		if (cache->meta.metric == BXANN_METRIC_COSINE)
+		{
+			double		norm = sqrt(BxKernelInnerProduct(q, q, dims));
+
+			for (int d = 0; d < dims && norm > 0.0; d++)
+				q[d] = (float) (q[d] / norm);
+		}
+		similarity[i] = -2.0;
+		for (int j = 0; j < k[i]; j++)
+			similarity[i] = Max(similarity[i], Cosine(q, x + m[j] * dims, dims));
+	}
+
+	pending = palloc(sizeof(int) * samples);
+	for (int i = 0; i < samples; i++)
+		pending[i] = i;
+	npending = samples;
+	allowed = (int) floor(samples * (1.0 - BXANN_TUNE_TARGET));
+
+	for (int level = 0; level < (int) lengthof(tune_probes); level++)
+	{
+		int			p = Min(tune_probes[level], nlists);
+		int			ef = Max(BXANN_UNTUNED_EF_SEARCH, 2 * p);
+		int			missed = 0;
+
+		for (int j = 0; j < npending; j++)
+		{
+			int			i = pending[j];
+
+			CHECK_FOR_INTERRUPTS();
+			if (!ProbeFinds(index, cache, probes + (Size) i * dims, x,
+							members + (Size) i * maxk, k[i], p, ef, &visits, searchctx))
+				pending[missed++] = i;
+		}
+		npending = missed;
+		elog(DEBUG1, "bxann tuning: probes %d, ef_search %d find %d of %d probes (%lld elements read)",
+			 p, ef, samples - npending, samples, (long long) visits);
+		tuning->probes = p;
+		tuning->ef_search = ef;
+		if (npending <= allowed || p >= nlists ||
+			visits > BXANN_TUNE_BUDGET * Max(n, (int64) 1000000))
+			break;
+	}
+	tuning->samples = samples;
+	tuning->found = 1.0f - (float) npending / samples;
+	qsort(similarity, samples, sizeof(double), CompareDouble);
+	tuning->mate_similarity = (float) similarity[samples / 2];
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(tunectx);
+}
