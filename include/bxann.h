@@ -293,6 +293,7 @@ extern void BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
 							const float *x, MemoryContext ctx);
 extern void BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out);
 extern void BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef);
+extern void BxAnnSearchSkip(BxAnnSearch s, ItemPointer element);
 extern int	BxAnnCompareCandidates(const void *a, const void *b);
 
 /* bxanntune.c */
@@ -307,7 +308,8 @@ typedef struct BxAnnTuning
 } BxAnnTuning;
 
 extern void BxAnnTune(Relation index, const float *x, int64 n, int dims,
-					  const struct BxAnnGraph *graph, BxAnnTuning *tuning);
+					  const struct BxAnnGraph *graph, const ItemPointerData *where,
+					  BxAnnTuning *tuning);
 
 /* bxannvacuum.c */
 extern IndexBulkDeleteResult *bxannbulkdelete(IndexVacuumInfo *info,

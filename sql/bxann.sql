@@ -166,7 +166,7 @@ SET maintenance_work_mem = '1MB';
 CREATE INDEX ann_opts_small ON ann_opts USING bxann (v face_embedding_l2_ops);
 \set VERBOSITY terse
 -- and the hint is enough
-SET maintenance_work_mem = '3782kB';
+SET maintenance_work_mem = '3941kB';
 CREATE INDEX ann_opts_small ON ann_opts USING bxann (v face_embedding_l2_ops);
 RESET maintenance_work_mem;
 DROP TABLE ann_opts;

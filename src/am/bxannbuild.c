@@ -287,13 +287,14 @@ WriteStream(Relation index, ForkNumber fork, const char *data, Size len)
 /*
  * Write the whole index into fork: metapage, stream, directory, elements,
  * without WAL (the caller logs the pages).  order[] lists the rows list by
- * list, list l's from liststart[l]; graph may be NULL.
+ * list, list l's from liststart[l]; graph may be NULL.  where[] receives
+ * each row's element location.
  */
 static void
 WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 		   const float *sqmin, const float *sqscale, const float *centroids,
 		   const int64 *order, const int64 *liststart,
-		   BxAnnGraph *graph, double seconds)
+		   BxAnnGraph *graph, double seconds, ItemPointerData *where)
 {
 	Relation	index = st->index;
 	int			esize = BXANN_ELEMENT_SIZE(st->m, st->dims);
@@ -305,7 +306,6 @@ WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 	BlockNumber nextblk;
 	uint32		dirpages = (nlists + BXANN_LISTS_PER_PAGE - 1) / BXANN_LISTS_PER_PAGE;
 	BxAnnListData *dir = palloc(sizeof(BxAnnListData) * nlists);
-	ItemPointerData *where = palloc_extended(sizeof(ItemPointerData) * Max(st->n, 1), MCXT_ALLOC_HUGE);
 	BxAnnElement element = palloc0(esize);
 	BlockNumber streamstart;
 	uint32		streampages;
@@ -499,6 +499,7 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 	int64	   *liststart = palloc0(sizeof(int64) * (nlists + 1));
 	int64	   *fill = palloc0(sizeof(int64) * nlists);
 	BxAnnGraph *graph = NULL;
+	ItemPointerData *where = palloc_extended(sizeof(ItemPointerData) * Max(st->n, 1), MCXT_ALLOC_HUGE);
 	instr_time	end;
 	instr_time	phase;
 	char		errbuf[256];
@@ -532,7 +533,7 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 	INSTR_TIME_SET_CURRENT(end);
 	INSTR_TIME_SUBTRACT(end, start);
 	WriteIndex(st, fork, nlists, options_lists, sqmin, sqscale, centroids,
-			   order, liststart, graph, INSTR_TIME_GET_DOUBLE(end));
+			   order, liststart, graph, INSTR_TIME_GET_DOUBLE(end), where);
 	LogPhase("writing", &phase);
 
 	/* an empty index (and the init fork) has nothing to tune on */
@@ -541,7 +542,7 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 		BxAnnTuning tuning;
 
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_TUNE);
-		BxAnnTune(st->index, st->x, st->n, st->dims, graph, &tuning);
+		BxAnnTune(st->index, st->x, st->n, st->dims, graph, where, &tuning);
 		INSTR_TIME_SET_CURRENT(end);
 		INSTR_TIME_SUBTRACT(end, start);
 		WriteTuning(st->index, &tuning, INSTR_TIME_GET_DOUBLE(end));

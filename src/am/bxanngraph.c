@@ -14,17 +14,26 @@
  *	   meet this way even when their nearest lists differ.
  *	2. Repair: some rows still miss their own kind, typically a sample whose
  *	   nearest lists share nothing with those of its siblings; its nearest
- *	   neighbour found so far is then a stranger, far away.  The fraction
- *	   BXANN_REPAIR_FRACTION of rows whose nearest neighbour is farthest
+ *	   neighbour found so far is then a stranger, about as far as its
+ *	   farthest (BXANN_STRANGER_RATIO).  The rows whose nearest neighbour
+ *	   is farthest, as many as there are strangers (from
+ *	   BXANN_REPAIR_MIN_FRACTION to BXANN_REPAIR_MAX_FRACTION of the rows),
  *	   search the rows stored in their BXANN_REPAIR_LISTS nearest lists,
  *	   and again every pair found is offered both ways, which also gives
  *	   such a row the incoming edges a search needs to reach it.
+ *	3. Join: each row meets the nearest neighbours of its own nearest few,
+ *	   so a sample that found one sibling but not another gets it.
  *
  * The repair replaced a round of NN-descent (neighbours of neighbours),
  * whose candidates, other identities, never bring such a sample to its
  * siblings: on the 200,000-row reference set the graph takes 4.8 s instead
  * of 7.7 s, and recall@10 rose from 0.967 to 0.988 at 8 probes and from
- * 0.981 to 0.996 at 16.
+ * 0.981 to 0.996 at 16.  With few samples per identity strangers are many:
+ * on 200,000 512-d rows of 3 per identity 25% of rows had no sibling after
+ * the spill, 13% after a repair of a fixed 15%, 6% after the repair of as
+ * many as there are (25%) and the join; of a sampled 1,000 rows, 83% then
+ * had both siblings as neighbours (56% before).  The build's tuning
+ * (bxanntune.c) reads a person's rows from these edges.
  *
  * Everything here runs in the backend's memory, bounded by the caller's
  * check (BxAnnGraphMemory) against maintenance_work_mem.
@@ -47,9 +56,23 @@
 #include "portability/instr_time.h"
 #include "utils/memutils.h"
 
-/* share of rows the repair step searches again, and in how many lists */
-#define BXANN_REPAIR_FRACTION	0.15
+/*
+ * share of rows the repair step searches again: the rows that found no
+ * sibling (strangers, below), at least the MIN share and at most the MAX;
+ * and in how many lists
+ */
+#define BXANN_REPAIR_MIN_FRACTION	0.15
+#define BXANN_REPAIR_MAX_FRACTION	0.3
 #define BXANN_REPAIR_LISTS		16
+
+/*
+ * a row's nearest neighbour is a stranger (no sibling found) when it is at
+ * least this share of the farthest's squared distance
+ */
+#define BXANN_STRANGER_RATIO	0.6
+
+/* nearest neighbours whose own nearest a row meets in the join step */
+#define BXANN_JOIN_NEAR			4
 
 /* rows whose nearest lists the repair looks up in one FAISS call */
 #define BXANN_REPAIR_CHUNK		4096
@@ -90,6 +113,19 @@ GraphOfferPair(BxAnnGraph *g, int64 i, int64 j, float d)
 	GraphOffer(g, j, (int32) i, d);
 }
 
+/* share of rows whose nearest neighbour is not clearly nearer than their farthest */
+static double
+StrangerShare(const BxAnnGraph *g)
+{
+	int64		strangers = 0;
+
+	for (int64 i = 0; i < g->n; i++)
+		if (g->count[i] == 0 ||
+			g->distances[i * g->m] >= BXANN_STRANGER_RATIO * g->distances[i * g->m + g->count[i] - 1])
+			strangers++;
+	return (double) strangers / Max(g->n, 1);
+}
+
 /*
  * Peak memory of a graph build over n rows: the graph itself, plus the
  * larger of the two steps' own arrays (the spill step's list members; the
@@ -103,7 +139,7 @@ BxAnnGraphMemory(int64 n, int m, int spillk)
 	double		graph = (double) n * (m * (sizeof(int32) + sizeof(float)) + sizeof(int32));
 	double		spill = (double) n * spillk * sizeof(int64);
 	double		repair = (double) n * sizeof(float) +
-		(double) n * BXANN_REPAIR_FRACTION *
+		(double) n * BXANN_REPAIR_MAX_FRACTION *
 		(sizeof(int64) + BXANN_REPAIR_LISTS * sizeof(int32) * 2);
 
 	return (Size) ceil(graph + Max(spill, repair));
@@ -245,6 +281,7 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int64 *liststart,
 	int64	   *sel;
 	float	   *key;
 	float		threshold;
+	double		fraction;
 	int32	   *near;
 	int64	   *qstart;
 	int32	   *queries;
@@ -257,16 +294,20 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int64 *liststart,
 	float	   *dist;
 	char		errbuf[256];
 
-	/* the rows to repair: nearest neighbour at or beyond the quantile */
+	/*
+	 * the rows to repair: nearest neighbour at or beyond the quantile of the
+	 * strangers' share (few photos per person: many; ten: few)
+	 */
+	fraction = Max(BXANN_REPAIR_MIN_FRACTION, Min(BXANN_REPAIR_MAX_FRACTION, StrangerShare(g)));
 	key = palloc_extended(sizeof(float) * n, MCXT_ALLOC_HUGE);
 	for (int64 i = 0; i < n; i++)
 		key[i] = g->count[i] > 0 ? g->distances[i * m] : FLT_MAX;
 	qsort(key, n, sizeof(float), CompareFloat);
-	threshold = key[(int64) Min((double) n - 1, (1.0 - BXANN_REPAIR_FRACTION) * n)];
+	threshold = key[(int64) Min((double) n - 1, (1.0 - fraction) * n)];
 	pfree(key);
-	sel = palloc_extended(sizeof(int64) * ((int64) ceil(n * BXANN_REPAIR_FRACTION) + 1),
+	sel = palloc_extended(sizeof(int64) * ((int64) ceil(n * fraction) + 1),
 						  MCXT_ALLOC_HUGE);
-	for (int64 i = 0; i < n && nsel < (int64) ceil(n * BXANN_REPAIR_FRACTION); i++)
+	for (int64 i = 0; i < n && nsel < (int64) ceil(n * fraction); i++)
 		if (g->count[i] == 0 || g->distances[i * m] >= threshold)
 			sel[nsel++] = i;
 	if (nsel == 0)
@@ -349,6 +390,40 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int64 *liststart,
 }
 
 /*
+ * Join: each row meets the near neighbours of its BXANN_JOIN_NEAR nearest
+ * neighbours, every pair offered both ways.  A person's photo that found
+ * one sibling but not another (their nearest lists met only pairwise) gets
+ * the other through the one it found.
+ */
+static void
+GraphJoinNear(BxAnnGraph *g, const float *x, int dims)
+{
+	int32		near[BXANN_JOIN_NEAR];
+
+	for (int64 i = 0; i < g->n; i++)
+	{
+		int			nnear = Min(g->count[i], BXANN_JOIN_NEAR);
+
+		if ((i & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+		memcpy(near, g->neighbors + i * g->m, sizeof(int32) * nnear);
+		for (int a = 0; a < nnear; a++)
+		{
+			int64		j = near[a];
+			int			njnear = Min(g->count[j], BXANN_JOIN_NEAR);
+
+			for (int b = 0; b < njnear; b++)
+			{
+				int64		t = g->neighbors[j * g->m + b];
+
+				if (t != i)
+					GraphOfferPair(g, i, t, BxKernelL2Squared(x + i * dims, x + t * dims, dims));
+			}
+		}
+	}
+}
+
+/*
  * Build the graph of the n vectors x (row-major, dims each), whose nearest
  * lists are spill[n][spillk] (-1 where a row has fewer); the rows stored in
  * list l (the first of their spill entries) are order[liststart[l] ..
@@ -375,11 +450,15 @@ BxAnnGraphBuild(const float *x, int64 n, int dims, int m,
 	INSTR_TIME_SET_CURRENT(start);
 	GraphFromSpill(g, x, dims, spill, spillk, nlists, nthreads);
 	INSTR_TIME_SET_CURRENT(mid);
+	elog(DEBUG2, "bxann graph: %.4f strangers after spill", StrangerShare(g));
 	GraphRepair(g, x, dims, liststart, order, centroids, nlists, nthreads);
+	elog(DEBUG2, "bxann graph: %.4f strangers after repair", StrangerShare(g));
+	GraphJoinNear(g, x, dims);
+	elog(DEBUG2, "bxann graph: %.4f strangers after join", StrangerShare(g));
 	INSTR_TIME_SET_CURRENT(end);
 	INSTR_TIME_SUBTRACT(end, mid);
 	INSTR_TIME_SUBTRACT(mid, start);
-	elog(DEBUG1, "bxann graph: k-NN in spilled lists %.3f s, repair %.3f s",
+	elog(DEBUG1, "bxann graph: k-NN in spilled lists %.3f s, repair and join %.3f s",
 		 INSTR_TIME_GET_DOUBLE(mid), INSTR_TIME_GET_DOUBLE(end));
 	return g;
 }
