@@ -86,12 +86,13 @@ typedef struct PhotoSet
 	int		   *person;			/* 0..nPersons-1; singletons: all distinct */
 	int			nPersons;
 	bool	   *first;			/* the person's gallery photo */
-	float	   *clean;			/* n x 128 enrolment templates */
-	bool	   *cleanOk;
-	float	   *probe;			/* n x 128, this condition */
-	bool	   *probeOk;
-	BxStatus   *probeStatus;
+	/* [0]: the pipeline without the retries (before), [1]: with them */
+	float	   *clean[2];		/* n x 128 enrolment templates */
+	bool	   *cleanOk[2];
+	float	   *probe[2];		/* n x 128, this condition */
+	bool	   *probeOk[2];
 	bool	   *centred;		/* clean: the embedded face covers the centre */
+	int			v;				/* which pipeline the rows look at */
 } PhotoSet;
 
 static void
@@ -157,11 +158,13 @@ Allocate(PhotoSet *s)
 	int			i;
 
 	s->first = calloc((size_t) s->n + 1, sizeof(bool));
-	s->clean = malloc(sizeof(float) * BX_FACE_EMBEDDING_DIM * ((size_t) s->n + 1));
-	s->probe = malloc(sizeof(float) * BX_FACE_EMBEDDING_DIM * ((size_t) s->n + 1));
-	s->cleanOk = calloc((size_t) s->n + 1, sizeof(bool));
-	s->probeOk = calloc((size_t) s->n + 1, sizeof(bool));
-	s->probeStatus = calloc((size_t) s->n + 1, sizeof(BxStatus));
+	for (i = 0; i < 2; i++)
+	{
+		s->clean[i] = malloc(sizeof(float) * BX_FACE_EMBEDDING_DIM * ((size_t) s->n + 1));
+		s->probe[i] = malloc(sizeof(float) * BX_FACE_EMBEDDING_DIM * ((size_t) s->n + 1));
+		s->cleanOk[i] = calloc((size_t) s->n + 1, sizeof(bool));
+		s->probeOk[i] = calloc((size_t) s->n + 1, sizeof(bool));
+	}
 	s->centred = calloc((size_t) s->n + 1, sizeof(bool));
 	for (i = 0; i < s->n; i++)
 		s->first[i] = i == 0 || s->person[i] != s->person[i - 1];
@@ -173,11 +176,13 @@ FreeSet(PhotoSet *s)
 	FreePaths(s->paths, s->n);
 	free(s->person);
 	free(s->first);
-	free(s->clean);
-	free(s->probe);
-	free(s->cleanOk);
-	free(s->probeOk);
-	free(s->probeStatus);
+	for (int i = 0; i < 2; i++)
+	{
+		free(s->clean[i]);
+		free(s->probe[i]);
+		free(s->cleanOk[i]);
+		free(s->probeOk[i]);
+	}
 	free(s->centred);
 }
 
@@ -256,9 +261,9 @@ Degrade(const Condition *c, const BxImageData *img, int index)
 
 /* Decode as bx_embed does, degrade, embed; false if no face embedded */
 static bool
-EmbedPhoto(BxFacePipe pipe, const RobustConfig *cfg, const char *path,
-		   const Condition *c, int index, float *emb, BxStatus *status,
-		   bool *centred)
+EmbedPhoto(BxFacePipe pipe, const RobustConfig *cfg, const BxFaceOptions *opts,
+		   const char *path, const Condition *c, int index, float *emb,
+		   BxStatus *status, bool *centred)
 {
 	char		err[BX_ERRBUF_SIZE];
 	size_t		len;
@@ -287,7 +292,7 @@ EmbedPhoto(BxFacePipe pipe, const RobustConfig *cfg, const char *path,
 			exit(2);
 		}
 	}
-	*status = BxFaceEmbed(pipe, bad != NULL ? bad : img, cfg->face, emb, &found,
+	*status = BxFaceEmbed(pipe, bad != NULL ? bad : img, opts, emb, &found,
 						  err, sizeof(err));
 	*centred = *status == BX_OK &&
 		found.face.x <= img->fullWidth / 2.0f &&
@@ -310,6 +315,14 @@ CountCentred(const PhotoSet *s)
 	return n;
 }
 
+/*
+ * Embed every photo of s in condition c, with the pipeline without the
+ * retries (cfg->before) and with them (cfg->face).  The retries run only
+ * when the passes before them found no face, so a photo embedded without
+ * them gives the same template with them: only the failures are embedded
+ * a second time (the clean rows check it against a build without the
+ * retries, bench/faces/README.md).
+ */
 static void
 EmbedSet(BxFacePipe pipe, const RobustConfig *cfg, PhotoSet *s,
 		 const Condition *c, bool clean)
@@ -318,20 +331,36 @@ EmbedSet(BxFacePipe pipe, const RobustConfig *cfg, PhotoSet *s,
 
 	for (i = 0; i < s->n; i++)
 	{
-		float	   *emb = (clean ? s->clean : s->probe) + (size_t) i * BX_FACE_EMBEDDING_DIM;
+		size_t		off = (size_t) i * BX_FACE_EMBEDDING_DIM;
+		float	   *e0 = (clean ? s->clean[0] : s->probe[0]) + off;
+		float	   *e1 = (clean ? s->clean[1] : s->probe[1]) + off;
 		BxStatus	st;
-		bool		centred;
-		bool		ok = EmbedPhoto(pipe, cfg, s->paths[i], c, i, emb, &st, &centred);
+		bool		centred,
+					ok0,
+					ok1;
 
+		ok0 = EmbedPhoto(pipe, cfg, cfg->before, s->paths[i], c, i, e0, &st, &centred);
+		if (ok0)
+		{
+			memcpy(e1, e0, sizeof(float) * BX_FACE_EMBEDDING_DIM);
+			ok1 = true;
+		}
+		else
+		{
+			bool		centred1;
+
+			ok1 = EmbedPhoto(pipe, cfg, cfg->face, s->paths[i], c, i, e1, &st, &centred1);
+		}
 		if (clean)
 		{
-			s->cleanOk[i] = ok;
+			s->cleanOk[0][i] = ok0;
+			s->cleanOk[1][i] = ok1;
 			s->centred[i] = centred;
 		}
 		else
 		{
-			s->probeOk[i] = ok;
-			s->probeStatus[i] = st;
+			s->probeOk[0][i] = ok0;
+			s->probeOk[1][i] = ok1;
 		}
 	}
 }
@@ -389,7 +418,8 @@ UsableSingletons(const PhotoSet *s, const PhotoSet *lfw, int *nUsable)
 	return use;
 }
 
-#define EMB(set, which, i) ((set)->which + (size_t) (i) * BX_FACE_EMBEDDING_DIM)
+#define EMB(set, which, i) ((set)->which[(set)->v] + (size_t) (i) * BX_FACE_EMBEDDING_DIM)
+#define OK(set, which, i) ((set)->which##Ok[(set)->v][i])
 
 /* FTA cell: "1.25% (5/400)" plus the statuses of the failures */
 static void
@@ -399,7 +429,7 @@ PrintFta(const PhotoSet *s)
 				i;
 
 	for (i = 0; i < s->n; i++)
-		fails += !s->probeOk[i];
+		fails += !OK(s, probe, i);
 	printf(" %.2f%% (%d/%d) |", 100.0 * fails / (s->n ? s->n : 1), fails, s->n);
 }
 
@@ -441,7 +471,7 @@ SetRow(const Condition *c, const PhotoSet *s, const PhotoSet *lfw)
 
 			if (i == j)
 				continue;
-			sc = PairScore(EMB(s, probe, i), s->probeOk[i], EMB(s, clean, j), s->cleanOk[j]);
+			sc = PairScore(EMB(s, probe, i), OK(s, probe, i), EMB(s, clean, j), OK(s, clean, j));
 			if (s->person[i] == s->person[j])
 				mated[nm++] = sc;
 			else
@@ -449,8 +479,8 @@ SetRow(const Condition *c, const PhotoSet *s, const PhotoSet *lfw)
 		}
 	for (i = 0; i < lfw->n; i++)
 		for (j = 0; j < s->n && use[i]; j++)
-			non[nn++] = PairScore(EMB(lfw, probe, i), lfw->probeOk[i],
-								  EMB(s, clean, j), s->cleanOk[j]);
+			non[nn++] = PairScore(EMB(lfw, probe, i), OK(lfw, probe, i),
+								  EMB(s, clean, j), OK(s, clean, j));
 	f3 = FnmrAtFmr(mated, nm, non, nn, 1e-3, &t3);
 	f4 = FnmrAtFmr(mated, nm, non, nn, 1e-4, &t4);
 
@@ -463,7 +493,7 @@ SetRow(const Condition *c, const PhotoSet *s, const PhotoSet *lfw)
 		if (s->first[i])
 			continue;
 		searches++;
-		if (!s->probeOk[i])
+		if (!OK(s, probe, i))
 			continue;
 		for (j = 0; j < s->n; j++)
 		{
@@ -471,7 +501,7 @@ SetRow(const Condition *c, const PhotoSet *s, const PhotoSet *lfw)
 
 			if (!s->first[j])
 				continue;
-			sc = PairScore(EMB(s, probe, i), true, EMB(s, clean, j), s->cleanOk[j]);
+			sc = PairScore(EMB(s, probe, i), true, EMB(s, clean, j), OK(s, clean, j));
 			if (s->person[j] == s->person[i])
 				mate = sc;
 			else
@@ -480,10 +510,10 @@ SetRow(const Condition *c, const PhotoSet *s, const PhotoSet *lfw)
 		for (j = 0; j < lfw->n; j++)
 			if (use[j])
 				other = fmax(other, PairScore(EMB(s, probe, i), true,
-										  EMB(lfw, clean, j), lfw->cleanOk[j]));
+										  EMB(lfw, clean, j), OK(lfw, clean, j)));
 		hits += mate > other && mate > BENCH_FAILED_SCORE;
 	}
-	printf("| %s | %s |", c->label, s->name);
+	printf("| %s | %s | %s |", c->label, s->name, s->v ? "after" : "before");
 	PrintFta(s);
 	printf(" %.2f%% (t=%.3f) | %.2f%% (t=%.3f) | %zu / %zu | %.2f%% (%d/%d) | %d |\n",
 		   100 * f3, t3, 100 * f4, t4, nm, nn,
@@ -519,7 +549,8 @@ Robustness(BxFacePipe pipe, const RobustConfig *cfg)
 	char		path[1024];
 	char	  **files = NULL;
 	int			n,
-				k;
+				k,
+				v;
 	struct timespec t0,
 				t1;
 
@@ -570,9 +601,9 @@ Robustness(BxFacePipe pipe, const RobustConfig *cfg)
 		   "without a face embedded (all %d singletons count).\n\n", CountCentred(&lfw), lfw.n, lfw.n);
 
 
-	printf("| condition | set | FTA | FNMR @ FMR 1e-3 | FNMR @ FMR 1e-4 | "
+	printf("| condition | set | pipeline | FTA | FNMR @ FMR 1e-3 | FNMR @ FMR 1e-4 | "
 		   "mated / non-mated pairs | rank-1 | singletons used |\n"
-		   "|---|---|---|---|---|---|---|---|\n");
+		   "|---|---|---|---|---|---|---|---|---|\n");
 	for (k = 0; k < N_CONDITIONS; k++)
 	{
 		const Condition *c = &conditions[k];
@@ -582,12 +613,16 @@ Robustness(BxFacePipe pipe, const RobustConfig *cfg)
 		EmbedSet(pipe, cfg, &orl, c, false);
 		EmbedSet(pipe, cfg, &web, c, false);
 		EmbedSet(pipe, cfg, &lfw, c, false);
-		SetRow(c, &orl, &lfw);
-		if (web.n > 0)
-			SetRow(c, &web, &lfw);
-		printf("| %s | %s |", c->label, lfw.name);
-		PrintFta(&lfw);
-		printf(" - | - | - | - | - |\n");
+		for (v = 0; v < 2; v++)
+		{
+			orl.v = web.v = lfw.v = v;
+			SetRow(c, &orl, &lfw);
+			if (web.n > 0)
+				SetRow(c, &web, &lfw);
+			printf("| %s | %s | %s |", c->label, lfw.name, v ? "after" : "before");
+			PrintFta(&lfw);
+			printf(" - | - | - | - | - |\n");
+		}
 		fflush(stdout);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);

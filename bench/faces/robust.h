@@ -19,7 +19,8 @@ typedef struct RobustConfig
 	const char *webDir;			/* web set (get_web_faces.sh); NULL or absent: skipped */
 	const char *conditions;		/* comma-separated keys; NULL: all */
 	int			target;			/* JPEG DCT scaling hint, as bx_embed */
-	const BxFaceOptions *face;
+	const BxFaceOptions *face;	/* the pipeline measured ("after") */
+	const BxFaceOptions *before;	/* the same without the retries */
 } RobustConfig;
 
 /* Print the robustness table (markdown) */
