@@ -10,6 +10,7 @@
 #   bash bench/faces.sh [--quick] [--runs N] [--det-sizes "640 320"]
 #                       [--threshold F] [--gate-splits N] [--scores FILE]
 #   bash bench/faces.sh --quality [--det-sizes "320"]
+#   bash bench/faces.sh --robust [--conditions clean,rot30,...]
 #
 # --scores FILE writes the ORL comparison scores of the first detector size
 # ("m <score>" mated, "n <score>" non-mated), the input of the SQL
@@ -20,12 +21,18 @@
 # their distribution and how many photos each default limit refuses, the
 # calibration of the bxexit.quality_* defaults.
 #
+# --robust only measures the robustness table (issue 17, item 2) at the
+# default detector size 320: FTA, FNMR at FMR 1e-3 and 1e-4 and rank-1 on
+# degraded studio and web photos, without and with the detector's retries.
+# The web photos are read from BX_WEB_DIR (default ~/.cache/bxexit/webfaces,
+# made by bench/faces/get_web_faces.sh); absent, the web rows are skipped.
+#
 # BX_DATA_DIR (default ../shared/data) and BX_MODEL_DIR (default
 # ../shared/models) locate the photos and the models; nothing is copied.
 set -euo pipefail
 
 usage() {
-	sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -36,10 +43,14 @@ threshold=
 gate_splits=
 scores=
 quality=
+robust=
+conditions=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) runs=30; det_sizes=320; shift ;;
 	--quality) quality=1; det_sizes=320; shift ;;
+	--robust) robust=1; det_sizes=320; shift ;;
+	--conditions) [ $# -ge 2 ] || usage; conditions=$2; shift 2 ;;
 	--runs) [ $# -ge 2 ] || usage; runs=$2; shift 2 ;;
 	--det-sizes) [ $# -ge 2 ] || usage; det_sizes=$2; shift 2 ;;
 	--threshold) [ $# -ge 2 ] || usage; threshold=$2; shift 2 ;;
@@ -63,6 +74,7 @@ cd "$BX_ROOT"
 
 export BX_DATA_DIR=${BX_DATA_DIR:-$(cd "$BX_ROOT/.." && pwd)/shared/data}
 export BX_MODEL_DIR=${BX_MODEL_DIR:-$(cd "$BX_ROOT/.." && pwd)/shared/models}
+export BX_WEB_DIR=${BX_WEB_DIR:-$HOME/.cache/bxexit/webfaces}
 for f in "$BX_DATA_DIR/faces/att_orl/s1/1.pgm" \
 	"$BX_MODEL_DIR/yunet/face_detection_yunet_2023mar.onnx" \
 	"$BX_MODEL_DIR/mobilefacenet/MobileFaceNet.onnx"; do
@@ -94,6 +106,11 @@ gate=()
 	for s in $det_sizes; do
 		echo
 		echo "## Detector ${s}x${s}"
+		if [ -n "$robust" ]; then
+			"$bin" robust --det-size "$s" --rule largest "${extra[@]}" \
+				${conditions:+--conditions "$conditions"}
+			continue
+		fi
 		if [ -n "$quality" ]; then
 			"$bin" quality --det-size "$s" --rule largest "${extra[@]}"
 			continue

@@ -10,12 +10,18 @@
  *	faces_bench quality [options]    capture quality components of every
  *									 ORL and LFW photo, and how many each
  *									 default limit refuses
+ *	faces_bench robust [options]     FTA, FNMR and rank-1 on degraded studio
+ *									 and web photos (robust.c)
  *
  * Options: --data DIR (BX_DATA_DIR), --models DIR (BX_MODEL_DIR),
  * --det-size N (detector canvas N x N, default 640), --pad F, --upscale F,
+ * --retry-upscale F, --retry-exposure 0|1, --retry-rotation DEGREES (the
+ * detector's retries when no face is found; 0 turns one off),
  * --threshold F, --rule single|largest, --runs N, --target N (JPEG DCT
  * scaling hint), --photos DIR (write the generated speed photos there),
- * --gate-splits N (random galleries of the boarding-gate point, default 20).
+ * --gate-splits N (random galleries of the boarding-gate point, default 20),
+ * --web DIR (BX_WEB_DIR: the web photos of the robustness table),
+ * --conditions LIST (keys of robust.c's conditions, comma-separated).
  *
  * The accuracy protocol is the one of data/faces/README.md; see
  * bench/faces/README.md for the definitions used.  Output is markdown.
@@ -39,6 +45,7 @@
 #include "imgutil.h"
 #include "metrics.h"
 #include "nn/nn.h"
+#include "robust.h"
 
 #define YUNET_PATH	"yunet/face_detection_yunet_2023mar.onnx"
 #define MFN_PATH	"mobilefacenet/MobileFaceNet.onnx"
@@ -66,6 +73,8 @@ typedef struct Config
 	int			target;
 	int			gateSplits;
 	const char *scoresPath;		/* --scores: write the ORL scores here */
+	const char *webDir;			/* --web: web photos of the robustness table */
+	const char *conditions;		/* --conditions: robustness conditions */
 	BxFaceOptions face;
 } Config;
 
@@ -1346,10 +1355,11 @@ EnvOr(const char *name, const char *dflt)
 static void
 Usage(void)
 {
-	fprintf(stderr, "usage: faces_bench accuracy|speed|quality [--data DIR] [--models DIR] "
-			"[--det-size N] [--pad F] [--retry-pad F] [--upscale F] [--threshold F] "
+	fprintf(stderr, "usage: faces_bench accuracy|speed|quality|robust [--data DIR] [--models DIR] "
+			"[--det-size N] [--pad F] [--retry-pad F] [--upscale F] [--retry-upscale F] "
+			"[--retry-exposure 0|1] [--retry-rotation DEGREES] [--threshold F] "
 			"[--rule single|largest] [--runs N] [--target N] [--photos DIR] "
-			"[--gate-splits N] [--scores FILE]\n");
+			"[--gate-splits N] [--scores FILE] [--web DIR] [--conditions LIST]\n");
 	exit(2);
 }
 
@@ -1374,6 +1384,7 @@ main(int argc, char **argv)
 	cfg.runs = 200;
 	cfg.target = 0;				/* 0: as bx_embed decodes, BxFaceDecodeLongSide() */
 	cfg.gateSplits = 20;
+	cfg.webDir = getenv("BX_WEB_DIR");
 	BxFaceDefaultOptions(&cfg.face);
 	for (i = 2; i < argc; i++)
 	{
@@ -1397,12 +1408,22 @@ main(int argc, char **argv)
 			cfg.gateSplits = atoi(v);
 		else if (strcmp(argv[i], "--scores") == 0)
 			cfg.scoresPath = v;
+		else if (strcmp(argv[i], "--web") == 0)
+			cfg.webDir = v;
+		else if (strcmp(argv[i], "--conditions") == 0)
+			cfg.conditions = v;
 		else if (strcmp(argv[i], "--pad") == 0)
 			cfg.face.padFraction = (float) atof(v);
 		else if (strcmp(argv[i], "--retry-pad") == 0)
 			cfg.face.retryPadFraction = (float) atof(v);
 		else if (strcmp(argv[i], "--upscale") == 0)
 			cfg.face.maxUpscale = (float) atof(v);
+		else if (strcmp(argv[i], "--retry-upscale") == 0)
+			cfg.face.retryUpscale = (float) atof(v);
+		else if (strcmp(argv[i], "--retry-exposure") == 0)
+			cfg.face.retryExposure = atoi(v) != 0;
+		else if (strcmp(argv[i], "--retry-rotation") == 0)
+			cfg.face.retryRotation = (float) atof(v);
 		else if (strcmp(argv[i], "--threshold") == 0)
 			cfg.face.scoreThreshold = (float) atof(v);
 		else if (strcmp(argv[i], "--rule") == 0)
@@ -1425,11 +1446,13 @@ main(int argc, char **argv)
 	}
 	if (cfg.target == 0)
 		cfg.target = BxFaceDecodeLongSide(cfg.detSize);
-	printf("\nSettings: detector %dx%d, pad %.2f, retry pad %.2f, max upscale %.1f, score "
+	printf("\nSettings: detector %dx%d, pad %.2f, retry pad %.2f, max upscale %.1f, "
+		   "retries upscale %.1f, exposure %s, rotation %.0f, score "
 		   "threshold %.2f, NMS %.2f, rule %s, JPEG target long side %d; "
 		   "OpenBLAS core %s, OPENBLAS_NUM_THREADS=%s.\n",
 		   cfg.detSize, cfg.detSize, cfg.face.padFraction,
-		   cfg.face.retryPadFraction, cfg.face.maxUpscale,
+		   cfg.face.retryPadFraction, cfg.face.maxUpscale, cfg.face.retryUpscale,
+		   cfg.face.retryExposure ? "on" : "off", cfg.face.retryRotation,
 		   cfg.face.scoreThreshold, cfg.face.nmsThreshold,
 		   cfg.face.rule == BX_FACE_RULE_LARGEST ? "largest" : "single",
 		   cfg.target, openblas_get_corename(), EnvOr("OPENBLAS_NUM_THREADS", "unset"));
@@ -1439,6 +1462,22 @@ main(int argc, char **argv)
 		Speed(pipe, &cfg);
 	else if (strcmp(mode, "quality") == 0)
 		Quality(pipe, &cfg);
+	else if (strcmp(mode, "robust") == 0)
+	{
+		RobustConfig rc;
+		BxFaceOptions before = cfg.face;
+
+		before.retryUpscale = 0;
+		before.retryExposure = false;
+		before.retryRotation = 0;
+		rc.before = &before;
+		rc.dataDir = cfg.dataDir;
+		rc.webDir = cfg.webDir;
+		rc.conditions = cfg.conditions;
+		rc.target = cfg.target;
+		rc.face = &cfg.face;
+		Robustness(pipe, &rc);
+	}
 	else
 		Usage();
 	BxFacePipeFree(pipe);

@@ -187,6 +187,81 @@ DetectPass(BxFacePipe pipe, const BxImageData *image,
 	return BX_OK;
 }
 
+/*
+ * The retries of a photo in which the ordinary passes found no face
+ * (retry.c): enlarged beyond maxUpscale, exposure normalised, turned both
+ * ways.  Each runs only if the one before found nothing; faces found on a
+ * turned image are mapped back to the photo.
+ */
+static BxStatus
+DetectRetries(BxFacePipe pipe, const BxImageData *image,
+			  const BxFaceOptions *opts, BxFace *faces, int maxFaces,
+			  int *nFaces, char *errbuf, size_t errlen)
+{
+	BxStatus	st = BX_OK;
+	int			sign,
+				k;
+
+	/* a small image the first pass did not enlarge to the full canvas */
+	if (opts->maxUpscale > 0 && opts->retryUpscale > opts->maxUpscale)
+	{
+		double		fill = fmin((double) pipe->canvasW / image->width,
+								(double) pipe->canvasH / image->height);
+
+		if (fill > opts->maxUpscale)
+		{
+			BxFaceOptions big = *opts;
+
+			big.maxUpscale = opts->retryUpscale;
+			st = DetectPass(pipe, image, &big, opts->padFraction, faces,
+							maxFaces, nFaces, errbuf, errlen);
+			if (st != BX_OK || *nFaces > 0)
+				return st;
+		}
+	}
+	if (opts->retryExposure)
+	{
+		BxImage		lit = FpExposureImage(&pipe->alloc, image);
+
+		if (lit != NULL)
+		{
+			st = DetectPass(pipe, lit, opts, opts->padFraction, faces,
+							maxFaces, nFaces, errbuf, errlen);
+			BxImageFree(lit);
+			if (st != BX_OK || *nFaces > 0)
+				return st;
+		}
+	}
+	if (opts->retryRotation > 0 && opts->retryRotation < 90)
+		for (sign = 1; sign >= -1; sign -= 2)
+		{
+			FpTurn		turn;
+			BxImage		turned = FpRotatedImage(&pipe->alloc, image,
+												sign * opts->retryRotation, &turn);
+
+			if (turned == NULL)
+				return BxSetError(errbuf, errlen, BX_ENOMEM,
+								  "out of memory while turning the image");
+			st = DetectPass(pipe, turned, opts, opts->padFraction, faces,
+							maxFaces, nFaces, errbuf, errlen);
+			BxImageFree(turned);
+			if (st != BX_OK)
+				return st;
+			if (*nFaces > 0)
+			{
+				for (k = 0; k < *nFaces && k < maxFaces; k++)
+				{
+					FpTurnFaceBack(&turn, &faces[k]);
+					faces[k].eyeDistance =
+						hypotf(faces[k].landmarks[BX_FACE_LEFT_EYE][0] - faces[k].landmarks[BX_FACE_RIGHT_EYE][0],
+							   faces[k].landmarks[BX_FACE_LEFT_EYE][1] - faces[k].landmarks[BX_FACE_RIGHT_EYE][1]);
+				}
+				return BX_OK;
+			}
+		}
+	return st;
+}
+
 BxStatus
 BxFaceDetect(BxFacePipe pipe, const BxImageData *image,
 			 const BxFaceOptions *opts, BxFace *faces, int maxFaces,
@@ -213,11 +288,12 @@ BxFaceDetect(BxFacePipe pipe, const BxImageData *image,
 	}
 	if (!(opts->padFraction >= 0.0f && opts->padFraction <= 4.0f) ||
 		!(opts->retryPadFraction >= 0.0f && opts->retryPadFraction <= 4.0f) ||
-		!(opts->maxUpscale >= 0.0f) || !(opts->scoreThreshold >= 0.0f) ||
+		!(opts->maxUpscale >= 0.0f) || !(opts->retryUpscale >= 0.0f) ||
+		!(opts->retryRotation >= 0.0f) || !(opts->scoreThreshold >= 0.0f) ||
 		!(opts->nmsThreshold >= 0.0f))
 		return BxSetError(errbuf, errlen, BX_EINVAL,
 					   "invalid face options: margins must be within 0..4, "
-					   "thresholds and maxUpscale not negative");
+					   "thresholds, upscales and the retry rotation not negative");
 
 	st = DetectPass(pipe, image, opts, opts->padFraction, faces, maxFaces,
 					nFaces, errbuf, errlen);
@@ -225,5 +301,8 @@ BxFaceDetect(BxFacePipe pipe, const BxImageData *image,
 		opts->retryPadFraction != opts->padFraction)
 		st = DetectPass(pipe, image, opts, opts->retryPadFraction, faces,
 						maxFaces, nFaces, errbuf, errlen);
+	if (st == BX_OK && *nFaces == 0)
+		st = DetectRetries(pipe, image, opts, faces, maxFaces, nFaces,
+						   errbuf, errlen);
 	return st;
 }

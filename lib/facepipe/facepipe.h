@@ -120,6 +120,24 @@ typedef struct BxFaceOptions
 	 */
 	float		maxUpscale;
 
+	/*
+	 * Retries when the passes above find no face (each only then, in this
+	 * order; 0 or false turns one off):
+	 *
+	 * retryUpscale: when maxUpscale limited the enlargement, detect again
+	 * enlarged up to this factor (a small or distant face).
+	 *
+	 * retryExposure: detect again on the photo with its luminance stretched
+	 * and its median taken to mid-grey (an underexposed capture).
+	 *
+	 * retryRotation: detect again on the photo turned by this many degrees,
+	 * then by minus as many (a tilted head); the faces found are mapped
+	 * back to the photo.
+	 */
+	float		retryUpscale;
+	bool		retryExposure;
+	float		retryRotation;
+
 	float		minEyeDistance; /* pixels; smaller faces are not embedded */
 	BxFaceRule	rule;
 
@@ -167,7 +185,9 @@ typedef struct BxFacePipeData *BxFacePipe;
 
 /*
  * Fill *opts with the defaults: score 0.9 (OpenCV's), NMS 0.3, no margin, retry with
- * margin 0.5, upscale at most 4x, no minimum eye distance, rule single.
+ * margin 0.5, upscale at most 4x, no minimum eye distance, rule single;
+ * when no face is found, retries enlarged up to 16x, with the exposure
+ * normalised, and turned by +25 and -25 degrees.
  */
 extern void BxFaceDefaultOptions(BxFaceOptions *opts);
 

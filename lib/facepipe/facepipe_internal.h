@@ -62,6 +62,17 @@ struct BxFacePipeData
 	uint8_t    *aligned;		/* 112 x 112 x 3 */
 };
 
+/* An in-plane turn of an image about its centre into a larger image */
+typedef struct FpTurn
+{
+	double		cos;
+	double		sin;
+	double		cx;				/* centre of the source image */
+	double		cy;
+	double		ox;				/* centre of the turned image */
+	double		oy;
+} FpTurn;
+
 /* pipe.c */
 extern BxStatus FpRunStatus(BxStatus st, const char *what,
 								const char *nnerr, char *errbuf,
@@ -72,5 +83,13 @@ extern double FpNowMs(void);
 extern BxStatus FpFillCanvas(BxFacePipe pipe, const BxImageData *image,
 								 float padFraction, const BxFaceOptions *opts,
 								 FpPlacement *place);
+
+/* retry.c */
+extern BxImage FpExposureImage(const BxAllocator *a, const BxImageData *img);
+extern BxImage FpRotatedImage(const BxAllocator *a, const BxImageData *img,
+							  double degrees, FpTurn *turn);
+extern void FpTurnToSource(const FpTurn *turn, double x, double y,
+						   double *sx, double *sy);
+extern void FpTurnFaceBack(const FpTurn *turn, BxFace *f);
 
 #endif							/* FACEPIPE_INTERNAL_H */

@@ -53,6 +53,9 @@ BxFaceDefaultOptions(BxFaceOptions *opts)
 	opts->padFraction = 0.0f;
 	opts->retryPadFraction = 0.5f;
 	opts->maxUpscale = 4.0f;
+	opts->retryUpscale = 16.0f;
+	opts->retryExposure = true;
+	opts->retryRotation = 25.0f;
 	opts->minEyeDistance = 0.0f;
 	opts->rule = BX_FACE_RULE_SINGLE;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "degrade.h"
+#include "imgutil.h"
 
 static BxImage
 SameShape(const BxImageData *img)
@@ -196,5 +197,131 @@ DegradeShrink(const BxImageData *img, int factor)
 				out->pixels[(size_t) y * out->stride + (size_t) x * ch + c] =
 					(uint8_t) ((s + factor * factor / 2) / (factor * factor));
 			}
+	return out;
+}
+
+/* Bilinear sample of channel c at (x, y), coordinates clamped to the image */
+static double
+SampleClamped(const BxImageData *img, double x, double y, int c)
+{
+	int			ch = img->channels,
+				x0,
+				y0,
+				x1,
+				y1;
+	double		fx,
+				fy;
+	const uint8_t *p = img->pixels;
+
+	x = x < 0 ? 0 : x > img->width - 1 ? img->width - 1 : x;
+	y = y < 0 ? 0 : y > img->height - 1 ? img->height - 1 : y;
+	x0 = (int) floor(x);
+	y0 = (int) floor(y);
+	x1 = x0 + 1 < img->width ? x0 + 1 : x0;
+	y1 = y0 + 1 < img->height ? y0 + 1 : y0;
+	fx = x - x0;
+	fy = y - y0;
+	return (1 - fy) * ((1 - fx) * p[(size_t) y0 * img->stride + (size_t) x0 * ch + c] +
+					   fx * p[(size_t) y0 * img->stride + (size_t) x1 * ch + c]) +
+		fy * ((1 - fx) * p[(size_t) y1 * img->stride + (size_t) x0 * ch + c] +
+			  fx * p[(size_t) y1 * img->stride + (size_t) x1 * ch + c]);
+}
+
+BxImage
+DegradeMotionBlur(const BxImageData *img, int length, double degrees)
+{
+	BxImage		out = SameShape(img);
+	double		a = degrees * 3.14159265358979323846 / 180.0;
+	double		dx = cos(a),
+				dy = -sin(a);	/* y down: positive degrees point up-right */
+	int			x,
+				y,
+				c,
+				k;
+
+	if (out == NULL || length < 1 || length > 400)
+	{
+		BxImageFree(out);
+		return NULL;
+	}
+	for (y = 0; y < img->height; y++)
+		for (x = 0; x < img->width; x++)
+			for (c = 0; c < img->channels; c++)
+			{
+				double		s = 0;
+
+				for (k = 0; k < length; k++)
+				{
+					double		t = k - (length - 1) / 2.0;
+
+					s += SampleClamped(img, x + t * dx, y + t * dy, c);
+				}
+				s /= length;
+				out->pixels[(size_t) y * out->stride + (size_t) x * img->channels + c] =
+					(uint8_t) (s + 0.5);
+			}
+	return out;
+}
+
+/* splitmix64, so the noise is the same on every machine */
+static uint64_t
+NoiseNext(uint64_t *state)
+{
+	uint64_t	z = (*state += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+BxImage
+DegradeNoise(const BxImageData *img, double sigma, uint64_t seed)
+{
+	BxImage		out = SameShape(img);
+	uint64_t	state = seed;
+	int			x,
+				y,
+				c;
+
+	if (out == NULL || !(sigma >= 0))
+	{
+		BxImageFree(out);
+		return NULL;
+	}
+	for (y = 0; y < img->height; y++)
+		for (x = 0; x < img->width; x++)
+		{
+			/* Box-Muller; u1 in (0, 1] so the log is finite */
+			double		u1 = ((NoiseNext(&state) >> 11) + 1.0) / 9007199254740992.0;
+			double		u2 = (NoiseNext(&state) >> 11) / 9007199254740992.0;
+			double		n = sigma * sqrt(-2 * log(u1)) * cos(2 * 3.14159265358979323846 * u2);
+
+			for (c = 0; c < img->channels; c++)
+			{
+				size_t		i = (size_t) y * img->stride + (size_t) x * img->channels + c;
+				double		v = img->pixels[i] + n;
+
+				out->pixels[i] = (uint8_t) (v < 0 ? 0 : v > 255 ? 255 : v + 0.5);
+			}
+		}
+	return out;
+}
+
+BxImage
+DegradeJpeg(const BxImageData *img, int quality)
+{
+	size_t		len = 0;
+	uint8_t    *jpeg;
+	BxImage		out = NULL;
+	char		err[BX_ERRBUF_SIZE];
+
+	if (img == NULL || quality < 1 || quality > 100)
+		return NULL;
+	jpeg = WriteJpegImage(img, quality, &len);
+	if (jpeg == NULL)
+		return NULL;
+	if (BxImageDecode(jpeg, len, NULL, &out, err, sizeof(err)) != BX_OK)
+		out = NULL;
+	free(jpeg);
 	return out;
 }

@@ -33,4 +33,21 @@ extern BxImage DegradeRotate(const BxImageData *img, double degrees);
 /* Shrink by an integer factor (box filter): a face farther from the camera */
 extern BxImage DegradeShrink(const BxImageData *img, int factor);
 
+/*
+ * Linear motion blur: the mean of length samples (bilinear, edges clamped)
+ * along a line through each pixel at degrees from the horizontal (a
+ * traveller walking past, a shaking camera)
+ */
+extern BxImage DegradeMotionBlur(const BxImageData *img, int length, double degrees);
+
+/*
+ * Additive Gaussian noise of standard deviation sigma grey levels, the same
+ * on every channel of a pixel (sensor noise of a dim capture); the noise
+ * comes from seed, so a given (image, sigma, seed) always gives the same image
+ */
+extern BxImage DegradeNoise(const BxImageData *img, double sigma, uint64_t seed);
+
+/* Re-encode as a baseline JPEG of the given quality (1..100) and decode it again */
+extern BxImage DegradeJpeg(const BxImageData *img, int quality);
+
 #endif							/* BX_DEGRADE_H */

@@ -528,6 +528,8 @@ TestCoordinates(BxFacePipe pipe, BxFacePipe pipe640)
 
 		BxFaceDefaultOptions(&o);
 		o.maxUpscale = 0;		/* fill the canvas */
+		o.retryExposure = false;	/* only the margin's retry here */
+		o.retryRotation = 0;
 		for (s = 1; s <= 5; s++)
 		{
 			int			i;
@@ -817,6 +819,7 @@ main(void)
 		TestDctScaledEmbedding(pipe);
 		TestInterrupt(pipe);
 		TestQualityDefects(pipe, quick);
+		TestDetectorRetries(pipe, quick);
 	}
 	BxFacePipeFree(pipe);
 	BxFacePipeFree(pipe640);

@@ -23,4 +23,7 @@ extern void TestAlign(void);
 extern void TestQualityMeasures(void);
 extern void TestQualityDefects(BxFacePipe pipe, bool quick);
 
+/* test_retry.c */
+extern void TestDetectorRetries(BxFacePipe pipe, bool quick);
+
 #endif							/* BX_FPTEST_H */

@@ -1,0 +1,213 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_retry.c
+ *	  The detector's retries when no face is found (lib/facepipe/retry.c):
+ *	  tilted heads, dark captures and small faces made at test time from
+ *	  the shared LFW and ORL photos (test/common/degrade.c), each detected
+ *	  with the retries off and on.
+ *
+ * Thresholds are counts, never timings: with the retries, at least 95% of
+ * the degraded captures yield a face, every capture found without them is
+ * still found, at least one missed without them is found with them (else
+ * the test would not exercise the retry), and on the turned photos the
+ * eyes land where the turn puts the eyes of the upright photo (within 0.3
+ * eye distances on 85%: YuNet's landmarks of a tilted head are less exact,
+ * and a few turned photos yield a bystander's face as the largest).
+ *
+ * test/facepipe/test_retry.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "degrade.h"
+#include "fptest.h"
+#include "helpers.h"
+#include "tap.h"
+
+static void
+NoRetries(BxFaceOptions *o)
+{
+	BxFaceDefaultOptions(o);
+	o->rule = BX_FACE_RULE_LARGEST;
+	o->retryUpscale = 0;
+	o->retryExposure = false;
+	o->retryRotation = 0;
+}
+
+/* Largest face of img, or false; with the given options */
+static bool
+Largest(BxFacePipe pipe, const BxImageData *img, const BxFaceOptions *o, BxFace *face)
+{
+	BxFace		faces[16];
+	int			n = 0,
+				i,
+				best = 0;
+
+	if (img == NULL ||
+		BxFaceDetect(pipe, img, o, faces, 16, &n, err, sizeof(err)) != BX_OK || n == 0)
+		return false;
+	for (i = 1; i < n && i < 16; i++)
+		if (faces[i].width * faces[i].height > faces[best].width * faces[best].height)
+			best = i;
+	*face = faces[best];
+	return true;
+}
+
+/*
+ * Where DegradeRotate(img, degrees) puts the point (x, y) of img: it samples
+ * the source at R(a) (q - c) + c, so q = R(-a) (p - c) + c.
+ */
+static void
+Turned(const BxImageData *img, double degrees, double x, double y, double *qx, double *qy)
+{
+	double		a = degrees * 3.14159265358979323846 / 180.0;
+	double		cx = (img->width - 1) / 2.0,
+				cy = (img->height - 1) / 2.0;
+
+	*qx = cx + cos(a) * (x - cx) + sin(a) * (y - cy);
+	*qy = cy - sin(a) * (x - cx) + cos(a) * (y - cy);
+}
+
+typedef struct Tally
+{
+	int			tried;
+	int			foundOff;
+	int			foundOn;
+	int			lost;			/* found without the retries, not with them */
+	int			rescued;		/* found only with them */
+} Tally;
+
+static void
+Count(Tally *t, bool off, bool on)
+{
+	t->tried++;
+	t->foundOff += off;
+	t->foundOn += on;
+	t->lost += off && !on;
+	t->rescued += on && !off;
+}
+
+/* quick (the sanitizer run) sees too few photos to be sure of a rescue */
+static void
+Report(const Tally *t, const char *what, bool quick)
+{
+	TapOk(t->tried > 0 && t->foundOn * 100 >= t->tried * 95 && t->lost == 0 &&
+		  (t->rescued > 0 || quick),
+		  "%s: a face in %d of %d with the retries, %d without them "
+		  "(%d found only with them, %d lost)", what, t->foundOn, t->tried,
+		  t->foundOff, t->rescued, t->lost);
+}
+
+void
+TestDetectorRetries(BxFacePipe pipe, bool quick)
+{
+	char		dir[1024];
+	char	  **files;
+	int			n,
+				used = 0,
+				eyesChecked = 0,
+				eyesClose = 0;
+	BxFaceOptions on,
+				off;
+	Tally		turned = {0},
+				dark = {0},
+				small = {0};
+
+	NoRetries(&off);
+	BxFaceDefaultOptions(&on);
+	on.rule = BX_FACE_RULE_LARGEST;
+	TapOk(on.retryRotation > 0 && on.retryExposure && on.retryUpscale > on.maxUpscale,
+		  "the retries are on by default (turn %.0f degrees, exposure, upscale %.0fx)",
+		  on.retryRotation, on.retryUpscale);
+
+	snprintf(dir, sizeof(dir), "%s/faces/lfw_singletons/images", DataDir());
+	n = ListSubdirFiles(dir, ".jpg", &files);
+	if (n == 0)
+	{
+		TapSkip("LFW photos not found under %s", dir);
+		return;
+	}
+	for (int i = 0; i < n && used < (quick ? 12 : 90); i += 5)
+	{
+		size_t		len;
+		void	   *data = ReadWholeFile(files[i], &len);
+		BxImage		clean = NULL;
+		BxFace		upright,
+					f;
+		bool		hasUpright;
+
+		if (data == NULL || BxImageDecode(data, len, NULL, &clean, err, sizeof(err)) != BX_OK)
+		{
+			free(data);
+			continue;
+		}
+		free(data);
+		used++;
+		hasUpright = Largest(pipe, clean, &off, &upright);
+		for (int s = -1; s <= 1; s += 2)
+		{
+			double		deg = s * 30.0;
+			BxImage		img = DegradeRotate(clean, deg);
+			bool		a = Largest(pipe, img, &off, &f);
+			bool		b = Largest(pipe, img, &on, &f);
+
+			Count(&turned, a, b);
+			/* the eyes found on the turned photo against the upright ones, turned */
+			if (b && !a && hasUpright)
+			{
+				double		worst = 0;
+
+				for (int k = BX_FACE_RIGHT_EYE; k <= BX_FACE_LEFT_EYE; k++)
+				{
+					double		qx,
+								qy;
+
+					Turned(clean, deg, upright.landmarks[k][0], upright.landmarks[k][1], &qx, &qy);
+					worst = fmax(worst, hypot(f.landmarks[k][0] - qx, f.landmarks[k][1] - qy));
+				}
+				eyesChecked++;
+				eyesClose += worst <= 0.3 * upright.eyeDistance;
+			}
+			BxImageFree(img);
+		}
+		BxImageFree(clean);
+	}
+	FreePaths(files, n);
+	Report(&turned, "LFW photos turned by 30 degrees both ways", quick);
+	TapOk(eyesChecked > 0 && eyesClose * 100 >= eyesChecked * 85,
+		  "faces found only by the turned retry: both eyes within 0.3 eye distances of "
+		  "the upright photo's eyes, turned, on %d of %d", eyesClose, eyesChecked);
+
+	/* a small face: ORL shrunk 4x (23x28 pixels); a dark one: gain 0.4, gamma 2.5 */
+	for (int s = 1; s <= (quick ? 10 : 40); s++)
+		for (int k = 1; k <= (quick ? 2 : 10); k++)
+		{
+			char		path[1024];
+			size_t		len;
+			void	   *data;
+			BxImage		img = NULL,
+						tiny;
+			BxFace		f;
+
+			snprintf(path, sizeof(path), "%s/faces/att_orl/s%d/%d.pgm", DataDir(), s, k);
+			data = ReadWholeFile(path, &len);
+			if (data == NULL || BxImageDecode(data, len, NULL, &img, err, sizeof(err)) != BX_OK)
+			{
+				free(data);
+				continue;
+			}
+			free(data);
+			tiny = DegradeShrink(img, 4);
+			Count(&small, Largest(pipe, tiny, &off, &f), Largest(pipe, tiny, &on, &f));
+			BxImageFree(tiny);
+			tiny = DegradeDark(img, 0.4, 2.5);
+			Count(&dark, Largest(pipe, tiny, &off, &f), Largest(pipe, tiny, &on, &f));
+			BxImageFree(tiny);
+			BxImageFree(img);
+		}
+	Report(&small, "ORL photos shrunk 4x", quick);
+	Report(&dark, "ORL photos darkened (gain 0.4, gamma 2.5)", quick);
+}
