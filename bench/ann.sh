@@ -132,7 +132,7 @@ SQL
 	peak_mb=$(( (hwm_kb - shm_kb) / 1024 ))
 	mem_note="VmHWM ${hwm_kb} kB after the build ($(kb VmHWM "$mem_before") kB before it), RssShmem ${shm_kb} kB after it"
 	bx_log "built in ${build_s} s, ${index_mb} MB, peak private memory ${peak_mb} MB (${mem_note})"
-	tuned=$(val "SELECT format('probes %s, ef_search %s (found %s of the build''s synthetic probes, mate similarity %s)',
+	tuned=$(val "SELECT format('probes %s, ef_search %s (found %s of the build''s probes, their median cosine to the answer %s)',
 		tuned_probes, tuned_ef_search, round(tuned_found::numeric, 4), round(tuned_mate_similarity::numeric, 3))
 		FROM bxexit.bxann_index_info('items_v_bxann')")
 	bx_log "tuned by CREATE INDEX: $tuned"
