@@ -72,6 +72,8 @@
  * others look for theirs with an exact pass over all rows
  */
 #define BXANN_TUNE_MOSTLY_MATED	0.75
+/* at most this many exact passes (each reads every row) */
+#define BXANN_TUNE_EXACT_ROWS	100
 /* rows with a mate needed to trust the gallery's mate similarity */
 #define BXANN_TUNE_MIN_MATED	0.05
 /* mate similarity assumed without evidence (one photo per person) */
@@ -158,7 +160,7 @@ PersonRows(const float *x, int dims, const BxAnnGraph *graph, int64 r, int64 *me
  * the graph missed them more often than such a row has none.
  */
 static int
-PersonRowsExact(const float *x, int64 n, int dims, int64 r, double background,
+PersonRowsExact(const float *x, int64 n, int dims, bool unit, int64 r, double background,
 				int maxk, int64 *members)
 {
 	int			k = 1;
@@ -166,9 +168,16 @@ PersonRowsExact(const float *x, int64 n, int dims, int64 r, double background,
 	members[0] = r;
 	for (int64 j = 0; j < n && k < maxk; j++)
 	{
+		double		c;
+
 		if ((j & 16383) == 0)
 			CHECK_FOR_INTERRUPTS();
-		if (j != r && Cosine(x + r * dims, x + j * dims, dims) >= background + BXANN_TUNE_MATE_GAP)
+		if (j == r)
+			continue;
+		/* rows of a cosine index are unit vectors: their cosine is a dot product */
+		c = unit ? BxKernelInnerProduct(x + r * dims, x + j * dims, dims) :
+			Cosine(x + r * dims, x + j * dims, dims);
+		if (c >= background + BXANN_TUNE_MATE_GAP)
 			members[k++] = j;
 	}
 	return k;
@@ -320,13 +329,15 @@ BxAnnTune(Relation index, const float *x, int64 n, int dims,
 			mated[nmated++] = PairCosine(x, dims, members + (Size) i * maxk, k[i]);
 	}
 	if (nmated >= samples * BXANN_TUNE_MOSTLY_MATED)
-		for (int i = 0; i < samples; i++)
+		for (int i = 0, passes = 0; i < samples && passes < BXANN_TUNE_EXACT_ROWS; i++)
 		{
 			int64	   *m = members + (Size) i * maxk;
 
 			if (k[i] > 1 || isnan(background[i]))
 				continue;
-			k[i] = PersonRowsExact(x, n, dims, m[0], background[i], maxk, m);
+			passes++;
+			k[i] = PersonRowsExact(x, n, dims, cache->meta.metric == BXANN_METRIC_COSINE,
+								   m[0], background[i], maxk, m);
 			if (k[i] > 1)
 				mated[nmated++] = PairCosine(x, dims, m, k[i]);
 		}
