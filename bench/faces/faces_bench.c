@@ -156,24 +156,15 @@ EmbedFile(BxFacePipe pipe, const Config *cfg, const char *path, double blur,
 		  Sample *s)
 {
 	char		err[BX_ERRBUF_SIZE];
-	size_t		len;
-	void	   *data = ReadWholeFile(path, &len);
-	BxImageOptions io;
-	BxImage		img = NULL;
+	BxImage		img = DecodePhotoFile(path, cfg->target);
 	BxFaceResult found;
 
 	s->ok = false;
 	s->centred = true;
 	s->nFaces = 0;
 	s->status = BX_EINVAL;
-	BxImageDefaultOptions(&io);
-	io.targetLongSide = cfg->target;
-	if (data == NULL || BxImageDecode(data, len, &io, &img, err, sizeof(err)) != BX_OK)
-	{
-		fprintf(stderr, "faces_bench: %s: cannot decode\n", path);
-		free(data);
+	if (img == NULL)
 		return;
-	}
 	if (blur > 0)
 	{
 		BxImage		b = DegradeBlur(img, blur);
@@ -203,7 +194,6 @@ EmbedFile(BxFacePipe pipe, const Config *cfg, const char *path, double blur,
 		s->centred = Covers(&found.face, img->fullWidth / 2.0f, img->fullHeight / 2.0f);
 	s->ok = s->status == BX_OK;
 	BxImageFree(img);
-	free(data);
 }
 
 /* One row of the failure-to-acquire table */
@@ -1081,24 +1071,13 @@ QualityImage(BxFacePipe pipe, const Config *cfg, const BxImageData *img, BxFaceQ
 static bool
 QualityFile(BxFacePipe pipe, const Config *cfg, const char *path, BxFaceQuality *q)
 {
-	char		err[BX_ERRBUF_SIZE];
-	size_t		len;
-	void	   *data = ReadWholeFile(path, &len);
-	BxImageOptions io;
-	BxImage		img = NULL;
+	BxImage		img = DecodePhotoFile(path, cfg->target);
 	bool		ok;
 
-	BxImageDefaultOptions(&io);
-	io.targetLongSide = cfg->target;
-	if (data == NULL || BxImageDecode(data, len, &io, &img, err, sizeof(err)) != BX_OK)
-	{
-		fprintf(stderr, "faces_bench: %s: cannot decode\n", path);
-		free(data);
+	if (img == NULL)
 		return false;
-	}
 	ok = QualityImage(pipe, cfg, img, q);
 	BxImageFree(img);
-	free(data);
 	return ok;
 }
 

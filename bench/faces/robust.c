@@ -266,23 +266,13 @@ EmbedPhoto(BxFacePipe pipe, const RobustConfig *cfg, const BxFaceOptions *opts,
 		   BxStatus *status, bool *centred)
 {
 	char		err[BX_ERRBUF_SIZE];
-	size_t		len;
-	void	   *data = ReadWholeFile(path, &len);
-	BxImageOptions io;
-	BxImage		img = NULL,
+	BxImage		img = DecodePhotoFile(path, cfg->target),
 				bad = NULL;
 	BxFaceResult found;
 
 	*status = BX_EINVAL;
-	BxImageDefaultOptions(&io);
-	io.targetLongSide = cfg->target;
-	if (data == NULL || BxImageDecode(data, len, &io, &img, err, sizeof(err)) != BX_OK)
-	{
-		fprintf(stderr, "faces_bench: %s: cannot decode\n", path);
-		free(data);
+	if (img == NULL)
 		return false;
-	}
-	free(data);
 	if (c->kind != COND_CLEAN)
 	{
 		bad = Degrade(c, img, index);

@@ -8,6 +8,7 @@
  *-------------------------------------------------------------------------
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -324,4 +325,25 @@ DegradeJpeg(const BxImageData *img, int quality)
 		out = NULL;
 	free(jpeg);
 	return out;
+}
+
+/* Read and decode a photo file as bx_embed does (see degrade.h) */
+BxImage
+DecodePhotoFile(const char *path, int targetLongSide)
+{
+	char		err[BX_ERRBUF_SIZE];
+	size_t		len;
+	void	   *data = ReadWholeFile(path, &len);
+	BxImageOptions io;
+	BxImage		img = NULL;
+
+	BxImageDefaultOptions(&io);
+	io.targetLongSide = targetLongSide;
+	if (data == NULL || BxImageDecode(data, len, &io, &img, err, sizeof(err)) != BX_OK)
+	{
+		fprintf(stderr, "%s: cannot decode\n", path);
+		img = NULL;
+	}
+	free(data);
+	return img;
 }

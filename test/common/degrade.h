@@ -18,6 +18,13 @@
 
 #include "image/bx_image.h"
 
+/*
+ * Read and decode the photo file at path, its long side scaled to at most
+ * targetLongSide (0: as stored), the photo the defects apply to; NULL with
+ * a line on stderr if it cannot.
+ */
+extern BxImage DecodePhotoFile(const char *path, int targetLongSide);
+
 /* Gaussian blur of standard deviation sigma pixels (separable, clamped edges) */
 extern BxImage DegradeBlur(const BxImageData *img, double sigma);
 
