@@ -50,12 +50,7 @@ done
 source "$(dirname "$0")/common/ann_data.sh"
 bx_ann_shape "$shape" || exit 2
 rows=$((rows / per * per))
-for p in $hnsw; do
-	[[ $p =~ ^[0-9]+:[0-9]+$ ]] || { echo "ann_vs_pgvector.sh: --hnsw takes m:ef_construction pairs" >&2; exit 2; }
-done
-for e in $efs; do
-	[[ $e =~ ^[0-9]+$ ]] || { echo "ann_vs_pgvector.sh: --ef takes numbers" >&2; exit 2; }
-done
+bx_ann_check_hnsw ann_vs_pgvector.sh "$hnsw" "$efs" || exit 2
 
 # shellcheck source=../scripts/common.sh
 source "$(dirname "$0")/../scripts/common.sh"
@@ -64,11 +59,7 @@ bx_ann_dataset "$rows" "$nq" "$dim" "$per" "$sigma" || exit 1
 bin=$ann_bin
 data=$ann_data
 mkdir -p bench/out
-if [ ! -f "$("$BX_PGBIN/pg_config" --sharedir)/extension/vector.control" ]; then
-	echo "ann_vs_pgvector.sh: pgvector is not installed for $BX_PGBIN/pg_config; build it from its" \
-		"public source (make PG_CONFIG=$BX_PGBIN/pg_config install) and run this again" >&2
-	exit 1
-fi
+bx_ann_pgvector_check ann_vs_pgvector.sh || exit 1
 if [ "$build" -eq 1 ]; then
 	bx_install_packages
 	bx_build_install
@@ -81,7 +72,6 @@ trap 'exit 130' INT TERM
 bx_cluster_start
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 val() { psql -X -qAt -v ON_ERROR_STOP=1 -c "$1"; }
-secs() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 bx_log "loading $rows rows twice (face_embedding, vector)"
 q <<SQL
@@ -114,7 +104,7 @@ client() {
 bx_log "bxann: CREATE INDEX"
 t0=$(date +%s.%N)
 q -c "CREATE INDEX items_v_bxann ON items USING bxann (v bxexit.face_embedding_cosine_ops)"
-b=$(secs "$t0")
+b=$(bx_ann_secs "$t0")
 mb=$(val "SELECT round(pg_relation_size('items_v_bxann') / 1048576.0, 1)")
 client bxann "$b" "$mb" "SELECT id FROM items ORDER BY v OPERATOR(bxexit.<=>) \$1 LIMIT 10" bxexit.face_embedding \
 	"bxann defaults|all|" \
@@ -125,36 +115,27 @@ q -c "DROP INDEX items_v_bxann"
 for pair in $hnsw; do
 	m=${pair%%:*} efc=${pair##*:}
 	for kind in vector halfvec; do
-		if [ "$kind" = vector ]; then
-			expr="v vector_cosine_ops" order="v <=> \$1"
-		else
-			expr="(v::halfvec($dim)) halfvec_cosine_ops" order="v::halfvec($dim) <=> \$1::halfvec($dim)"
-		fi
+		bx_ann_hnsw_sql "$kind" "$dim"
 		bx_log "pgvector: HNSW $kind m=$m ef_construction=$efc"
 		t0=$(date +%s.%N)
-		q -c "CREATE INDEX pv_hnsw ON pv USING hnsw ($expr) WITH (m = $m, ef_construction = $efc)"
-		b=$(secs "$t0")
+		q -c "CREATE INDEX pv_hnsw ON pv USING hnsw ($hnsw_expr) WITH (m = $m, ef_construction = $efc)"
+		b=$(bx_ann_secs "$t0")
 		mb=$(val "SELECT round(pg_relation_size('pv_hnsw') / 1048576.0, 1)")
 		configs=()
 		for ef in $efs; do
 			configs+=("pgvector hnsw $kind m=$m ef_construction=$efc ef_search=$ef|all|SET hnsw.ef_search = $ef")
 		done
-		client pgvector "$b" "$mb" "SELECT id FROM pv ORDER BY $order LIMIT 10" vector "${configs[@]}"
+		client pgvector "$b" "$mb" "SELECT id FROM pv ORDER BY $hnsw_order LIMIT 10" vector "${configs[@]}"
 		q -c "DROP INDEX pv_hnsw"
 	done
 done
 
-pg_version=$(val "SHOW server_version")
-build_info=$(val "SELECT bxexit.bx_build_info()")
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -z "$(git status --porcelain 2>/dev/null)" ] || commit="$commit + uncommitted changes"
-cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
+machine=$(bx_ann_machine)
 report=bench/out/ann-vs-pgvector-$shape-$rows-$(date +%Y-%m-%d-%H%M%S).md
 {
 	echo "### bxann vs pgvector $pgv_version HNSW: $rows rows, shape $shape ($dim-d, $per per identity, sigma $sigma), $nq queries, top 10 by cosine"
 	echo
-	echo "Machine: $(nproc) cores, $cpu; $(date -u +%Y-%m-%d); PostgreSQL $pg_version; $build_info; commit $commit;" \
-		"\`bash bench/ann_vs_pgvector.sh${args:+ $args}\`"
+	echo "$machine \`bash bench/ann_vs_pgvector.sh${args:+ $args}\`"
 	echo
 	echo "| engine/config | build s | index MB | recall@10 | recall@1 | mated@1 | mated-all@10 | q/s | p50 ms | p99 ms |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"

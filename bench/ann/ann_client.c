@@ -1,12 +1,14 @@
 /*
  * ann_client.c
- *	  Single-client ANN query benchmark for bench/ann.sh: runs
+ *	  ANN query benchmark for bench/ann.sh: runs
  *	  "SELECT id FROM items ORDER BY v <=> $1 LIMIT 10" under several
- *	  configurations, interleaved in rounds, and reports recall against the
- *	  exact ground truth plus throughput and latency for each.
+ *	  configurations, interleaved in rounds, from one client or several
+ *	  concurrent ones, and reports recall against the exact ground truth
+ *	  plus throughput and latency for each.
  *
  * usage: ann_client [--rounds N] [--warmup N] [--query SQL] [--param-type TYPE]
- *                   [--labels BASE.i32 QUERY.i32] QUERY.fbin GT.i32 CONFIG...
+ *                   [--labels BASE.i32 QUERY.i32] [--exclude IDS.i32]
+ *                   [--clients N] QUERY.fbin GT.i32 CONFIG...
  *
  * CONFIG is "LABEL|NQ|SQL": a label for the report, how many queries to run
  * (the first NQ of the query file; "all" for all of them), and the SQL run
@@ -35,6 +37,19 @@
  * row is of the query's identity, and mated-all@10, the share whose ten
  * rows hold every enrolled row of that identity (a person's all photos).
  *
+ * --exclude IDS.i32 (headerless int32 ids of rows deleted since the ground
+ * truth was computed): the truth of a query becomes the first ten ids of
+ * its exact list (GT.i32 holds more than ten: the generator's top-100) that
+ * are not excluded, and excluded rows no longer count as enrolled rows of
+ * their identity; a query whose identity has no row left is left out of
+ * the mated figures (its count is printed to stderr).
+ *
+ * --clients N (default 1) runs each configuration's queries on N
+ * connections at once, one thread each, query i on connection i mod N:
+ * q/s is then the total of all N (executions / wall time of the passes),
+ * p50 and p99 are over all executions.  With 1 client q/s is the same
+ * (executions / their summed wall time, i.e. 1 / mean latency).
+ *
  * Connection parameters come from the PG* environment.  Output on stdout:
  * "# plan LABEL: ..." lines (EXPLAIN of the first query) and a tab-separated
  * table with a header line: label, queries per round, executions,
@@ -45,6 +60,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,20 +83,47 @@ static int32_t *base_label;
 static int32_t nbase;
 static int32_t *query_label;
 static int32_t *identity_rows;	/* rows per identity, by label */
+static int32_t maxlabel;
+
+/* --exclude: deleted ids, by id (0 .. nexcl_ids - 1) */
+static char *excluded;
+static int32_t nexcl_ids;
+
+/* the truth of each query: its ten nearest ids not excluded */
+static int32_t *truth10;
+
+/* the query parameters, shared by all connections */
+static char **params;
+static int *lens;
+
+struct Config;
+
+/* One connection of a configuration and what its executions recorded. */
+typedef struct Client
+{
+	struct Config *cfg;
+	int			index;			/* runs queries index, index + nclients, ... */
+	int			record;			/* this pass is measured */
+	PGconn	   *conn;
+	double	   *lat;			/* seconds, one per recorded execution */
+	long		nlat;
+	long		hits10;			/* sum over executions of |result ∩ truth10| */
+	long		hits1;			/* executions whose first id is the truth's first */
+	long		mated_n;		/* executions counted in the mated figures */
+	long		mated1;			/* ... whose first row is the query's identity */
+	long		mated_all;		/* ... whose ten rows hold all of its rows */
+} Client;
 
 typedef struct Config
 {
 	char	   *label;
 	int			nq;				/* queries per round */
 	char	   *setup_sql;
-	PGconn	   *conn;
-	double	   *lat;			/* seconds, one per recorded execution */
-	long		nlat;
-	long		hits10;			/* sum over executions of |result ∩ gt10| */
-	long		hits1;			/* executions whose first id is gt's first */
-	long		mated1;			/* ... whose first row is the query's identity */
-	long		mated_all;		/* ... whose ten rows hold all of its rows */
+	Client	   *clients;		/* nclients of them */
+	double		wall;			/* seconds of the measured passes */
 } Config;
+
+static int	nclients = 1;
 
 /* Read a whole file of "int32 a, int32 b, then a*b items of 4 bytes". */
 static void *
@@ -130,8 +173,7 @@ read_int32s(const char *path, int32_t *n)
 static void
 read_labels(const char *base_path, const char *query_path, int32_t nq)
 {
-	int32_t		nql,
-				maxlabel = 0;
+	int32_t		nql;
 
 	base_label = read_int32s(base_path, &nbase);
 	query_label = read_int32s(query_path, &nql);
@@ -161,6 +203,61 @@ label_of(long id)
 	return (id >= 1 && id <= nbase) ? base_label[id - 1] : -1;
 }
 
+static int
+is_excluded(long id)
+{
+	return excluded != NULL && id >= 0 && id < nexcl_ids && excluded[id];
+}
+
+/*
+ * --exclude: mark the ids of path as deleted, and take them off their
+ * identity's enrolled rows (call after read_labels, if any).
+ */
+static void
+read_excluded(const char *path)
+{
+	int32_t		n;
+	int32_t    *ids = read_int32s(path, &n);
+
+	nexcl_ids = 1;
+	for (int32_t i = 0; i < n; i++)
+	{
+		if (ids[i] < 0)
+			bench_die("negative id in %s", path);
+		if (ids[i] >= nexcl_ids)
+			nexcl_ids = ids[i] + 1;
+	}
+	excluded = calloc((size_t) nexcl_ids, 1);
+	if (excluded == NULL)
+		bench_die("out of memory");
+	for (int32_t i = 0; i < n; i++)
+	{
+		if (excluded[ids[i]])
+			continue;
+		excluded[ids[i]] = 1;
+		if (base_label != NULL && label_of(ids[i]) >= 0)
+			identity_rows[label_of(ids[i])]--;
+	}
+	free(ids);
+}
+
+/* The first ten ids of each query's exact list that are not excluded. */
+static void
+make_truth(const int32_t *gt, int32_t nq, int32_t gt_k)
+{
+	truth10 = bench_xmalloc(sizeof(int32_t) * (size_t) nq * K_RESULT);
+	for (int32_t qi = 0; qi < nq; qi++)
+	{
+		int			n = 0;
+
+		for (int32_t k = 0; k < gt_k && n < K_RESULT; k++)
+			if (!is_excluded(gt[(size_t) qi * gt_k + k]))
+				truth10[(size_t) qi * K_RESULT + n++] = gt[(size_t) qi * gt_k + k];
+		if (n < K_RESULT)
+			bench_die("query %d: fewer than %d of its %d exact neighbours are left", qi, K_RESULT, gt_k);
+	}
+}
+
 /* Encode one vector in face_embedding's binary wire format, untagged. */
 static char *
 encode(const float *x, int dim, int *len)
@@ -186,6 +283,7 @@ encode(const float *x, int dim, int *len)
 static void
 check_result(PGresult *res, ExecStatusType want, const Config *c, const char *what)
 {
+	/* an error of any client ends the process: exit() is fine from a thread */
 	if (PQresultStatus(res) != want)
 	{
 		fprintf(stderr, "ann_client: %s failed for \"%s\": %s", what, c->label,
@@ -204,42 +302,46 @@ notice_to_stderr(void *arg, const PGresult *res)
 }
 
 /*
- * Open the configuration's connection, load the extension's library (so
- * settings under its reserved prefixes are checked, not taken as
- * placeholders), run its setup SQL, prepare the query and print its plan.
+ * Open one connection of the configuration, load the extension's library
+ * (so settings under its reserved prefixes are checked, not taken as
+ * placeholders), run its setup SQL, prepare the query and, for the first
+ * connection, print its plan.
  */
 static void
-open_config(Config *c, Oid type, const char *param, int param_len)
+open_client(Client *cl, Oid type, const char *param, int param_len)
 {
+	Config	   *c = cl->cfg;
 	PGresult   *res;
 	const char *values[1] = {param};
 	int			lengths[1] = {param_len};
 	int			formats[1] = {1};
 	char	   *explain;
 
-	c->conn = PQconnectdb("");
-	if (PQstatus(c->conn) != CONNECTION_OK)
-		bench_die("cannot connect: %s", PQerrorMessage(c->conn));
-	PQsetNoticeReceiver(c->conn, notice_to_stderr, c);
+	cl->conn = PQconnectdb("");
+	if (PQstatus(cl->conn) != CONNECTION_OK)
+		bench_die("cannot connect: %s", PQerrorMessage(cl->conn));
+	PQsetNoticeReceiver(cl->conn, notice_to_stderr, c);
 
-	res = PQexec(c->conn, "SELECT '[1]'::bxexit.face_embedding");
+	res = PQexec(cl->conn, "SELECT '[1]'::bxexit.face_embedding");
 	check_result(res, PGRES_TUPLES_OK, c, "loading bxexit");
 	PQclear(res);
 	if (c->setup_sql[0] != '\0')
 	{
-		res = PQexec(c->conn, c->setup_sql);
+		res = PQexec(cl->conn, c->setup_sql);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			check_result(res, PGRES_COMMAND_OK, c, c->setup_sql);
 		PQclear(res);
 	}
 
-	res = PQprepare(c->conn, "q", query_sql, 1, &type);
+	res = PQprepare(cl->conn, "q", query_sql, 1, &type);
 	check_result(res, PGRES_COMMAND_OK, c, "PREPARE");
 	PQclear(res);
+	if (cl->index > 0)
+		return;
 
 	explain = bench_xmalloc(strlen(query_sql) + 32);
 	sprintf(explain, "EXPLAIN (COSTS OFF) %s", query_sql);
-	res = PQexecParams(c->conn, explain, 1, &type, values, lengths, formats, 0);
+	res = PQexecParams(cl->conn, explain, 1, &type, values, lengths, formats, 0);
 	check_result(res, PGRES_TUPLES_OK, c, "EXPLAIN");
 	printf("# plan %s:", c->label);
 	for (int i = 0; i < PQntuples(res); i++)
@@ -263,24 +365,23 @@ open_config(Config *c, Oid type, const char *param, int param_len)
 	free(explain);
 }
 
-/* Run query qi once on c; record latency and recall unless warming up. */
+/* Run query qi once on cl; record latency and recall unless warming up. */
 static void
-run_one(Config *c, int qi, char **params, const int *lens, const int32_t *gt,
-		int gt_k, int record)
+run_one(Client *cl, int qi)
 {
 	const char *values[1] = {params[qi]};
 	int			formats[1] = {1};
-	const int32_t *truth = gt + (size_t) qi * gt_k;
+	const int32_t *truth = truth10 + (size_t) qi * K_RESULT;
 	double		t0,
 				t1;
 	PGresult   *res;
 	int			n;
 
 	t0 = bench_now();
-	res = PQexecPrepared(c->conn, "q", 1, values, &lens[qi], formats, 0);
+	res = PQexecPrepared(cl->conn, "q", 1, values, &lens[qi], formats, 0);
 	t1 = bench_now();
-	check_result(res, PGRES_TUPLES_OK, c, "query");
-	if (record)
+	check_result(res, PGRES_TUPLES_OK, cl->cfg, "query");
+	if (cl->record)
 	{
 		n = PQntuples(res);
 		for (int r = 0; r < n && r < K_RESULT; r++)
@@ -291,14 +392,14 @@ run_one(Config *c, int qi, char **params, const int *lens, const int32_t *gt,
 			{
 				if (truth[k] == id)
 				{
-					c->hits10++;
+					cl->hits10++;
 					break;
 				}
 			}
 		}
 		if (n > 0 && strtol(PQgetvalue(res, 0, 0), NULL, 10) == truth[0])
-			c->hits1++;
-		if (base_label != NULL)
+			cl->hits1++;
+		if (base_label != NULL && identity_rows[query_label[qi]] > 0)
 		{
 			int32_t		want = query_label[qi];
 			int			mates = 0;
@@ -306,14 +407,50 @@ run_one(Config *c, int qi, char **params, const int *lens, const int32_t *gt,
 			for (int r = 0; r < n && r < K_RESULT; r++)
 				if (label_of(strtol(PQgetvalue(res, r, 0), NULL, 10)) == want)
 					mates++;
+			cl->mated_n++;
 			if (n > 0 && label_of(strtol(PQgetvalue(res, 0, 0), NULL, 10)) == want)
-				c->mated1++;
+				cl->mated1++;
 			if (mates == (identity_rows[want] < K_RESULT ? identity_rows[want] : K_RESULT))
-				c->mated_all++;
+				cl->mated_all++;
 		}
-		c->lat[c->nlat++] = t1 - t0;
+		cl->lat[cl->nlat++] = t1 - t0;
 	}
 	PQclear(res);
+}
+
+/* One client's share of a pass over its configuration's queries. */
+static void *
+run_client(void *arg)
+{
+	Client	   *cl = arg;
+
+	for (int qi = cl->index; qi < cl->cfg->nq; qi += nclients)
+		run_one(cl, qi);
+	return NULL;
+}
+
+/* A pass of configuration c: its clients at once; adds the wall time if measured. */
+static void
+run_pass(Config *c, int record)
+{
+	pthread_t  *threads = bench_xmalloc(sizeof(pthread_t) * nclients);
+	double		t0 = bench_now();
+
+	for (int i = 0; i < nclients; i++)
+		c->clients[i].record = record;
+	if (nclients == 1)
+		run_client(&c->clients[0]);
+	else
+	{
+		for (int i = 0; i < nclients; i++)
+			if (pthread_create(&threads[i], NULL, run_client, &c->clients[i]) != 0)
+				bench_die("cannot start a client thread");
+		for (int i = 0; i < nclients; i++)
+			pthread_join(threads[i], NULL);
+	}
+	if (record)
+		c->wall += bench_now() - t0;
+	free(threads);
 }
 
 static void
@@ -321,7 +458,7 @@ usage(void)
 {
 	fprintf(stderr,
 			"usage: ann_client [--rounds N] [--warmup N] [--query SQL] [--param-type TYPE]\n"
-			"                  [--labels BASE.i32 QUERY.i32]\n"
+			"                  [--labels BASE.i32 QUERY.i32] [--exclude IDS.i32] [--clients N]\n"
 			"                  QUERY.fbin GT.i32 'LABEL|NQ|SQL'...\n"
 			"  NQ: number of queries (the first NQ of the file) or \"all\"\n");
 	exit(1);
@@ -335,14 +472,13 @@ main(int argc, char **argv)
 	int			argi = 1;
 	const char *base_labels_path = NULL;
 	const char *query_labels_path = NULL;
+	const char *exclude_path = NULL;
 	int32_t		nq,
 				dim,
 				gt_nq,
 				gt_k;
 	float	   *queries;
 	int32_t    *gt;
-	char	  **params;
-	int		   *lens;
 	int			nconf;
 	Config	   *conf;
 	PGconn	   *conn;
@@ -367,11 +503,15 @@ main(int argc, char **argv)
 			query_labels_path = argv[argi + 2];
 			argi++;
 		}
+		else if (strcmp(argv[argi], "--exclude") == 0 && argi + 1 < argc)
+			exclude_path = argv[argi + 1];
+		else if (strcmp(argv[argi], "--clients") == 0 && argi + 1 < argc)
+			nclients = atoi(argv[argi + 1]);
 		else
 			usage();
 		argi += 2;
 	}
-	if (argc - argi < 3 || rounds < 1 || warmup < 0)
+	if (argc - argi < 3 || rounds < 1 || warmup < 0 || nclients < 1 || nclients > 64)
 		usage();
 
 	queries = read_matrix(argv[argi], &nq, &dim);
@@ -383,6 +523,19 @@ main(int argc, char **argv)
 	params = bench_xmalloc(sizeof(char *) * nq);
 	if (base_labels_path != NULL)
 		read_labels(base_labels_path, query_labels_path, nq);
+	if (exclude_path != NULL)
+		read_excluded(exclude_path);
+	make_truth(gt, nq, gt_k);
+	if (base_label != NULL && excluded != NULL)
+	{
+		int			lost = 0;
+
+		for (int i = 0; i < nq; i++)
+			if (identity_rows[query_label[i]] == 0)
+				lost++;
+		fprintf(stderr, "ann_client: %d of %d queries are of an identity with no row left:"
+				" not counted in the mated figures\n", lost, nq);
+	}
 	lens = bench_xmalloc(sizeof(int) * nq);
 	for (int i = 0; i < nq; i++)
 		params[i] = encode(queries + (size_t) i * dim, dim, &lens[i]);
@@ -426,8 +579,17 @@ main(int argc, char **argv)
 			if (conf[c].nq > nq)
 				conf[c].nq = nq;
 		}
-		conf[c].lat = bench_xmalloc(sizeof(double) * (size_t) conf[c].nq * rounds);
-		open_config(&conf[c], type, params[0], lens[0]);
+		conf[c].clients = bench_xmalloc(sizeof(Client) * nclients);
+		for (int i = 0; i < nclients; i++)
+		{
+			Client	   *cl = &conf[c].clients[i];
+
+			memset(cl, 0, sizeof(Client));
+			cl->cfg = &conf[c];
+			cl->index = i;
+			cl->lat = bench_xmalloc(sizeof(double) * ((size_t) conf[c].nq / nclients + 1) * rounds);
+			open_client(cl, type, params[0], lens[0]);
+		}
 	}
 
 	for (int pass = 0; pass < warmup + rounds; pass++)
@@ -437,32 +599,45 @@ main(int argc, char **argv)
 		fprintf(stderr, "ann_client: %s %d of %d\n", record ? "round" : "warm-up pass",
 				record ? pass - warmup + 1 : pass + 1, record ? rounds : warmup);
 		for (int c = 0; c < nconf; c++)
-			for (int qi = 0; qi < conf[c].nq; qi++)
-				run_one(&conf[c], qi, params, lens, gt, gt_k, record);
+			run_pass(&conf[c], record);
 	}
 
 	printf("label\tqueries\texecutions\trecall@10\trecall@1\tq/s\tp50 ms\tp99 ms\tmated@1\tmated-all@10\n");
 	for (int c = 0; c < nconf; c++)
 	{
 		Config	   *cf = &conf[c];
-		double		total = 0;
+		Client		all;
 
-		for (long i = 0; i < cf->nlat; i++)
-			total += cf->lat[i];
-		bench_sort(cf->lat, cf->nlat);
+		/* the clients' figures summed, their latencies in one array */
+		memset(&all, 0, sizeof(Client));
+		all.lat = bench_xmalloc(sizeof(double) * ((size_t) cf->nq + nclients) * rounds);
+		for (int i = 0; i < nclients; i++)
+		{
+			Client	   *cl = &cf->clients[i];
+
+			memcpy(all.lat + all.nlat, cl->lat, sizeof(double) * cl->nlat);
+			all.nlat += cl->nlat;
+			all.hits10 += cl->hits10;
+			all.hits1 += cl->hits1;
+			all.mated_n += cl->mated_n;
+			all.mated1 += cl->mated1;
+			all.mated_all += cl->mated_all;
+			PQfinish(cl->conn);
+		}
+		bench_sort(all.lat, all.nlat);
 		printf("%s\t%d\t%ld\t%.4f\t%.4f\t%.1f\t%.2f\t%.2f",
-			   cf->label, cf->nq, cf->nlat,
-			   (double) cf->hits10 / (cf->nlat * (double) K_RESULT),
-			   (double) cf->hits1 / cf->nlat,
-			   cf->nlat / total,
-			   bench_percentile(cf->lat, cf->nlat, 0.50) * 1e3,
-			   bench_percentile(cf->lat, cf->nlat, 0.99) * 1e3);
-		if (base_label != NULL)
-			printf("\t%.4f\t%.4f\n", (double) cf->mated1 / cf->nlat,
-				   (double) cf->mated_all / cf->nlat);
+			   cf->label, cf->nq, all.nlat,
+			   (double) all.hits10 / (all.nlat * (double) K_RESULT),
+			   (double) all.hits1 / all.nlat,
+			   all.nlat / cf->wall,
+			   bench_percentile(all.lat, all.nlat, 0.50) * 1e3,
+			   bench_percentile(all.lat, all.nlat, 0.99) * 1e3);
+		if (base_label != NULL && all.mated_n > 0)
+			printf("\t%.4f\t%.4f\n", (double) all.mated1 / all.mated_n,
+				   (double) all.mated_all / all.mated_n);
 		else
 			printf("\t-\t-\n");
-		PQfinish(cf->conn);
+		free(all.lat);
 	}
 	return 0;
 }

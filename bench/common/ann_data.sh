@@ -1,8 +1,9 @@
-# Shared by bench/ann.sh and bench/shards.sh: a face-like ANN dataset of
+# Shared by bench/ann.sh, bench/shards.sh, bench/ann_vs_pgvector.sh and
+# bench/ann_writes.sh: a face-like ANN dataset of
 # the shared generator (../shared/bench; by default 10 samples per
 # identity, 128 dimensions, sigma 0.06, seed 42) and its exact top-100,
 # built once and cached under bench/data/ann/.  Source it after scripts/common.sh (it uses
-# BX_ROOT and bx_log); it defines a function and runs nothing by itself.
+# BX_ROOT and bx_log); it defines functions and runs nothing by itself.
 
 # bx_ann_dataset ROWS QUERIES [DIM PER_ID SIGMA]: sets ann_bin (the tools'
 # folder) and ann_data (the dataset's folder: base.tsv, base.fbin,
@@ -56,6 +57,56 @@ bx_ann_shape() {
 # bx_ann_client_build: compile bench/ann/ann_client.c into $ann_bin (call
 # bx_ann_dataset first).
 bx_ann_client_build() {
-	gcc -std=c11 -O2 -Wall -Wextra -Werror -I"$("$BX_PGBIN/pg_config" --includedir)" \
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -pthread -I"$("$BX_PGBIN/pg_config" --includedir)" \
 		-o "$ann_bin/ann_client" "$BX_ROOT/bench/ann/ann_client.c" "$BX_ROOT/bench/common/bench_util.c" -lpq
+}
+
+# bx_ann_pgvector_check SCRIPT: fails, saying how to install it, unless
+# pgvector is installed for $BX_PGBIN (the scripts never build it).
+bx_ann_pgvector_check() {
+	[ -f "$("$BX_PGBIN/pg_config" --sharedir)/extension/vector.control" ] && return 0
+	echo "$1: pgvector is not installed for $BX_PGBIN/pg_config; build it from its" \
+		"public source (make PG_CONFIG=$BX_PGBIN/pg_config install) and run this again" >&2
+	return 1
+}
+
+# bx_ann_check_hnsw SCRIPT HNSW EFS: fails unless HNSW is a list of
+# m:ef_construction pairs and EFS a list of numbers.
+bx_ann_check_hnsw() {
+	local p
+	for p in $2; do
+		[[ $p =~ ^[0-9]+:[0-9]+$ ]] || { echo "$1: --hnsw takes m:ef_construction pairs" >&2; return 1; }
+	done
+	for p in $3; do
+		[[ $p =~ ^[0-9]+$ ]] || { echo "$1: --ef takes numbers" >&2; return 1; }
+	done
+}
+
+# bx_ann_hnsw_sql KIND DIM: sets hnsw_expr (the index's column and operator
+# class) and hnsw_order (the ORDER BY of a query, vector parameter $1) for
+# a pgvector HNSW index on a vector(DIM) column v: KIND vector, or halfvec
+# through an expression index.
+bx_ann_hnsw_sql() {
+	if [ "$1" = vector ]; then
+		hnsw_expr="v vector_cosine_ops" hnsw_order="v <=> \$1"
+	else
+		hnsw_expr="(v::halfvec($2)) halfvec_cosine_ops" hnsw_order="v::halfvec($2) <=> \$1::halfvec($2)"
+	fi
+}
+
+# bx_ann_secs T0: seconds since T0 (a date +%s.%N), one decimal.
+bx_ann_secs() {
+	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# bx_ann_machine: the "Machine: ..." words of a report (cores, CPU, date,
+# PostgreSQL, bxexit's build, commit), from the running cluster.
+bx_ann_machine() {
+	local pg build commit cpu
+	pg=$(psql -X -qAt -c "SHOW server_version")
+	build=$(psql -X -qAt -c "SELECT bxexit.bx_build_info()")
+	commit=$(git -C "$BX_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	[ -z "$(git -C "$BX_ROOT" status --porcelain 2>/dev/null)" ] || commit="$commit + uncommitted changes"
+	cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
+	echo "Machine: $(nproc) cores, $cpu; $(date -u +%Y-%m-%d); PostgreSQL $pg; $build; commit $commit;"
 }
