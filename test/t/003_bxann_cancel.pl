@@ -75,7 +75,8 @@ my @bxann_phases = (
 	'building index: training lists',
 	'building index: assigning tuples to lists',
 	'building index: building graph',
-	'building index: writing pages');
+	'building index: writing pages',
+	'building index: tuning search');
 
 # ------------------- a full build watched from another session: the phases
 my $builder = $node->background_psql('postgres', on_error_stop => 0);
