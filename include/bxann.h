@@ -145,7 +145,7 @@ typedef struct BxAnnMetaPageData
 	/* version 2: what the build's tuning chose (bxanntune.c); 0 = not tuned */
 	uint16		tuned_probes;
 	uint16		tuned_ef_search;
-	uint32		tuned_samples;	/* synthetic probes it searched */
+	uint32		tuned_samples;	/* probes it searched */
 	float4		tuned_mate_similarity;	/* median probe-to-mate cosine */
 	float4		tuned_found;	/* share of those probes found at the choice */
 } BxAnnMetaPageData;
@@ -327,6 +327,7 @@ extern Buffer BxAnnNewBuffer(Relation index, ForkNumber forknum);
 extern void BxAnnInitPage(Page page, uint16 kind);
 extern void BxAnnCommitBuffer(Buffer buf, GenericXLogState *state);
 extern BxAnnCache BxAnnGetCache(Relation index);
+extern void BxAnnForgetCache(Relation index);
 extern int	BxAnnMetricOfFunction(Oid funcid);
 extern int	BxAnnGetMetric(Relation index);
 extern FmgrInfo *BxAnnGetDistanceProc(Relation index);

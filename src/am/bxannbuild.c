@@ -427,15 +427,7 @@ WriteTuning(Relation index, const BxAnnTuning *tuning, double seconds)
 	meta->tuned_found = tuning->found;
 	meta->build_seconds = seconds;
 	BulkReleasePage(buf);
-
-	if (index->rd_amcache != NULL)
-	{
-		BxAnnCache	cache = (BxAnnCache) index->rd_amcache;
-
-		pfree(cache->sqmin);	/* the stream */
-		pfree(cache);
-		index->rd_amcache = NULL;
-	}
+	BxAnnForgetCache(index);
 }
 
 /* DEBUG1 line with the seconds since *last, which it resets */

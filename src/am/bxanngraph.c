@@ -299,6 +299,7 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int64 *liststart,
 	 * strangers' share (few photos per person: many; ten: few)
 	 */
 	fraction = Max(BXANN_REPAIR_MIN_FRACTION, Min(BXANN_REPAIR_MAX_FRACTION, StrangerShare(g)));
+	elog(DEBUG1, "bxann graph: repairing %.1f%% of the rows", fraction * 100.0);
 	key = palloc_extended(sizeof(float) * n, MCXT_ALLOC_HUGE);
 	for (int64 i = 0; i < n; i++)
 		key[i] = g->count[i] > 0 ? g->distances[i * m] : FLT_MAX;
@@ -450,11 +451,8 @@ BxAnnGraphBuild(const float *x, int64 n, int dims, int m,
 	INSTR_TIME_SET_CURRENT(start);
 	GraphFromSpill(g, x, dims, spill, spillk, nlists, nthreads);
 	INSTR_TIME_SET_CURRENT(mid);
-	elog(DEBUG2, "bxann graph: %.4f strangers after spill", StrangerShare(g));
 	GraphRepair(g, x, dims, liststart, order, centroids, nlists, nthreads);
-	elog(DEBUG2, "bxann graph: %.4f strangers after repair", StrangerShare(g));
 	GraphJoinNear(g, x, dims);
-	elog(DEBUG2, "bxann graph: %.4f strangers after join", StrangerShare(g));
 	INSTR_TIME_SET_CURRENT(end);
 	INSTR_TIME_SUBTRACT(end, mid);
 	INSTR_TIME_SUBTRACT(mid, start);

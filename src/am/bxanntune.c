@@ -364,14 +364,8 @@ BxAnnTune(Relation index, const float *x, int64 n, int dims,
 			if (nmated >= Max(2, samples * BXANN_TUNE_MIN_MATED))
 				c = mated[pg_prng_uint64_range(&rng, 0, nmated - 1)];
 			c = Max(BXANN_TUNE_MIN_MATE, Min(BXANN_TUNE_MAX_MATE, c));
+			/* as long as the row: a unit vector on a cosine index */
 			MakeProbe(x + m[0] * dims, dims, c, &rng, q);
-			if (cache->meta.metric == BXANN_METRIC_COSINE)
-			{
-				double		norm = sqrt(BxKernelInnerProduct(q, q, dims));
-
-				for (int d = 0; d < dims && norm > 0.0; d++)
-					q[d] = (float) (q[d] / norm);
-			}
 		}
 		similarity[i] = -2.0;
 		for (int j = 0; j < Max(k[i] - 1, 1); j++)

@@ -118,6 +118,22 @@ BxAnnGetCache(Relation index)
 }
 
 /*
+ * Drop this backend's copy of the metapage and stream, after the build
+ * changed the metapage it was read from; the next BxAnnGetCache reads again.
+ */
+void
+BxAnnForgetCache(Relation index)
+{
+	BxAnnCache	cache = (BxAnnCache) index->rd_amcache;
+
+	if (cache == NULL)
+		return;
+	pfree(cache->sqmin);		/* the stream: sqmin, sqscale, centroids */
+	pfree(cache);
+	index->rd_amcache = NULL;
+}
+
+/*
  * The BXANN_METRIC_* of a distance function: bxexit's three distances, by
  * name; 0 for any other function.
  */
