@@ -110,3 +110,30 @@ bx_ann_machine() {
 	cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	echo "Machine: $(nproc) cores, $cpu; $(date -u +%Y-%m-%d); PostgreSQL $pg; $build; commit $commit;"
 }
+
+# bx_ann_peer_cluster SCRIPT BUILD [SERVER OPTIONS]: what a side-by-side
+# with pgvector does before loading: the dataset of $rows rows and $nq
+# queries of the shape (bx_ann_shape first; sets bin and data), pgvector's
+# check, bxexit built and installed when BUILD is 1, the query client, and
+# a throwaway cluster with the benches' server settings plus SERVER
+# OPTIONS, stopped on exit; defines q (psql) and val (one value).
+bx_ann_peer_cluster() {
+	local script=$1 build=$2 extra=${3:-}
+	cd "$BX_ROOT"
+	bx_ann_dataset "$rows" "$nq" "$dim" "$per" "$sigma" || exit 1
+	bin=$ann_bin
+	data=$ann_data
+	mkdir -p bench/out
+	bx_ann_pgvector_check "$script" || exit 1
+	if [ "$build" -eq 1 ]; then
+		bx_install_packages
+		bx_build_install
+	fi
+	bx_ann_client_build
+	export BX_SERVER_OPTS="-c shared_buffers=4GB -c maintenance_work_mem=2GB -c max_parallel_maintenance_workers=1 -c work_mem=64MB${extra:+ $extra}"
+	trap bx_cluster_stop EXIT
+	trap 'exit 130' INT TERM
+	bx_cluster_start
+	q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+	val() { psql -X -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+}
