@@ -298,6 +298,7 @@ extern int	BxAnnCompareCandidates(const void *a, const void *b);
 
 /* bxanntune.c */
 struct BxAnnGraph;
+struct BxAnnRows;
 typedef struct BxAnnTuning
 {
 	int			probes;
@@ -307,7 +308,7 @@ typedef struct BxAnnTuning
 	float		found;
 } BxAnnTuning;
 
-extern void BxAnnTune(Relation index, const float *x, int64 n, int dims,
+extern void BxAnnTune(Relation index, const struct BxAnnRows *rows,
 					  const struct BxAnnGraph *graph, const ItemPointerData *where,
 					  BxAnnTuning *tuning);
 

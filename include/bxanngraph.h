@@ -12,6 +12,8 @@
 
 #include "postgres.h"
 
+#include "bxannrows.h"
+
 /* row i's neighbours are neighbors[i*m .. i*m+count[i]), nearest first */
 typedef struct BxAnnGraph
 {
@@ -23,7 +25,7 @@ typedef struct BxAnnGraph
 } BxAnnGraph;
 
 extern Size BxAnnGraphMemory(int64 n, int m, int spillk);
-extern BxAnnGraph *BxAnnGraphBuild(const float *x, int64 n, int dims, int m,
+extern BxAnnGraph *BxAnnGraphBuild(const BxAnnRows *rows, int m,
 								   const int32 *spill, int spillk,
 								   const int64 *liststart, const int64 *order,
 								   const float *centroids, int nlists,

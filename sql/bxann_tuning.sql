@@ -80,4 +80,25 @@ CREATE TABLE tune0 (v face_embedding(512));
 CREATE INDEX tune0_v ON tune0 USING bxann (v face_embedding_cosine_ops);
 SELECT probes, ef_search, tuned_probes, tuned_found FROM bxann_index_info('tune0_v');
 
+-- a build whose vectors outgrow maintenance_work_mem keeps them as 8-bit
+-- codes (6,000 512-d rows: 13.6 MB as float4, 4.4 MB as codes) and says so;
+-- the index is sound and finds the same people at the defaults
+DROP INDEX tune3_v;
+SET maintenance_work_mem = '8MB';
+SET client_min_messages = notice;
+CREATE INDEX tune3_v ON tune3 USING bxann (v face_embedding_cosine_ops);
+SET client_min_messages = warning;
+RESET maintenance_work_mem;
+SELECT build_rows, tuned_probes > 0 AS tuned, tuned_found >= 0.995 AS found,
+       tuned_mate_similarity BETWEEN 0.6 AND 0.8 AS mates_seen
+  FROM bxann_index_info('tune3_v');
+SELECT live_elements, heap_tuples FROM bxann_check('tune3_v');
+SELECT pg_temp.mated_at_1('tune3', 'probe3') >= 0.99 AS coded_three_photos_mated_at_1;
+-- and the person's three photos are the first three rows for nearly every probe
+SET enable_seqscan = off;
+SELECT avg((SELECT count(*) FROM (SELECT g.person FROM tune3 g ORDER BY g.v <=> p.v LIMIT 3) t
+             WHERE t.person = p.person) / 3.0) >= 0.99 AS coded_mated_all_at_3
+  FROM probe3 p;
+RESET enable_seqscan;
+
 DROP TABLE tune0, tune1, tune3;

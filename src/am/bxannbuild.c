@@ -4,7 +4,8 @@
  *	  CREATE INDEX for bxann: load, train, assign, link, write.
  *
  * 1. Load every row's vector (normalised for cosine) into memory, checked
- *	  against maintenance_work_mem before it grows.
+ *	  against maintenance_work_mem before it grows: float4 while the rows
+ *	  fit, 8-bit codes when they no longer do (bxannrows.c).
  * 2. Train the list centroids with FAISS k-means on an evenly spaced sample,
  *	  and the SQ8 range of each dimension.
  * 3. Find each row's `spill` nearest lists (FAISS, batched): the first is
@@ -31,6 +32,7 @@
 #include "bxann.h"
 #include "bxexit.h"
 #include "bxanngraph.h"
+#include "bxannrows.h"
 #include "catalog/index.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
@@ -54,6 +56,9 @@
 #define BXANN_KMEANS_ITERATIONS	10
 #define BXANN_SAMPLES_PER_LIST	40
 
+/* decoded rows the list assignment hands FAISS at a time (8-bit rows) */
+#define BXANN_ASSIGN_CHUNK		8192
+
 /* rows per list when the lists reloption is 0 */
 #define BXANN_AUTO_ROWS_PER_LIST 200
 
@@ -63,12 +68,10 @@ typedef struct BxAnnBuildState
 	int			dims;
 	int			metric;
 	int			m;
-	int64		n;				/* rows loaded */
-	int64		capacity;
-	float	   *x;				/* [capacity][dims] */
-	ItemPointerData *tids;		/* [capacity] */
+	BxAnnRows	rows;			/* the vectors loaded */
+	ItemPointerData *tids;		/* [rows.capacity] */
 	Size		budget;			/* maintenance_work_mem in bytes */
-	Size		perrow;			/* bytes a row costs over the whole build */
+	Size		otherperrow;	/* bytes a row costs over the build, besides its vector */
 	double		rowsestimate;	/* the table's row count estimate, for hints */
 	char		tag[BX_MAX_TAG_LEN + 1];
 	int			taglen;
@@ -118,6 +121,20 @@ IndexDimensions(Relation index)
 	return typmod;
 }
 
+/* bytes a row costs over the whole build when its vector is width bytes per element */
+static Size
+RowCost(BxAnnBuildState *st, int width)
+{
+	return st->otherperrow + BXANN_ROW_BYTES(st->dims, width);
+}
+
+/* maintenance_work_mem (kB) to suggest for rows at width bytes per element */
+static Size
+SuggestedMemory(BxAnnBuildState *st, int64 rows, int width)
+{
+	return (Size) ((double) RowCost(st, width) * rows * 1.25 / 1024) + 1024;
+}
+
 static void
 ReportMemoryExceeded(BxAnnBuildState *st, int64 rows)
 {
@@ -127,10 +144,28 @@ ReportMemoryExceeded(BxAnnBuildState *st, int64 rows)
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 			 errmsg("bxann build needs more than maintenance_work_mem (%zu kB)",
 					st->budget / 1024),
-			 errdetail("The build keeps about %zu bytes per row in memory, and the table has about %lld rows.",
-					   st->perrow, (long long) rows),
-			 errhint("Raise maintenance_work_mem to at least %zu kB for this table.",
-					 (Size) ((double) st->perrow * rows * 1.25 / 1024) + 1024)));
+			 errdetail("The build keeps about %zu bytes per row in memory (%zu with its vectors as 8-bit codes), and the table has about %lld rows.",
+					   RowCost(st, sizeof(float)), RowCost(st, 1), (long long) rows),
+			 errhint("Raise maintenance_work_mem to at least %zu kB for this table, or %zu kB to build from full-precision vectors.",
+					 SuggestedMemory(st, rows, 1), SuggestedMemory(st, rows, sizeof(float)))));
+}
+
+/*
+ * Once the load is over: the rows became 8-bit codes on the way (the graph
+ * and lists will come from them).  A NOTICE, as other index builds give
+ * when they outgrow maintenance_work_mem.
+ */
+static void
+NoticeCodedRows(BxAnnBuildState *st)
+{
+	if (st->rows.width == sizeof(float))
+		return;
+	ereport(NOTICE,
+			(errmsg("bxann build kept its vectors as 8-bit codes after %lld rows: full precision did not fit in maintenance_work_mem (%zu kB)",
+					(long long) st->rows.coded_from, st->budget / 1024),
+			 errdetail("The lists and the graph are built from the codes; searches still re-rank with the exact vectors."),
+			 errhint("Raise maintenance_work_mem to at least %zu kB to build from full-precision vectors.",
+					 SuggestedMemory(st, st->rows.n, sizeof(float)))));
 }
 
 /* table_index_build_scan callback: check and keep one row */
@@ -171,37 +206,41 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		BxAnnRefuseUnusable(e, "Delete the vector, or exclude it with a partial index (WHERE bx_cosine_usable(column)).");
 	MemoryContextSwitchTo(old);
 
-	if (st->n == st->capacity)
+	if (st->rows.n == st->rows.capacity)
 	{
-		int64		newcap = st->capacity * 2;
-
-		if ((Size) newcap * st->perrow > st->budget)
-			newcap = Max(st->n + 1, (int64) (st->budget / st->perrow));
-		if ((Size) (st->n + 1) * st->perrow > st->budget)
-			ReportMemoryExceeded(st, st->n + 1);
-		st->x = repalloc_huge(st->x, sizeof(float) * st->dims * newcap);
-		st->tids = repalloc_huge(st->tids, sizeof(ItemPointerData) * newcap);
-		st->capacity = newcap;
+		if (!BxAnnRowsReserve(&st->rows, st->budget, st->otherperrow))
+			ReportMemoryExceeded(st, st->rows.n + 1);
+		st->tids = repalloc_huge(st->tids, sizeof(ItemPointerData) * st->rows.capacity);
 	}
-	memcpy(st->x + st->n * st->dims, FE_X(e), sizeof(float) * st->dims);
-	st->tids[st->n] = *tid;
-	st->n++;
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, st->n);
+	st->tids[st->rows.n] = *tid;
+	BxAnnRowsAppend(&st->rows, FE_X(e));
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, st->rows.n);
 	MemoryContextReset(st->tmpctx);
 }
 
-/* SQ8 range of every dimension over the rows (or [-1, 1] with no rows) */
+/*
+ * SQ8 range of every dimension over the rows (or [-1, 1] with no rows).
+ * Rows held as codes have one already: the index keeps their codes.
+ */
 static void
 TrainScalarQuantizer(BxAnnBuildState *st, float *sqmin, float *sqscale)
 {
+	const float *x = (const float *) st->rows.data;
+
+	if (st->rows.width != sizeof(float))
+	{
+		memcpy(sqmin, st->rows.codemin, sizeof(float) * st->dims);
+		memcpy(sqscale, st->rows.codestep, sizeof(float) * st->dims);
+		return;
+	}
 	for (int d = 0; d < st->dims; d++)
 	{
-		float		lo = st->n > 0 ? st->x[d] : -1.0f;
-		float		hi = st->n > 0 ? st->x[d] : 1.0f;
+		float		lo = st->rows.n > 0 ? x[d] : -1.0f;
+		float		hi = st->rows.n > 0 ? x[d] : 1.0f;
 
-		for (int64 i = 1; i < st->n; i++)
+		for (int64 i = 1; i < st->rows.n; i++)
 		{
-			float		v = st->x[i * st->dims + d];
+			float		v = x[i * st->dims + d];
 
 			lo = Min(lo, v);
 			hi = Max(hi, v);
@@ -217,11 +256,12 @@ TrainScalarQuantizer(BxAnnBuildState *st, float *sqmin, float *sqscale)
 static void
 TrainCentroids(BxAnnBuildState *st, int nlists, float *centroids)
 {
-	int64		nsample = Min(st->n, (int64) nlists * BXANN_SAMPLES_PER_LIST);
+	int64		n = st->rows.n;
+	int64		nsample = Min(n, (int64) nlists * BXANN_SAMPLES_PER_LIST);
 	float	   *sample;
 	char		errbuf[256];
 
-	if (st->n == 0)
+	if (n == 0)
 	{
 		memset(centroids, 0, sizeof(float) * nlists * st->dims);
 		return;
@@ -229,22 +269,64 @@ TrainCentroids(BxAnnBuildState *st, int nlists, float *centroids)
 	if (nlists == 1)
 	{
 		/* the mean: k-means with one centroid */
+		float	   *buf = palloc(sizeof(float) * st->dims);
+
 		memset(centroids, 0, sizeof(float) * st->dims);
-		for (int64 i = 0; i < st->n; i++)
+		for (int64 i = 0; i < n; i++)
+		{
+			const float *x = BxAnnRowsGet(&st->rows, i, buf);
+
 			for (int d = 0; d < st->dims; d++)
-				centroids[d] += st->x[i * st->dims + d] / (float) st->n;
+				centroids[d] += x[d] / (float) n;
+		}
+		pfree(buf);
 		return;
 	}
 	sample = palloc_extended(sizeof(float) * st->dims * nsample, MCXT_ALLOC_HUGE);
 	for (int64 i = 0; i < nsample; i++)
-		memcpy(sample + i * st->dims, st->x + (i * st->n / nsample) * st->dims,
-			   sizeof(float) * st->dims);
+		BxAnnRowsCopy(&st->rows, i * n / nsample, sample + i * st->dims);
 	BxAnnCheckBridge(BxKmeans(st->dims, nsample, nlists, sample,
 							  BXANN_KMEANS_ITERATIONS, 1234,
 							  st->metric != BXANN_METRIC_L2, bx_build_threads,
 							  centroids, BxInterruptPending, errbuf, sizeof(errbuf)),
 					 "bxann k-means", errbuf);
 	pfree(sample);
+}
+
+/*
+ * Each row's spillk nearest lists into spill[n][spillk]: in one FAISS call
+ * when the rows are float4, else BXANN_ASSIGN_CHUNK decoded rows at a time.
+ */
+static void
+AssignLists(BxAnnBuildState *st, int nlists, const float *centroids, int spillk,
+			int32 *spill)
+{
+	int64		n = st->rows.n;
+	float	   *buf = NULL;
+	char		errbuf[256];
+
+	if (st->rows.width != sizeof(float))
+		buf = palloc_extended(sizeof(float) * st->dims * Min(n, BXANN_ASSIGN_CHUNK) + 1,
+							  MCXT_ALLOC_HUGE);
+	for (int64 first = 0; first < n;)
+	{
+		int64		count = buf ? Min(n - first, BXANN_ASSIGN_CHUNK) : n;
+		const float *x = (const float *) st->rows.data;
+
+		if (buf)
+		{
+			for (int64 t = 0; t < count; t++)
+				BxAnnRowsCopy(&st->rows, first + t, buf + t * st->dims);
+			x = buf;
+		}
+		BxAnnCheckBridge(BxNearest(st->dims, count, x, nlists, centroids, spillk,
+								   bx_build_threads, spill + first * spillk, NULL,
+								   BxInterruptPending, errbuf, sizeof(errbuf)),
+						 "bxann list assignment", errbuf);
+		first += count;
+	}
+	if (buf)
+		pfree(buf);
 }
 
 /* Get a new page for the bulk write (no WAL yet: logged at the end). */
@@ -307,6 +389,7 @@ WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 	uint32		dirpages = (nlists + BXANN_LISTS_PER_PAGE - 1) / BXANN_LISTS_PER_PAGE;
 	BxAnnListData *dir = palloc(sizeof(BxAnnListData) * nlists);
 	BxAnnElement element = palloc0(esize);
+	float	   *rowbuf = palloc(sizeof(float) * st->dims);
 	BlockNumber streamstart;
 	uint32		streampages;
 
@@ -375,7 +458,7 @@ WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 			element->nneighbors = graph ? graph->count[row] : 0;
 			for (int j = 0; j < element->nneighbors; j++)
 				element->neighbors[j] = where[graph->neighbors[row * st->m + j]];
-			BxAnnEncodeWith(sqmin, sqscale, st->dims, st->x + row * st->dims,
+			BxAnnEncodeWith(sqmin, sqscale, st->dims, BxAnnRowsGet(&st->rows, row, rowbuf),
 							BxAnnElementCode(element, st->m));
 			if (PageAddItem(page, (Item) element, esize, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
 				elog(ERROR, "failed to add element to bxann page");
@@ -401,7 +484,7 @@ WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 	meta->stream_bytes = streamlen;
 	meta->dir_start = streamstart + streampages;
 	meta->dir_pages = dirpages;
-	meta->build_rows = st->n;
+	meta->build_rows = st->rows.n;
 	meta->build_seconds = seconds;
 	((PageHeader) BufferGetPage(metabuf))->pd_lower =
 		((char *) meta + sizeof(BxAnnMetaPageData)) - (char *) BufferGetPage(metabuf);
@@ -463,11 +546,10 @@ InitBuildState(BxAnnBuildState *st, Relation index)
 	st->metric = BxAnnGetMetric(index);
 	st->m = opts ? opts->m : BXANN_DEFAULT_M;
 	st->budget = (Size) maintenance_work_mem * 1024;
-	st->perrow = sizeof(float) * st->dims + sizeof(ItemPointerData) +
+	st->otherperrow = sizeof(ItemPointerData) +
 		BxAnnGraphMemory(1, st->m, BXANN_SPILL) + sizeof(int32) * (BXANN_SPILL + 2) + sizeof(int64) * 2;
-	st->capacity = 1024;
-	st->x = palloc_extended(sizeof(float) * st->dims * st->capacity, MCXT_ALLOC_HUGE);
-	st->tids = palloc_extended(sizeof(ItemPointerData) * st->capacity, MCXT_ALLOC_HUGE);
+	BxAnnRowsInit(&st->rows, st->dims);
+	st->tids = palloc_extended(sizeof(ItemPointerData) * st->rows.capacity, MCXT_ALLOC_HUGE);
 	st->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "bxann build tuple",
 									   ALLOCSET_DEFAULT_SIZES);
 }
@@ -481,20 +563,20 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 {
 	BxAnnOptions *opts = BxAnnGetOptions(st->index);
 	int			options_lists = opts ? opts->lists : BXANN_DEFAULT_LISTS;
-	int			nlists = ChooseLists(st->n, options_lists);
+	int64		n = st->rows.n;
+	int			nlists = ChooseLists(n, options_lists);
 	int			spillk = Min(BXANN_SPILL, nlists);
 	float	   *sqmin = palloc(sizeof(float) * st->dims);
 	float	   *sqscale = palloc(sizeof(float) * st->dims);
 	float	   *centroids = palloc_extended(sizeof(float) * st->dims * nlists, MCXT_ALLOC_HUGE);
-	int32	   *spill = palloc_extended(sizeof(int32) * spillk * Max(st->n, 1), MCXT_ALLOC_HUGE);
-	int64	   *order = palloc_extended(sizeof(int64) * Max(st->n, 1), MCXT_ALLOC_HUGE);
+	int32	   *spill = palloc_extended(sizeof(int32) * spillk * Max(n, 1), MCXT_ALLOC_HUGE);
+	int64	   *order = palloc_extended(sizeof(int64) * Max(n, 1), MCXT_ALLOC_HUGE);
 	int64	   *liststart = palloc0(sizeof(int64) * (nlists + 1));
 	int64	   *fill = palloc0(sizeof(int64) * nlists);
 	BxAnnGraph *graph = NULL;
-	ItemPointerData *where = palloc_extended(sizeof(ItemPointerData) * Max(st->n, 1), MCXT_ALLOC_HUGE);
+	ItemPointerData *where = palloc_extended(sizeof(ItemPointerData) * Max(n, 1), MCXT_ALLOC_HUGE);
 	instr_time	end;
 	instr_time	phase;
-	char		errbuf[256];
 
 	INSTR_TIME_SET_CURRENT(phase);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_TRAIN);
@@ -503,22 +585,18 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 	LogPhase("training", &phase);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_ASSIGN);
-	if (st->n > 0)
-		BxAnnCheckBridge(BxNearest(st->dims, st->n, st->x, nlists, centroids, spillk,
-								   bx_build_threads, spill, NULL, BxInterruptPending,
-								   errbuf, sizeof(errbuf)),
-						 "bxann list assignment", errbuf);
+	AssignLists(st, nlists, centroids, spillk, spill);
 	/* a row is stored in the first (nearest) of its spilled lists */
-	for (int64 i = 0; i < st->n; i++)
+	for (int64 i = 0; i < n; i++)
 		liststart[spill[i * spillk] + 1]++;
 	for (int l = 0; l < nlists; l++)
 		liststart[l + 1] += liststart[l];
-	for (int64 i = 0; i < st->n; i++)
+	for (int64 i = 0; i < n; i++)
 		order[liststart[spill[i * spillk]] + fill[spill[i * spillk]]++] = i;
 	LogPhase("assignment", &phase);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_GRAPH);
-	graph = BxAnnGraphBuild(st->x, st->n, st->dims, st->m, spill, spillk, liststart, order,
+	graph = BxAnnGraphBuild(&st->rows, st->m, spill, spillk, liststart, order,
 							centroids, nlists, bx_build_threads);
 	LogPhase("graph", &phase);
 
@@ -529,12 +607,12 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 	LogPhase("writing", &phase);
 
 	/* an empty index (and the init fork) has nothing to tune on */
-	if (fork == MAIN_FORKNUM && st->n > 0)
+	if (fork == MAIN_FORKNUM && n > 0)
 	{
 		BxAnnTuning tuning;
 
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_TUNE);
-		BxAnnTune(st->index, st->x, st->n, st->dims, graph, where, &tuning);
+		BxAnnTune(st->index, &st->rows, graph, where, &tuning);
 		INSTR_TIME_SET_CURRENT(end);
 		INSTR_TIME_SUBTRACT(end, start);
 		WriteTuning(st->index, &tuning, INSTR_TIME_GET_DOUBLE(end));
@@ -572,15 +650,16 @@ bxannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		loaded = start;
 		LogPhase("loading", &loaded);
 	}
-	if ((Size) Max(st.n, 1) * st.perrow > st.budget)
-		ReportMemoryExceeded(&st, st.n);
+	if ((Size) Max(st.rows.n, 1) * RowCost(&st, st.rows.width) > st.budget)
+		ReportMemoryExceeded(&st, st.rows.n);
+	NoticeCodedRows(&st);
 
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, st.n);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, st.rows.n);
 	BuildFromRows(&st, MAIN_FORKNUM, start);
 
 	result = palloc(sizeof(IndexBuildResult));
 	result->heap_tuples = reltuples;
-	result->index_tuples = st.n;
+	result->index_tuples = st.rows.n;
 	return result;
 }
 

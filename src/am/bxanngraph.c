@@ -51,6 +51,7 @@
 #include "bx_kernels.h"
 #include "bxanngraph.h"
 #include "bxann.h"
+#include "bxannrows.h"
 #include "bxexit.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
@@ -203,9 +204,10 @@ LinkNearest(BxAnnGraph *g, int dims, int64 nq, const float *queries, const int64
 
 /* Step 1: within each list, its own rows' k-NN among all rows spilled into it. */
 static void
-GraphFromSpill(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
+GraphFromSpill(BxAnnGraph *g, const BxAnnRows *rows, const int32 *spill,
 			   int spillk, int nlists, int nthreads)
 {
+	int			dims = rows->dims;
 	int64		n = g->n;
 	int64	   *start;
 	int64	   *members;
@@ -234,9 +236,9 @@ GraphFromSpill(BxAnnGraph *g, const float *x, int dims, const int32 *spill,
 		CHECK_FOR_INTERRUPTS();
 		if (size < 2)
 			continue;
+		BxAnnRowsCopyMany(rows, mem, size, base);
 		for (int64 i = 0; i < size; i++)
 		{
-			memcpy(base + i * dims, x + mem[i] * dims, sizeof(float) * dims);
 			if (spill[mem[i] * spillk] == l)
 			{
 				memcpy(queries + nq * dims, base + i * dims, sizeof(float) * dims);
@@ -271,9 +273,10 @@ CompareFloat(const void *a, const void *b)
  * for list l).
  */
 static void
-GraphRepair(BxAnnGraph *g, const float *x, int dims, const int64 *liststart,
+GraphRepair(BxAnnGraph *g, const BxAnnRows *rows, const int64 *liststart,
 			const int64 *order, const float *centroids, int nlists, int nthreads)
 {
+	int			dims = rows->dims;
 	int64		n = g->n;
 	int			m = g->m;
 	int			nearlists = Min(BXANN_REPAIR_LISTS, nlists);
@@ -324,8 +327,7 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int64 *liststart,
 	{
 		int64		nc = Min(BXANN_REPAIR_CHUNK, nsel - c);
 
-		for (int64 t = 0; t < nc; t++)
-			memcpy(qbuf + t * dims, x + sel[c + t] * dims, sizeof(float) * dims);
+		BxAnnRowsCopyMany(rows, sel + c, nc, qbuf);
 		BxAnnCheckBridge(BxNearest(dims, nc, qbuf, nlists, centroids, nearlists, nthreads,
 								   near + c * nearlists, NULL, BxInterruptPending,
 								   errbuf, sizeof(errbuf)),
@@ -370,13 +372,10 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int64 *liststart,
 		CHECK_FOR_INTERRUPTS();
 		if (size == 0 || nq == 0)
 			continue;
-		for (int64 i = 0; i < size; i++)
-			memcpy(base + i * dims, x + mem[i] * dims, sizeof(float) * dims);
+		BxAnnRowsCopyMany(rows, mem, size, base);
 		for (int64 t = 0; t < nq; t++)
-		{
 			qrow[t] = sel[q[t]];
-			memcpy(qbuf + t * dims, x + qrow[t] * dims, sizeof(float) * dims);
-		}
+		BxAnnRowsCopyMany(rows, qrow, nq, qbuf);
 		LinkNearest(g, dims, nq, qbuf, qrow, size, base, mem, nthreads,
 					labels, dist, "bxann graph repair");
 	}
@@ -397,13 +396,17 @@ GraphRepair(BxAnnGraph *g, const float *x, int dims, const int64 *liststart,
  * the other through the one it found.
  */
 static void
-GraphJoinNear(BxAnnGraph *g, const float *x, int dims)
+GraphJoinNear(BxAnnGraph *g, const BxAnnRows *rows)
 {
+	int			dims = rows->dims;
 	int32		near[BXANN_JOIN_NEAR];
+	float	   *ibuf = palloc(sizeof(float) * dims);
+	float	   *tbuf = palloc(sizeof(float) * dims);
 
 	for (int64 i = 0; i < g->n; i++)
 	{
 		int			nnear = Min(g->count[i], BXANN_JOIN_NEAR);
+		const float *xi = BxAnnRowsGet(rows, i, ibuf);
 
 		if ((i & 4095) == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -418,24 +421,28 @@ GraphJoinNear(BxAnnGraph *g, const float *x, int dims)
 				int64		t = g->neighbors[j * g->m + b];
 
 				if (t != i)
-					GraphOfferPair(g, i, t, BxKernelL2Squared(x + i * dims, x + t * dims, dims));
+					GraphOfferPair(g, i, t,
+								   BxKernelL2Squared(xi, BxAnnRowsGet(rows, t, tbuf), dims));
 			}
 		}
 	}
+	pfree(ibuf);
+	pfree(tbuf);
 }
 
 /*
- * Build the graph of the n vectors x (row-major, dims each), whose nearest
- * lists are spill[n][spillk] (-1 where a row has fewer); the rows stored in
+ * Build the graph of the build's n rows, whose nearest lists are
+ * spill[n][spillk] (-1 where a row has fewer); the rows stored in
  * list l (the first of their spill entries) are order[liststart[l] ..
  * liststart[l + 1]]; centroids are the nlists list centroids.
  */
 BxAnnGraph *
-BxAnnGraphBuild(const float *x, int64 n, int dims, int m,
+BxAnnGraphBuild(const BxAnnRows *rows, int m,
 				const int32 *spill, int spillk, const int64 *liststart,
 				const int64 *order, const float *centroids, int nlists,
 				int nthreads)
 {
+	int64		n = rows->n;
 	BxAnnGraph *g = palloc0(sizeof(BxAnnGraph));
 	instr_time	start,
 				mid,
@@ -449,10 +456,10 @@ BxAnnGraphBuild(const float *x, int64 n, int dims, int m,
 	if (n < 2)
 		return g;
 	INSTR_TIME_SET_CURRENT(start);
-	GraphFromSpill(g, x, dims, spill, spillk, nlists, nthreads);
+	GraphFromSpill(g, rows, spill, spillk, nlists, nthreads);
 	INSTR_TIME_SET_CURRENT(mid);
-	GraphRepair(g, x, dims, liststart, order, centroids, nlists, nthreads);
-	GraphJoinNear(g, x, dims);
+	GraphRepair(g, rows, liststart, order, centroids, nlists, nthreads);
+	GraphJoinNear(g, rows);
 	INSTR_TIME_SET_CURRENT(end);
 	INSTR_TIME_SUBTRACT(end, mid);
 	INSTR_TIME_SUBTRACT(mid, start);

@@ -49,6 +49,7 @@
 #include "bx_kernels.h"
 #include "bxann.h"
 #include "bxanngraph.h"
+#include "bxannrows.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
@@ -123,10 +124,11 @@ Gaussian(pg_prng_state *rng)
  * when its nearest is.  Returns how many went to members[] (1: r alone).
  */
 static int
-PersonRows(const float *x, int dims, const BxAnnGraph *graph, int64 r, int64 *members,
-		   double *background)
+PersonRows(const BxAnnRows *rows, const BxAnnGraph *graph, int64 r, int64 *members,
+		   double *background, float *rbuf, float *buf)
 {
 	int			count = graph ? graph->count[r] : 0;
+	const float *xr;
 	double		farthest = 2.0,
 				nearest = -2.0;
 	double	   *cos;
@@ -137,9 +139,11 @@ PersonRows(const float *x, int dims, const BxAnnGraph *graph, int64 r, int64 *me
 	if (count < 2)
 		return k;
 	cos = palloc(sizeof(double) * count);
+	xr = BxAnnRowsGet(rows, r, rbuf);
 	for (int j = 0; j < count; j++)
 	{
-		cos[j] = Cosine(x + r * dims, x + (int64) graph->neighbors[r * graph->m + j] * dims, dims);
+		cos[j] = Cosine(xr, BxAnnRowsGet(rows, graph->neighbors[r * graph->m + j], buf),
+						rows->dims);
 		nearest = Max(nearest, cos[j]);
 		farthest = Min(farthest, cos[j]);
 	}
@@ -160,23 +164,26 @@ PersonRows(const float *x, int dims, const BxAnnGraph *graph, int64 r, int64 *me
  * the graph missed them more often than such a row has none.
  */
 static int
-PersonRowsExact(const float *x, int64 n, int dims, bool unit, int64 r, double background,
-				int maxk, int64 *members)
+PersonRowsExact(const BxAnnRows *rows, bool unit, int64 r, double background,
+				int maxk, int64 *members, float *rbuf, float *buf)
 {
+	int			dims = rows->dims;
+	const float *xr = BxAnnRowsGet(rows, r, rbuf);
 	int			k = 1;
 
 	members[0] = r;
-	for (int64 j = 0; j < n && k < maxk; j++)
+	for (int64 j = 0; j < rows->n && k < maxk; j++)
 	{
+		const float *xj;
 		double		c;
 
 		if ((j & 16383) == 0)
 			CHECK_FOR_INTERRUPTS();
 		if (j == r)
 			continue;
+		xj = BxAnnRowsGet(rows, j, buf);
 		/* rows of a cosine index are unit vectors: their cosine is a dot product */
-		c = unit ? BxKernelInnerProduct(x + r * dims, x + j * dims, dims) :
-			Cosine(x + r * dims, x + j * dims, dims);
+		c = unit ? BxKernelInnerProduct(xr, xj, dims) : Cosine(xr, xj, dims);
 		if (c >= background + BXANN_TUNE_MATE_GAP)
 			members[k++] = j;
 	}
@@ -213,13 +220,17 @@ MakeProbe(const float *x, int dims, double c, pg_prng_state *rng, float *probe)
 
 /* mean cosine between the k rows of a person (k >= 2) */
 static double
-PairCosine(const float *x, int dims, const int64 *members, int k)
+PairCosine(const BxAnnRows *rows, const int64 *members, int k, float *ibuf, float *jbuf)
 {
 	double		sum = 0.0;
 
 	for (int i = 0; i < k; i++)
+	{
+		const float *xi = BxAnnRowsGet(rows, members[i], ibuf);
+
 		for (int j = i + 1; j < k; j++)
-			sum += Cosine(x + members[i] * dims, x + members[j] * dims, dims);
+			sum += Cosine(xi, BxAnnRowsGet(rows, members[j], jbuf), rows->dims);
+	}
 	return sum / (k * (k - 1) / 2);
 }
 
@@ -231,7 +242,7 @@ PairCosine(const float *x, int dims, const int64 *members, int k)
  * exact search would return first too.  *visits counts the elements read.
  */
 static bool
-ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const float *x,
+ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows *rows,
 		   const int64 *targets, int k, ItemPointer skip, int probes, int ef,
 		   int64 *visits, MemoryContext ctx)
 {
@@ -241,6 +252,7 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const float *x,
 	BxAnnCandidateList batch = {0};
 	int		   *lists = palloc(sizeof(int) * probes);
 	uint8	   *code = palloc(dims);
+	float	   *buf = palloc(sizeof(float) * dims);
 	int			nprobe;
 	float		target = FLT_MAX;
 	bool		found = false;
@@ -250,7 +262,7 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const float *x,
 		BxAnnSearchSkip(&search, skip);
 	for (int i = 0; i < k; i++)
 	{
-		BxAnnEncode(cache, x + targets[i] * dims, code);
+		BxAnnEncode(cache, BxAnnRowsGet(rows, targets[i], buf), code);
 		target = Min(target, BxAnnCodeDistance(&search.q, code));
 	}
 	nprobe = BxAnnNearestLists(cache, probe, probes, lists);
@@ -275,13 +287,13 @@ CompareDouble(const void *a, const void *b)
 }
 
 /*
- * Choose the search settings of the index just written from its n rows x
+ * Choose the search settings of the index just written from its rows
  * (as indexed: normalised for cosine), the build's graph (NULL: no mate
  * evidence) and where[], each row's element in the index.  The index's
  * metapage is not changed here; the caller writes the result.
  */
 void
-BxAnnTune(Relation index, const float *x, int64 n, int dims,
+BxAnnTune(Relation index, const BxAnnRows *rows,
 		  const BxAnnGraph *graph, const ItemPointerData *where, BxAnnTuning *tuning)
 {
 	MemoryContext tunectx = AllocSetContextCreate(CurrentMemoryContext, "bxann tuning",
@@ -290,6 +302,10 @@ BxAnnTune(Relation index, const float *x, int64 n, int dims,
 													ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(tunectx);
 	BxAnnCache	cache = BxAnnGetCache(index);
+	int64		n = rows->n;
+	int			dims = rows->dims;
+	float	   *buf1;
+	float	   *buf2;
 	int			nlists = cache->meta.nlists;
 	int			maxk = (graph ? graph->m : 0) + 1;
 	int			samples = (int) Min(n, (int64) BXANN_TUNE_SAMPLES);
@@ -320,13 +336,16 @@ BxAnnTune(Relation index, const float *x, int64 n, int dims,
 	similarity = palloc(sizeof(double) * samples);
 	background = palloc(sizeof(double) * samples);
 	probes = palloc(sizeof(float) * dims * samples);
+	buf1 = palloc(sizeof(float) * dims);
+	buf2 = palloc(sizeof(float) * dims);
 	for (int i = 0; i < samples; i++)
 	{
 		int64		r = samples == n ? i : (int64) pg_prng_uint64_range(&rng, 0, n - 1);
 
-		k[i] = PersonRows(x, dims, graph, r, members + (Size) i * maxk, &background[i]);
+		k[i] = PersonRows(rows, graph, r, members + (Size) i * maxk, &background[i],
+						  buf1, buf2);
 		if (k[i] > 1)
-			mated[nmated++] = PairCosine(x, dims, members + (Size) i * maxk, k[i]);
+			mated[nmated++] = PairCosine(rows, members + (Size) i * maxk, k[i], buf1, buf2);
 	}
 	if (nmated >= samples * BXANN_TUNE_MOSTLY_MATED)
 		for (int i = 0, passes = 0; i < samples && passes < BXANN_TUNE_EXACT_ROWS; i++)
@@ -336,10 +355,10 @@ BxAnnTune(Relation index, const float *x, int64 n, int dims,
 			if (k[i] > 1 || isnan(background[i]))
 				continue;
 			passes++;
-			k[i] = PersonRowsExact(x, n, dims, cache->meta.metric == BXANN_METRIC_COSINE,
-								   m[0], background[i], maxk, m);
+			k[i] = PersonRowsExact(rows, cache->meta.metric == BXANN_METRIC_COSINE,
+								   m[0], background[i], maxk, m, buf1, buf2);
 			if (k[i] > 1)
-				mated[nmated++] = PairCosine(x, dims, m, k[i]);
+				mated[nmated++] = PairCosine(rows, m, k[i], buf1, buf2);
 		}
 
 	/*
@@ -356,7 +375,7 @@ BxAnnTune(Relation index, const float *x, int64 n, int dims,
 		int64	   *t = k[i] > 1 ? m + 1 : m;
 
 		if (k[i] > 1)
-			memcpy(q, x + m[0] * dims, sizeof(float) * dims);
+			BxAnnRowsCopy(rows, m[0], q);
 		else
 		{
 			double		c = BXANN_TUNE_DEFAULT_MATE;
@@ -365,11 +384,11 @@ BxAnnTune(Relation index, const float *x, int64 n, int dims,
 				c = mated[pg_prng_uint64_range(&rng, 0, nmated - 1)];
 			c = Max(BXANN_TUNE_MIN_MATE, Min(BXANN_TUNE_MAX_MATE, c));
 			/* as long as the row: a unit vector on a cosine index */
-			MakeProbe(x + m[0] * dims, dims, c, &rng, q);
+			MakeProbe(BxAnnRowsGet(rows, m[0], buf1), dims, c, &rng, q);
 		}
 		similarity[i] = -2.0;
 		for (int j = 0; j < Max(k[i] - 1, 1); j++)
-			similarity[i] = Max(similarity[i], Cosine(q, x + t[j] * dims, dims));
+			similarity[i] = Max(similarity[i], Cosine(q, BxAnnRowsGet(rows, t[j], buf1), dims));
 	}
 
 	pending = palloc(sizeof(int) * samples);
@@ -390,7 +409,7 @@ BxAnnTune(Relation index, const float *x, int64 n, int dims,
 			bool		held = k[i] > 1;
 
 			CHECK_FOR_INTERRUPTS();
-			if (!ProbeFinds(index, cache, probes + (Size) i * dims, x,
+			if (!ProbeFinds(index, cache, probes + (Size) i * dims, rows,
 							held ? m + 1 : m, held ? k[i] - 1 : 1,
 							held ? (ItemPointer) &where[m[0]] : NULL,
 							p, ef, &visits, searchctx))

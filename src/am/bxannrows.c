@@ -1,0 +1,164 @@
+/*-------------------------------------------------------------------------
+ *
+ * bxannrows.c
+ *	  The vectors a bxann build holds in memory: float4 while they fit in
+ *	  maintenance_work_mem, 8-bit codes when they no longer do.
+ *
+ * Vectors are most of a build's memory (2 kB of the 2.3 kB a 512-d row
+ * costs), so at 1,000,000 rows of 512 dimensions or 5,000,000 of 128 the
+ * float4 rows alone outgrow a maintenance_work_mem of 2 GB.  Rather than
+ * stop, the build then turns the rows it holds into 8-bit codes, in place,
+ * and goes on: each dimension's range over the rows seen so far is cut
+ * into 255 steps (the index's own SQ8 encoding; rows read later that fall
+ * outside it saturate, as rows inserted after a build do).  The graph and
+ * the lists are then computed from decoded codes, which differ from the
+ * vectors by at most half a step per dimension; the index stores these same
+ * codes, and scans re-rank with the heap's exact vectors.  The build says so
+ * in a NOTICE; raising maintenance_work_mem keeps float4.
+ *
+ * src/am/bxannrows.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "bxannrows.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+/* rows a new set has room for before it first grows */
+#define BXANN_ROWS_INITIAL		1024
+
+void
+BxAnnRowsInit(BxAnnRows *rows, int dims)
+{
+	memset(rows, 0, sizeof(BxAnnRows));
+	rows->dims = dims;
+	rows->width = sizeof(float);
+	rows->capacity = BXANN_ROWS_INITIAL;
+	rows->data = palloc_extended(BXANN_ROW_BYTES(dims, rows->width) * rows->capacity,
+								 MCXT_ALLOC_HUGE);
+}
+
+/*
+ * Turn the float4 rows into codes over each dimension's range, in place:
+ * element j's code goes to byte j, which its float4 (bytes 4j .. 4j + 3)
+ * has already been read from.
+ */
+static void
+RowsToCodes(BxAnnRows *rows)
+{
+	int			dims = rows->dims;
+	const float *x = (const float *) rows->data;
+	uint8	   *code = (uint8 *) rows->data;
+
+	rows->codemin = palloc(sizeof(float) * dims);
+	rows->codestep = palloc(sizeof(float) * dims);
+	for (int d = 0; d < dims; d++)
+	{
+		float		lo = rows->n > 0 ? x[d] : -1.0f;
+		float		hi = rows->n > 0 ? x[d] : 1.0f;
+
+		for (int64 i = 1; i < rows->n; i++)
+		{
+			lo = Min(lo, x[i * dims + d]);
+			hi = Max(hi, x[i * dims + d]);
+		}
+		if (!(hi > lo))
+			hi = lo + 1.0f;
+		rows->codemin[d] = lo;
+		rows->codestep[d] = (hi - lo) / 255.0f;
+	}
+	for (int64 i = 0; i < rows->n; i++)
+	{
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (int d = 0; d < dims; d++)
+		{
+			float		v = (x[i * dims + d] - rows->codemin[d]) / rows->codestep[d];
+
+			code[i * dims + d] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8) lrintf(v);
+		}
+	}
+	rows->width = 1;
+	rows->coded_from = rows->n;
+	rows->data = repalloc_huge(rows->data, BXANN_ROW_BYTES(dims, 1) * Max(rows->capacity, 1));
+}
+
+/*
+ * Make room for one more row, within budget bytes for the whole build,
+ * which spends otherperrow bytes per row besides its vector.  Turns the
+ * rows into codes when float4 no longer fits; false when not even codes do.
+ */
+bool
+BxAnnRowsReserve(BxAnnRows *rows, Size budget, Size otherperrow)
+{
+	Size		perrow = otherperrow + BXANN_ROW_BYTES(rows->dims, rows->width);
+	int64		newcap;
+
+	if (rows->n < rows->capacity)
+		return true;
+	if ((Size) (rows->n + 1) * perrow > budget && rows->width == sizeof(float))
+	{
+		RowsToCodes(rows);
+		perrow = otherperrow + BXANN_ROW_BYTES(rows->dims, rows->width);
+	}
+	if ((Size) (rows->n + 1) * perrow > budget)
+		return false;
+	newcap = rows->capacity * 2;
+	if ((Size) newcap * perrow > budget)
+		newcap = Max(rows->n + 1, (int64) (budget / perrow));
+	rows->data = repalloc_huge(rows->data, BXANN_ROW_BYTES(rows->dims, rows->width) * newcap);
+	rows->capacity = newcap;
+	return true;
+}
+
+/* Append x (dims floats); the caller reserved room. */
+void
+BxAnnRowsAppend(BxAnnRows *rows, const float *x)
+{
+	int			dims = rows->dims;
+
+	Assert(rows->n < rows->capacity);
+	if (rows->width == sizeof(float))
+		memcpy((float *) rows->data + rows->n * dims, x, sizeof(float) * dims);
+	else
+	{
+		uint8	   *code = (uint8 *) rows->data + rows->n * dims;
+
+		for (int d = 0; d < dims; d++)
+		{
+			float		v = (x[d] - rows->codemin[d]) / rows->codestep[d];
+
+			code[d] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8) lrintf(v);
+		}
+	}
+	rows->n++;
+}
+
+/* Row i as float4 into out (dims floats). */
+void
+BxAnnRowsCopy(const BxAnnRows *rows, int64 i, float *out)
+{
+	int			dims = rows->dims;
+
+	if (rows->width == sizeof(float))
+		memcpy(out, (const float *) rows->data + i * dims, sizeof(float) * dims);
+	else
+	{
+		const uint8 *code = (const uint8 *) rows->data + i * dims;
+
+		for (int d = 0; d < dims; d++)
+			out[d] = rows->codemin[d] + rows->codestep[d] * code[d];
+	}
+}
+
+/* Rows which[0 .. count) as float4 into out, one after the other. */
+void
+BxAnnRowsCopyMany(const BxAnnRows *rows, const int64 *which, int64 count, float *out)
+{
+	for (int64 t = 0; t < count; t++)
+		BxAnnRowsCopy(rows, which[t], out + t * rows->dims);
+}
