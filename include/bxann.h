@@ -111,6 +111,7 @@ typedef struct BxAnnOptions
 	int32		vl_len_;		/* varlena header (do not touch directly!) */
 	int			lists;			/* number of IVF lists, 0 = automatic */
 	int			m;				/* graph edges per element */
+	double		mate_similarity;	/* a new photo's cosine to a lone row, 0 = unknown */
 } BxAnnOptions;
 
 typedef struct BxAnnPageOpaqueData
@@ -293,7 +294,6 @@ extern void BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
 							const float *x, MemoryContext ctx);
 extern void BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out);
 extern void BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef);
-extern void BxAnnSearchSkip(BxAnnSearch s, ItemPointer element);
 extern int	BxAnnCompareCandidates(const void *a, const void *b);
 
 /* bxanntune.c */

@@ -68,6 +68,9 @@ BxAnnInit(void)
 	add_int_reloption(bxann_relopt_kind, "m",
 					  "Graph edges per element",
 					  BXANN_DEFAULT_M, BXANN_MIN_M, BXANN_MAX_M, AccessExclusiveLock);
+	add_real_reloption(bxann_relopt_kind, "mate_similarity",
+					   "Cosine the face model gives two photos of one person, for the build's tuning of a gallery of one photo per person; 0 = from the gallery",
+					   0.0, 0.0, 0.99, AccessExclusiveLock);
 
 }
 
@@ -128,6 +131,7 @@ bxannoptions(Datum reloptions, bool validate)
 	static const relopt_parse_elt tab[] = {
 		{"lists", RELOPT_TYPE_INT, offsetof(BxAnnOptions, lists)},
 		{"m", RELOPT_TYPE_INT, offsetof(BxAnnOptions, m)},
+		{"mate_similarity", RELOPT_TYPE_REAL, offsetof(BxAnnOptions, mate_similarity)},
 	};
 
 	return (bytea *) build_reloptions(reloptions, validate, bxann_relopt_kind,

@@ -257,17 +257,6 @@ BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef)
 	pfree(beam);
 }
 
-
-/*
- * Leave the element at tid out of the search: never a candidate, never a
- * waypoint (the build's tuning searches as if one photo were not there).
- */
-void
-BxAnnSearchSkip(BxAnnSearch s, ItemPointer element)
-{
-	(void) MarkVisited(s, ItemPointerGetBlockNumber(element), ItemPointerGetOffsetNumber(element));
-}
-
 /*
  * Start a search for x (dims floats, normalised for cosine).  Allocations
  * of the search go to ctx.

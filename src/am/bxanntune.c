@@ -12,17 +12,15 @@
  *
  * 1. Sample rows and find the rows that look like the same person's: a
  *	  row's graph neighbours that stand BXANN_TUNE_MATE_GAP (cosine) above
- *	  its farthest one, when its nearest does.  When most sampled rows have
- *	  such siblings, the few that show none look for them in all rows (the
- *	  graph misses some siblings; PersonRowsExact).
- * 2. A person with several rows: the sampled row is the probe, a real
- *	  photo of the person, left out of the search (never a candidate, never
- *	  a waypoint), and the person's other rows are its answer.  A row alone:
- *	  a synthetic new photo in a random direction at the cosine the
- *	  gallery's people show between their photos, or at
- *	  BXANN_TUNE_DEFAULT_MATE (a face model's typical same-person cosine)
- *	  when the gallery shows too few (one photo per person); its answer is
- *	  the row.
+ *	  its farthest one, when its nearest does.  When some sampled rows have
+ *	  such siblings, those that show none look for them in all rows, in
+ *	  one exact pass (the graph misses some siblings; SiblingsExact).
+ * 2. Make a new photo of each sampled row's person, whose answer is all of
+ *	  the person's rows.  A person seen in several rows: their mean plus a
+ *	  random direction, at the cosine the person's rows show between them
+ *	  (MakePersonProbe).  A row alone: the row plus a random direction, at
+ *	  the cosine the index's mate_similarity option gives, else the one the
+ *	  gallery's people show, else BXANN_TUNE_DEFAULT_MATE (MakeProbe).
  * 3. Search every probe with the settings of a ladder, cheapest first;
  *	  search the ones not found with the next; stop at the first level that
  *	  finds BXANN_TUNE_TARGET of them (found: the search's best candidate is
@@ -46,9 +44,11 @@
 #include <float.h>
 #include <math.h>
 
+#include "bx_bridge.h"
 #include "bx_kernels.h"
 #include "bxann.h"
 #include "bxanngraph.h"
+#include "bxexit.h"
 #include "bxannrows.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
@@ -58,23 +58,23 @@
 #define BXANN_TUNE_SAMPLES		1000
 /*
  * share of the probes the chosen settings must find, above issue 14's 0.99
- * of real new photos: measured against real ones, the share a level finds
- * is close to theirs but not always below it (bench/RESULTS.md; on 200,000
- * 512-d rows of 3 per person, held-out probes of people seen with all three
- * rows were missed at probes 16 and 32 by 1.7% and 0.6%, real new photos by
- * 2.6% and 0.5%; on the 6,000 rows of the bxann_tuning test at probes 4 by
- * 1.6% and 1.4%).
+ * of real new photos: measured against real ones (200,000 rows; bench/
+ * RESULTS.md), the share a level finds is close to theirs, mostly below it
+ * but not always: at probes 8, 128-d rows of 10 per person 99.3% against
+ * real photos' 99.0%; at probes 24, 512-d of 3 per person 99.1% against
+ * 99.2%; at probes 32, 256-d of 2 per person 98.3% against 99.2%.
  */
 #define BXANN_TUNE_TARGET		0.995
 /* a row has a mate when nearest - farthest graph neighbour >= this cosine */
 #define BXANN_TUNE_MATE_GAP		0.2
 /*
  * when this share of the sampled rows has a sibling in the graph, the
- * others look for theirs with an exact pass over all rows
+ * others look for theirs with an exact pass over all rows (in a gallery of
+ * one photo per person nobody has one, and nobody looks)
  */
-#define BXANN_TUNE_MOSTLY_MATED	0.75
-/* at most this many exact passes (each reads every row) */
-#define BXANN_TUNE_EXACT_ROWS	100
+#define BXANN_TUNE_SOME_MATED	0.2
+/* rows the exact pass hands FAISS at a time */
+#define BXANN_TUNE_EXACT_CHUNK	16384
 /* rows with a mate needed to trust the gallery's mate similarity */
 #define BXANN_TUNE_MIN_MATED	0.05
 /* mate similarity assumed without evidence (one photo per person) */
@@ -157,37 +157,99 @@ PersonRows(const BxAnnRows *rows, const BxAnnGraph *graph, int64 r, int64 *membe
 }
 
 /*
- * The rows of row r's person by an exact pass over all n rows: those at
- * least BXANN_TUNE_MATE_GAP above background (the cosine of r's farthest
- * graph neighbour), at most maxk with r first.  For the few sampled rows
- * whose graph edges show no sibling in a gallery where most rows have one:
- * the graph missed them more often than such a row has none.
+ * The rows of each of the nr sampled rows r[] whose graph edges show no
+ * sibling, by one exact pass over all rows (FAISS, a chunk of rows at a
+ * time): each one's nearest rows at least BXANN_TUNE_MATE_GAP (cosine)
+ * above background[] (the cosine of its farthest graph neighbour), at most
+ * maxk with the row first, into members[i * maxk ..]; k[i] their count.
+ * The graph misses some siblings (a person's photos whose nearest lists do
+ * not meet), and a row taken for a loner would be probed as one: with one
+ * answer where a real new photo of its person has two or more.
  */
-static int
-PersonRowsExact(const BxAnnRows *rows, bool unit, int64 r, double background,
-				int maxk, int64 *members, float *rbuf, float *buf)
+static void
+SiblingsExact(const BxAnnRows *rows, const int64 *r, int nr, const double *background,
+			  int maxk, int64 *members, int *k)
 {
 	int			dims = rows->dims;
-	const float *xr = BxAnnRowsGet(rows, r, rbuf);
-	int			k = 1;
+	int			nn = maxk + 1;	/* the row itself is among its nearest */
+	float	   *queries = palloc(sizeof(float) * dims * Max(nr, 1));
+	float	   *bestd = palloc(sizeof(float) * nn * Max(nr, 1));
+	int64	   *besti = palloc(sizeof(int64) * nn * Max(nr, 1));
+	int32	   *labels = palloc(sizeof(int32) * nn * Max(nr, 1));
+	float	   *dist = palloc(sizeof(float) * nn * Max(nr, 1));
+	float	   *chunk = rows->width == sizeof(float) ? NULL :
+		palloc_extended(sizeof(float) * dims * BXANN_TUNE_EXACT_CHUNK, MCXT_ALLOC_HUGE);
+	float	   *buf = palloc(sizeof(float) * dims);
+	char		errbuf[256];
 
-	members[0] = r;
-	for (int64 j = 0; j < rows->n && k < maxk; j++)
+	if (nr == 0)
+		return;
+	BxAnnRowsCopyMany(rows, r, nr, queries);
+	for (int t = 0; t < nn * nr; t++)
 	{
-		const float *xj;
-		double		c;
-
-		if ((j & 16383) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (j == r)
-			continue;
-		xj = BxAnnRowsGet(rows, j, buf);
-		/* rows of a cosine index are unit vectors: their cosine is a dot product */
-		c = unit ? BxKernelInnerProduct(xr, xj, dims) : Cosine(xr, xj, dims);
-		if (c >= background + BXANN_TUNE_MATE_GAP)
-			members[k++] = j;
+		bestd[t] = FLT_MAX;
+		besti[t] = -1;
 	}
-	return k;
+	for (int64 first = 0; first < rows->n; first += BXANN_TUNE_EXACT_CHUNK)
+	{
+		int64		count = Min(rows->n - first, BXANN_TUNE_EXACT_CHUNK);
+		const float *base = (const float *) rows->data + first * dims;
+
+		if (chunk)
+		{
+			for (int64 t = 0; t < count; t++)
+				BxAnnRowsCopy(rows, first + t, chunk + t * dims);
+			base = chunk;
+		}
+		BxAnnCheckBridge(BxNearest(dims, nr, queries, count, base, (int) Min(nn, count),
+								   bx_build_threads, labels, dist, BxInterruptPending,
+								   errbuf, sizeof(errbuf)),
+						 "bxann tuning", errbuf);
+		/* merge this chunk's nearest into each row's best nn so far */
+		for (int i = 0; i < nr; i++)
+			for (int j = 0; j < Min(nn, count); j++)
+			{
+				int32		l = labels[i * Min(nn, count) + j];
+				float		d = dist[i * Min(nn, count) + j];
+				int			p = nn - 1;
+
+				if (l < 0 || d >= bestd[i * nn + p])
+					continue;
+				while (p > 0 && bestd[i * nn + p - 1] > d)
+				{
+					bestd[i * nn + p] = bestd[i * nn + p - 1];
+					besti[i * nn + p] = besti[i * nn + p - 1];
+					p--;
+				}
+				bestd[i * nn + p] = d;
+				besti[i * nn + p] = first + l;
+			}
+	}
+	for (int i = 0; i < nr; i++)
+	{
+		int64	   *m = members + (Size) i * maxk;
+
+		m[0] = r[i];
+		k[i] = 1;
+		for (int j = 0; j < nn && k[i] < maxk; j++)
+		{
+			int64		c = besti[i * nn + j];
+
+			if (c < 0 || c == r[i])
+				continue;
+			if (Cosine(queries + (Size) i * dims, BxAnnRowsGet(rows, c, buf), dims) >=
+				background[i] + BXANN_TUNE_MATE_GAP)
+				m[k[i]++] = c;
+		}
+	}
+	pfree(queries);
+	pfree(bestd);
+	pfree(besti);
+	pfree(labels);
+	pfree(dist);
+	pfree(buf);
+	if (chunk)
+		pfree(chunk);
 }
 
 /*
@@ -218,6 +280,71 @@ MakeProbe(const float *x, int dims, double c, pg_prng_state *rng, float *probe)
 		probe[d] = (float) (c * x[d] + s * xnorm * probe[d] / uu);
 }
 
+/*
+ * A new photo of a person seen in k >= 2 rows (members[]): their mean m,
+ * plus a random direction u orthogonal to it, of the length that gives the
+ * probe, on average over the rows, cosine pair (the person's mean cosine
+ * between two of their rows, as two photos of one person show): with a
+ * = mean_i (m . x_i / |x_i|), cos = a / |m + t u| = a / sqrt(|m|^2 + t^2).
+ * Scaled to the rows' mean length (unit on a cosine index).
+ */
+static void
+MakePersonProbe(const BxAnnRows *rows, const int64 *members, int k, double pair,
+				pg_prng_state *rng, float *probe, float *buf)
+{
+	int			dims = rows->dims;
+	double		mm = 0.0,
+				a = 0.0,
+				len = 0.0,
+				t2,
+				um = 0.0,
+				uu = 0.0,
+				scale,
+				pp = 0.0;
+	float	   *u = palloc(sizeof(float) * dims);
+
+	memset(probe, 0, sizeof(float) * dims);
+	for (int i = 0; i < k; i++)
+	{
+		const float *x = BxAnnRowsGet(rows, members[i], buf);
+
+		for (int d = 0; d < dims; d++)
+			probe[d] += x[d] / k;
+	}
+	mm = BxKernelInnerProduct(probe, probe, dims);
+	for (int i = 0; i < k; i++)
+	{
+		const float *x = BxAnnRowsGet(rows, members[i], buf);
+		double		xx = sqrt(BxKernelInnerProduct(x, x, dims));
+
+		len += xx / k;
+		if (xx > 0.0)
+			a += BxKernelInnerProduct(probe, x, dims) / xx / k;
+	}
+	pair = Max(BXANN_TUNE_MIN_MATE, Min(BXANN_TUNE_MAX_MATE, pair));
+	t2 = Max(0.0, (a / pair) * (a / pair) - mm);
+	for (int d = 0; d < dims; d++)
+	{
+		u[d] = (float) Gaussian(rng);
+		um += u[d] * probe[d];
+	}
+	for (int d = 0; d < dims; d++)
+	{
+		u[d] -= (float) (um / Max(mm, 1e-30) * probe[d]);
+		uu += (double) u[d] * u[d];
+	}
+	scale = sqrt(t2) / sqrt(Max(uu, 1e-30));
+	for (int d = 0; d < dims; d++)
+	{
+		probe[d] += (float) (scale * u[d]);
+		pp += (double) probe[d] * probe[d];
+	}
+	scale = pp > 0.0 ? len / sqrt(pp) : 1.0;
+	for (int d = 0; d < dims; d++)
+		probe[d] = (float) (probe[d] * scale);
+	pfree(u);
+}
+
 /* mean cosine between the k rows of a person (k >= 2) */
 static double
 PairCosine(const BxAnnRows *rows, const int64 *members, int k, float *ibuf, float *jbuf)
@@ -235,15 +362,15 @@ PairCosine(const BxAnnRows *rows, const int64 *members, int k, float *ibuf, floa
 }
 
 /*
- * Search probe as a scan would with probes lists and ef, leaving out the
- * element skip (if not NULL); true if the best candidate is at most as far
- * as the nearest of the k target rows (by the 8-bit codes the scan ranks
- * with): the search found one of them, or a row closer still, which an
- * exact search would return first too.  *visits counts the elements read.
+ * Search probe as a scan would with probes lists and ef; true if the best
+ * candidate (by the 8-bit codes the scan ranks with) is one of the k target
+ * rows (their elements at where[]), or at most as far as the nearest of
+ * them: a row closer still, which an exact search would return first too.
+ * *visits counts the elements read.
  */
 static bool
 ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows *rows,
-		   const int64 *targets, int k, ItemPointer skip, int probes, int ef,
+		   const int64 *targets, int k, const ItemPointerData *where, int probes, int ef,
 		   int64 *visits, MemoryContext ctx)
 {
 	MemoryContext old = MemoryContextSwitchTo(ctx);
@@ -255,11 +382,10 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows
 	float	   *buf = palloc(sizeof(float) * dims);
 	int			nprobe;
 	float		target = FLT_MAX;
+	BxAnnCandidate *best = NULL;
 	bool		found = false;
 
 	BxAnnSearchInit(&search, index, cache, probe, ctx);
-	if (skip != NULL)
-		BxAnnSearchSkip(&search, skip);
 	for (int i = 0; i < k; i++)
 	{
 		BxAnnEncode(cache, BxAnnRowsGet(rows, targets[i], buf), code);
@@ -269,8 +395,15 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows
 	for (int i = 0; i < nprobe; i++)
 		BxAnnSearchList(&search, lists[i], &batch);
 	BxAnnSearchWalk(&search, &batch, ef);
-	for (int i = 0; i < batch.count && !found; i++)
-		found = batch.items[i].distance <= target;
+	for (int i = 0; i < batch.count; i++)
+		if (best == NULL || batch.items[i].distance < best->distance)
+			best = &batch.items[i];
+	if (best != NULL)
+	{
+		found = best->distance <= target;
+		for (int i = 0; i < k && !found; i++)
+			found = ItemPointerEquals(&best->self, (ItemPointer) &where[targets[i]]);
+	}
 	*visits += search.visits;
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(ctx);
@@ -302,6 +435,7 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 													ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(tunectx);
 	BxAnnCache	cache = BxAnnGetCache(index);
+	BxAnnOptions *opts = BxAnnGetOptions(index);
 	int64		n = rows->n;
 	int			dims = rows->dims;
 	float	   *buf1;
@@ -347,47 +481,63 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 		if (k[i] > 1)
 			mated[nmated++] = PairCosine(rows, members + (Size) i * maxk, k[i], buf1, buf2);
 	}
-	if (nmated >= samples * BXANN_TUNE_MOSTLY_MATED)
-		for (int i = 0, passes = 0; i < samples && passes < BXANN_TUNE_EXACT_ROWS; i++)
-		{
-			int64	   *m = members + (Size) i * maxk;
+	if (nmated >= samples * BXANN_TUNE_SOME_MATED)
+	{
+		int		   *loner = palloc(sizeof(int) * samples);
+		int64	   *r = palloc(sizeof(int64) * samples);
+		double	   *bg = palloc(sizeof(double) * samples);
+		int64	   *m = palloc(sizeof(int64) * samples * maxk);
+		int		   *mk = palloc(sizeof(int) * samples);
+		int			nloners = 0;
 
-			if (k[i] > 1 || isnan(background[i]))
-				continue;
-			passes++;
-			k[i] = PersonRowsExact(rows, cache->meta.metric == BXANN_METRIC_COSINE,
-								   m[0], background[i], maxk, m, buf1, buf2);
+		for (int i = 0; i < samples; i++)
+			if (k[i] == 1 && !isnan(background[i]))
+			{
+				loner[nloners] = i;
+				r[nloners] = members[(Size) i * maxk];
+				bg[nloners++] = background[i];
+			}
+		SiblingsExact(rows, r, nloners, bg, maxk, m, mk);
+		for (int j = 0; j < nloners; j++)
+		{
+			int			i = loner[j];
+
+			k[i] = mk[j];
+			memcpy(members + (Size) i * maxk, m + (Size) j * maxk, sizeof(int64) * mk[j]);
 			if (k[i] > 1)
-				mated[nmated++] = PairCosine(rows, m, k[i], buf1, buf2);
+				mated[nmated++] = PairCosine(rows, members + (Size) i * maxk, k[i], buf1, buf2);
 		}
+	}
 
 	/*
-	 * A person seen with several rows: one of them (the sampled row) is the
-	 * probe, left out of the index, and the others are its answer.  A row
-	 * alone: a synthetic probe at the cosine of the people seen with
-	 * several (one drawn at random: a gallery where some people have one
-	 * photo, others several), or at the default when too few are.
+	 * A person seen with several rows: a new photo from their rows.  A row
+	 * alone: a new photo at the cosine the index was told, else at the
+	 * cosine of a person seen with several (one drawn at random: a gallery
+	 * where some people have one photo, others several), else at the
+	 * default.
 	 */
 	for (int i = 0; i < samples; i++)
 	{
 		int64	   *m = members + (Size) i * maxk;
 		float	   *q = probes + (Size) i * dims;
-		int64	   *t = k[i] > 1 ? m + 1 : m;
+		int64	   *t = m;
 
 		if (k[i] > 1)
-			BxAnnRowsCopy(rows, m[0], q);
+			MakePersonProbe(rows, m, k[i], PairCosine(rows, m, k[i], buf1, buf2), &rng, q, buf1);
 		else
 		{
 			double		c = BXANN_TUNE_DEFAULT_MATE;
 
-			if (nmated >= Max(2, samples * BXANN_TUNE_MIN_MATED))
+			if (opts && opts->mate_similarity > 0.0)
+				c = opts->mate_similarity;
+			else if (nmated >= Max(2, samples * BXANN_TUNE_MIN_MATED))
 				c = mated[pg_prng_uint64_range(&rng, 0, nmated - 1)];
 			c = Max(BXANN_TUNE_MIN_MATE, Min(BXANN_TUNE_MAX_MATE, c));
 			/* as long as the row: a unit vector on a cosine index */
 			MakeProbe(BxAnnRowsGet(rows, m[0], buf1), dims, c, &rng, q);
 		}
 		similarity[i] = -2.0;
-		for (int j = 0; j < Max(k[i] - 1, 1); j++)
+		for (int j = 0; j < k[i]; j++)
 			similarity[i] = Max(similarity[i], Cosine(q, BxAnnRowsGet(rows, t[j], buf1), dims));
 	}
 
@@ -405,13 +555,10 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 		for (int j = 0; j < npending; j++)
 		{
 			int			i = pending[j];
-			int64	   *m = members + (Size) i * maxk;
-			bool		held = k[i] > 1;
 
 			CHECK_FOR_INTERRUPTS();
 			if (!ProbeFinds(index, cache, probes + (Size) i * dims, rows,
-							held ? m + 1 : m, held ? k[i] - 1 : 1,
-							held ? (ItemPointer) &where[m[0]] : NULL,
+							members + (Size) i * maxk, k[i], where,
 							p, ef, &visits, searchctx))
 				pending[missed++] = i;
 		}
