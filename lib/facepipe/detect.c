@@ -190,8 +190,11 @@ DetectPass(BxFacePipe pipe, const BxImageData *image,
 /*
  * The retries of a photo in which the ordinary passes found no face
  * (retry.c): enlarged beyond maxUpscale, exposure normalised, turned both
- * ways.  Each runs only if the one before found nothing; faces found on a
- * turned image are mapped back to the photo.
+ * ways, smoothed (without and with the retry margin, like the ordinary
+ * passes).  Each runs only if the one before found nothing; faces found on
+ * a turned image are mapped back to the photo, those found on the smoothed
+ * one are the photo's as they are (same geometry: the face is aligned and
+ * embedded from the photo, as after every retry).
  */
 static BxStatus
 DetectRetries(BxFacePipe pipe, const BxImageData *image,
@@ -259,6 +262,25 @@ DetectRetries(BxFacePipe pipe, const BxImageData *image,
 				return BX_OK;
 			}
 		}
+	/*
+	 * Last, so that a photo another retry finds keeps the template it had
+	 * (the bench shows those rows unchanged).
+	 */
+	if (opts->retryDenoise > 0)
+	{
+		BxImage		smooth = FpDenoisedImage(&pipe->alloc, image, opts->retryDenoise);
+
+		if (smooth == NULL)
+			return BxSetError(errbuf, errlen, BX_ENOMEM,
+							  "out of memory while smoothing the image");
+		st = DetectPass(pipe, smooth, opts, opts->padFraction, faces,
+						maxFaces, nFaces, errbuf, errlen);
+		if (st == BX_OK && *nFaces == 0 && opts->retryPadFraction > 0 &&
+			opts->retryPadFraction != opts->padFraction)
+			st = DetectPass(pipe, smooth, opts, opts->retryPadFraction, faces,
+							maxFaces, nFaces, errbuf, errlen);
+		BxImageFree(smooth);
+	}
 	return st;
 }
 
@@ -290,10 +312,12 @@ BxFaceDetect(BxFacePipe pipe, const BxImageData *image,
 		!(opts->retryPadFraction >= 0.0f && opts->retryPadFraction <= 4.0f) ||
 		!(opts->maxUpscale >= 0.0f) || !(opts->retryUpscale >= 0.0f) ||
 		!(opts->retryRotation >= 0.0f) || !(opts->scoreThreshold >= 0.0f) ||
-		!(opts->nmsThreshold >= 0.0f))
+		!(opts->nmsThreshold >= 0.0f) ||
+		!(opts->retryDenoise >= 0.0f && opts->retryDenoise <= FP_DENOISE_MAX_RADIUS / 3))
 		return BxSetError(errbuf, errlen, BX_EINVAL,
 					   "invalid face options: margins must be within 0..4, "
-					   "thresholds, upscales and the retry rotation not negative");
+					   "the retry smoothing within 0..5, thresholds, upscales "
+					   "and the retry rotation not negative");
 
 	st = DetectPass(pipe, image, opts, opts->padFraction, faces, maxFaces,
 					nFaces, errbuf, errlen);

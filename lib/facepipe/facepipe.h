@@ -133,10 +133,17 @@ typedef struct BxFaceOptions
 	 * retryRotation: detect again on the photo turned by this many degrees,
 	 * then by minus as many (a tilted head); the faces found are mapped
 	 * back to the photo.
+	 *
+	 * retryDenoise: detect again on the photo smoothed by a Gaussian of
+	 * this sigma in pixels (0 to 5), without and with retryPadFraction (a
+	 * noisy capture: YuNet takes the noise of a small photo, enlarged into
+	 * its canvas, for texture).  The face is still aligned and embedded
+	 * from the photo itself.
 	 */
 	float		retryUpscale;
 	bool		retryExposure;
 	float		retryRotation;
+	float		retryDenoise;
 
 	float		minEyeDistance; /* pixels; smaller faces are not embedded */
 	BxFaceRule	rule;
@@ -187,7 +194,7 @@ typedef struct BxFacePipeData *BxFacePipe;
  * Fill *opts with the defaults: score 0.9 (OpenCV's), NMS 0.3, no margin, retry with
  * margin 0.5, upscale at most 4x, no minimum eye distance, rule single;
  * when no face is found, retries enlarged up to 16x, with the exposure
- * normalised, and turned by +25 and -25 degrees.
+ * normalised, turned by +25 and -25 degrees, and smoothed (sigma 1).
  */
 extern void BxFaceDefaultOptions(BxFaceOptions *opts);
 

@@ -17,6 +17,9 @@
 /* YuNet's three heads */
 #define FP_NUM_STRIDES		3
 
+/* Widest smoothing of the denoising retry: 3 sigma, so sigma <= 5 */
+#define FP_DENOISE_MAX_RADIUS	15
+
 /* Upper bound on candidates kept before NMS (OpenCV's top_k) */
 #define FP_MAX_CANDIDATES	5000
 
@@ -86,6 +89,8 @@ extern BxStatus FpFillCanvas(BxFacePipe pipe, const BxImageData *image,
 
 /* retry.c */
 extern BxImage FpExposureImage(const BxAllocator *a, const BxImageData *img);
+extern BxImage FpDenoisedImage(const BxAllocator *a, const BxImageData *img,
+							   double sigma);
 extern BxImage FpRotatedImage(const BxAllocator *a, const BxImageData *img,
 							  double degrees, FpTurn *turn);
 extern void FpTurnToSource(const FpTurn *turn, double x, double y,

@@ -56,6 +56,7 @@ BxFaceDefaultOptions(BxFaceOptions *opts)
 	opts->retryUpscale = 16.0f;
 	opts->retryExposure = true;
 	opts->retryRotation = 25.0f;
+	opts->retryDenoise = 1.0f;
 	opts->minEyeDistance = 0.0f;
 	opts->rule = BX_FACE_RULE_SINGLE;
 }

@@ -530,6 +530,7 @@ TestCoordinates(BxFacePipe pipe, BxFacePipe pipe640)
 		o.maxUpscale = 0;		/* fill the canvas */
 		o.retryExposure = false;	/* only the margin's retry here */
 		o.retryRotation = 0;
+		o.retryDenoise = 0;
 		for (s = 1; s <= 5; s++)
 		{
 			int			i;

@@ -2,9 +2,11 @@
  *
  * test_retry.c
  *	  The detector's retries when no face is found (lib/facepipe/retry.c):
- *	  tilted heads, dark captures and small faces made at test time from
- *	  the shared LFW and ORL photos (test/common/degrade.c), each detected
- *	  with the retries off and on.
+ *	  tilted heads, dark captures, small faces and noisy captures made at
+ *	  test time from the shared LFW and ORL photos (test/common/degrade.c),
+ *	  each detected with the retries off and on.  The noisy ones (Gaussian
+ *	  noise sigma 15) are detected with the other retries on and the
+ *	  smoothing retry off, then on: the others rescue few of them.
  *
  * Thresholds are counts, never timings: with the retries, at least 95% of
  * the degraded captures yield a face, every capture found without them is
@@ -21,6 +23,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "degrade.h"
 #include "fptest.h"
@@ -35,6 +38,7 @@ NoRetries(BxFaceOptions *o)
 	o->retryUpscale = 0;
 	o->retryExposure = false;
 	o->retryRotation = 0;
+	o->retryDenoise = 0;
 }
 
 /* Largest face of img, or false; with the given options */
@@ -114,14 +118,36 @@ TestDetectorRetries(BxFacePipe pipe, bool quick)
 				off;
 	Tally		turned = {0},
 				dark = {0},
-				small = {0};
+				small = {0},
+				noisy = {0};
+	BxFaceOptions rough;
 
 	NoRetries(&off);
 	BxFaceDefaultOptions(&on);
 	on.rule = BX_FACE_RULE_LARGEST;
-	TapOk(on.retryRotation > 0 && on.retryExposure && on.retryUpscale > on.maxUpscale,
-		  "the retries are on by default (turn %.0f degrees, exposure, upscale %.0fx)",
-		  on.retryRotation, on.retryUpscale);
+	TapOk(on.retryRotation > 0 && on.retryExposure && on.retryUpscale > on.maxUpscale &&
+		  on.retryDenoise > 0,
+		  "the retries are on by default (turn %.0f degrees, exposure, upscale %.0fx, "
+		  "smoothing sigma %.1f)", on.retryRotation, on.retryUpscale, on.retryDenoise);
+	{
+		BxImage		grey = BxImageCreate(64, 64, 1, NULL);
+		BxFaceOptions wide = on,
+					neg = on;
+		BxFace		f;
+		int			nf;
+
+		memset(grey->pixels, 128, grey->stride * 64);
+		wide.retryDenoise = 5.5f;	/* a kernel wider than retry.c keeps */
+		neg.retryDenoise = -1;
+		TapOk(BxFaceDetect(pipe, grey, &wide, &f, 1, &nf, err, sizeof(err)) == BX_EINVAL &&
+			  BxFaceDetect(pipe, grey, &neg, &f, 1, &nf, err, sizeof(err)) == BX_EINVAL &&
+			  BxFaceDetect(pipe, grey, &on, &f, 1, &nf, err, sizeof(err)) == BX_OK && nf == 0,
+			  "a retry smoothing outside 0..5 -> BX_EINVAL; a flat image smoothed has no face");
+		BxImageFree(grey);
+	}
+	/* the noisy captures are measured against the other retries alone */
+	rough = on;
+	rough.retryDenoise = 0;
 
 	snprintf(dir, sizeof(dir), "%s/faces/lfw_singletons/images", DataDir());
 	n = ListSubdirFiles(dir, ".jpg", &files);
@@ -206,8 +232,13 @@ TestDetectorRetries(BxFacePipe pipe, bool quick)
 			tiny = DegradeDark(img, 0.4, 2.5);
 			Count(&dark, Largest(pipe, tiny, &off, &f), Largest(pipe, tiny, &on, &f));
 			BxImageFree(tiny);
+			tiny = DegradeNoise(img, 15, 8381 + (uint64_t) (s * 10 + k));
+			Count(&noisy, Largest(pipe, tiny, &rough, &f), Largest(pipe, tiny, &on, &f));
+			BxImageFree(tiny);
 			BxImageFree(img);
 		}
 	Report(&small, "ORL photos shrunk 4x", quick);
 	Report(&dark, "ORL photos darkened (gain 0.4, gamma 2.5)", quick);
+	Report(&noisy, "ORL photos with Gaussian noise sigma 15 (the smoothing retry "
+		   "against the others alone)", quick);
 }
