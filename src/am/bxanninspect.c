@@ -134,7 +134,7 @@ bxann_index_info(PG_FUNCTION_ARGS)
 	for (int i = 14; i < 18; i++)
 		nulls[i] = cache->meta.tuned_probes == 0;
 	/* 0.1.0's definition of the function has only the first 13 columns */
-	Assert(tupdesc->natts <= lengthof(values));
+	Assert(tupdesc->natts <= (int) lengthof(values));
 	relation_close(index, AccessShareLock);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
