@@ -172,18 +172,26 @@ SiblingsExact(const BxAnnRows *rows, const int64 *r, int nr, const double *backg
 {
 	int			dims = rows->dims;
 	int			nn = maxk + 1;	/* the row itself is among its nearest */
-	float	   *queries = palloc(sizeof(float) * dims * Max(nr, 1));
-	float	   *bestd = palloc(sizeof(float) * nn * Max(nr, 1));
-	int64	   *besti = palloc(sizeof(int64) * nn * Max(nr, 1));
-	int32	   *labels = palloc(sizeof(int32) * nn * Max(nr, 1));
-	float	   *dist = palloc(sizeof(float) * nn * Max(nr, 1));
-	float	   *chunk = rows->width == sizeof(float) ? NULL :
-		palloc_extended(sizeof(float) * dims * BXANN_TUNE_EXACT_CHUNK, MCXT_ALLOC_HUGE);
-	float	   *buf = palloc(sizeof(float) * dims);
+	float	   *queries;
+	float	   *bestd;
+	int64	   *besti;
+	int32	   *labels;
+	float	   *dist;
+	float	   *chunk = NULL;
+	float	   *buf;
 	char		errbuf[256];
 
 	if (nr == 0)
 		return;
+	queries = palloc(sizeof(float) * dims * nr);
+	bestd = palloc(sizeof(float) * nn * nr);
+	besti = palloc(sizeof(int64) * nn * nr);
+	labels = palloc(sizeof(int32) * nn * nr);
+	dist = palloc(sizeof(float) * nn * nr);
+	buf = palloc(sizeof(float) * dims);
+	/* 8-bit rows are decoded a chunk at a time (32 MB at 512-d) */
+	if (rows->width != sizeof(float))
+		chunk = palloc_extended(sizeof(float) * dims * BXANN_TUNE_EXACT_CHUNK, MCXT_ALLOC_HUGE);
 	BxAnnRowsCopyMany(rows, r, nr, queries);
 	for (int t = 0; t < nn * nr; t++)
 	{
