@@ -36,6 +36,9 @@ extern void BxAnnRowsAppend(BxAnnRows *rows, const float *x);
 extern void BxAnnRowsCopy(const BxAnnRows *rows, int64 i, float *out);
 extern void BxAnnRowsCopyMany(const BxAnnRows *rows, const int64 *which, int64 count,
 							  float *out);
+extern const float *BxAnnRowsChunk(const BxAnnRows *rows, int64 first, int64 count,
+								   float *buf);
+extern void BxAnnRowsRange(const BxAnnRows *rows, float *min, float *step);
 
 /* bytes one row costs in rows of this width */
 #define BXANN_ROW_BYTES(dims, width)	((Size) (dims) * (width))

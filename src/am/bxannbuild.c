@@ -218,40 +218,6 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	MemoryContextReset(st->tmpctx);
 }
 
-/*
- * SQ8 range of every dimension over the rows (or [-1, 1] with no rows).
- * Rows held as codes have one already: the index keeps their codes.
- */
-static void
-TrainScalarQuantizer(BxAnnBuildState *st, float *sqmin, float *sqscale)
-{
-	const float *x = (const float *) st->rows.data;
-
-	if (st->rows.width != sizeof(float))
-	{
-		memcpy(sqmin, st->rows.codemin, sizeof(float) * st->dims);
-		memcpy(sqscale, st->rows.codestep, sizeof(float) * st->dims);
-		return;
-	}
-	for (int d = 0; d < st->dims; d++)
-	{
-		float		lo = st->rows.n > 0 ? x[d] : -1.0f;
-		float		hi = st->rows.n > 0 ? x[d] : 1.0f;
-
-		for (int64 i = 1; i < st->rows.n; i++)
-		{
-			float		v = x[i * st->dims + d];
-
-			lo = Min(lo, v);
-			hi = Max(hi, v);
-		}
-		if (!(hi > lo))
-			hi = lo + 1.0f;
-		sqmin[d] = lo;
-		sqscale[d] = (hi - lo) / 255.0f;
-	}
-}
-
 /* Train nlists centroids on an evenly spaced sample of the rows. */
 static void
 TrainCentroids(BxAnnBuildState *st, int nlists, float *centroids)
@@ -306,20 +272,15 @@ AssignLists(BxAnnBuildState *st, int nlists, const float *centroids, int spillk,
 	char		errbuf[256];
 
 	if (st->rows.width != sizeof(float))
-		buf = palloc_extended(sizeof(float) * st->dims * Min(n, BXANN_ASSIGN_CHUNK) + 1,
+		buf = palloc_extended(sizeof(float) * st->dims * Min(n, BXANN_ASSIGN_CHUNK),
 							  MCXT_ALLOC_HUGE);
 	for (int64 first = 0; first < n;)
 	{
 		int64		count = buf ? Min(n - first, BXANN_ASSIGN_CHUNK) : n;
-		const float *x = (const float *) st->rows.data;
 
-		if (buf)
-		{
-			for (int64 t = 0; t < count; t++)
-				BxAnnRowsCopy(&st->rows, first + t, buf + t * st->dims);
-			x = buf;
-		}
-		BxAnnCheckBridge(BxNearest(st->dims, count, x, nlists, centroids, spillk,
+		BxAnnCheckBridge(BxNearest(st->dims, count,
+								   BxAnnRowsChunk(&st->rows, first, count, buf),
+								   nlists, centroids, spillk,
 								   bx_build_threads, spill + first * spillk, NULL,
 								   BxInterruptPending, errbuf, sizeof(errbuf)),
 						 "bxann list assignment", errbuf);
@@ -580,7 +541,8 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 
 	INSTR_TIME_SET_CURRENT(phase);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_TRAIN);
-	TrainScalarQuantizer(st, sqmin, sqscale);
+	/* rows held as codes keep them: the index stores the same codes */
+	BxAnnRowsRange(&st->rows, sqmin, sqscale);
 	TrainCentroids(st, nlists, centroids);
 	LogPhase("training", &phase);
 

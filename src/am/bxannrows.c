@@ -24,6 +24,7 @@
 
 #include <math.h>
 
+#include "bxann.h"
 #include "bxannrows.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
@@ -43,19 +44,22 @@ BxAnnRowsInit(BxAnnRows *rows, int dims)
 }
 
 /*
- * Turn the float4 rows into codes over each dimension's range, in place:
- * element j's code goes to byte j, which its float4 (bytes 4j .. 4j + 3)
- * has already been read from.
+ * Each dimension's range over the rows as SQ8 wants it: min[d] and the
+ * value of one of 255 steps (with no rows, [-1, 1]).  Rows held as codes
+ * have theirs already.
  */
-static void
-RowsToCodes(BxAnnRows *rows)
+void
+BxAnnRowsRange(const BxAnnRows *rows, float *min, float *step)
 {
 	int			dims = rows->dims;
 	const float *x = (const float *) rows->data;
-	uint8	   *code = (uint8 *) rows->data;
 
-	rows->codemin = palloc(sizeof(float) * dims);
-	rows->codestep = palloc(sizeof(float) * dims);
+	if (rows->width != sizeof(float))
+	{
+		memcpy(min, rows->codemin, sizeof(float) * dims);
+		memcpy(step, rows->codestep, sizeof(float) * dims);
+		return;
+	}
 	for (int d = 0; d < dims; d++)
 	{
 		float		lo = rows->n > 0 ? x[d] : -1.0f;
@@ -68,19 +72,31 @@ RowsToCodes(BxAnnRows *rows)
 		}
 		if (!(hi > lo))
 			hi = lo + 1.0f;
-		rows->codemin[d] = lo;
-		rows->codestep[d] = (hi - lo) / 255.0f;
+		min[d] = lo;
+		step[d] = (hi - lo) / 255.0f;
 	}
+}
+
+/*
+ * Turn the float4 rows into codes over each dimension's range, in place:
+ * element j's code goes to byte j, which its float4 (bytes 4j .. 4j + 3)
+ * has already been read from (BxAnnEncodeWith goes through a row in order).
+ */
+static void
+RowsToCodes(BxAnnRows *rows)
+{
+	int			dims = rows->dims;
+	const float *x = (const float *) rows->data;
+	uint8	   *code = (uint8 *) rows->data;
+
+	rows->codemin = palloc(sizeof(float) * dims);
+	rows->codestep = palloc(sizeof(float) * dims);
+	BxAnnRowsRange(rows, rows->codemin, rows->codestep);
 	for (int64 i = 0; i < rows->n; i++)
 	{
 		if ((i & 65535) == 0)
 			CHECK_FOR_INTERRUPTS();
-		for (int d = 0; d < dims; d++)
-		{
-			float		v = (x[i * dims + d] - rows->codemin[d]) / rows->codestep[d];
-
-			code[i * dims + d] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8) lrintf(v);
-		}
+		BxAnnEncodeWith(rows->codemin, rows->codestep, dims, x + i * dims, code + i * dims);
 	}
 	rows->width = 1;
 	rows->coded_from = rows->n;
@@ -125,16 +141,8 @@ BxAnnRowsAppend(BxAnnRows *rows, const float *x)
 	if (rows->width == sizeof(float))
 		memcpy((float *) rows->data + rows->n * dims, x, sizeof(float) * dims);
 	else
-	{
-		uint8	   *code = (uint8 *) rows->data + rows->n * dims;
-
-		for (int d = 0; d < dims; d++)
-		{
-			float		v = (x[d] - rows->codemin[d]) / rows->codestep[d];
-
-			code[d] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8) lrintf(v);
-		}
-	}
+		BxAnnEncodeWith(rows->codemin, rows->codestep, dims, x,
+						(uint8 *) rows->data + rows->n * dims);
 	rows->n++;
 }
 
@@ -161,4 +169,19 @@ BxAnnRowsCopyMany(const BxAnnRows *rows, const int64 *which, int64 count, float 
 {
 	for (int64 t = 0; t < count; t++)
 		BxAnnRowsCopy(rows, which[t], out + t * rows->dims);
+}
+
+/*
+ * Rows first .. first + count as float4, one after the other: in place when
+ * the rows are float4, else decoded into buf (count * dims floats), which
+ * is returned.
+ */
+const float *
+BxAnnRowsChunk(const BxAnnRows *rows, int64 first, int64 count, float *buf)
+{
+	if (rows->width == sizeof(float))
+		return (const float *) rows->data + first * rows->dims;
+	for (int64 t = 0; t < count; t++)
+		BxAnnRowsCopy(rows, first + t, buf + t * rows->dims);
+	return buf;
 }

@@ -157,17 +157,18 @@ PersonRows(const BxAnnRows *rows, const BxAnnGraph *graph, int64 r, int64 *membe
 }
 
 /*
- * The rows of each of the nr sampled rows r[] whose graph edges show no
- * sibling, by one exact pass over all rows (FAISS, a chunk of rows at a
- * time): each one's nearest rows at least BXANN_TUNE_MATE_GAP (cosine)
- * above background[] (the cosine of its farthest graph neighbour), at most
- * maxk with the row first, into members[i * maxk ..]; k[i] their count.
+ * The rows of the persons of the nr samples loner[] whose graph edges show
+ * no sibling, by one exact pass over all rows (FAISS, a chunk of rows at a
+ * time): each sample i's row members[i * maxk] and its nearest rows at
+ * least BXANN_TUNE_MATE_GAP (cosine) above background[i] (the cosine of its
+ * farthest graph neighbour), at most maxk, into members[i * maxk ..], and
+ * their count into k[i].
  * The graph misses some siblings (a person's photos whose nearest lists do
  * not meet), and a row taken for a loner would be probed as one: with one
  * answer where a real new photo of its person has two or more.
  */
 static void
-SiblingsExact(const BxAnnRows *rows, const int64 *r, int nr, const double *background,
+SiblingsExact(const BxAnnRows *rows, const int *loner, int nr, const double *background,
 			  int maxk, int64 *members, int *k)
 {
 	int			dims = rows->dims;
@@ -192,7 +193,8 @@ SiblingsExact(const BxAnnRows *rows, const int64 *r, int nr, const double *backg
 	/* 8-bit rows are decoded a chunk at a time (32 MB at 512-d) */
 	if (rows->width != sizeof(float))
 		chunk = palloc_extended(sizeof(float) * dims * BXANN_TUNE_EXACT_CHUNK, MCXT_ALLOC_HUGE);
-	BxAnnRowsCopyMany(rows, r, nr, queries);
+	for (int j = 0; j < nr; j++)
+		BxAnnRowsCopy(rows, members[(Size) loner[j] * maxk], queries + (Size) j * dims);
 	for (int t = 0; t < nn * nr; t++)
 	{
 		bestd[t] = FLT_MAX;
@@ -201,14 +203,8 @@ SiblingsExact(const BxAnnRows *rows, const int64 *r, int nr, const double *backg
 	for (int64 first = 0; first < rows->n; first += BXANN_TUNE_EXACT_CHUNK)
 	{
 		int64		count = Min(rows->n - first, BXANN_TUNE_EXACT_CHUNK);
-		const float *base = (const float *) rows->data + first * dims;
+		const float *base = BxAnnRowsChunk(rows, first, count, chunk);
 
-		if (chunk)
-		{
-			for (int64 t = 0; t < count; t++)
-				BxAnnRowsCopy(rows, first + t, chunk + t * dims);
-			base = chunk;
-		}
 		BxAnnCheckBridge(BxNearest(dims, nr, queries, count, base, (int) Min(nn, count),
 								   bx_build_threads, labels, dist, BxInterruptPending,
 								   errbuf, sizeof(errbuf)),
@@ -235,19 +231,19 @@ SiblingsExact(const BxAnnRows *rows, const int64 *r, int nr, const double *backg
 	}
 	for (int i = 0; i < nr; i++)
 	{
-		int64	   *m = members + (Size) i * maxk;
+		int			s = loner[i];
+		int64	   *m = members + (Size) s * maxk;
 
-		m[0] = r[i];
-		k[i] = 1;
-		for (int j = 0; j < nn && k[i] < maxk; j++)
+		k[s] = 1;
+		for (int j = 0; j < nn && k[s] < maxk; j++)
 		{
 			int64		c = besti[i * nn + j];
 
-			if (c < 0 || c == r[i])
+			if (c < 0 || c == m[0])
 				continue;
 			if (Cosine(queries + (Size) i * dims, BxAnnRowsGet(rows, c, buf), dims) >=
-				background[i] + BXANN_TUNE_MATE_GAP)
-				m[k[i]++] = c;
+				background[s] + BXANN_TUNE_MATE_GAP)
+				m[k[s]++] = c;
 		}
 	}
 	pfree(queries);
@@ -261,36 +257,48 @@ SiblingsExact(const BxAnnRows *rows, const int64 *r, int nr, const double *backg
 }
 
 /*
- * A new photo of a person seen once: probe = |x| (c x/|x| + sqrt(1 - c^2) u),
- * u a random unit vector orthogonal to x: cosine c with x, as long as x.
+ * A random unit vector u orthogonal to x (Gaussian, x's component taken
+ * out): the direction in which a new photo differs from what is known.
+ */
+static void
+RandomOrthogonal(const float *x, int dims, pg_prng_state *rng, float *u)
+{
+	double		xx = BxKernelInnerProduct(x, x, dims);
+	double		ux = 0.0,
+				uu = 0.0;
+
+	for (int d = 0; d < dims; d++)
+	{
+		u[d] = (float) Gaussian(rng);
+		ux += u[d] * x[d];
+	}
+	for (int d = 0; d < dims; d++)
+	{
+		u[d] -= (float) (ux / Max(xx, 1e-30) * x[d]);
+		uu += (double) u[d] * u[d];
+	}
+	uu = sqrt(Max(uu, 1e-30));
+	for (int d = 0; d < dims; d++)
+		u[d] = (float) (u[d] / uu);
+}
+
+/*
+ * A new photo of a person seen once: probe = c x + sqrt(1 - c^2) |x| u, u
+ * random, unit and orthogonal to x: cosine c with x, as long as x.
  */
 static void
 MakeProbe(const float *x, int dims, double c, pg_prng_state *rng, float *probe)
 {
-	double		xx = BxKernelInnerProduct(x, x, dims);
-	double		xnorm = sqrt(xx);
-	double		ux = 0.0,
-				uu = 0.0;
-	double		s = sqrt(Max(0.0, 1.0 - c * c));
+	double		s = sqrt(Max(0.0, 1.0 - c * c)) * sqrt(BxKernelInnerProduct(x, x, dims));
 
+	RandomOrthogonal(x, dims, rng, probe);
 	for (int d = 0; d < dims; d++)
-	{
-		probe[d] = (float) Gaussian(rng);
-		ux += probe[d] * x[d];
-	}
-	for (int d = 0; d < dims; d++)
-	{
-		probe[d] -= (float) (ux / xx * x[d]);
-		uu += (double) probe[d] * probe[d];
-	}
-	uu = sqrt(Max(uu, 1e-30));
-	for (int d = 0; d < dims; d++)
-		probe[d] = (float) (c * x[d] + s * xnorm * probe[d] / uu);
+		probe[d] = (float) (c * x[d] + s * probe[d]);
 }
 
 /*
  * A new photo of a person seen in k >= 2 rows (members[]): their mean m,
- * plus a random direction u orthogonal to it, of the length that gives the
+ * plus t u, u random, unit and orthogonal to m, t the length that gives the
  * probe, on average over the rows, cosine pair (the person's mean cosine
  * between two of their rows, as two photos of one person show): with a
  * = mean_i (m . x_i / |x_i|), cos = a / |m + t u| = a / sqrt(|m|^2 + t^2).
@@ -301,14 +309,11 @@ MakePersonProbe(const BxAnnRows *rows, const int64 *members, int k, double pair,
 				pg_prng_state *rng, float *probe, float *buf)
 {
 	int			dims = rows->dims;
-	double		mm = 0.0,
+	double		mm,
 				a = 0.0,
 				len = 0.0,
-				t2,
-				um = 0.0,
-				uu = 0.0,
-				scale,
-				pp = 0.0;
+				t,
+				pp;
 	float	   *u = palloc(sizeof(float) * dims);
 
 	memset(probe, 0, sizeof(float) * dims);
@@ -330,26 +335,14 @@ MakePersonProbe(const BxAnnRows *rows, const int64 *members, int k, double pair,
 			a += BxKernelInnerProduct(probe, x, dims) / xx / k;
 	}
 	pair = Max(BXANN_TUNE_MIN_MATE, Min(BXANN_TUNE_MAX_MATE, pair));
-	t2 = Max(0.0, (a / pair) * (a / pair) - mm);
+	t = sqrt(Max(0.0, (a / pair) * (a / pair) - mm));
+	RandomOrthogonal(probe, dims, rng, u);
 	for (int d = 0; d < dims; d++)
-	{
-		u[d] = (float) Gaussian(rng);
-		um += u[d] * probe[d];
-	}
-	for (int d = 0; d < dims; d++)
-	{
-		u[d] -= (float) (um / Max(mm, 1e-30) * probe[d]);
-		uu += (double) u[d] * u[d];
-	}
-	scale = sqrt(t2) / sqrt(Max(uu, 1e-30));
-	for (int d = 0; d < dims; d++)
-	{
-		probe[d] += (float) (scale * u[d]);
-		pp += (double) probe[d] * probe[d];
-	}
-	scale = pp > 0.0 ? len / sqrt(pp) : 1.0;
-	for (int d = 0; d < dims; d++)
-		probe[d] = (float) (probe[d] * scale);
+		probe[d] += (float) (t * u[d]);
+	pp = BxKernelInnerProduct(probe, probe, dims);
+	if (pp > 0.0)
+		for (int d = 0; d < dims; d++)
+			probe[d] = (float) (probe[d] * (len / sqrt(pp)));
 	pfree(u);
 }
 
@@ -453,7 +446,8 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 	int			samples = (int) Min(n, (int64) BXANN_TUNE_SAMPLES);
 	int64	   *members;		/* [samples][maxk] */
 	int		   *k;
-	double	   *mated;			/* cosines between the rows of a person */
+	double	   *pair;			/* a mated sample's mean cosine between its person's rows */
+	double	   *mated;			/* those of the mated samples, one after the other */
 	int			nmated = 0;
 	double	   *similarity;		/* each probe's cosine to its nearest row */
 	double	   *background;		/* cosine of a sampled row's farthest edge */
@@ -474,6 +468,7 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 	pg_prng_seed(&rng, BXANN_TUNE_SEED);
 	members = palloc(sizeof(int64) * samples * maxk);
 	k = palloc(sizeof(int) * samples);
+	pair = palloc(sizeof(double) * samples);
 	mated = palloc(sizeof(double) * samples);
 	similarity = palloc(sizeof(double) * samples);
 	background = palloc(sizeof(double) * samples);
@@ -487,33 +482,25 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 		k[i] = PersonRows(rows, graph, r, members + (Size) i * maxk, &background[i],
 						  buf1, buf2);
 		if (k[i] > 1)
-			mated[nmated++] = PairCosine(rows, members + (Size) i * maxk, k[i], buf1, buf2);
+			mated[nmated++] = pair[i] =
+				PairCosine(rows, members + (Size) i * maxk, k[i], buf1, buf2);
 	}
 	if (nmated >= samples * BXANN_TUNE_SOME_MATED)
 	{
 		int		   *loner = palloc(sizeof(int) * samples);
-		int64	   *r = palloc(sizeof(int64) * samples);
-		double	   *bg = palloc(sizeof(double) * samples);
-		int64	   *m = palloc(sizeof(int64) * samples * maxk);
-		int		   *mk = palloc(sizeof(int) * samples);
 		int			nloners = 0;
 
 		for (int i = 0; i < samples; i++)
 			if (k[i] == 1 && !isnan(background[i]))
-			{
-				loner[nloners] = i;
-				r[nloners] = members[(Size) i * maxk];
-				bg[nloners++] = background[i];
-			}
-		SiblingsExact(rows, r, nloners, bg, maxk, m, mk);
+				loner[nloners++] = i;
+		SiblingsExact(rows, loner, nloners, background, maxk, members, k);
 		for (int j = 0; j < nloners; j++)
 		{
 			int			i = loner[j];
 
-			k[i] = mk[j];
-			memcpy(members + (Size) i * maxk, m + (Size) j * maxk, sizeof(int64) * mk[j]);
 			if (k[i] > 1)
-				mated[nmated++] = PairCosine(rows, members + (Size) i * maxk, k[i], buf1, buf2);
+				mated[nmated++] = pair[i] =
+					PairCosine(rows, members + (Size) i * maxk, k[i], buf1, buf2);
 		}
 	}
 
@@ -528,10 +515,9 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 	{
 		int64	   *m = members + (Size) i * maxk;
 		float	   *q = probes + (Size) i * dims;
-		int64	   *t = m;
 
 		if (k[i] > 1)
-			MakePersonProbe(rows, m, k[i], PairCosine(rows, m, k[i], buf1, buf2), &rng, q, buf1);
+			MakePersonProbe(rows, m, k[i], pair[i], &rng, q, buf1);
 		else
 		{
 			double		c = BXANN_TUNE_DEFAULT_MATE;
@@ -546,7 +532,7 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 		}
 		similarity[i] = -2.0;
 		for (int j = 0; j < k[i]; j++)
-			similarity[i] = Max(similarity[i], Cosine(q, BxAnnRowsGet(rows, t[j], buf1), dims));
+			similarity[i] = Max(similarity[i], Cosine(q, BxAnnRowsGet(rows, m[j], buf1), dims));
 	}
 
 	pending = palloc(sizeof(int) * samples);
