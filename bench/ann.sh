@@ -78,19 +78,7 @@ bin=$ann_bin
 data=$ann_data
 mkdir -p bench/out
 
-if [ "$build" -eq 1 ]; then
-	bx_install_packages
-	bx_build_install
-fi
-bx_ann_client_build
-
-export BX_SERVER_OPTS="-c shared_buffers=4GB -c maintenance_work_mem=2GB -c max_parallel_maintenance_workers=1 -c work_mem=64MB"
-trap bx_cluster_stop EXIT
-trap 'exit 130' INT TERM
-bx_cluster_start
-
-q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-val() { psql -X -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+bx_ann_cluster "$build"
 
 bx_log "loading $rows rows"
 t0=$(date +%s.%N)

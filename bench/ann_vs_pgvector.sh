@@ -57,17 +57,7 @@ source "$(dirname "$0")/../scripts/common.sh"
 bx_ann_peer_cluster ann_vs_pgvector.sh "$build"
 
 bx_log "loading $rows rows twice (face_embedding, vector)"
-q <<SQL
-CREATE EXTENSION bxexit;
-CREATE EXTENSION vector;
-CREATE TABLE items (id int PRIMARY KEY, v bxexit.face_embedding($dim));
-\copy items FROM '$data/base.tsv'
-CREATE TABLE pv (id int PRIMARY KEY, v vector($dim));
-\copy pv FROM '$data/base.tsv'
-VACUUM ANALYZE items;
-VACUUM ANALYZE pv;
-SQL
-pgv_version=$(val "SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+bx_ann_load_pair items pv
 
 rows_out=$BX_TMP/rows.tsv
 : >"$rows_out"

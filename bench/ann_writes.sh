@@ -92,17 +92,7 @@ awk -v a=$((n0 + single + 1)) -v b="$rows" -v n="$batch" 'BEGIN {
 	for (i = a; i <= b; i += n) print "INSERT INTO t SELECT * FROM :stage WHERE id BETWEEN " i " AND " (i + n - 1 < b ? i + n - 1 : b) ";" }' >"$batch_sql"
 
 bx_log "loading $rows rows twice (face_embedding, vector) into staging tables"
-q <<SQL
-CREATE EXTENSION bxexit;
-CREATE EXTENSION vector;
-CREATE TABLE stage_fe (id int PRIMARY KEY, v bxexit.face_embedding($dim));
-\copy stage_fe FROM '$data/base.tsv'
-CREATE TABLE stage_pv (id int PRIMARY KEY, v vector($dim));
-\copy stage_pv FROM '$data/base.tsv'
-VACUUM ANALYZE stage_fe;
-VACUUM ANALYZE stage_pv;
-SQL
-pgv_version=$(val "SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+bx_ann_load_pair stage_fe stage_pv
 
 writes=$BX_TMP/writes.tsv search=$BX_TMP/search.tsv conc=$BX_TMP/clients.tsv
 : >"$writes"

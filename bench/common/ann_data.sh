@@ -114,9 +114,7 @@ bx_ann_machine() {
 # bx_ann_peer_cluster SCRIPT BUILD [SERVER OPTIONS]: what a side-by-side
 # with pgvector does before loading: the dataset of $rows rows and $nq
 # queries of the shape (bx_ann_shape first; sets bin and data), pgvector's
-# check, bxexit built and installed when BUILD is 1, the query client, and
-# a throwaway cluster with the benches' server settings plus SERVER
-# OPTIONS, stopped on exit; defines q (psql) and val (one value).
+# check, then bx_ann_cluster.
 bx_ann_peer_cluster() {
 	local script=$1 build=$2 extra=${3:-}
 	cd "$BX_ROOT"
@@ -125,6 +123,15 @@ bx_ann_peer_cluster() {
 	data=$ann_data
 	mkdir -p bench/out
 	bx_ann_pgvector_check "$script" || exit 1
+	bx_ann_cluster "$build" "$extra"
+}
+
+# bx_ann_cluster BUILD [SERVER OPTIONS]: bxexit built and installed when
+# BUILD is 1, the query client, and a throwaway cluster with the benches'
+# server settings plus SERVER OPTIONS, stopped on exit; defines q (psql)
+# and val (one value).
+bx_ann_cluster() {
+	local build=$1 extra=${2:-}
 	if [ "$build" -eq 1 ]; then
 		bx_install_packages
 		bx_build_install
@@ -136,4 +143,21 @@ bx_ann_peer_cluster() {
 	bx_cluster_start
 	q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 	val() { psql -X -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+}
+
+# bx_ann_load_pair FE_TABLE PV_TABLE: the dataset's rows into a
+# face_embedding table and a pgvector vector table (the same text reads as
+# both), analysed; sets pgv_version.
+bx_ann_load_pair() {
+	q <<SQL
+CREATE EXTENSION bxexit;
+CREATE EXTENSION vector;
+CREATE TABLE $1 (id int PRIMARY KEY, v bxexit.face_embedding($dim));
+\copy $1 FROM '$data/base.tsv'
+CREATE TABLE $2 (id int PRIMARY KEY, v vector($dim));
+\copy $2 FROM '$data/base.tsv'
+VACUUM ANALYZE $1;
+VACUUM ANALYZE $2;
+SQL
+	pgv_version=$(val "SELECT extversion FROM pg_extension WHERE extname = 'vector'")
 }
