@@ -43,6 +43,7 @@
 #include "image/bx_image.h"
 #include "degrade.h"
 #include "facepipe/facepipe.h"
+#include "helpers.h"
 #include "imgutil.h"
 #include "metrics.h"
 #include "nn/nn.h"
@@ -302,17 +303,6 @@ SimilarityMatrix(const Sample **all, int n)
 	return sim;
 }
 
-/* splitmix64: portable and fixed, unlike rand(), so the splits are too */
-static uint64_t
-NextRandom(uint64_t *state)
-{
-	uint64_t	z = (*state += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
 /* Fisher-Yates (the modulo bias is below 1e-16 for n < 1000) */
 static void
 Shuffle(int *v, int n, uint64_t *state)
@@ -321,7 +311,7 @@ Shuffle(int *v, int n, uint64_t *state)
 
 	for (i = n - 1; i > 0; i--)
 	{
-		int			j = (int) (NextRandom(state) % (uint64_t) (i + 1));
+		int			j = (int) (TestSplitMix64(state) % (uint64_t) (i + 1));
 		int			tmp = v[i];
 
 		v[i] = v[j];

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "degrade.h"
+#include "helpers.h"
 #include "imgutil.h"
 
 static BxImage
@@ -264,17 +265,6 @@ DegradeMotionBlur(const BxImageData *img, int length, double degrees)
 	return out;
 }
 
-/* splitmix64, so the noise is the same on every machine */
-static uint64_t
-NoiseNext(uint64_t *state)
-{
-	uint64_t	z = (*state += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
 BxImage
 DegradeNoise(const BxImageData *img, double sigma, uint64_t seed)
 {
@@ -293,8 +283,8 @@ DegradeNoise(const BxImageData *img, double sigma, uint64_t seed)
 		for (x = 0; x < img->width; x++)
 		{
 			/* Box-Muller; u1 in (0, 1] so the log is finite */
-			double		u1 = ((NoiseNext(&state) >> 11) + 1.0) / 9007199254740992.0;
-			double		u2 = (NoiseNext(&state) >> 11) / 9007199254740992.0;
+			double		u1 = ((TestSplitMix64(&state) >> 11) + 1.0) / 9007199254740992.0;
+			double		u2 = (TestSplitMix64(&state) >> 11) / 9007199254740992.0;
 			double		n = sigma * sqrt(-2 * log(u1)) * cos(2 * 3.14159265358979323846 * u2);
 
 			for (c = 0; c < img->channels; c++)

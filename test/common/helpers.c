@@ -202,6 +202,17 @@ CountingPeakBytes(void)
 	return peakBytes;
 }
 
+/* splitmix64: portable and fixed, unlike rand(), for reproducible draws */
+uint64_t
+TestSplitMix64(uint64_t *state)
+{
+	uint64_t	z = (*state += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
 uint32_t
 TestRandom(void)
 {

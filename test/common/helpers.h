@@ -39,5 +39,6 @@ extern size_t CountingPeakBytes(void);
 
 /* Deterministic pseudo-random numbers */
 extern uint32_t TestRandom(void);
+extern uint64_t TestSplitMix64(uint64_t *state);
 
 #endif							/* BX_TEST_HELPERS_H */
