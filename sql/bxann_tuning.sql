@@ -60,6 +60,12 @@ SELECT build_rows, tuned_probes > 0 AS tuned, tuned_found >= 0.995 AS found,
        abs(tuned_mate_similarity - 0.6) < 1e-6 AS assumed
   FROM bxann_index_info('tune1_v');
 
+-- the build narrowed the walk below the ladder's 2x probes where a
+-- narrower one still finds the probes (NarrowerWalk)
+-- (one photo per person: the lists find the row, the walk adds little)
+SELECT tuned_ef_search < 2 * tuned_probes AS narrowed, tuned_ef_search >= 12 AS at_least_12
+  FROM bxann_index_info('tune1_v');
+
 -- the plans use the index
 EXPLAIN (COSTS OFF) SELECT id FROM tune3 ORDER BY v <=> (SELECT v FROM probe3 LIMIT 1) LIMIT 1;
 

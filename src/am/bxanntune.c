@@ -29,6 +29,8 @@
  *	  build of tens; on data where even wide searches miss, it stops past a
  *	  budget of elements read (BXANN_TUNE_BUDGET) and keeps the last level
  *	  (tuned_found then says how far it got).
+ * 4. At the probes chosen, narrow the walk while it still finds them
+ *	  (NarrowerWalk).
  *
  * The choice is written to the metapage (tuned_*) and shown by
  * bxann_index_info; bxann.probes and bxann.ef_search override it.
@@ -89,7 +91,10 @@
 #define BXANN_TUNE_BUDGET		100
 #define BXANN_TUNE_SEED			UINT64CONST(0x6278616e6e74756e)
 
-/* the ladder: probes at each level (capped at the list count), ef = 2x */
+/*
+ * the ladder: probes at each level (capped at the list count), ef = 2x;
+ * NarrowerWalk then tries the same values for ef
+ */
 static const int tune_probes[] = {
 	4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024,
 	1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384, 24576, 32768
@@ -411,6 +416,75 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows
 	return found;
 }
 
+/*
+ * The ladder widens the walk with the lists (ef_search = 2x probes), but
+ * the walk's cost grows faster than the lists' (each step of it reads
+ * elements at random pages, where a list is read a page at a time; bench/
+ * RESULTS.md), and once the lists hold an entry near the answer a narrower
+ * walk often finds it as well.  So at the probes chosen, look for the
+ * narrowest walk (among the ladder's own values, by bisection) that still
+ * finds BXANN_TUNE_TARGET of the probes.  What a search learns is kept: a
+ * probe found with a walk of width w (foundat[]: at first the width of the
+ * ladder level that found it, with fewer lists) counts as found with any
+ * wider one, a probe missed with width w (lostat[]) as missed with any
+ * narrower one; only the others are searched again.
+ */
+static int
+NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const float *probes,
+			 const int64 *members, int maxk, const int *k, const ItemPointerData *where,
+			 int samples, int *foundat, int p, int ef, int64 budget,
+			 int64 *visits, MemoryContext ctx)
+{
+	int			dims = cache->meta.dims;
+	int		   *lostat = palloc0(sizeof(int) * samples);
+	int			widths[lengthof(tune_probes)];
+	int			nwidths = 0;
+	int			lo = 0;
+	int			hi;
+	int			chosen = ef;
+
+	for (int level = 0; level < (int) lengthof(tune_probes); level++)
+		if (tune_probes[level] >= BXANN_UNTUNED_EF_SEARCH && tune_probes[level] < ef)
+			widths[nwidths++] = tune_probes[level];
+	hi = nwidths - 1;
+	while (lo <= hi && *visits <= budget)
+	{
+		int			mid = (lo + hi) / 2;
+		int			w = widths[mid];
+		int			found = 0;
+
+		for (int i = 0; i < samples; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			if (foundat[i] < 0 || (lostat[i] > 0 && lostat[i] >= w))
+				continue;
+			if (foundat[i] > w)
+			{
+				if (ProbeFinds(index, cache, probes + (Size) i * dims, rows,
+							   members + (Size) i * maxk, k[i], where, p, w, visits, ctx))
+					foundat[i] = w;
+				else
+				{
+					lostat[i] = w;
+					continue;
+				}
+			}
+			found++;
+		}
+		elog(DEBUG1, "bxann tuning: probes %d, ef_search %d find %d of %d probes (%lld elements read)",
+			 p, w, found, samples, (long long) *visits);
+		if ((double) found / samples >= BXANN_TUNE_TARGET)
+		{
+			chosen = w;
+			hi = mid - 1;
+		}
+		else
+			lo = mid + 1;
+	}
+	pfree(lostat);
+	return chosen;
+}
+
 static int
 CompareDouble(const void *a, const void *b)
 {
@@ -454,6 +528,8 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 	float	   *probes;
 	int		   *pending;
 	int			npending;
+	int		   *foundat;		/* ef of the level that found each probe, -1 */
+	int64		budget = BXANN_TUNE_BUDGET * Max(n, (int64) 1000000);
 	double		found = 0.0;
 	int64		visits = 0;
 	pg_prng_state rng;
@@ -536,8 +612,12 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 	}
 
 	pending = palloc(sizeof(int) * samples);
+	foundat = palloc(sizeof(int) * samples);
 	for (int i = 0; i < samples; i++)
+	{
 		pending[i] = i;
+		foundat[i] = -1;
+	}
 	npending = samples;
 
 	for (int level = 0; level < (int) lengthof(tune_probes); level++)
@@ -555,6 +635,8 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 							members + (Size) i * maxk, k[i], where,
 							p, ef, &visits, searchctx))
 				pending[missed++] = i;
+			else
+				foundat[i] = ef;
 		}
 		npending = missed;
 		found = 1.0 - (double) npending / samples;
@@ -562,10 +644,13 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 			 p, ef, samples - npending, samples, (long long) visits);
 		tuning->probes = p;
 		tuning->ef_search = ef;
-		if (found >= BXANN_TUNE_TARGET || p >= nlists ||
-			visits > BXANN_TUNE_BUDGET * Max(n, (int64) 1000000))
+		if (found >= BXANN_TUNE_TARGET || p >= nlists || visits > budget)
 			break;
 	}
+	if (found >= BXANN_TUNE_TARGET)
+		tuning->ef_search = NarrowerWalk(index, cache, rows, probes, members, maxk, k,
+										 where, samples, foundat, tuning->probes,
+										 tuning->ef_search, budget, &visits, searchctx);
 	tuning->samples = samples;
 	tuning->found = (float) found;
 	qsort(similarity, samples, sizeof(double), CompareDouble);
