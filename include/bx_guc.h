@@ -32,8 +32,11 @@ extern int	bxann_rerank;
 extern bool bxann_iterative_scan;
 extern int	bxann_max_scan_tuples;
 
-/* threads of FAISS and BLAS inside CREATE INDEX (SUSET) */
-#define BX_DEFAULT_BUILD_THREADS	1
+/*
+ * threads of BLAS inside CREATE INDEX (SUSET); 0: one more than the
+ * parallel workers PostgreSQL would give the build (bxannbuild.c)
+ */
+#define BX_DEFAULT_BUILD_THREADS	0
 extern int	bx_build_threads;
 
 /* face models (SUSET: they name files the server reads, and shape templates) */

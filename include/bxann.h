@@ -310,7 +310,7 @@ typedef struct BxAnnTuning
 
 extern void BxAnnTune(Relation index, const struct BxAnnRows *rows,
 					  const struct BxAnnGraph *graph, const ItemPointerData *where,
-					  BxAnnTuning *tuning);
+					  int nthreads, BxAnnTuning *tuning);
 
 /* bxannvacuum.c */
 extern IndexBulkDeleteResult *bxannbulkdelete(IndexVacuumInfo *info,

@@ -36,8 +36,9 @@ extern "C"
  * k-means: train k centroids of dimension dim on the n row-major vectors x
  * (n >= k), niter iterations, deterministic for a given seed.  With
  * spherical != 0 the centroids are normalised after each iteration (cosine
- * and inner-product data).  nthreads is the OpenMP/BLAS thread count for
- * this call only; the bridge restores one thread before returning.
+ * and inner-product data).  nthreads is the BLAS thread count for this
+ * call only (OpenMP stays at one); the bridge restores one thread before
+ * returning.
  * centroids receives k * dim floats.
  */
 extern BxStatus BxKmeans(int dim, int64_t n, int k, const float *x,

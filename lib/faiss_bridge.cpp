@@ -55,13 +55,18 @@ class CallScope
 	{
 		faiss::InterruptCallback::instance.reset(new StopCallback(stop));
 		int n = nthreads < 1 ? 1 : nthreads;
-		omp_set_num_threads(n);
+		/*
+		 * The threads go to BLAS, whose matrix products are most of a
+		 * build; OpenMP (FAISS's loops around them) stays at one: its idle
+		 * threads spin and took the cores from BLAS's (a 200,000-row build
+		 * with both at 2 threads was slower than with one).
+		 */
+		omp_set_num_threads(1);
 		openblas_set_num_threads(n);
 	}
 	~CallScope()
 	{
 		faiss::InterruptCallback::clear_instance();
-		omp_set_num_threads(1);
 		openblas_set_num_threads(1);
 	}
 };

@@ -62,6 +62,15 @@ CREATE INDEX ann_ip ON ann USING bxann (v face_embedding_ip_ops) WITH (lists = 1
 SELECT * FROM pg_temp.compare('<#>');
 DROP INDEX ann_ip;
 
+-- a build with two BLAS threads is as exact (bxexit.build_threads; 0, the
+-- default, takes max_parallel_maintenance_workers' choice for this table)
+SHOW bxexit.build_threads;
+SET bxexit.build_threads = 2;
+CREATE INDEX ann_l2 ON ann USING bxann (v face_embedding_l2_ops) WITH (lists = 10, m = 8);
+SELECT * FROM pg_temp.compare('<->');
+DROP INDEX ann_l2;
+RESET bxexit.build_threads;
+
 -- default settings: approximate, but the graph finds nearly everything
 RESET bxann.probes;
 RESET bxann.rerank;
@@ -227,6 +236,7 @@ SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_op
 SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops) WITH (colour = 1)$$);
 SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (id)$$);
 SELECT pg_temp.try($$SET bxann.probes = -1$$);
+SELECT pg_temp.try($$SET bxexit.build_threads = -1$$);
 SELECT pg_temp.try($$SET bxann.no_such_setting = 1$$);
 DROP TABLE ann_tag, ann_bad;
 

@@ -36,6 +36,7 @@
 #include "catalog/index.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
 #include "pgstat.h"
 #include "portability/instr_time.h"
 #include "utils/memutils.h"
@@ -68,6 +69,7 @@ typedef struct BxAnnBuildState
 	int			dims;
 	int			metric;
 	int			m;
+	int			nthreads;		/* BLAS threads of the build (BuildThreads) */
 	BxAnnRows	rows;			/* the vectors loaded */
 	ItemPointerData *tids;		/* [rows.capacity] */
 	Size		budget;			/* maintenance_work_mem in bytes */
@@ -253,7 +255,7 @@ TrainCentroids(BxAnnBuildState *st, int nlists, float *centroids)
 		BxAnnRowsCopy(&st->rows, i * n / nsample, sample + i * st->dims);
 	BxAnnCheckBridge(BxKmeans(st->dims, nsample, nlists, sample,
 							  BXANN_KMEANS_ITERATIONS, 1234,
-							  st->metric != BXANN_METRIC_L2, bx_build_threads,
+							  st->metric != BXANN_METRIC_L2, st->nthreads,
 							  centroids, BxInterruptPending, errbuf, sizeof(errbuf)),
 					 "bxann k-means", errbuf);
 	pfree(sample);
@@ -281,7 +283,7 @@ AssignLists(BxAnnBuildState *st, int nlists, const float *centroids, int spillk,
 		BxAnnCheckBridge(BxNearest(st->dims, count,
 								   BxAnnRowsChunk(&st->rows, first, count, buf),
 								   nlists, centroids, spillk,
-								   bx_build_threads, spill + first * spillk, NULL,
+								   st->nthreads, spill + first * spillk, NULL,
 								   BxInterruptPending, errbuf, sizeof(errbuf)),
 						 "bxann list assignment", errbuf);
 		first += count;
@@ -503,6 +505,7 @@ InitBuildState(BxAnnBuildState *st, Relation index)
 
 	memset(st, 0, sizeof(BxAnnBuildState));
 	st->index = index;
+	st->nthreads = 1;
 	st->dims = IndexDimensions(index);
 	st->metric = BxAnnGetMetric(index);
 	st->m = opts ? opts->m : BXANN_DEFAULT_M;
@@ -559,7 +562,7 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_GRAPH);
 	graph = BxAnnGraphBuild(&st->rows, st->m, spill, spillk, liststart, order,
-							centroids, nlists, bx_build_threads);
+							centroids, nlists, st->nthreads);
 	LogPhase("graph", &phase);
 
 	INSTR_TIME_SET_CURRENT(end);
@@ -574,7 +577,7 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 		BxAnnTuning tuning;
 
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_TUNE);
-		BxAnnTune(st->index, &st->rows, graph, where, &tuning);
+		BxAnnTune(st->index, &st->rows, graph, where, st->nthreads, &tuning);
 		INSTR_TIME_SET_CURRENT(end);
 		INSTR_TIME_SUBTRACT(end, start);
 		WriteTuning(st->index, &tuning, INSTR_TIME_GET_DOUBLE(end));
@@ -587,6 +590,24 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 	if (RelationNeedsWAL(st->index) || fork == INIT_FORKNUM)
 		log_newpage_range(st->index, fork, 0,
 						  RelationGetNumberOfBlocksInFork(st->index, fork), true);
+}
+
+/*
+ * BLAS threads of a build: bxexit.build_threads if set, else the leader
+ * plus the parallel workers PostgreSQL would give this build, decided as
+ * for a B-tree (plan_create_index_workers: max_parallel_maintenance_workers,
+ * the table's size and its parallel_workers option; none for a small
+ * table), so a DBA's one setting governs both kinds of index.  They are
+ * threads of this backend, not worker processes: loading the rows stays
+ * serial, the matrix products of k-means, list assignment and graph use
+ * them (bench/RESULTS.md).
+ */
+static int
+BuildThreads(Relation heap, Relation index)
+{
+	if (bx_build_threads > 0)
+		return bx_build_threads;
+	return 1 + plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
 }
 
 IndexBuildResult *
@@ -602,6 +623,7 @@ bxannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	INSTR_TIME_SET_CURRENT(start);
 	InitBuildState(&st, index);
 	st.rowsestimate = Max(heap->rd_rel->reltuples, 0);
+	st.nthreads = BuildThreads(heap, index);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_LOAD);
 	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,

@@ -167,14 +167,14 @@ PersonRows(const BxAnnRows *rows, const BxAnnGraph *graph, int64 r, int64 *membe
  * time): each sample i's row members[i * maxk] and its nearest rows at
  * least BXANN_TUNE_MATE_GAP (cosine) above background[i] (the cosine of its
  * farthest graph neighbour), at most maxk, into members[i * maxk ..], and
- * their count into k[i].
+ * their count into k[i], with nthreads BLAS threads.
  * The graph misses some siblings (a person's photos whose nearest lists do
  * not meet), and a row taken for a loner would be probed as one: with one
  * answer where a real new photo of its person has two or more.
  */
 static void
 SiblingsExact(const BxAnnRows *rows, const int *loner, int nr, const double *background,
-			  int maxk, int64 *members, int *k)
+			  int maxk, int64 *members, int *k, int nthreads)
 {
 	int			dims = rows->dims;
 	int			nn = maxk + 1;	/* the row itself is among its nearest */
@@ -211,7 +211,7 @@ SiblingsExact(const BxAnnRows *rows, const int *loner, int nr, const double *bac
 		const float *base = BxAnnRowsChunk(rows, first, count, chunk);
 
 		BxAnnCheckBridge(BxNearest(dims, nr, queries, count, base, (int) Min(nn, count),
-								   bx_build_threads, labels, dist, BxInterruptPending,
+								   nthreads, labels, dist, BxInterruptPending,
 								   errbuf, sizeof(errbuf)),
 						 "bxann tuning", errbuf);
 		/* merge this chunk's nearest into each row's best nn so far */
@@ -502,7 +502,8 @@ CompareDouble(const void *a, const void *b)
  */
 void
 BxAnnTune(Relation index, const BxAnnRows *rows,
-		  const BxAnnGraph *graph, const ItemPointerData *where, BxAnnTuning *tuning)
+		  const BxAnnGraph *graph, const ItemPointerData *where, int nthreads,
+		  BxAnnTuning *tuning)
 {
 	MemoryContext tunectx = AllocSetContextCreate(CurrentMemoryContext, "bxann tuning",
 												  ALLOCSET_DEFAULT_SIZES);
@@ -569,7 +570,7 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 		for (int i = 0; i < samples; i++)
 			if (k[i] == 1 && !isnan(background[i]))
 				loner[nloners++] = i;
-		SiblingsExact(rows, loner, nloners, background, maxk, members, k);
+		SiblingsExact(rows, loner, nloners, background, maxk, members, k, nthreads);
 		for (int j = 0; j < nloners; j++)
 		{
 			int			i = loner[j];
