@@ -427,13 +427,14 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows
  * probe found with a walk of width w (foundat[]: at first the width of the
  * ladder level that found it, with fewer lists) counts as found with any
  * wider one, a probe missed with width w (lostat[]) as missed with any
- * narrower one; only the others are searched again.
+ * narrower one; only the others are searched again.  *found becomes the
+ * share found with the width returned.
  */
 static int
 NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const float *probes,
 			 const int64 *members, int maxk, const int *k, const ItemPointerData *where,
 			 int samples, int *foundat, int p, int ef, int64 budget,
-			 int64 *visits, MemoryContext ctx)
+			 int64 *visits, double *found, MemoryContext ctx)
 {
 	int			dims = cache->meta.dims;
 	int		   *lostat = palloc0(sizeof(int) * samples);
@@ -451,7 +452,7 @@ NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const floa
 	{
 		int			mid = (lo + hi) / 2;
 		int			w = widths[mid];
-		int			found = 0;
+		int			nfound = 0;
 
 		for (int i = 0; i < samples; i++)
 		{
@@ -469,13 +470,14 @@ NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const floa
 					continue;
 				}
 			}
-			found++;
+			nfound++;
 		}
 		elog(DEBUG1, "bxann tuning: probes %d, ef_search %d find %d of %d probes (%lld elements read)",
-			 p, w, found, samples, (long long) *visits);
-		if ((double) found / samples >= BXANN_TUNE_TARGET)
+			 p, w, nfound, samples, (long long) *visits);
+		if ((double) nfound / samples >= BXANN_TUNE_TARGET)
 		{
 			chosen = w;
+			*found = (double) nfound / samples;
 			hi = mid - 1;
 		}
 		else
@@ -651,7 +653,7 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 	if (found >= BXANN_TUNE_TARGET)
 		tuning->ef_search = NarrowerWalk(index, cache, rows, probes, members, maxk, k,
 										 where, samples, foundat, tuning->probes,
-										 tuning->ef_search, budget, &visits, searchctx);
+										 tuning->ef_search, budget, &visits, &found, searchctx);
 	tuning->samples = samples;
 	tuning->found = (float) found;
 	qsort(similarity, samples, sizeof(double), CompareDouble);
