@@ -16,8 +16,8 @@
  * Options: --data DIR (BX_DATA_DIR), --models DIR (BX_MODEL_DIR),
  * --det-size N (detector canvas N x N, default 640), --pad F, --upscale F,
  * --retry-upscale F, --retry-exposure 0|1, --retry-rotation DEGREES,
- * --retry-denoise SIGMA (the detector's retries when no face is found; 0
- * turns one off),
+ * --retry-denoise SIGMA, --retry-low-score F (the detector's retries when
+ * no face is found; 0 turns one off),
  * --threshold F, --rule single|largest, --runs N, --target N (JPEG DCT
  * scaling hint), --photos DIR (write the generated speed photos there),
  * --gate-splits N (random galleries of the boarding-gate point, default 20),
@@ -1327,7 +1327,8 @@ Usage(void)
 {
 	fprintf(stderr, "usage: faces_bench accuracy|speed|quality|robust [--data DIR] [--models DIR] "
 			"[--det-size N] [--pad F] [--retry-pad F] [--upscale F] [--retry-upscale F] "
-			"[--retry-exposure 0|1] [--retry-rotation DEGREES] [--retry-denoise SIGMA] [--threshold F] "
+			"[--retry-exposure 0|1] [--retry-rotation DEGREES] [--retry-denoise SIGMA] "
+			"[--retry-low-score F] [--threshold F] "
 			"[--rule single|largest] [--runs N] [--target N] [--photos DIR] "
 			"[--gate-splits N] [--scores FILE] [--web DIR] [--conditions LIST]\n");
 	exit(2);
@@ -1396,6 +1397,8 @@ main(int argc, char **argv)
 			cfg.face.retryRotation = (float) atof(v);
 		else if (strcmp(argv[i], "--retry-denoise") == 0)
 			cfg.face.retryDenoise = (float) atof(v);
+		else if (strcmp(argv[i], "--retry-low-score") == 0)
+			cfg.face.retryLowScore = (float) atof(v);
 		else if (strcmp(argv[i], "--threshold") == 0)
 			cfg.face.scoreThreshold = (float) atof(v);
 		else if (strcmp(argv[i], "--rule") == 0)
@@ -1419,13 +1422,13 @@ main(int argc, char **argv)
 	if (cfg.target == 0)
 		cfg.target = BxFaceDecodeLongSide(cfg.detSize);
 	printf("\nSettings: detector %dx%d, pad %.2f, retry pad %.2f, max upscale %.1f, "
-		   "retries upscale %.1f, exposure %s, rotation %.0f, denoise %.1f, score "
+		   "retries upscale %.1f, exposure %s, rotation %.0f, denoise %.1f, low score %.2f, score "
 		   "threshold %.2f, NMS %.2f, rule %s, JPEG target long side %d; "
 		   "OpenBLAS core %s, OPENBLAS_NUM_THREADS=%s.\n",
 		   cfg.detSize, cfg.detSize, cfg.face.padFraction,
 		   cfg.face.retryPadFraction, cfg.face.maxUpscale, cfg.face.retryUpscale,
 		   cfg.face.retryExposure ? "on" : "off", cfg.face.retryRotation,
-		   cfg.face.retryDenoise,
+		   cfg.face.retryDenoise, cfg.face.retryLowScore,
 		   cfg.face.scoreThreshold, cfg.face.nmsThreshold,
 		   cfg.face.rule == BX_FACE_RULE_LARGEST ? "largest" : "single",
 		   cfg.target, openblas_get_corename(), EnvOr("OPENBLAS_NUM_THREADS", "unset"));
@@ -1444,6 +1447,7 @@ main(int argc, char **argv)
 		before.retryExposure = false;
 		before.retryRotation = 0;
 		before.retryDenoise = 0;
+		before.retryLowScore = 0;
 		rc.before = &before;
 		rc.dataDir = cfg.dataDir;
 		rc.webDir = cfg.webDir;

@@ -139,11 +139,19 @@ typedef struct BxFaceOptions
 	 * noisy capture: YuNet takes the noise of a small photo, enlarged into
 	 * its canvas, for texture).  The face is still aligned and embedded
 	 * from the photo itself.
+	 *
+	 * retryLowScore: last, detect again on the photo with this score
+	 * threshold (0 to 1; only when below scoreThreshold), without and with
+	 * retryPadFraction
+	 * (motion-blurred and small faces score just under the usual 0.9).
+	 * The face's confidence is what it scored: the quality's minimum
+	 * confidence can still refuse it.
 	 */
 	float		retryUpscale;
 	bool		retryExposure;
 	float		retryRotation;
 	float		retryDenoise;
+	float		retryLowScore;
 
 	float		minEyeDistance; /* pixels; smaller faces are not embedded */
 	BxFaceRule	rule;

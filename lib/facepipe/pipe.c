@@ -57,6 +57,7 @@ BxFaceDefaultOptions(BxFaceOptions *opts)
 	opts->retryExposure = true;
 	opts->retryRotation = 25.0f;
 	opts->retryDenoise = 1.0f;
+	opts->retryLowScore = 0.8f;
 	opts->minEyeDistance = 0.0f;
 	opts->rule = BX_FACE_RULE_SINGLE;
 }

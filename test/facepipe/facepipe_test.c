@@ -531,6 +531,7 @@ TestCoordinates(BxFacePipe pipe, BxFacePipe pipe640)
 		o.retryExposure = false;	/* only the margin's retry here */
 		o.retryRotation = 0;
 		o.retryDenoise = 0;
+		o.retryLowScore = 0;
 		for (s = 1; s <= 5; s++)
 		{
 			int			i;

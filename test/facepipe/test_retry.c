@@ -39,6 +39,7 @@ NoRetries(BxFaceOptions *o)
 	o->retryExposure = false;
 	o->retryRotation = 0;
 	o->retryDenoise = 0;
+	o->retryLowScore = 0;
 }
 
 /* Largest face of img, or false; with the given options */
@@ -119,8 +120,12 @@ TestDetectorRetries(BxFacePipe pipe, bool quick)
 	Tally		turned = {0},
 				dark = {0},
 				small = {0},
-				noisy = {0};
-	BxFaceOptions rough;
+				noisy = {0},
+				blurred = {0};
+	BxFaceOptions rough,
+				strict;
+	int			blurEyes = 0,
+				blurEyesClose = 0;
 
 	NoRetries(&off);
 	BxFaceDefaultOptions(&on);
@@ -143,11 +148,23 @@ TestDetectorRetries(BxFacePipe pipe, bool quick)
 			  BxFaceDetect(pipe, grey, &neg, &f, 1, &nf, err, sizeof(err)) == BX_EINVAL &&
 			  BxFaceDetect(pipe, grey, &on, &f, 1, &nf, err, sizeof(err)) == BX_OK && nf == 0,
 			  "a retry smoothing outside 0..5 -> BX_EINVAL; a flat image smoothed has no face");
+		wide = on;
+		wide.retryLowScore = 1.5f;
+		neg = on;
+		neg.retryLowScore = -0.1f;
+		TapOk(on.retryLowScore > 0 && on.retryLowScore < on.scoreThreshold &&
+			  BxFaceDetect(pipe, grey, &wide, &f, 1, &nf, err, sizeof(err)) == BX_EINVAL &&
+			  BxFaceDetect(pipe, grey, &neg, &f, 1, &nf, err, sizeof(err)) == BX_EINVAL,
+			  "the low-score retry is on by default (%.2f under %.2f); outside 0..1 -> BX_EINVAL",
+			  on.retryLowScore, on.scoreThreshold);
 		BxImageFree(grey);
 	}
 	/* the noisy captures are measured against the other retries alone */
 	rough = on;
 	rough.retryDenoise = 0;
+	/* the motion-blurred ones against every retry but the low score */
+	strict = on;
+	strict.retryLowScore = 0;
 
 	snprintf(dir, sizeof(dir), "%s/faces/lfw_singletons/images", DataDir());
 	n = ListSubdirFiles(dir, ".jpg", &files);
@@ -235,10 +252,39 @@ TestDetectorRetries(BxFacePipe pipe, bool quick)
 			tiny = DegradeNoise(img, 15, 8381 + (uint64_t) (s * 10 + k));
 			Count(&noisy, Largest(pipe, tiny, &rough, &f), Largest(pipe, tiny, &on, &f));
 			BxImageFree(tiny);
+			tiny = DegradeMotionBlur(img, 9, 30);
+			{
+				bool		a = Largest(pipe, tiny, &strict, &f);
+				bool		b = Largest(pipe, tiny, &on, &f);
+				BxFace		sharp;
+
+				Count(&blurred, a, b);
+				/*
+				 * a face only the low score found: the clean photo's subject
+				 * (eyes within half an eye distance: the blur moves the
+				 * landmarks by up to 0.35 of it; a face elsewhere is far off)
+				 */
+				if (b && !a && Largest(pipe, img, &on, &sharp))
+				{
+					double		worst = 0;
+
+					for (int e = BX_FACE_RIGHT_EYE; e <= BX_FACE_LEFT_EYE; e++)
+						worst = fmax(worst, hypot(f.landmarks[e][0] - sharp.landmarks[e][0],
+												  f.landmarks[e][1] - sharp.landmarks[e][1]));
+					blurEyes++;
+					blurEyesClose += worst <= 0.5 * sharp.eyeDistance;
+				}
+			}
+			BxImageFree(tiny);
 			BxImageFree(img);
 		}
 	Report(&small, "ORL photos shrunk 4x", quick);
 	Report(&dark, "ORL photos darkened (gain 0.4, gamma 2.5)", quick);
 	Report(&noisy, "ORL photos with Gaussian noise sigma 15 (the smoothing retry "
 		   "against the others alone)", quick);
+	Report(&blurred, "ORL photos with motion blur 9 px at 30 degrees (the low-score retry "
+		   "against the others alone)", quick);
+	TapOk(blurEyes == blurEyesClose,
+		  "faces found only by the low-score retry: both eyes within 0.5 eye distances of "
+		  "the clean photo's, on %d of %d", blurEyesClose, blurEyes);
 }
