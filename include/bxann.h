@@ -234,8 +234,7 @@ typedef struct BxAnnCandidate
 	ItemPointerData heaptid;	/* invalid when deleted */
 	float		distance;		/* SQ8 distance (exact after a re-rank) */
 	bool		expanded;
-	uint8		nneighbors;
-	ItemPointerData *neighbors;	/* NULL: still on the element's page */
+	uint8		nneighbors;	/* its edges stay on its page until expanded */
 } BxAnnCandidate;
 
 typedef struct BxAnnCandidateList
@@ -243,6 +242,7 @@ typedef struct BxAnnCandidateList
 	BxAnnCandidate *items;
 	int			count;
 	int			capacity;
+	bool		borrowed;		/* items are the backend's spare (bxannsearch.c) */
 } BxAnnCandidateList;
 
 typedef struct BxAnnSearchData
@@ -255,7 +255,7 @@ typedef struct BxAnnSearchData
 	int			vperpage;
 	struct visited_hash *visited;	/* visited elements on later blocks */
 	int64		visits;
-	BxAnnElement scratch;		/* edges of the element being expanded */
+	bool		borrowed;		/* vbits is the backend's spare memory */
 } BxAnnSearchData;
 
 typedef BxAnnSearchData *BxAnnSearch;
@@ -291,7 +291,9 @@ extern void bxannendscan(IndexScanDesc scan);
 
 /* bxannsearch.c */
 extern void BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
-							const float *x, MemoryContext ctx);
+							const float *x, MemoryContext ctx, bool reuse);
+extern void BxAnnSearchEnd(BxAnnSearch s);
+extern void BxAnnSearchReserve(BxAnnSearch s, BxAnnCandidateList *out, int nlists, int ef);
 extern void BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out);
 extern void BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef);
 extern int	BxAnnCompareCandidates(const void *a, const void *b);

@@ -103,6 +103,52 @@ SELECT pg_relation_size('ann_cos') = :size_before AS space_reused;
 SELECT live_elements, deleted_elements FROM bxann_index_info('ann_cos');
 SELECT * FROM pg_temp.compare('<=>');
 
+-- two scans at once in one backend: a cursor's scan keeps the memory it
+-- borrowed (bxannsearch.c) while 40 other queries scan the index, and its
+-- rows go on where they stopped; after a query that failed mid-scan, scans
+-- are still right
+CREATE FUNCTION pg_temp.interleaved(qn int) RETURNS boolean
+LANGUAGE plpgsql AS $f$
+DECLARE
+	c refcursor;
+	x int;
+	got int[] := '{}';
+	want int[];
+	others record;
+BEGIN
+	SET LOCAL enable_seqscan = off;
+	SET LOCAL enable_indexscan = on;
+	OPEN c FOR SELECT id FROM ann ORDER BY v <=> (SELECT q FROM ann_queries WHERE qid = qn) LIMIT 10;
+	FOR i IN 1..4 LOOP
+		FETCH c INTO x;
+		got := got || x;
+	END LOOP;
+	SELECT * INTO others FROM pg_temp.compare('<=>');
+	IF others.identical <> others.queries THEN
+		RETURN false;
+	END IF;
+	LOOP
+		FETCH c INTO x;
+		EXIT WHEN NOT FOUND;
+		got := got || x;
+	END LOOP;
+	CLOSE c;
+	SET LOCAL enable_seqscan = on;
+	SET LOCAL enable_indexscan = off;
+	SELECT array_agg(id) INTO want FROM (
+		SELECT id FROM ann ORDER BY v <=> (SELECT q FROM ann_queries WHERE qid = qn), id LIMIT 10) s;
+	RETURN got = want;
+END
+$f$;
+SELECT pg_temp.interleaved(1) AND pg_temp.interleaved(7) AS cursor_rows_intact;
+BEGIN;
+SET LOCAL enable_seqscan = off;
+DECLARE c2 CURSOR FOR SELECT id FROM ann ORDER BY v <=> '[1,0,0,0,0,0,0,1]';
+FETCH 2 FROM c2 \g /dev/null
+SELECT 1 / 0;
+ROLLBACK;
+SELECT * FROM pg_temp.compare('<=>');
+
 -- a filtered query still returns 10 rows (iterative scan)
 RESET bxann.probes;
 SET bxann.ef_search = 10;

@@ -316,7 +316,7 @@ bxanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 		BxAnnRefuseUnusable(e, "Exclude zero vectors with a partial index (WHERE bx_cosine_usable(column)).");
 
 	/* neighbours: a small search; the nearest list is where the row goes */
-	BxAnnSearchInit(&search, index, cache, FE_X(e), ctx);
+	BxAnnSearchInit(&search, index, cache, FE_X(e), ctx, false);
 	nprobe = BxAnnNearestLists(cache, FE_X(e), BXANN_INSERT_PROBES, lists);
 	BxAnnSearchList(&search, lists[0], &cands);
 	listcount = cands.count;

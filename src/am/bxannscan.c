@@ -189,6 +189,7 @@ NextBatch(IndexScanDesc scan)
 		probes = Max(probes, so->listsdone);
 	lists = palloc(sizeof(int) * Min(probes, so->nlists));
 	nprobe = BxAnnTakeNearestLists(so->listdist, so->listtaken, so->nlists, probes, lists);
+	BxAnnSearchReserve(&so->search, &batch, nprobe, BxAnnEfSearch(so->cache));
 	for (int i = 0; i < nprobe; i++)
 		BxAnnSearchList(&so->search, lists[i], &batch);
 	so->listsdone += nprobe;
@@ -258,6 +259,7 @@ StartScan(IndexScanDesc scan)
 	bool		usable;
 
 	/* a new query: forget everything of the previous one */
+	BxAnnSearchEnd(&so->search);
 	if (so->fetch != NULL)
 	{
 		table_index_fetch_end(so->fetch);
@@ -293,7 +295,7 @@ StartScan(IndexScanDesc scan)
 						sqrt(BxEmbeddingSquaredNorm(e))),
 				 errdetail("Cosine distance compares vectors of norm %g or more.",
 						   BX_MIN_COSINE_NORM)));
-	BxAnnSearchInit(&so->search, scan->indexRelation, so->cache, FE_X(e), so->scanctx);
+	BxAnnSearchInit(&so->search, scan->indexRelation, so->cache, FE_X(e), so->scanctx, true);
 	so->nlists = so->cache->meta.nlists;
 	so->listdist = palloc(sizeof(float) * so->nlists);
 	so->listtaken = palloc0(sizeof(bool) * so->nlists);
@@ -347,6 +349,7 @@ bxannendscan(IndexScanDesc scan)
 		table_index_fetch_end(so->fetch);
 		ExecDropSingleTupleTableSlot(so->slot);
 	}
+	BxAnnSearchEnd(&so->search);
 	MemoryContextDelete(so->scanctx);
 	pfree(so);
 	scan->opaque = NULL;

@@ -16,6 +16,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "bxann.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
@@ -38,6 +39,38 @@ typedef struct VisitedEntry
 	char		status;
 } VisitedEntry;
 #include "lib/simplehash.h"
+
+/*
+ * Memory one search per backend borrows and gives back, kept between
+ * queries: a scan's candidates (about probes x rows per list of them: 144 kB
+ * at 200k rows and 32 probes) and its visited bitmap (up to 256 kB).  Freed
+ * at the end of every query, they made glibc give the top of its heap back
+ * to the system and fault it in again the next query (brk, page faults and
+ * TLB flushes: a fifth of a query's time at the defaults, perf in
+ * bench/RESULTS.md).  The memory is in TopMemoryContext; a second search at
+ * the same time (a nested loop over two scans) allocates its own as before.
+ * A query that fails before its scan ends gives the memory back at the end
+ * of the transaction.
+ */
+typedef struct SpareSearchMemory
+{
+	BxAnnCandidate *items;
+	int			capacity;
+	uint64	   *vbits;
+	Size		vbytes;
+	bool		inuse;
+	bool		callback;		/* the transaction callback is registered */
+} SpareSearchMemory;
+
+static SpareSearchMemory spare;
+
+static void
+SpareXactCallback(XactEvent event, void *arg)
+{
+	if (event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PARALLEL_PRE_COMMIT &&
+		event != XACT_EVENT_PRE_PREPARE)
+		spare.inuse = false;
+}
 
 static inline uint64
 TidKey(ItemPointer tid)
@@ -62,11 +95,47 @@ ReserveCandidates(BxAnnCandidateList *list, int n)
 {
 	if (list->count + n > list->capacity)
 	{
-		list->capacity = Max(Max(256, list->capacity * 2), list->count + n);
-		list->items = list->items == NULL ?
-			palloc(sizeof(BxAnnCandidate) * list->capacity) :
-			repalloc(list->items, sizeof(BxAnnCandidate) * list->capacity);
+		int			capacity = Max(Max(256, list->capacity * 2), list->count + n);
+		Size		bytes = sizeof(BxAnnCandidate) * capacity;
+
+		if (list->items != NULL)
+			list->items = repalloc_huge(list->items, bytes);
+		else
+			list->items = MemoryContextAllocHuge(list->borrowed ? TopMemoryContext :
+												 CurrentMemoryContext, bytes);
+		list->capacity = capacity;
+		/* the spare follows at once: an error later must not leave it dangling */
+		if (list->borrowed)
+		{
+			spare.items = list->items;
+			spare.capacity = capacity;
+		}
 	}
+}
+
+/*
+ * Size out once for a search of nlists lists and a walk of ef: the lists'
+ * share of the index's element slots plus the walk's edges.  Grown by
+ * doubling instead, the array was copied several times a query and its
+ * sizes made malloc give memory back and take it again each query (brk,
+ * page faults: perf, bench/RESULTS.md).
+ */
+void
+BxAnnSearchReserve(BxAnnSearch s, BxAnnCandidateList *out, int nlists, int ef)
+{
+	uint64		slots = (uint64) s->vblocks * s->vperpage;
+	uint64		want = slots * nlists / Max(s->cache->meta.nlists, 1) +
+		(uint64) ef * s->cache->meta.m + 256;
+
+	/* a search that borrowed the spare memory lends its candidates to out */
+	if (s->borrowed && out->items == NULL)
+	{
+		out->items = spare.items;
+		out->capacity = spare.capacity;
+		out->count = 0;
+		out->borrowed = true;
+	}
+	ReserveCandidates(out, (int) Min(want, (uint64) 1024 * 1024));
 }
 
 static BxAnnCandidate *
@@ -79,6 +148,15 @@ AddCandidate(BxAnnCandidateList *list)
 /* most element slots a search tracks in its bitmap (256 kB) */
 #define BXANN_VISITED_BITS		(256 * 1024 * 8)
 
+/* bit of an element in the visited bitmap; -1 if it has none */
+static inline int64
+VisitedBit(BxAnnSearch s, BlockNumber blkno, OffsetNumber off)
+{
+	if (blkno < s->vblocks && off >= FirstOffsetNumber && off <= s->vperpage)
+		return (int64) blkno * s->vperpage + (off - 1);
+	return -1;
+}
+
 /*
  * Mark an element visited; true if it was already.  Elements that existed
  * when the search started have a bit (block x slot); pages added later by
@@ -87,9 +165,10 @@ AddCandidate(BxAnnCandidateList *list)
 static inline bool
 MarkVisited(BxAnnSearch s, BlockNumber blkno, OffsetNumber off)
 {
-	if (blkno < s->vblocks && off <= s->vperpage)
+	int64		bit = VisitedBit(s, blkno, off);
+
+	if (bit >= 0)
 	{
-		uint64		bit = (uint64) blkno * s->vperpage + (off - 1);
 		uint64		mask = UINT64CONST(1) << (bit & 63);
 		bool		seen = (s->vbits[bit >> 6] & mask) != 0;
 
@@ -108,8 +187,8 @@ MarkVisited(BxAnnSearch s, BlockNumber blkno, OffsetNumber off)
 }
 
 /*
- * Fill a candidate from an element.  neighbors points into e: the caller
- * copies them when e lives in a shared buffer.
+ * Fill a candidate from an element on its page.  Its edges stay there: the
+ * walk reads them if it expands the candidate.
  */
 static void
 ReadElement(BxAnnSearch s, BxAnnElement e, BxAnnCandidate *c, BlockNumber blkno,
@@ -124,7 +203,6 @@ ReadElement(BxAnnSearch s, BxAnnElement e, BxAnnCandidate *c, BlockNumber blkno,
 	c->distance = BxAnnCodeDistance(&s->q, BxAnnElementCode(e, m));
 	c->expanded = false;
 	c->nneighbors = e->nneighbors;
-	c->neighbors = e->neighbors;
 }
 
 /*
@@ -184,7 +262,6 @@ BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out)
 				continue;
 			c = &out->items[out->count++];
 			ReadElement(s, e, c, blkno, off);
-			c->neighbors = NULL;
 			s->visits++;
 		}
 		blkno = BxAnnPageGetOpaque(page)->nextblkno;
@@ -192,24 +269,115 @@ BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out)
 	}
 }
 
-/* Visit one element by its location; false if already visited or gone. */
+/*
+ * Visit one element by its location, on buf (pinned by the caller, released
+ * here); false if already visited or gone.  It is scored on its page, not
+ * copied: most elements a walk visits never enter its beam, and the few it
+ * expands have their edges read then, as a list's elements do.  A copy of
+ * every element visited cost the walk a palloc and a memcpy of its code and
+ * edges each (perf: a fifth of an insert's time at 512-d).
+ */
 static bool
-VisitElement(BxAnnSearch s, ItemPointer tid, BxAnnCandidateList *batch)
+VisitElement(BxAnnSearch s, ItemPointer tid, Buffer buf, BxAnnCandidateList *batch)
 {
-	BxAnnElement e;
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Page		page;
+	bool		ok = false;
 
-	if (MarkVisited(s, ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid)))
-		return false;
-	e = palloc(s->cache->element_size);
-	if (!BxAnnReadElement(s->index, s->cache, tid, e))
+	if (MarkVisited(s, blkno, off))
 	{
-		pfree(e);
+		ReleaseBuffer(buf);
 		return false;
 	}
-	ReadElement(s, e, AddCandidate(batch), ItemPointerGetBlockNumber(tid),
-				ItemPointerGetOffsetNumber(tid));
-	s->visits++;
-	return true;
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (BxAnnPageGetOpaque(page)->kind == BXANN_PAGE_ELEMENT &&
+		off <= PageGetMaxOffsetNumber(page))
+	{
+		BxAnnCandidate *c = AddCandidate(batch);
+
+		ReadElement(s, (BxAnnElement) PageGetItem(page, PageGetItemId(page, off)), c, blkno, off);
+		s->visits++;
+		ok = true;
+	}
+	UnlockReleaseBuffer(buf);
+	return ok;
+}
+
+/* Copy the edges of the element at tid into edges; their count (0 if gone). */
+static int
+ReadEdges(BxAnnSearch s, ItemPointer tid, ItemPointerData *edges)
+{
+	Buffer		buf = ReadBuffer(s->index, ItemPointerGetBlockNumber(tid));
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Page		page;
+	int			nn = 0;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (BxAnnPageGetOpaque(page)->kind == BXANN_PAGE_ELEMENT &&
+		off <= PageGetMaxOffsetNumber(page))
+	{
+		BxAnnElement e = (BxAnnElement) PageGetItem(page, PageGetItemId(page, off));
+
+		nn = Min(e->nneighbors, s->cache->meta.m);
+		memcpy(edges, e->neighbors, sizeof(ItemPointerData) * nn);
+	}
+	UnlockReleaseBuffer(buf);
+	return nn;
+}
+
+/*
+ * Pin the pages of the edges not visited yet (bufs[k], InvalidBuffer for
+ * the others) and ask the CPU for the lines each visit reads: the page's
+ * header and special space (its kind), its line pointer, then the element.
+ * The walk's visits are to cold pages at random; one at a time, each
+ * waited for those loads in turn (perf: most of the walk's own time).  Two
+ * passes, so that the loads of all the edges overlap: the element's address
+ * needs its line pointer.  The unlocked reads here only compute prefetch
+ * addresses; the visit reads under its share lock.
+ */
+static void
+PinEdges(BxAnnSearch s, const ItemPointerData *edges, int nn, Buffer *bufs)
+{
+	for (int k = 0; k < nn; k++)
+	{
+		BlockNumber blkno = ItemPointerGetBlockNumber(&edges[k]);
+		OffsetNumber off = ItemPointerGetOffsetNumber(&edges[k]);
+		int64		bit = VisitedBit(s, blkno, off);
+
+		bufs[k] = InvalidBuffer;
+		if (bit >= 0 && (s->vbits[bit >> 6] & (UINT64CONST(1) << (bit & 63))) != 0)
+			continue;
+		bufs[k] = ReadBuffer(s->index, blkno);
+#if defined(__GNUC__) || defined(__clang__)
+		{
+			Page		page = BufferGetPage(bufs[k]);
+
+			__builtin_prefetch(page);
+			__builtin_prefetch((const char *) page + BLCKSZ - 1);
+			__builtin_prefetch(PageGetItemId(page, off));
+		}
+#endif
+	}
+#if defined(__GNUC__) || defined(__clang__)
+	for (int k = 0; k < nn; k++)
+	{
+		OffsetNumber off = ItemPointerGetOffsetNumber(&edges[k]);
+		Page		page;
+		ItemId		iid;
+
+		if (!BufferIsValid(bufs[k]))
+			continue;
+		page = BufferGetPage(bufs[k]);
+		if (off > PageGetMaxOffsetNumber(page))
+			continue;
+		iid = PageGetItemId(page, off);
+		if (ItemIdGetOffset(iid) + s->cache->element_size <= BLCKSZ)
+			PrefetchElement(PageGetItem(page, iid), s->cache->element_size);
+	}
+#endif
 }
 
 /*
@@ -242,6 +410,8 @@ BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef)
 {
 	int		   *beam = palloc(sizeof(int) * (ef + 1));
 	int			nbeam = 0;
+	Buffer		bufs[BXANN_MAX_M];
+	ItemPointerData edges[BXANN_MAX_M];
 
 	/* seed the beam with the ef best candidates so far */
 	for (int i = 0; i < batch->count; i++)
@@ -252,7 +422,6 @@ BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef)
 		int			best = -1;
 		BxAnnCandidate  *c;
 		int			nn;
-		ItemPointerData *neighbors;
 
 		for (int i = 0; i < nbeam; i++)
 			if (!batch->items[beam[i]].expanded)
@@ -264,19 +433,13 @@ BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef)
 			break;
 		c = &batch->items[best];
 		c->expanded = true;
-		nn = c->nneighbors;
-		neighbors = c->neighbors;	/* batch->items may move: keep the array */
-		if (neighbors == NULL && nn > 0)
-		{
-			/* an element read with its list: fetch its edges now */
-			if (!BxAnnReadElement(s->index, s->cache, &c->self, s->scratch))
-				continue;
-			nn = s->scratch->nneighbors;
-			neighbors = s->scratch->neighbors;
-		}
+		/* its edges, read now (batch->items may move while we visit them) */
+		nn = c->nneighbors == 0 ? 0 : ReadEdges(s, &c->self, edges);
+		PinEdges(s, edges, nn, bufs);
 		for (int k = 0; k < nn; k++)
 		{
-			if (VisitElement(s, &neighbors[k], batch))
+			if (BufferIsValid(bufs[k]) &&
+				VisitElement(s, &edges[k], bufs[k], batch))
 				BeamOffer(batch->items, beam, &nbeam, ef, batch->count - 1);
 		}
 	}
@@ -285,20 +448,22 @@ BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef)
 
 /*
  * Start a search for x (dims floats, normalised for cosine).  Allocations
- * of the search go to ctx.
+ * of the search go to ctx; with reuse, its bitmap and the candidates of
+ * BxAnnSearchReserve are the backend's spare memory if it is free, until
+ * BxAnnSearchEnd.
  */
 void
 BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
-				const float *x, MemoryContext ctx)
+				const float *x, MemoryContext ctx, bool reuse)
 {
 	MemoryContext old = MemoryContextSwitchTo(ctx);
+	Size		vbytes;
 
 	s->index = index;
 	s->cache = cache;
 	BxAnnQueryPrepare(&s->q, cache, x);
 	s->visited = visited_create(ctx, 64, NULL);
 	s->visits = 0;
-	s->scratch = palloc(cache->element_size);
 	s->vblocks = RelationGetNumberOfBlocks(index);
 	s->vperpage = BXANN_ELEMENTS_PER_PAGE(cache->element_size);
 	/*
@@ -307,6 +472,43 @@ BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
 	 * so a huge index does not cost megabytes per query.
 	 */
 	s->vblocks = Min(s->vblocks, (BlockNumber) (BXANN_VISITED_BITS / Max(s->vperpage, 1)));
-	s->vbits = palloc0(sizeof(uint64) * (((uint64) s->vblocks * s->vperpage) / 64 + 1));
+	vbytes = sizeof(uint64) * (((uint64) s->vblocks * s->vperpage) / 64 + 1);
+	s->borrowed = reuse && !spare.inuse;
+	if (s->borrowed)
+	{
+		if (!spare.callback)
+		{
+			RegisterXactCallback(SpareXactCallback, NULL);
+			spare.callback = true;
+		}
+		if (spare.vbytes < vbytes)
+		{
+			if (spare.vbits != NULL)
+				pfree(spare.vbits);
+			spare.vbits = NULL;
+			spare.vbytes = 0;
+			spare.vbits = MemoryContextAlloc(TopMemoryContext, vbytes);
+			spare.vbytes = vbytes;
+		}
+		memset(spare.vbits, 0, vbytes);
+		s->vbits = spare.vbits;
+		spare.inuse = true;
+	}
+	else
+		s->vbits = palloc0(vbytes);
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The end of a search: give back the spare memory if it borrowed it.  The
+ * candidates lent to its lists are not to be read after this.
+ */
+void
+BxAnnSearchEnd(BxAnnSearch s)
+{
+	if (s->borrowed)
+	{
+		spare.inuse = false;
+		s->borrowed = false;
+	}
 }

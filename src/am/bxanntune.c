@@ -391,7 +391,7 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows
 	BxAnnCandidate *best = NULL;
 	bool		found = false;
 
-	BxAnnSearchInit(&search, index, cache, probe, ctx);
+	BxAnnSearchInit(&search, index, cache, probe, ctx, false);
 	for (int i = 0; i < k; i++)
 	{
 		BxAnnEncode(cache, BxAnnRowsGet(rows, targets[i], buf), code);
