@@ -297,6 +297,7 @@ extern void BxAnnSearchReserve(BxAnnSearch s, BxAnnCandidateList *out, int nlist
 extern void BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out);
 extern void BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef);
 extern int	BxAnnCompareCandidates(const void *a, const void *b);
+extern void BxAnnSelectSmallest(BxAnnCandidate *a, int n, int k);
 
 /* bxanntune.c */
 struct BxAnnGraph;

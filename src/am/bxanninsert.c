@@ -292,6 +292,7 @@ bxanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	ItemPointerData slot;
 	ItemPointerData self;
 	int			listcount;
+	int			live;
 	BxAnnCandidate *chosen;
 
 	if (isnull[0])
@@ -316,8 +317,9 @@ bxanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 		BxAnnRefuseUnusable(e, "Exclude zero vectors with a partial index (WHERE bx_cosine_usable(column)).");
 
 	/* neighbours: a small search; the nearest list is where the row goes */
-	BxAnnSearchInit(&search, index, cache, FE_X(e), ctx, false);
+	BxAnnSearchInit(&search, index, cache, FE_X(e), ctx, true);
 	nprobe = BxAnnNearestLists(cache, FE_X(e), BXANN_INSERT_PROBES, lists);
+	BxAnnSearchReserve(&search, &cands, nprobe, 2 * m);
 	BxAnnSearchList(&search, lists[0], &cands);
 	listcount = cands.count;
 	for (int i = 1; i < nprobe; i++)
@@ -333,20 +335,29 @@ bxanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 			break;
 		}
 
+	/*
+	 * Edges: the m nearest live elements (a deleted one may be overwritten
+	 * any time), nearest first; selected, not sorted, from the hundreds seen.
+	 */
+	live = 0;
+	for (int i = 0; i < cands.count; i++)
+		if (ItemPointerIsValid(&cands.items[i].heaptid) &&
+			!ItemPointerEquals(&cands.items[i].self, &slot))
+			cands.items[live++] = cands.items[i];
+	BxAnnSelectSmallest(cands.items, live, m);
+	live = Min(live, m);
+	qsort(cands.items, live, sizeof(BxAnnCandidate), BxAnnCompareCandidates);
 	element = palloc0(esize);
 	element->heaptid = *heap_tid;
 	chosen = palloc(sizeof(BxAnnCandidate) * m);
-	qsort(cands.items, cands.count, sizeof(BxAnnCandidate), BxAnnCompareCandidates);
-	for (int i = 0; i < cands.count && element->nneighbors < m; i++)
+	for (int i = 0; i < live; i++)
 	{
-		/* live elements only: a deleted one may be overwritten any time */
-		if (ItemPointerIsValid(&cands.items[i].heaptid) &&
-			!ItemPointerEquals(&cands.items[i].self, &slot))
-		{
-			chosen[element->nneighbors] = cands.items[i];
-			element->neighbors[element->nneighbors++] = cands.items[i].self;
-		}
+		chosen[i] = cands.items[i];
+		element->neighbors[i] = cands.items[i].self;
 	}
+	element->nneighbors = live;
+	/* the candidates were the backend's spare memory: not read after this */
+	BxAnnSearchEnd(&search);
 	BxAnnEncode(cache, FE_X(e), BxAnnElementCode(element, m));
 
 	if (ItemPointerIsValid(&slot) && ReuseSlot(index, &slot, element, esize))

@@ -72,49 +72,6 @@ typedef BxAnnScanOpaqueData *BxAnnScanOpaque;
 #define BXANN_FIRST_SORTED		16
 
 /*
- * Move the k smallest candidates (by distance) to a[0..k), in any order
- * (quickselect: linear on average, unlike sorting the whole batch).
- */
-static void
-SelectSmallest(BxAnnCandidate *a, int n, int k)
-{
-	int			lo = 0,
-				hi = n - 1;
-
-	if (k <= 0 || k >= n)
-		return;
-	while (lo < hi)
-	{
-		float		pivot = a[lo + (hi - lo) / 2].distance;
-		int			i = lo,
-					j = hi;
-
-		while (i <= j)
-		{
-			while (a[i].distance < pivot)
-				i++;
-			while (a[j].distance > pivot)
-				j--;
-			if (i <= j)
-			{
-				BxAnnCandidate t = a[i];
-
-				a[i] = a[j];
-				a[j] = t;
-				i++;
-				j--;
-			}
-		}
-		if (k - 1 <= j)
-			hi = j;
-		else if (k - 1 >= i)
-			lo = i;
-		else
-			break;
-	}
-}
-
-/*
  * Replace the SQ8 distance of the best n results by the exact distance of
  * the row in the table, drop rows this snapshot cannot see, and re-sort.
  */
@@ -202,7 +159,7 @@ NextBatch(IndexScanDesc scan)
 
 	/* the first rows by SQ8 distance, re-ranked; the rest sorted if reached */
 	so->nsorted = Min(nout, Max(bxann_rerank, BXANN_FIRST_SORTED));
-	SelectSmallest(batch.items, nout, so->nsorted);
+	BxAnnSelectSmallest(batch.items, nout, so->nsorted);
 	qsort(batch.items, so->nsorted, sizeof(BxAnnCandidate), BxAnnCompareCandidates);
 	Rerank(scan, batch.items, &nout, &so->nsorted, bxann_rerank);
 

@@ -114,6 +114,49 @@ ReserveCandidates(BxAnnCandidateList *list, int n)
 }
 
 /*
+ * Move the k smallest candidates (by distance) to a[0..k), in any order
+ * (quickselect: linear on average, unlike sorting the whole batch).
+ */
+void
+BxAnnSelectSmallest(BxAnnCandidate *a, int n, int k)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	if (k <= 0 || k >= n)
+		return;
+	while (lo < hi)
+	{
+		float		pivot = a[lo + (hi - lo) / 2].distance;
+		int			i = lo,
+					j = hi;
+
+		while (i <= j)
+		{
+			while (a[i].distance < pivot)
+				i++;
+			while (a[j].distance > pivot)
+				j--;
+			if (i <= j)
+			{
+				BxAnnCandidate t = a[i];
+
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k - 1 <= j)
+			hi = j;
+		else if (k - 1 >= i)
+			lo = i;
+		else
+			break;
+	}
+}
+
+/*
  * Size out once for a search of nlists lists and a walk of ef: the lists'
  * share of the index's element slots plus the walk's edges.  Grown by
  * doubling instead, the array was copied several times a query and its
