@@ -64,6 +64,9 @@ typedef struct SpareSearchMemory
 
 static SpareSearchMemory spare;
 
+/* the most candidate memory a backend keeps between queries (4 MB) */
+#define BXANN_SPARE_KEEP	((Size) 4 * 1024 * 1024)
+
 static void
 SpareXactCallback(XactEvent event, void *arg)
 {
@@ -551,6 +554,13 @@ BxAnnSearchEnd(BxAnnSearch s)
 {
 	if (s->borrowed)
 	{
+		/* an outsized array (a filtered scan that read most lists) is not kept */
+		if ((Size) spare.capacity * sizeof(BxAnnCandidate) > BXANN_SPARE_KEEP)
+		{
+			pfree(spare.items);
+			spare.items = NULL;
+			spare.capacity = 0;
+		}
 		spare.inuse = false;
 		s->borrowed = false;
 	}
