@@ -193,7 +193,10 @@ $node->start;
 my $nrows = check('immediate stop', $committed);
 
 # ------------------------------------------- VACUUM after recovery, re-check
-$node->safe_psql('postgres', 'VACUUM t');
+# INDEX_CLEANUP ON: PostgreSQL skips the indexes when fewer than 2% of the
+# table's pages hold dead rows, and the rows a stop aborted can be that few
+# (this check then failed by the 9 rows of one batch)
+$node->safe_psql('postgres', 'VACUUM (INDEX_CLEANUP ON) t');
 is($node->safe_psql('postgres',
 		"SELECT live_elements FROM bxexit.bxann_index_info('t_v_idx')"),
 	$nrows, 'after VACUUM the index counts exactly the rows of the table');
