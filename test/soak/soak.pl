@@ -68,14 +68,17 @@ my $index = 'bxexit.enrollment_template_ann';
 # connection-or-server-gone messages: expected only around a kill.  A
 # bx_match whose audit row's writer (a background worker) is killed a moment
 # before its own backend fails closed with the durable-audit error: that too
-# is a kill's doing, and only inside a kill window.
+# is a kill's doing, and only inside a kill window.  So is a parallel
+# VACUUM's leader told its workers' postmaster went away (the crash restart
+# after the kill: "postmaster exited during a parallel transaction").
 my $crash_error = qr/server\ closed\ the\ connection\ unexpectedly|connection\ to\ server\ was\ lost|
 	terminating\ connection\ because\ of\ crash|the\ database\ system\ is\ (?:starting\ up|in\ recovery\ mode|shutting\ down|not\ yet\ accepting)|
 	connection\ to\ server\ .*\ failed|could\ not\ connect|No\ such\ file\ or\ directory|Connection\ refused|
 	Is\ the\ server\ running|no\ connection\ to\ the\ server|
 	terminating\ connection\ due\ to\ (?:administrator\ command|unexpected\ postmaster\ exit)|
 	could\ not\ send\ data\ to\ server|could\ not\ receive\ data\ from\ server|psql\ exited|
-	the\ bxexit\ audit\ writer\ exited\ before\ confirming\ the\ record/x;
+	the\ bxexit\ audit\ writer\ exited\ before\ confirming\ the\ record|
+	postmaster\ exited\ during\ a\ parallel\ transaction/x;
 
 my $node = PostgreSQL::Test::Cluster->new('soak',
 	$ENV{BX_TEST_PORT} ? (port => $ENV{BX_TEST_PORT}) : ());
