@@ -197,6 +197,19 @@ typedef BxAnnElementData *BxAnnElement;
 	((uint8 *) ((char *) (e) + offsetof(BxAnnElementData, neighbors) + sizeof(ItemPointerData) * (m)))
 
 /*
+ * The element at off of a locked page; NULL when the page holds no elements
+ * or not that many (a TID from a stale edge or a concurrent change).
+ */
+static inline BxAnnElement
+BxAnnPageElement(Page page, OffsetNumber off)
+{
+	if (BxAnnPageGetOpaque(page)->kind != BXANN_PAGE_ELEMENT ||
+		off > PageGetMaxOffsetNumber(page))
+		return NULL;
+	return (BxAnnElement) PageGetItem(page, PageGetItemId(page, off));
+}
+
+/*
  * What a backend keeps of an index between scans (rd_amcache): the metapage
  * fields and the decoded stream.  Everything here is immutable after the
  * build except the model tag, which the first tagged insert into an index of

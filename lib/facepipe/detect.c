@@ -188,13 +188,33 @@ DetectPass(BxFacePipe pipe, const BxImageData *image,
 }
 
 /*
+ * One pass at the ordinary margin, and if it found nothing a second at the
+ * retry margin (retryPadFraction, when set and different).
+ */
+static BxStatus
+DetectBothMargins(BxFacePipe pipe, const BxImageData *image,
+				  const BxFaceOptions *opts, BxFace *faces, int maxFaces,
+				  int *nFaces, char *errbuf, size_t errlen)
+{
+	BxStatus	st = DetectPass(pipe, image, opts, opts->padFraction, faces,
+								maxFaces, nFaces, errbuf, errlen);
+
+	if (st == BX_OK && *nFaces == 0 && opts->retryPadFraction > 0 &&
+		opts->retryPadFraction != opts->padFraction)
+		st = DetectPass(pipe, image, opts, opts->retryPadFraction, faces,
+						maxFaces, nFaces, errbuf, errlen);
+	return st;
+}
+
+/*
  * The retries of a photo in which the ordinary passes found no face
  * (retry.c): enlarged beyond maxUpscale, exposure normalised, turned both
  * ways, smoothed (without and with the retry margin, like the ordinary
- * passes), then the photo with the lower score threshold retryLowScore.  Each runs only if the one before found nothing; faces found on
- * a turned image are mapped back to the photo, those found on the smoothed
- * one are the photo's as they are (same geometry: the face is aligned and
- * embedded from the photo, as after every retry).
+ * passes), then the photo with the lower score threshold retryLowScore
+ * (both margins too).  Each runs only if the one before found nothing;
+ * faces found on a turned image are mapped back to the photo, those found
+ * on the smoothed one are the photo's as they are (same geometry: the face
+ * is aligned and embedded from the photo, as after every retry).
  */
 static BxStatus
 DetectRetries(BxFacePipe pipe, const BxImageData *image,
@@ -273,12 +293,8 @@ DetectRetries(BxFacePipe pipe, const BxImageData *image,
 		if (smooth == NULL)
 			return BxSetError(errbuf, errlen, BX_ENOMEM,
 							  "out of memory while smoothing the image");
-		st = DetectPass(pipe, smooth, opts, opts->padFraction, faces,
-						maxFaces, nFaces, errbuf, errlen);
-		if (st == BX_OK && *nFaces == 0 && opts->retryPadFraction > 0 &&
-			opts->retryPadFraction != opts->padFraction)
-			st = DetectPass(pipe, smooth, opts, opts->retryPadFraction, faces,
-							maxFaces, nFaces, errbuf, errlen);
+		st = DetectBothMargins(pipe, smooth, opts, faces, maxFaces, nFaces,
+							   errbuf, errlen);
 		BxImageFree(smooth);
 	}
 
@@ -294,12 +310,8 @@ DetectRetries(BxFacePipe pipe, const BxImageData *image,
 		BxFaceOptions low = *opts;
 
 		low.scoreThreshold = opts->retryLowScore;
-		st = DetectPass(pipe, image, &low, opts->padFraction, faces,
-						maxFaces, nFaces, errbuf, errlen);
-		if (st == BX_OK && *nFaces == 0 && opts->retryPadFraction > 0 &&
-			opts->retryPadFraction != opts->padFraction)
-			st = DetectPass(pipe, image, &low, opts->retryPadFraction, faces,
-							maxFaces, nFaces, errbuf, errlen);
+		st = DetectBothMargins(pipe, image, &low, faces, maxFaces, nFaces,
+							   errbuf, errlen);
 	}
 	return st;
 }
@@ -341,12 +353,8 @@ BxFaceDetect(BxFacePipe pipe, const BxImageData *image,
 					   "0..1, thresholds, upscales and the retry rotation not "
 					   "negative");
 
-	st = DetectPass(pipe, image, opts, opts->padFraction, faces, maxFaces,
-					nFaces, errbuf, errlen);
-	if (st == BX_OK && *nFaces == 0 && opts->retryPadFraction > 0 &&
-		opts->retryPadFraction != opts->padFraction)
-		st = DetectPass(pipe, image, opts, opts->retryPadFraction, faces,
-						maxFaces, nFaces, errbuf, errlen);
+	st = DetectBothMargins(pipe, image, opts, faces, maxFaces, nFaces,
+						   errbuf, errlen);
 	if (st == BX_OK && *nFaces == 0)
 		st = DetectRetries(pipe, image, opts, faces, maxFaces, nFaces,
 						   errbuf, errlen);

@@ -142,8 +142,8 @@ typedef struct BxFaceOptions
 	 *
 	 * retryLowScore: last, detect again on the photo with this score
 	 * threshold (0 to 1; only when below scoreThreshold), without and with
-	 * retryPadFraction
-	 * (motion-blurred and small faces score just under the usual 0.9).
+	 * retryPadFraction (motion-blurred and small faces score just under
+	 * the usual 0.9).
 	 * The face's confidence is what it scored: the quality's minimum
 	 * confidence can still refuse it.
 	 */

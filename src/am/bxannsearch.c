@@ -328,8 +328,7 @@ VisitElement(BxAnnSearch s, ItemPointer tid, Buffer buf, BxAnnCandidateList *bat
 {
 	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
 	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
-	Page		page;
-	bool		ok = false;
+	BxAnnElement e;
 
 	if (MarkVisited(s, blkno, off))
 	{
@@ -337,18 +336,14 @@ VisitElement(BxAnnSearch s, ItemPointer tid, Buffer buf, BxAnnCandidateList *bat
 		return false;
 	}
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	if (BxAnnPageGetOpaque(page)->kind == BXANN_PAGE_ELEMENT &&
-		off <= PageGetMaxOffsetNumber(page))
+	e = BxAnnPageElement(BufferGetPage(buf), off);
+	if (e != NULL)
 	{
-		BxAnnCandidate *c = AddCandidate(batch);
-
-		ReadElement(s, (BxAnnElement) PageGetItem(page, PageGetItemId(page, off)), c, blkno, off);
+		ReadElement(s, e, AddCandidate(batch), blkno, off);
 		s->visits++;
-		ok = true;
 	}
 	UnlockReleaseBuffer(buf);
-	return ok;
+	return e != NULL;
 }
 
 /* Copy the edges of the element at tid into edges; their count (0 if gone). */
@@ -356,17 +351,13 @@ static int
 ReadEdges(BxAnnSearch s, ItemPointer tid, ItemPointerData *edges)
 {
 	Buffer		buf = ReadBuffer(s->index, ItemPointerGetBlockNumber(tid));
-	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
-	Page		page;
+	BxAnnElement e;
 	int			nn = 0;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	if (BxAnnPageGetOpaque(page)->kind == BXANN_PAGE_ELEMENT &&
-		off <= PageGetMaxOffsetNumber(page))
+	e = BxAnnPageElement(BufferGetPage(buf), ItemPointerGetOffsetNumber(tid));
+	if (e != NULL)
 	{
-		BxAnnElement e = (BxAnnElement) PageGetItem(page, PageGetItemId(page, off));
-
 		nn = Min(e->nneighbors, s->cache->meta.m);
 		memcpy(edges, e->neighbors, sizeof(ItemPointerData) * nn);
 	}

@@ -420,20 +420,14 @@ bool
 BxAnnReadElement(Relation index, BxAnnCache cache, ItemPointer tid, BxAnnElement copy)
 {
 	Buffer		buf = ReadBuffer(index, ItemPointerGetBlockNumber(tid));
-	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
-	Page		page;
-	bool		ok = false;
+	BxAnnElement e;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	if (BxAnnPageGetOpaque(page)->kind == BXANN_PAGE_ELEMENT &&
-		off <= PageGetMaxOffsetNumber(page))
-	{
-		memcpy(copy, PageGetItem(page, PageGetItemId(page, off)), cache->element_size);
-		ok = true;
-	}
+	e = BxAnnPageElement(BufferGetPage(buf), ItemPointerGetOffsetNumber(tid));
+	if (e != NULL)
+		memcpy(copy, e, cache->element_size);
 	UnlockReleaseBuffer(buf);
-	return ok;
+	return e != NULL;
 }
 
 /* Turn a bridge status into an ERROR, once the C++ frames are gone. */
