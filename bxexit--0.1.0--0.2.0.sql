@@ -46,6 +46,9 @@
  *   them); bxann_index_info shows them (new columns, so the function is
  *   dropped and created again).  Indexes built by 0.1.0 keep working with
  *   the fixed defaults of 0.1.0 until a REINDEX tunes them.
+ * - bxann stores 4-bit codes at 256 dimensions and more (reloption bits:
+ *   0 automatic, 4 or 8); bxann_index_info shows code_bits.  Indexes built
+ *   by 0.1.0 keep their 8-bit codes until a REINDEX.
  */
 
 \echo Use "ALTER EXTENSION bxexit UPDATE TO '0.2.0'" to load this file. \quit
@@ -2403,8 +2406,9 @@ CREATE FUNCTION @extschema@.bxann_index_info(index pg_catalog.regclass,
 	OUT live_elements pg_catalog.int8, OUT deleted_elements pg_catalog.int8,
 	OUT probes pg_catalog.int4, OUT ef_search pg_catalog.int4,
 	OUT tuned_probes pg_catalog.int4, OUT tuned_ef_search pg_catalog.int4,
-	OUT tuned_mate_similarity pg_catalog.float8, OUT tuned_found pg_catalog.float8)
+	OUT tuned_mate_similarity pg_catalog.float8, OUT tuned_found pg_catalog.float8,
+	OUT code_bits pg_catalog.int4)
 	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bxann_index_info(pg_catalog.regclass) IS
-	'what a bxann index holds: frozen build parameters, pages, live and deleted elements, the probes and ef_search a scan uses under the current settings, and what CREATE INDEX tuned them to (NULL for an index built by bxexit 0.1.0)';
+	'what a bxann index holds: frozen build parameters, pages, live and deleted elements, the probes and ef_search a scan uses under the current settings, what CREATE INDEX tuned them to (NULL for an index built by bxexit 0.1.0), and the bits per dimension of its codes (4 or 8)';
 REVOKE EXECUTE ON FUNCTION @extschema@.bxann_index_info(pg_catalog.regclass) FROM PUBLIC;

@@ -10,16 +10,18 @@
  * nearest neighbours (a k-NN graph built at CREATE INDEX from the spilled
  * partition).  A scan probes a few lists, then walks the graph best-first:
  * once one sample of the query's identity is found, its edges lead to the
- * others.  Elements carry 8-bit scalar-quantised codes (SQ8), four times
- * smaller than the vectors; the best candidates are re-ranked with the exact
- * vectors read from the table.
+ * others.  Elements carry scalar-quantised codes, 8 bits a dimension (SQ8,
+ * four times smaller than the vectors) or 4 (SQ4, eight times: the default
+ * for 256 dimensions and more, where the code is most of an element); the
+ * best candidates are re-ranked with the exact vectors read from the table.
  *
  * Pages (all with the standard page layout and a BxAnnPageOpaque special):
  *
  *	block 0			metapage: format version, frozen build options, where the
  *					rest lives, the model tag of the indexed embeddings
- *	stream pages	one byte stream, written once at build: SQ8 parameters
- *					(float min[dims], float scale[dims]) then the list
+ *	stream pages	one byte stream, written once at build: the codes'
+ *					parameters (float min[dims], float scale[dims]: value of
+ *					code 0 and of one step) then the list
  *					centroids (float[nlists][dims]); read into rd_amcache
  *	directory pages	one BxAnnListData per list: first and last element page
  *	element pages	BxAnnElementData items of one list, pages chained by
@@ -55,9 +57,10 @@
  * Version 2 added the search settings the build chose (tuned_*, at the end
  * of the metapage).  Version 1 indexes (bxexit 0.1.0) are still read: their
  * metapage ends before those fields, which read as zero (not tuned), and
- * their scans use the settings' fixed defaults until a REINDEX.
+ * their scans use the settings' fixed defaults until a REINDEX.  Version 3
+ * added code_bits (4-bit codes); versions 1 and 2 read as 0 there: 8 bits.
  */
-#define BXANN_VERSION			2
+#define BXANN_VERSION			3
 #define BXANN_MIN_VERSION		1
 
 #define BXANN_METAPAGE_BLKNO	0
@@ -93,6 +96,17 @@
  */
 #define BXANN_MAX_DIM			4096
 
+/*
+ * Element codes: 8 or 4 bits per dimension (reloption bits; 0 chooses 4 at
+ * BXANN_SQ4_MIN_DIMS dimensions and more, 8 below).  A 4-bit dimension
+ * covers its mean +- BXANN_SQ4_CLIP standard deviations in 15 steps (the
+ * uniform quantiser of least error for a Gaussian with 16 levels), values
+ * beyond saturate; scans re-rank with the exact vectors either way.
+ */
+#define BXANN_DEFAULT_BITS		0
+#define BXANN_SQ4_MIN_DIMS		256
+#define BXANN_SQ4_CLIP			2.5
+
 /* query settings (GUCs bxann.*) */
 /*
  * bxann.probes and bxann.ef_search 0 (the defaults) use what the build's
@@ -111,6 +125,7 @@ typedef struct BxAnnOptions
 	int32		vl_len_;		/* varlena header (do not touch directly!) */
 	int			lists;			/* number of IVF lists, 0 = automatic */
 	int			m;				/* graph edges per element */
+	int			bits;			/* bits per dimension of codes, 0 = automatic */
 	double		mate_similarity;	/* a new photo's cosine to a lone row, 0 = unknown */
 } BxAnnOptions;
 
@@ -149,13 +164,18 @@ typedef struct BxAnnMetaPageData
 	uint32		tuned_samples;	/* probes it searched */
 	float4		tuned_mate_similarity;	/* median probe-to-mate cosine */
 	float4		tuned_found;	/* share of those probes found at the choice */
+	/* version 3: bits per dimension of the element codes, 4 or 8 */
+	uint16		code_bits;
+	uint16		unused;
 } BxAnnMetaPageData;
 
 typedef BxAnnMetaPageData *BxAnnMetaPage;
 
 /* bytes of the metapage contents of an index of format version v */
 #define BXANN_META_SIZE(v) \
-	((v) >= 2 ? sizeof(BxAnnMetaPageData) : offsetof(BxAnnMetaPageData, tuned_probes))
+	((v) >= 3 ? sizeof(BxAnnMetaPageData) : \
+	 (v) == 2 ? offsetof(BxAnnMetaPageData, code_bits) : \
+	 offsetof(BxAnnMetaPageData, tuned_probes))
 
 #define BxAnnPageGetMeta(page)	((BxAnnMetaPage) PageGetContents(page))
 
@@ -177,18 +197,25 @@ typedef struct BxAnnListData
 
 #define BXANN_ELEMENT_DELETED	0x01
 
+/*
+ * An element's code: SQ8, one byte a dimension, or SQ4, two dimensions a
+ * byte (byte i holds dimension i in its low nibble and dimension
+ * (dims + 1) / 2 + i in its high one, the layout lib/kernels.c reads).
+ */
 typedef struct BxAnnElementData
 {
 	ItemPointerData heaptid;	/* invalid once deleted */
 	uint8		flags;
 	uint8		nneighbors;
-	ItemPointerData neighbors[FLEXIBLE_ARRAY_MEMBER];	/* then uint8 code[dims] */
+	ItemPointerData neighbors[FLEXIBLE_ARRAY_MEMBER];	/* then the code */
 } BxAnnElementData;
 
 typedef BxAnnElementData *BxAnnElement;
 
-#define BXANN_ELEMENT_SIZE(m, dims) \
-	MAXALIGN(offsetof(BxAnnElementData, neighbors) + sizeof(ItemPointerData) * (m) + (dims))
+#define BXANN_CODE_BYTES(dims, bits)	((bits) == 4 ? ((dims) + 1) / 2 : (dims))
+#define BXANN_ELEMENT_SIZE(m, dims, bits) \
+	MAXALIGN(offsetof(BxAnnElementData, neighbors) + sizeof(ItemPointerData) * (m) + \
+			 BXANN_CODE_BYTES(dims, bits))
 /* elements of esize bytes (each with its line pointer) on one page */
 #define BXANN_ELEMENTS_PER_PAGE(esize) \
 	((int) (BXANN_PAGE_USABLE / ((esize) + sizeof(ItemIdData))))
@@ -226,11 +253,12 @@ typedef struct BxAnnCacheData
 
 typedef BxAnnCacheData *BxAnnCache;
 
-/* prepared query: what a distance to an SQ8 code needs */
+/* prepared query: what a distance to an element's code needs */
 typedef struct BxAnnQueryData
 {
 	int			dims;
 	int			metric;
+	int			bits;			/* of the codes: 4 or 8 */
 	float	   *qa;				/* L2: q - min; IP: q * scale */
 	float	   *scale;			/* L2: sq scale */
 	float		ipbase;			/* IP: sum(q * min) */
@@ -352,8 +380,11 @@ extern FaceEmbedding BxAnnPrepareValue(Relation index, Datum value, int metric,
 									   bool *usable);
 extern void BxAnnRefuseUnusable(FaceEmbedding e, const char *hint) pg_attribute_noreturn();
 extern void BxAnnCheckTag(BxAnnCache cache, FaceEmbedding e);
-extern void BxAnnEncodeWith(const float *sqmin, const float *sqscale, int dims,
+extern int	BxAnnMetaCodeBits(const BxAnnMetaPageData *meta);
+extern void BxAnnEncodeWith(const float *sqmin, const float *sqscale, int dims, int bits,
 							const float *x, uint8 *code);
+extern void BxAnnDecodeWith(const float *sqmin, const float *sqscale, int dims, int bits,
+							const uint8 *code, float *x);
 extern void BxAnnEncode(BxAnnCache cache, const float *x, uint8 *code);
 extern void BxAnnQueryPrepare(BxAnnQuery q, BxAnnCache cache, const float *x);
 extern float BxAnnCodeDistance(BxAnnQuery q, const uint8 *code);

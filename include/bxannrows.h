@@ -39,6 +39,7 @@ extern void BxAnnRowsCopyMany(const BxAnnRows *rows, const int64 *which, int64 c
 extern const float *BxAnnRowsChunk(const BxAnnRows *rows, int64 first, int64 count,
 								   float *buf);
 extern void BxAnnRowsRange(const BxAnnRows *rows, float *min, float *step);
+extern void BxAnnRowsRange4(const BxAnnRows *rows, float *min, float *step);
 
 /* bytes one row costs in rows of this width */
 #define BXANN_ROW_BYTES(dims, width)	((Size) (dims) * (width))

@@ -29,6 +29,14 @@ extern float BxKernelSq8L2(const float *qa, const float *scale,
 /* SQ8 codes: sum of w[i] * code[i] */
 extern float BxKernelSq8Dot(const float *w, const unsigned char *code, int n);
 
+/*
+ * SQ4 codes (two dimensions a byte: byte i holds dimension i in its low
+ * nibble, dimension (n + 1) / 2 + i in its high one): as the SQ8 kernels
+ */
+extern float BxKernelSq4L2(const float *qa, const float *scale,
+						   const unsigned char *code, int n);
+extern float BxKernelSq4Dot(const float *w, const unsigned char *code, int n);
+
 /* name of the variant the dynamic dispatcher picked, for diagnostics */
 extern const char *BxKernelVariant(void);
 

@@ -102,6 +102,57 @@ BxKernelSq8Dot(const float *w, const unsigned char *code, int n)
 	return sum;
 }
 
+/*
+ * SQ4 codes hold two dimensions a byte: byte i has dimension i in its low
+ * nibble and dimension h + i in its high one (h = (n + 1) / 2), so both
+ * halves are read with unit stride and the loop vectorises like the SQ8
+ * one.  With n odd the last low-only byte is dimension h - 1.
+ */
+BX_TARGET_CLONES
+float
+BxKernelSq4L2(const float *qa, const float *scale, const unsigned char *code, int n)
+{
+	int			h = (n + 1) / 2;
+	int			pairs = n / 2;
+	float		lo = 0.0f;
+	float		hi = 0.0f;
+
+	for (int i = 0; i < pairs; i++)
+	{
+		float		dl = qa[i] - scale[i] * (float) (code[i] & 15);
+		float		dh = qa[h + i] - scale[h + i] * (float) (code[i] >> 4);
+
+		lo += dl * dl;
+		hi += dh * dh;
+	}
+	if (n & 1)
+	{
+		float		d = qa[h - 1] - scale[h - 1] * (float) (code[h - 1] & 15);
+
+		lo += d * d;
+	}
+	return lo + hi;
+}
+
+BX_TARGET_CLONES
+float
+BxKernelSq4Dot(const float *w, const unsigned char *code, int n)
+{
+	int			h = (n + 1) / 2;
+	int			pairs = n / 2;
+	float		lo = 0.0f;
+	float		hi = 0.0f;
+
+	for (int i = 0; i < pairs; i++)
+	{
+		lo += w[i] * (float) (code[i] & 15);
+		hi += w[h + i] * (float) (code[i] >> 4);
+	}
+	if (n & 1)
+		lo += w[h - 1] * (float) (code[h - 1] & 15);
+	return lo + hi;
+}
+
 const char *
 BxKernelVariant(void)
 {

@@ -232,6 +232,49 @@ SELECT build_rows FROM bxann_index_info('ann_opts_small');
 RESET maintenance_work_mem;
 DROP TABLE ann_opts;
 
+-- 4-bit codes (bits = 4; automatic from 256 dimensions): an odd dimension
+-- count (the last code byte holds one dimension), every metric, inserts
+-- after the build (their edges compare two codes), VACUUM; with every list
+-- probed and every candidate re-ranked the answers are the exact ones
+CREATE TABLE ann_sq4 (id int PRIMARY KEY, v face_embedding(9));
+INSERT INTO ann_sq4 SELECT i, (SELECT array_agg(sin(i * 0.7 + d * 1.3) + 0.2 * cos(i * d * 0.011) ORDER BY d)
+                                 FROM generate_series(1, 9) d)::face_embedding
+  FROM generate_series(1, 3000) i;
+CREATE INDEX ann_sq4_cos ON ann_sq4 USING bxann (v face_embedding_cosine_ops) WITH (bits = 4, lists = 10);
+CREATE INDEX ann_sq4_l2 ON ann_sq4 USING bxann (v face_embedding_l2_ops) WITH (bits = 4, lists = 10);
+CREATE INDEX ann_sq4_ip ON ann_sq4 USING bxann (v face_embedding_ip_ops) WITH (bits = 4, lists = 10);
+INSERT INTO ann_sq4 SELECT i, (SELECT array_agg(cos(i * 0.3 + d * 0.9) ORDER BY d)
+                                 FROM generate_series(1, 9) d)::face_embedding
+  FROM generate_series(3001, 3600) i;
+DELETE FROM ann_sq4 WHERE id % 9 = 0;
+VACUUM ann_sq4;
+SELECT code_bits, dims, live_elements FROM bxann_index_info('ann_sq4_cos');
+CREATE TEMP TABLE sq4_query AS
+SELECT q, (SELECT array_agg(sin(q * 1.9 + d) ORDER BY d) FROM generate_series(1, 9) d)::face_embedding AS v
+  FROM generate_series(1, 20) q;
+CREATE FUNCTION pg_temp.sq4_agrees(op text) RETURNS bigint LANGUAGE plpgsql AS $f$
+DECLARE
+	wrong bigint;
+BEGIN
+	SET LOCAL bxann.probes = 10;
+	SET LOCAL bxann.rerank = 10000;
+	SET LOCAL enable_seqscan = off;
+	EXECUTE format($q$
+		SELECT count(*) FILTER (WHERE got IS DISTINCT FROM want)
+		  FROM (SELECT array(SELECT id FROM ann_sq4 ORDER BY v %s q.v LIMIT 5) AS got,
+		               (SELECT array_agg(id ORDER BY d, id) FROM
+		                  (SELECT id, v %s q.v AS d FROM ann_sq4 ORDER BY 2, 1 LIMIT 5) x) AS want
+		          FROM sq4_query q) r$q$, op, op) INTO wrong;
+	RETURN wrong;
+END
+$f$;
+SELECT op, pg_temp.sq4_agrees(op) AS wrong_top5 FROM unnest(ARRAY['<=>', '<->', '<#>']) op;
+SELECT live_elements, deleted_elements, heap_tuples FROM bxann_check('ann_sq4_cos', heap_check => true);
+-- 4 dimensions: 8 bits automatically
+CREATE INDEX ann_sq4_auto ON ann_sq4 USING bxann (v face_embedding_cosine_ops);
+SELECT code_bits FROM bxann_index_info('ann_sq4_auto');
+DROP TABLE ann_sq4;
+
 -- the planner: a tiny table is sorted, not searched through the index
 CREATE TABLE ann_plan (id int PRIMARY KEY, v face_embedding(2));
 INSERT INTO ann_plan SELECT i, ARRAY[cos(i), sin(i)]::face_embedding FROM generate_series(1, 50) i;
@@ -280,6 +323,8 @@ SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_op
 SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops) WITH (m = 1)$$);
 SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops) WITH (m = 49)$$);
 SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops) WITH (colour = 1)$$);
+SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops) WITH (bits = 5)$$);
+SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (w face_embedding_l2_ops) WITH (bits = 16)$$);
 SELECT pg_temp.try($$CREATE INDEX ON ann_bad USING bxann (id)$$);
 SELECT pg_temp.try($$SET bxann.probes = -1$$);
 SELECT pg_temp.try($$SET bxexit.build_threads = -1$$);

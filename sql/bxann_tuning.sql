@@ -51,7 +51,7 @@ END
 $$;
 
 -- the index chose its settings, and the scan uses them
-SELECT build_rows, lists, tuned_probes > 0 AS tuned, probes = tuned_probes AS uses_probes,
+SELECT build_rows, lists, code_bits, tuned_probes > 0 AS tuned, probes = tuned_probes AS uses_probes,
        ef_search = tuned_ef_search AS uses_ef_search, tuned_found >= 0.995 AS found,
        tuned_mate_similarity BETWEEN 0.6 AND 0.8 AS mates_seen
   FROM bxann_index_info('tune3_v');

@@ -39,10 +39,11 @@ CREATE FUNCTION @extschema@.bxann_index_info(index pg_catalog.regclass,
 	OUT live_elements pg_catalog.int8, OUT deleted_elements pg_catalog.int8,
 	OUT probes pg_catalog.int4, OUT ef_search pg_catalog.int4,
 	OUT tuned_probes pg_catalog.int4, OUT tuned_ef_search pg_catalog.int4,
-	OUT tuned_mate_similarity pg_catalog.float8, OUT tuned_found pg_catalog.float8)
+	OUT tuned_mate_similarity pg_catalog.float8, OUT tuned_found pg_catalog.float8,
+	OUT code_bits pg_catalog.int4)
 	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bxann_index_info(pg_catalog.regclass) IS
-	'what a bxann index holds: frozen build parameters, pages, live and deleted elements, the probes and ef_search a scan uses under the current settings, and what CREATE INDEX tuned them to (NULL for an index built by bxexit 0.1.0)';
+	'what a bxann index holds: frozen build parameters, pages, live and deleted elements, the probes and ef_search a scan uses under the current settings, what CREATE INDEX tuned them to (NULL for an index built by bxexit 0.1.0), and the bits per dimension of its codes (4 or 8)';
 
 CREATE FUNCTION @extschema@.bxann_list_info(index pg_catalog.regclass,
 	OUT list pg_catalog.int4, OUT pages pg_catalog.int8,

@@ -68,6 +68,9 @@ BxAnnInit(void)
 	add_int_reloption(bxann_relopt_kind, "m",
 					  "Graph edges per element",
 					  BXANN_DEFAULT_M, BXANN_MIN_M, BXANN_MAX_M, AccessExclusiveLock);
+	add_int_reloption(bxann_relopt_kind, "bits",
+					  "Bits per dimension of the element codes: 4 or 8; 0 = 4 from 256 dimensions on, else 8",
+					  BXANN_DEFAULT_BITS, 0, 8, AccessExclusiveLock);
 	add_real_reloption(bxann_relopt_kind, "mate_similarity",
 					   "Cosine the face model gives two photos of one person, for the build's tuning of a gallery of one photo per person; 0 = from the gallery",
 					   0.0, 0.0, 0.99, AccessExclusiveLock);
@@ -131,11 +134,21 @@ bxannoptions(Datum reloptions, bool validate)
 	static const relopt_parse_elt tab[] = {
 		{"lists", RELOPT_TYPE_INT, offsetof(BxAnnOptions, lists)},
 		{"m", RELOPT_TYPE_INT, offsetof(BxAnnOptions, m)},
+		{"bits", RELOPT_TYPE_INT, offsetof(BxAnnOptions, bits)},
 		{"mate_similarity", RELOPT_TYPE_REAL, offsetof(BxAnnOptions, mate_similarity)},
 	};
 
-	return (bytea *) build_reloptions(reloptions, validate, bxann_relopt_kind,
-									  sizeof(BxAnnOptions), tab, lengthof(tab));
+	BxAnnOptions *opts;
+
+	opts = (BxAnnOptions *) build_reloptions(reloptions, validate, bxann_relopt_kind,
+											 sizeof(BxAnnOptions), tab, lengthof(tab));
+	/* an int reloption has a range, not a set: 1-3 and 5-7 are refused here */
+	if (validate && opts && opts->bits != 0 && opts->bits != 4 && opts->bits != 8)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("value %d out of bounds for option \"bits\"", opts->bits),
+				 errdetail("Valid values are 0 (automatic), 4 and 8.")));
+	return (bytea *) opts;
 }
 
 /* the reloptions as given (NULL if none); only the build reads them */

@@ -7,7 +7,7 @@
  *	  against maintenance_work_mem before it grows: float4 while the rows
  *	  fit, 8-bit codes when they no longer do (bxannrows.c).
  * 2. Train the list centroids with FAISS k-means on an evenly spaced sample,
- *	  and the SQ8 range of each dimension.
+ *	  and the code range of each dimension (SQ8: extremes; SQ4: mean +- 2.5 sd).
  * 3. Find each row's `spill` nearest lists (FAISS, batched): the first is
  *	  the list the row is stored in, all of them feed the graph.
  * 4. Build the k-NN graph (bxanngraph.c).
@@ -69,6 +69,7 @@ typedef struct BxAnnBuildState
 	int			dims;
 	int			metric;
 	int			m;
+	int			bits;			/* of the element codes: 4 or 8 (ChooseBits) */
 	int			nthreads;		/* BLAS threads of the build (BuildThreads) */
 	BxAnnRows	rows;			/* the vectors loaded */
 	ItemPointerData *tids;		/* [rows.capacity] */
@@ -342,7 +343,7 @@ WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 		   BxAnnGraph *graph, double seconds, ItemPointerData *where)
 {
 	Relation	index = st->index;
-	int			esize = BXANN_ELEMENT_SIZE(st->m, st->dims);
+	int			esize = BXANN_ELEMENT_SIZE(st->m, st->dims, st->bits);
 	int			perpage = BXANN_ELEMENTS_PER_PAGE(esize);
 	Size		streamlen = sizeof(float) * ((Size) st->dims * 2 + (Size) nlists * st->dims);
 	char	   *stream = palloc_extended(streamlen, MCXT_ALLOC_HUGE);
@@ -421,7 +422,8 @@ WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 			element->nneighbors = graph ? graph->count[row] : 0;
 			for (int j = 0; j < element->nneighbors; j++)
 				element->neighbors[j] = where[graph->neighbors[row * st->m + j]];
-			BxAnnEncodeWith(sqmin, sqscale, st->dims, BxAnnRowsGet(&st->rows, row, rowbuf),
+			BxAnnEncodeWith(sqmin, sqscale, st->dims, st->bits,
+							BxAnnRowsGet(&st->rows, row, rowbuf),
 							BxAnnElementCode(element, st->m));
 			if (PageAddItem(page, (Item) element, esize, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
 				elog(ERROR, "failed to add element to bxann page");
@@ -438,6 +440,7 @@ WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 	meta->dims = st->dims;
 	meta->metric = st->metric;
 	meta->m = st->m;
+	meta->code_bits = st->bits;
 	meta->taglen = st->taglen;
 	memcpy(meta->tag, st->tag, st->taglen);
 	meta->nlists = nlists;
@@ -488,6 +491,21 @@ LogPhase(const char *phase, instr_time *last)
 	INSTR_TIME_SET_CURRENT(*last);
 }
 
+/*
+ * Bits per dimension of the element codes: the reloption, else 4 from
+ * BXANN_SQ4_MIN_DIMS dimensions on, where the code is most of an element
+ * (at 512 dimensions 512 of its 616 bytes in SQ8) and two photos of one
+ * person lie far closer than any two people (at 512-d, cosine distance
+ * 0.33 against 0.9; a 4-bit code moves a distance by about 0.01), else 8.
+ */
+static int
+ChooseBits(int dims, int option)
+{
+	if (option != 0)
+		return option;
+	return dims >= BXANN_SQ4_MIN_DIMS ? 4 : 8;
+}
+
 /* list count for n rows: the reloption, else one list per 200 rows */
 static int
 ChooseLists(int64 n, int option)
@@ -509,6 +527,7 @@ InitBuildState(BxAnnBuildState *st, Relation index)
 	st->dims = IndexDimensions(index);
 	st->metric = BxAnnGetMetric(index);
 	st->m = opts ? opts->m : BXANN_DEFAULT_M;
+	st->bits = ChooseBits(st->dims, opts ? opts->bits : BXANN_DEFAULT_BITS);
 	st->budget = (Size) maintenance_work_mem * 1024;
 	st->otherperrow = sizeof(ItemPointerData) +
 		BxAnnGraphMemory(1, st->m, BXANN_SPILL) + sizeof(int32) * (BXANN_SPILL + 2) + sizeof(int64) * 2;
@@ -544,8 +563,11 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 
 	INSTR_TIME_SET_CURRENT(phase);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_TRAIN);
-	/* rows held as codes keep them: the index stores the same codes */
-	BxAnnRowsRange(&st->rows, sqmin, sqscale);
+	/* SQ8 rows held as codes keep their range: the index stores the same codes */
+	if (st->bits == 4)
+		BxAnnRowsRange4(&st->rows, sqmin, sqscale);
+	else
+		BxAnnRowsRange(&st->rows, sqmin, sqscale);
 	TrainCentroids(st, nlists, centroids);
 	LogPhase("training", &phase);
 

@@ -13,7 +13,7 @@
  *	   metric, m, lists, tag, where the stream and directory live, all
  *	   against the relation's size, the index column and the opclass); the
  *	   page layout, page ID and kind of every page, at the block range its
- *	   kind must occupy; the stream (finite floats, positive SQ8 scales);
+ *	   kind must occupy; the stream (finite floats, positive code scales);
  *	   the line pointers of element pages.  Pages that are all zeroes are
  *	   extensions an insert never initialised (bxanninsert.c leaves one when
  *	   it loses a race, and a crash can leave one): counted, not corrupt.
@@ -365,6 +365,9 @@ CheckMetaPage(CheckState *st, Page page, BlockNumber nblocks)
 	if (meta->m < BXANN_MIN_M || meta->m > BXANN_MAX_M)
 		CORRUPT("index \"%s\" metapage has m = %u, outside %d to %d",
 				IndexName(st), meta->m, BXANN_MIN_M, BXANN_MAX_M);
+	if (meta->version >= 3 ? meta->code_bits != 4 && meta->code_bits != 8 : meta->code_bits != 0)
+		CORRUPT("index \"%s\" metapage has %u-bit codes, expected 4 or 8",
+				IndexName(st), meta->code_bits);
 	if (meta->nlists < 1 || meta->nlists > BXANN_MAX_LISTS)
 		CORRUPT("index \"%s\" metapage has %u lists, outside 1 to %d",
 				IndexName(st), meta->nlists, BXANN_MAX_LISTS);
@@ -407,7 +410,7 @@ CheckMetaPage(CheckState *st, Page page, BlockNumber nblocks)
 		CORRUPT("index \"%s\" has %u blocks, its metapage places the directory up to block %u",
 				IndexName(st), nblocks, meta->dir_start + meta->dir_pages - 1);
 
-	st->esize = BXANN_ELEMENT_SIZE(meta->m, meta->dims);
+	st->esize = BXANN_ELEMENT_SIZE(meta->m, meta->dims, BxAnnMetaCodeBits(meta));
 	st->perpage = BXANN_ELEMENTS_PER_PAGE(st->esize);
 	st->elemstart = meta->dir_start + meta->dir_pages;
 	if (st->perpage < 1)
@@ -415,7 +418,7 @@ CheckMetaPage(CheckState *st, Page page, BlockNumber nblocks)
 				IndexName(st), st->esize);
 }
 
-/* Check one stream page: its length, finite floats, positive SQ8 scales. */
+/* Check one stream page: its length, finite floats, positive code scales. */
 static void
 CheckStreamPage(CheckState *st, BlockNumber blkno, Page page)
 {
@@ -438,8 +441,8 @@ CheckStreamPage(CheckState *st, BlockNumber blkno, Page page)
 			(f >= st->meta.dims && f < 2 * (uint64) st->meta.dims && !(v > 0.0f)))
 			CORRUPT("index \"%s\" stream float %llu (block %u) is %g: %s",
 					IndexName(st), (unsigned long long) f, blkno, v,
-					f < st->meta.dims ? "an SQ8 minimum must be finite" :
-					f < 2 * (uint64) st->meta.dims ? "an SQ8 scale must be finite and positive" :
+					f < st->meta.dims ? "a code minimum must be finite" :
+					f < 2 * (uint64) st->meta.dims ? "a code scale must be finite and positive" :
 					"a centroid must be finite");
 	}
 }

@@ -182,7 +182,7 @@ ReadLiveElement(Relation index, BxAnnCache cache, ItemPointer tid, BxAnnElement 
 		!(copy->flags & BXANN_ELEMENT_DELETED);
 }
 
-/* approximate distance between two SQ8 codes, in the units of the search */
+/* approximate distance between two codes, in the units of the search */
 static float
 CodeToCodeDistance(BxAnnCache cache, const uint8 *a, const uint8 *b)
 {
@@ -191,8 +191,7 @@ CodeToCodeDistance(BxAnnCache cache, const uint8 *a, const uint8 *b)
 	BxAnnQueryData q;
 	float		d;
 
-	for (int i = 0; i < dims; i++)
-		x[i] = cache->sqmin[i] + cache->sqscale[i] * a[i];
+	BxAnnDecodeWith(cache->sqmin, cache->sqscale, dims, cache->meta.code_bits, a, x);
 	BxAnnQueryPrepare(&q, cache, x);
 	d = BxAnnCodeDistance(&q, b);
 	pfree(x);

@@ -98,8 +98,8 @@ bxann_index_info(PG_FUNCTION_ARGS)
 	Relation	index = OpenBxAnnIndex(PG_GETARG_OID(0));
 	BxAnnCache	cache = BxAnnGetCache(index);
 	TupleDesc	tupdesc;
-	Datum		values[18];
-	bool		nulls[18] = {0};
+	Datum		values[19];
+	bool		nulls[19] = {0};
 	int64		pages = 0,
 				live = 0,
 				deleted = 0;
@@ -133,6 +133,7 @@ bxann_index_info(PG_FUNCTION_ARGS)
 	values[17] = Float8GetDatum(cache->meta.tuned_found);
 	for (int i = 14; i < 18; i++)
 		nulls[i] = cache->meta.tuned_probes == 0;
+	values[18] = Int32GetDatum(cache->meta.code_bits);
 	/* 0.1.0's definition of the function has only the first 13 columns */
 	Assert(tupdesc->natts <= (int) lengthof(values));
 	relation_close(index, AccessShareLock);

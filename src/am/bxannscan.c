@@ -6,7 +6,7 @@
  * A search is a batch:
  *	1. route: the next `bxann.probes` lists nearest to the query (BxAnnProbes:
  *	   the setting, else what the build's tuning chose, see bxanntune.c);
- *	2. read those lists entirely, computing the SQ8 distance of each element;
+ *	2. read those lists entirely, computing the code distance of each element;
  *	3. graph walk: keep the `bxann.ef_search` (else tuned) best elements; repeatedly take
  *	   the best one not yet expanded and visit its unvisited neighbours;
  *	4. sort everything visited in this batch, re-rank the best
@@ -72,7 +72,7 @@ typedef BxAnnScanOpaqueData *BxAnnScanOpaque;
 #define BXANN_FIRST_SORTED		16
 
 /*
- * Replace the SQ8 distance of the best n results by the exact distance of
+ * Replace the code distance of the best n results by the exact distance of
  * the row in the table, drop rows this snapshot cannot see, and re-sort.
  */
 static void
@@ -157,7 +157,7 @@ NextBatch(IndexScanDesc scan)
 		if (ItemPointerIsValid(&batch.items[i].heaptid))
 			batch.items[nout++] = batch.items[i];
 
-	/* the first rows by SQ8 distance, re-ranked; the rest sorted if reached */
+	/* the first rows by code distance, re-ranked; the rest sorted if reached */
 	so->nsorted = Min(nout, Max(bxann_rerank, BXANN_FIRST_SORTED));
 	BxAnnSelectSmallest(batch.items, nout, so->nsorted);
 	qsort(batch.items, so->nsorted, sizeof(BxAnnCandidate), BxAnnCompareCandidates);

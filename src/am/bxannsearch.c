@@ -3,7 +3,7 @@
  * bxannsearch.c
  *	  The search inside bxann: read lists, walk the graph.
  *
- * A search reads whole lists (the IVF entry points), computing the SQ8
+ * A search reads whole lists (the IVF entry points), computing the code
  * distance of each element, then walks the graph best-first: it keeps the
  * ef best elements seen and visits the neighbours of the best one not yet
  * expanded until all ef are expanded.  A visited set keeps each element to

@@ -369,7 +369,7 @@ PairCosine(const BxAnnRows *rows, const int64 *members, int k, float *ibuf, floa
 
 /*
  * Search probe as a scan would with probes lists and ef; true if the best
- * candidate (by the 8-bit codes the scan ranks with) is one of the k target
+ * candidate (by the codes the scan ranks with) is one of the k target
  * rows (their elements at where[]), or at most as far as the nearest of
  * them: a row closer still, which an exact search would return first too.
  * *visits counts the elements read.

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * bxannutils.c
- *	  bxann helpers: pages and GenericXLog, the metapage cache, SQ8 codes,
+ *	  bxann helpers: pages and GenericXLog, the metapage cache, SQ8 and SQ4 codes,
  *	  list routing, and the bridge's status codes.
  *
  * src/am/bxannutils.c
@@ -112,7 +112,9 @@ BxAnnGetCache(Relation index)
 	cache->sqmin = (float *) stream;
 	cache->sqscale = cache->sqmin + cache->meta.dims;
 	cache->centroids = cache->sqscale + cache->meta.dims;
-	cache->element_size = BXANN_ELEMENT_SIZE(cache->meta.m, cache->meta.dims);
+	cache->meta.code_bits = BxAnnMetaCodeBits(&cache->meta);
+	cache->element_size = BXANN_ELEMENT_SIZE(cache->meta.m, cache->meta.dims,
+											 cache->meta.code_bits);
 	index->rd_amcache = cache;
 	return cache;
 }
@@ -181,7 +183,7 @@ BxAnnGetDistanceProc(Relation index)
  * cosine) sets *usable = false and returns it as is: a scan skips it, a
  * build or an insert refuses it with BxAnnRefuseUnusable().
  */
-StaticAssertDecl(BXANN_ELEMENTS_PER_PAGE(BXANN_ELEMENT_SIZE(BXANN_MAX_M, BXANN_MAX_DIM)) >= 1,
+StaticAssertDecl(BXANN_ELEMENTS_PER_PAGE(BXANN_ELEMENT_SIZE(BXANN_MAX_M, BXANN_MAX_DIM, 8)) >= 1,
 				 "the largest bxann element must fit a page");
 
 FaceEmbedding
@@ -242,31 +244,78 @@ BxAnnCheckTag(BxAnnCache cache, FaceEmbedding e)
 				 errdetail("The index holds embeddings of model \"%s\".", cache->meta.tag)));
 }
 
-/* SQ8-encode x (dims floats) into code with the given per-dimension range */
-void
-BxAnnEncodeWith(const float *sqmin, const float *sqscale, int dims,
-				const float *x, uint8 *code)
+/*
+ * Bits per dimension of an index's codes.  Metapages of formats 1 and 2
+ * (written before 4-bit codes) read as 0 there: SQ8.
+ */
+int
+BxAnnMetaCodeBits(const BxAnnMetaPageData *meta)
 {
-	for (int i = 0; i < dims; i++)
-	{
-		float		v = (x[i] - sqmin[i]) / sqscale[i];
-
-		/* values outside the trained range saturate; the re-rank is exact */
-		code[i] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8) lrintf(v);
-	}
+	return meta->code_bits == 0 ? 8 : meta->code_bits;
 }
 
-/* SQ8-encode x with the index's range */
-void
-BxAnnEncode(BxAnnCache cache, const float *x, uint8 *code)
+/* one dimension's code: v steps above the range's start, saturated */
+static inline uint8
+QuantiseStep(float v, int top)
 {
-	BxAnnEncodeWith(cache->sqmin, cache->sqscale, cache->meta.dims, x, code);
+	/* values outside the trained range saturate; the re-rank is exact */
+	return v <= 0.0f ? 0 : v >= (float) top ? (uint8) top : (uint8) lrintf(v);
 }
 
 /*
- * Precompute what distances from x to SQ8 codes need.  L2 and cosine (on
- * normalised vectors) use the Euclidean distance to the decoded code; IP
- * uses the negative inner product with it.
+ * Encode x (dims floats) into code with the given per-dimension range, at
+ * bits 8 (a byte a dimension) or 4 (the nibble layout of bxann.h).
+ */
+void
+BxAnnEncodeWith(const float *sqmin, const float *sqscale, int dims, int bits,
+				const float *x, uint8 *code)
+{
+	if (bits == 4)
+	{
+		int			h = (dims + 1) / 2;
+
+		for (int i = 0; i < h; i++)
+		{
+			uint8		lo = QuantiseStep((x[i] - sqmin[i]) / sqscale[i], 15);
+			uint8		hi = 0;
+
+			if (h + i < dims)
+				hi = QuantiseStep((x[h + i] - sqmin[h + i]) / sqscale[h + i], 15);
+			code[i] = lo | (hi << 4);
+		}
+		return;
+	}
+	for (int i = 0; i < dims; i++)
+		code[i] = QuantiseStep((x[i] - sqmin[i]) / sqscale[i], 255);
+}
+
+/* The values a code stands for, into x (dims floats). */
+void
+BxAnnDecodeWith(const float *sqmin, const float *sqscale, int dims, int bits,
+				const uint8 *code, float *x)
+{
+	int			h = (dims + 1) / 2;
+
+	for (int i = 0; i < dims; i++)
+	{
+		int			c = bits == 8 ? code[i] : i < h ? code[i] & 15 : code[i - h] >> 4;
+
+		x[i] = sqmin[i] + sqscale[i] * c;
+	}
+}
+
+/* Encode x with the index's range and bits */
+void
+BxAnnEncode(BxAnnCache cache, const float *x, uint8 *code)
+{
+	BxAnnEncodeWith(cache->sqmin, cache->sqscale, cache->meta.dims,
+					cache->meta.code_bits, x, code);
+}
+
+/*
+ * Precompute what distances from x to the index's codes need.  L2 and
+ * cosine (on normalised vectors) use the Euclidean distance to the decoded
+ * code; IP uses the negative inner product with it.
  */
 void
 BxAnnQueryPrepare(BxAnnQuery q, BxAnnCache cache, const float *x)
@@ -275,6 +324,7 @@ BxAnnQueryPrepare(BxAnnQuery q, BxAnnCache cache, const float *x)
 
 	q->dims = dims;
 	q->metric = cache->meta.metric;
+	q->bits = cache->meta.code_bits;
 	q->qa = palloc(sizeof(float) * dims);
 	q->scale = cache->sqscale;
 	q->ipbase = 0.0f;
@@ -290,10 +340,16 @@ BxAnnQueryPrepare(BxAnnQuery q, BxAnnCache cache, const float *x)
 	}
 }
 
-/* approximate distance from the prepared query to an SQ8 code */
+/* approximate distance from the prepared query to an element's code */
 float
 BxAnnCodeDistance(BxAnnQuery q, const uint8 *code)
 {
+	if (q->bits == 4)
+	{
+		if (q->metric == BXANN_METRIC_IP)
+			return -(q->ipbase + BxKernelSq4Dot(q->qa, code, q->dims));
+		return BxKernelSq4L2(q->qa, q->scale, code, q->dims);
+	}
 	if (q->metric == BXANN_METRIC_IP)
 		return -(q->ipbase + BxKernelSq8Dot(q->qa, code, q->dims));
 	return BxKernelSq8L2(q->qa, q->scale, code, q->dims);

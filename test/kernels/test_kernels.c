@@ -72,6 +72,53 @@ main(void)
 	TapDiag("worst relative errors: l2 %.3g, ip %.3g, cosine parts %.3g",
 			worst_l2, worst_ip, worst_cos);
 
+	/*
+	 * Quantised codes against a decoded reference: SQ8 one byte a
+	 * dimension, SQ4 dimension i in the low nibble of byte i and dimension
+	 * (n + 1) / 2 + i in its high one, the last byte low-only when n is odd.
+	 */
+	{
+		static unsigned char code8[MAXN];
+		static unsigned char code4[MAXN];
+		static float scale[MAXN];
+		double		worst8 = 0,
+					worst4 = 0;
+
+		for (int i = 0; i < MAXN; i++)
+		{
+			seed = seed * 1103515245u + 12345u;
+			code8[i] = (seed >> 16) & 255;
+			code4[i] = (seed >> 8) & 255;
+			scale[i] = 0.01f + (float) ((seed >> 4) & 15) / 256.0f;
+		}
+		for (int n = 1; n <= MAXN; n++)
+		{
+			int			h = (n + 1) / 2;
+			double		l2_8 = 0, ip_8 = 0, l2_4 = 0, ip_4 = 0, abs8 = 0, abs4 = 0;
+
+			for (int i = 0; i < n; i++)
+			{
+				int			c4 = i < h ? code4[i] & 15 : code4[i - h] >> 4;
+				double		d8 = (double) buf_a[i] - (double) scale[i] * code8[i];
+				double		d4 = (double) buf_a[i] - (double) scale[i] * c4;
+
+				l2_8 += d8 * d8;
+				l2_4 += d4 * d4;
+				ip_8 += (double) buf_b[i] * code8[i];
+				ip_4 += (double) buf_b[i] * c4;
+				abs8 += fabs((double) buf_b[i] * code8[i]);
+				abs4 += fabs((double) buf_b[i] * c4);
+			}
+			worst8 = fmax(worst8, relerr(BxKernelSq8L2(buf_a, scale, code8, n), l2_8, l2_8));
+			worst8 = fmax(worst8, relerr(BxKernelSq8Dot(buf_b, code8, n), ip_8, abs8));
+			worst4 = fmax(worst4, relerr(BxKernelSq4L2(buf_a, scale, code4, n), l2_4, l2_4));
+			worst4 = fmax(worst4, relerr(BxKernelSq4Dot(buf_b, code4, n), ip_4, abs4));
+		}
+		TapOk(worst8 < 1e-5, "SQ8 L2 and dot match a decoded reference for n = 1..300");
+		TapOk(worst4 < 1e-5, "SQ4 L2 and dot match a decoded reference (two dimensions a byte) for n = 1..300");
+		TapDiag("worst relative errors: sq8 %.3g, sq4 %.3g", worst8, worst4);
+	}
+
 	/* exact small cases */
 	{
 		float		x[3] = {3, 0, 0};

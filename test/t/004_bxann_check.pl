@@ -109,6 +109,9 @@ damaged('metapage magic', [ 24, pack('V', 0xDEADBEEF) ],
 	qr/index "t_v_idx" has metapage magic 0xDEADBEEF, expected 0x42584131/);
 damaged('metapage dimensions', [ 24 + 8, pack('v', 32) ],
 	qr/metapage has 32 dimensions, its column face_embedding\(16\)/);
+# code_bits at byte 144 of BxAnnMetaPageData (format 3)
+damaged('metapage code bits', [ 24 + 144, pack('v', 5) ],
+	qr/index "t_v_idx" metapage has 5-bit codes, expected 4 or 8/);
 damaged('metapage directory place', [ 24 + 36, pack('V', $dir_start + 1) ],
 	qr/metapage places the directory at blocks/);
 damaged('page kind', [ ($first + 1) * BLCKSZ - 4, pack('v', 2) ],
@@ -116,7 +119,7 @@ damaged('page kind', [ ($first + 1) * BLCKSZ - 4, pack('v', 2) ],
 damaged('page ID', [ ($first + 1) * BLCKSZ - 2, pack('v', 0x1234) ],
 	qr/block $first has page ID 0x1234, expected 0xFF8A/);
 damaged('stream NaN', [ ($stream_start * BLCKSZ) + 24 + 4 * $dims, pack('V', 0x7FC00000) ],
-	qr/stream float $dims \(block $stream_start\) is NaN: an SQ8 scale must be finite and positive/);
+	qr/stream float $dims \(block $stream_start\) is NaN: a code scale must be finite and positive/);
 damaged('chain cycle', [ ($last + 1) * BLCKSZ - 8, pack('V', $first) ],
 	qr/list $two_page_list links block $first \(from block $last\), already on the chain of list $two_page_list/);
 damaged('chain past the end', [ ($first + 1) * BLCKSZ - 8, pack('V', 100000) ],

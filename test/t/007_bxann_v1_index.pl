@@ -1,13 +1,14 @@
 # An index of format version 1, as 0.1.0 wrote it, under this library: it
 # is read, searched, inserted into, vacuumed and checked, keeps 0.1.0's
-# fixed search rule (the tuned fields it does not have are never read), and
-# REINDEX makes it version 2 with its own tuning.
+# fixed search rule and its 8-bit codes (the fields it does not have are
+# never read), and REINDEX makes it the current version with its own tuning.
 #
-# Version 2 only appended the tuning's fields to the metapage (struct
-# BxAnnMetaPageData, include/bxann.h); every other page is laid out as in
-# 0.1.0.  So the version-1 index is made from a version-2 one with the
-# server stopped: version field 1, the appended fields zeroed and pd_lower
-# ending the metapage where 0.1.0's ended.  The test reads the layout it
+# Versions 2 and 3 only appended fields to the metapage (the tuning's, then
+# code_bits; struct BxAnnMetaPageData, include/bxann.h); every other page
+# of a 16-d index (8-bit codes) is laid out as in 0.1.0.  So the version-1
+# index is made from a version-3 one with the server stopped: version field
+# 1, the appended fields zeroed and pd_lower ending the metapage where
+# 0.1.0's ended.  The test reads the layout it
 # relies on from the file and stops if it is not the one described.
 use strict;
 use warnings;
@@ -19,7 +20,7 @@ use Test::More;
 use constant BLCKSZ => 8192;
 use constant PAGE_HEADER => 24;		# MAXALIGN(SizeOfPageHeaderData)
 use constant META_V1 => 128;		# offsetof(BxAnnMetaPageData, tuned_probes)
-use constant META_V2 => 144;		# sizeof(BxAnnMetaPageData)
+use constant META_V3 => 152;		# sizeof(BxAnnMetaPageData)
 
 my $node = PostgreSQL::Test::Cluster->new('v1index',
 	$ENV{BX_TEST_PORT} ? (port => $ENV{BX_TEST_PORT}) : ());
@@ -40,7 +41,7 @@ CHECKPOINT;
 });
 is($node->safe_psql('postgres',
 		q{SELECT format_version, tuned_probes > 0 FROM bxexit.bxann_index_info('t_v_idx')}),
-	'2|t', 'built as version 2, tuned');
+	'3|t', 'built as version 3, tuned');
 
 # top 5 of probes 7, 77, ... by a search that reads every list, and exactly
 my $top = q{
@@ -61,11 +62,11 @@ sysread($fh, $meta, BLCKSZ) == BLCKSZ or die "read $path: $!";
 my ($pd_lower) = unpack('v', substr($meta, 12, 2));
 my ($magic, $version) = unpack('V V', substr($meta, PAGE_HEADER, 8));
 is(sprintf('%08x %d %d', $magic, $version, $pd_lower),
-	sprintf('42584131 2 %d', PAGE_HEADER + META_V2),
-	'the metapage is version 2 of the size this test knows')
-  or BAIL_OUT('metapage layout changed: update META_V1/META_V2');
+	sprintf('42584131 3 %d', PAGE_HEADER + META_V3),
+	'the metapage is version 3 of the size this test knows')
+  or BAIL_OUT('metapage layout changed: update META_V1/META_V3');
 substr($meta, PAGE_HEADER + 4, 4) = pack('V', 1);
-substr($meta, PAGE_HEADER + META_V1, META_V2 - META_V1) = "\0" x (META_V2 - META_V1);
+substr($meta, PAGE_HEADER + META_V1, META_V3 - META_V1) = "\0" x (META_V3 - META_V1);
 substr($meta, 12, 2) = pack('v', PAGE_HEADER + META_V1);
 sysseek($fh, 0, 0) or die;
 syswrite($fh, $meta) == BLCKSZ or die "write $path: $!";
@@ -73,9 +74,9 @@ close $fh;
 $node->start;
 
 is($node->safe_psql('postgres', q{
-SELECT format_version, lists, probes, ef_search, tuned_probes, tuned_ef_search, tuned_found
+SELECT format_version, lists, probes, ef_search, tuned_probes, tuned_ef_search, tuned_found, code_bits
   FROM bxexit.bxann_index_info('t_v_idx')}),
-	'1|10|8|12|||', 'read as version 1: no tuning (NULL), 0.1.0\'s fixed rule (8 probes, ef_search 12)');
+	'1|10|8|12||||8', 'read as version 1: no tuning (NULL), 0.1.0\'s fixed rule (8 probes, ef_search 12), 8-bit codes');
 is($node->safe_psql('postgres',
 		q{SELECT live_elements, heap_tuples FROM bxexit.bxann_check('t_v_idx')}),
 	'2000|2000', 'bxann_check reads it clean');
@@ -107,11 +108,11 @@ SELECT i.format_version, c.live_elements, c.heap_tuples
   FROM bxexit.bxann_index_info('t_v_idx') i, bxexit.bxann_check('t_v_idx') c}),
 	'1|1980|1980', 'after inserts and VACUUM it is still version 1 and checks clean');
 
-# REINDEX: version 2, tuned
+# REINDEX: version 3, tuned
 $node->safe_psql('postgres', 'REINDEX INDEX t_v_idx');
 is($node->safe_psql('postgres', q{
 SELECT format_version, tuned_probes > 0, probes = tuned_probes FROM bxexit.bxann_index_info('t_v_idx')}),
-	'2|t|t', 'REINDEX makes it version 2 with its own tuning');
+	'3|t|t', 'REINDEX makes it version 3 with its own tuning');
 
 $node->stop;
 done_testing();
