@@ -82,12 +82,7 @@ bx_ann_cluster "$build"
 
 bx_log "loading $rows rows"
 t0=$(date +%s.%N)
-q <<SQL
-CREATE EXTENSION bxexit;
-CREATE TABLE items (id int PRIMARY KEY, v bxexit.face_embedding($dim));
-\copy items FROM '$data/base.tsv'
-VACUUM ANALYZE items;
-SQL
+bx_ann_load_items
 load_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
 table_mb=$(val "SELECT round(pg_total_relation_size('items') / 1048576.0)")
 bx_log "loaded in ${load_s} s; table with its primary key: ${table_mb} MB"

@@ -145,6 +145,17 @@ bx_ann_cluster() {
 	val() { psql -X -qAt -v ON_ERROR_STOP=1 -c "$1"; }
 }
 
+# bx_ann_load_items: the extension and the dataset's rows as table items
+# (id, v face_embedding(dim)), analysed (bx_ann_cluster first).
+bx_ann_load_items() {
+	q <<SQL
+CREATE EXTENSION bxexit;
+CREATE TABLE items (id int PRIMARY KEY, v bxexit.face_embedding($dim));
+\copy items FROM '$data/base.tsv'
+VACUUM ANALYZE items;
+SQL
+}
+
 # bx_ann_load_pair FE_TABLE PV_TABLE: the dataset's rows into a
 # face_embedding table and a pgvector vector table (the same text reads as
 # both), analysed; sets pgv_version.

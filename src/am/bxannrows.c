@@ -60,20 +60,31 @@ BxAnnRowsRange(const BxAnnRows *rows, float *min, float *step)
 		memcpy(step, rows->codestep, sizeof(float) * dims);
 		return;
 	}
+	/* row by row (the rows' order in memory), with each dimension's max in step */
 	for (int d = 0; d < dims; d++)
 	{
-		float		lo = rows->n > 0 ? x[d] : -1.0f;
-		float		hi = rows->n > 0 ? x[d] : 1.0f;
+		min[d] = rows->n > 0 ? x[d] : -1.0f;
+		step[d] = rows->n > 0 ? x[d] : 1.0f;
+	}
+	for (int64 i = 1; i < rows->n; i++)
+	{
+		const float *xi = x + i * dims;
 
-		for (int64 i = 1; i < rows->n; i++)
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (int d = 0; d < dims; d++)
 		{
-			lo = Min(lo, x[i * dims + d]);
-			hi = Max(hi, x[i * dims + d]);
+			min[d] = Min(min[d], xi[d]);
+			step[d] = Max(step[d], xi[d]);
 		}
-		if (!(hi > lo))
-			hi = lo + 1.0f;
-		min[d] = lo;
-		step[d] = (hi - lo) / 255.0f;
+	}
+	for (int d = 0; d < dims; d++)
+	{
+		float		hi = step[d];
+
+		if (!(hi > min[d]))
+			hi = min[d] + 1.0f;
+		step[d] = (hi - min[d]) / 255.0f;
 	}
 }
 
