@@ -365,7 +365,8 @@ CheckMetaPage(CheckState *st, Page page, BlockNumber nblocks)
 	if (meta->m < BXANN_MIN_M || meta->m > BXANN_MAX_M)
 		CORRUPT("index \"%s\" metapage has m = %u, outside %d to %d",
 				IndexName(st), meta->m, BXANN_MIN_M, BXANN_MAX_M);
-	if (meta->version >= 3 ? meta->code_bits != 4 && meta->code_bits != 8 : meta->code_bits != 0)
+	/* older formats end before code_bits: it reads as 0 there (8-bit codes) */
+	if (meta->version >= 3 && meta->code_bits != 4 && meta->code_bits != 8)
 		CORRUPT("index \"%s\" metapage has %u-bit codes, expected 4 or 8",
 				IndexName(st), meta->code_bits);
 	if (meta->nlists < 1 || meta->nlists > BXANN_MAX_LISTS)

@@ -219,12 +219,8 @@ BxAnnRowsCopy(const BxAnnRows *rows, int64 i, float *out)
 	if (rows->width == sizeof(float))
 		memcpy(out, (const float *) rows->data + i * dims, sizeof(float) * dims);
 	else
-	{
-		const uint8 *code = (const uint8 *) rows->data + i * dims;
-
-		for (int d = 0; d < dims; d++)
-			out[d] = rows->codemin[d] + rows->codestep[d] * code[d];
-	}
+		BxAnnDecodeWith(rows->codemin, rows->codestep, dims, 8,
+						(const uint8 *) rows->data + i * dims, out);
 }
 
 /* Rows which[0 .. count) as float4 into out, one after the other. */

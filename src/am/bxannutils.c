@@ -296,12 +296,16 @@ BxAnnDecodeWith(const float *sqmin, const float *sqscale, int dims, int bits,
 {
 	int			h = (dims + 1) / 2;
 
-	for (int i = 0; i < dims; i++)
+	if (bits == 8)
 	{
-		int			c = bits == 8 ? code[i] : i < h ? code[i] & 15 : code[i - h] >> 4;
-
-		x[i] = sqmin[i] + sqscale[i] * c;
+		for (int i = 0; i < dims; i++)
+			x[i] = sqmin[i] + sqscale[i] * code[i];
+		return;
 	}
+	for (int i = 0; i < h; i++)
+		x[i] = sqmin[i] + sqscale[i] * (code[i] & 15);
+	for (int i = h; i < dims; i++)
+		x[i] = sqmin[i] + sqscale[i] * (code[i - h] >> 4);
 }
 
 /* Encode x with the index's range and bits */
