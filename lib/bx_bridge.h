@@ -58,6 +58,47 @@ extern BxStatus BxNearest(int dim, int64_t nq, const float *queries,
 						  int32_t *labels, float *distances, BxInterruptFn stop,
 						  char *errbuf, size_t errlen) BX_NOEXCEPT;
 
+/*
+ * Copies the vectors of rows[0 .. n) (the caller's row numbers), one after
+ * the other, into out (n * dim floats).  BxNearestMany calls it from its
+ * threads at once: it must only read shared data, never allocate, raise
+ * or longjmp.
+ */
+typedef void (*BxGatherFn) (void *arg, const int32_t *rows, int64_t n, float *out);
+
+/*
+ * One exact k-NN problem of BxNearestMany: for each of the nq rows qrows,
+ * its k nearest among the nb rows brows by squared Euclidean distance,
+ * nearest first, written to labels[nq * k] (indexes into brows, -1 where
+ * fewer than k exist) and distances[nq * k] (may be NULL).
+ */
+typedef struct BxKnnTask
+{
+	int64_t		nq;
+	const int32_t *qrows;
+	int64_t		nb;
+	const int32_t *brows;
+	int			k;
+	int32_t    *labels;
+	float	   *distances;
+} BxKnnTask;
+
+/*
+ * ntasks independent problems of dimension dim, shared out among nthreads
+ * threads (the calling one among them), each of which gathers one
+ * problem's vectors with gather and solves it with single-threaded BLAS.
+ * Many small problems (a build's lists, a few hundred rows each) keep
+ * every core busy this way, where BLAS's own threads spend much of such a
+ * product starting and waiting.  A thread holds the vectors of one problem
+ * at a time (in memory of its own, freed before the call returns).  The
+ * extra threads block every signal (they run in a PostgreSQL backend),
+ * never outlive the call, and stop taking problems once one failed or the
+ * stop callback said stop; the first failure is returned.
+ */
+extern BxStatus BxNearestMany(int dim, int ntasks, const BxKnnTask *tasks,
+							  BxGatherFn gather, void *gatherarg, int nthreads,
+							  BxInterruptFn stop, char *errbuf, size_t errlen) BX_NOEXCEPT;
+
 #ifdef __cplusplus
 }
 #endif

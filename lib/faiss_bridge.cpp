@@ -18,17 +18,24 @@
 
 #include "bx_bridge.h"
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <thread>
+#include <vector>
+
+#include <pthread.h>
 
 #include <faiss/Clustering.h>
 #include <faiss/IndexFlat.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/FaissException.h>
+#include <faiss/utils/distances.h>
 #include <omp.h>
 
 extern "C" void openblas_set_num_threads(int num_threads);
@@ -114,6 +121,102 @@ Guard(BxInterruptFn stop, char *errbuf, size_t errlen, Body body) noexcept
 	}
 }
 
+/* What the threads of one BxNearestMany call share. */
+struct ManyState
+{
+	int			dim;
+	int			ntasks;
+	const BxKnnTask *tasks;
+	BxGatherFn	gather;
+	void	   *gatherarg;
+	BxInterruptFn stop;
+	std::atomic<int> next{0};
+	std::atomic<bool> failed{false};
+	std::mutex	lock;			/* guards status and message */
+	BxStatus	status = BX_OK;
+	char		message[BX_ERRBUF_SIZE] = "";
+
+	/* keep the first failure; every thread stops at its next problem */
+	void Fail(BxStatus st, const char *msg)
+	{
+		std::lock_guard<std::mutex> hold(lock);
+
+		if (status == BX_OK)
+		{
+			status = st;
+			SetError(message, sizeof(message), msg);
+		}
+		failed = true;
+	}
+};
+
+/* A thread's own buffers, reused from one problem to the next. */
+struct ManyBuffers
+{
+	std::vector<float> queries;
+	std::vector<float> base;
+	std::vector<int64_t> ids;
+	std::vector<float> dist;
+};
+
+/* One problem: gather its vectors, search, narrow FAISS's int64 labels. */
+void
+RunKnnTask(const ManyState &s, const BxKnnTask &t, ManyBuffers &buf)
+{
+	size_t		dim = (size_t) s.dim;
+	size_t		total = (size_t) t.nq * (size_t) t.k;
+
+	if (t.nq == 0)
+		return;
+	buf.queries.resize((size_t) t.nq * dim);
+	buf.base.resize((size_t) t.nb * dim);
+	buf.ids.resize(total);
+	buf.dist.resize(total);
+	s.gather(s.gatherarg, t.qrows, t.nq, buf.queries.data());
+	s.gather(s.gatherarg, t.brows, t.nb, buf.base.data());
+	faiss::knn_L2sqr(buf.queries.data(), buf.base.data(), dim, (size_t) t.nq,
+					 (size_t) t.nb, (size_t) t.k, buf.dist.data(), buf.ids.data());
+	for (size_t i = 0; i < total; i++)
+	{
+		t.labels[i] = (int32_t) buf.ids[i];
+		if (t.distances != nullptr)
+			t.distances[i] = buf.dist[i];
+	}
+}
+
+/* A thread's loop: take the next problem until none is left or one failed. */
+void
+ManyWorker(ManyState *s) noexcept
+{
+	ManyBuffers buf;
+	char		errbuf[BX_ERRBUF_SIZE];
+
+	/* OpenMP's thread count is per thread: FAISS's loops stay on this one */
+	omp_set_num_threads(1);
+	while (!s->failed)
+	{
+		int			i;
+		BxStatus	st;
+
+		if (s->stop != nullptr && s->stop(nullptr) != 0)
+		{
+			s->Fail(BX_EINTERRUPTED, "interrupted");
+			return;
+		}
+		i = s->next.fetch_add(1);
+		if (i >= s->ntasks)
+			return;
+		st = Guard(s->stop, errbuf, sizeof(errbuf), [&]() {
+			RunKnnTask(*s, s->tasks[i], buf);
+		});
+		if (st != BX_OK)
+		{
+			s->Fail(st, errbuf);
+			return;
+		}
+	}
+}
+
 }								/* namespace */
 
 extern "C" BxStatus
@@ -177,4 +280,70 @@ BxNearest(int dim, int64_t nq, const float *queries, int64_t nb, const float *ba
 				distances[i] = dist[i];
 		}
 	});
+}
+
+extern "C" BxStatus
+BxNearestMany(int dim, int ntasks, const BxKnnTask *tasks, BxGatherFn gather,
+			  void *gatherarg, int nthreads, BxInterruptFn stop,
+			  char *errbuf, size_t errlen) noexcept
+{
+	ManyState	s;
+	BxStatus	st;
+
+	if (dim <= 0 || ntasks < 0 || (ntasks > 0 && (tasks == nullptr || gather == nullptr)))
+	{
+		SetError(errbuf, errlen, "invalid nearest-neighbour arguments");
+		return BX_EINVAL;
+	}
+	for (int i = 0; i < ntasks; i++)
+	{
+		const BxKnnTask &t = tasks[i];
+
+		if (t.k <= 0 || t.nq < 0 || t.nb <= 0 || (t.nq > 0 && t.qrows == nullptr) ||
+			t.brows == nullptr || (t.nq > 0 && t.labels == nullptr))
+		{
+			SetError(errbuf, errlen, "invalid nearest-neighbour arguments");
+			return BX_EINVAL;
+		}
+	}
+	if (ntasks == 0)
+		return BX_OK;
+	s.dim = dim;
+	s.ntasks = ntasks;
+	s.tasks = tasks;
+	s.gather = gather;
+	s.gatherarg = gatherarg;
+	s.stop = stop;
+	st = Guard(stop, errbuf, errlen, [&]() {
+		CallScope	scope(stop, 1);
+		std::vector<std::thread> threads;
+		int			extra = (nthreads < ntasks ? nthreads : ntasks) - 1;
+		sigset_t	all,
+					old;
+
+		/*
+		 * A process-directed signal goes to any thread that does not block
+		 * it, and PostgreSQL's handlers must run in the backend's own.
+		 */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		try
+		{
+			for (int i = 0; i < extra; i++)
+				threads.emplace_back(ManyWorker, &s);
+		}
+		catch (...)
+		{
+			/* fewer threads than asked: the ones started and this one do it */
+		}
+		pthread_sigmask(SIG_SETMASK, &old, nullptr);
+		ManyWorker(&s);
+		for (std::thread &t : threads)
+			t.join();
+	});
+	if (st != BX_OK)
+		return st;
+	if (s.status != BX_OK)
+		SetError(errbuf, errlen, s.message);
+	return s.status;
 }

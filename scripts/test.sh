@@ -39,6 +39,7 @@ tap_stage() {
 # Server-free unit tests; first, that lib/ includes no PostgreSQL header
 PG_CONFIG="$BX_PGBIN/pg_config" tap_stage layers bash test/check_layers.sh
 tap_stage kernels make -s -C test/kernels check
+tap_stage bridge make -s -C test/bridge check
 tap_stage nn make -s -C test/nn check
 tap_stage image make -s -C test/image check
 tap_stage facepipe make -s -C test/facepipe check
