@@ -38,6 +38,7 @@ extern void BxAnnRowsCopyMany(const BxAnnRows *rows, const int64 *which, int64 c
 							  float *out);
 extern const float *BxAnnRowsChunk(const BxAnnRows *rows, int64 first, int64 count,
 								   float *buf);
+extern void BxAnnRowsPermute(BxAnnRows *rows, void *extra, Size extrasize, int64 *perm);
 extern void BxAnnRowsRange(const BxAnnRows *rows, float *min, float *step);
 extern void BxAnnRowsRange4(const BxAnnRows *rows, float *min, float *step);
 

@@ -64,6 +64,9 @@ extern BxStatus BxNearest(int dim, int64_t nq, const float *queries,
  * threads at once: it must only read shared data, never allocate, raise
  * or longjmp.
  */
+/* extra threads BxNearestMany starts at most (bxexit.build_threads' maximum) */
+#define BX_MAX_BRIDGE_THREADS	64
+
 typedef void (*BxGatherFn) (void *arg, const int32_t *rows, int64_t n, float *out);
 
 /*
@@ -93,7 +96,8 @@ typedef struct BxKnnTask
  * at a time (in memory of its own, freed before the call returns).  The
  * extra threads block every signal (they run in a PostgreSQL backend),
  * never outlive the call, and stop taking problems once one failed or the
- * stop callback said stop; the first failure is returned.
+ * stop callback said stop; the first failure is returned.  At most
+ * BX_MAX_BRIDGE_THREADS extra threads start, whatever nthreads says.
  */
 extern BxStatus BxNearestMany(int dim, int ntasks, const BxKnnTask *tasks,
 							  BxGatherFn gather, void *gatherarg, int nthreads,

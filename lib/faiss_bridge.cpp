@@ -26,8 +26,6 @@
 #include <memory>
 #include <mutex>
 #include <new>
-#include <thread>
-#include <vector>
 
 #include <pthread.h>
 
@@ -38,7 +36,11 @@
 #include <faiss/utils/distances.h>
 #include <omp.h>
 
+/* OpenBLAS's thread pool (pthread build: libopenblas0-pthread) */
 extern "C" void openblas_set_num_threads(int num_threads);
+extern "C" int openblas_get_num_threads(void);
+extern "C" int blas_thread_init(void);
+extern "C" int blas_thread_shutdown_(void);
 
 namespace
 {
@@ -54,14 +56,21 @@ class StopCallback : public faiss::InterruptCallback
 	BxInterruptFn fn_;
 };
 
-/* Installs the stop callback and thread count for one call, undoes both. */
+/*
+ * Installs the stop callback and thread count for one call, undoes both.
+ * OpenBLAS keeps the threads of its pool until told to shut it down: with
+ * more than one thread, the pool is started here with every signal blocked
+ * (a process-directed signal must reach the backend's own thread, where
+ * PostgreSQL's handlers belong) and shut down on the way out, so the
+ * backend is one thread again between calls.
+ */
 class CallScope
 {
   public:
 	CallScope(BxInterruptFn stop, int nthreads)
 	{
 		faiss::InterruptCallback::instance.reset(new StopCallback(stop));
-		int n = nthreads < 1 ? 1 : nthreads;
+		n_ = nthreads < 1 ? 1 : nthreads;
 		/*
 		 * The threads go to BLAS, whose matrix products are most of a
 		 * build; OpenMP (FAISS's loops around them) stays at one: its idle
@@ -69,13 +78,35 @@ class CallScope
 		 * with both at 2 threads was slower than with one).
 		 */
 		omp_set_num_threads(1);
-		openblas_set_num_threads(n);
+		if (n_ > 1)
+		{
+			sigset_t	all,
+						old;
+
+			sigfillset(&all);
+			pthread_sigmask(SIG_BLOCK, &all, &old);
+			openblas_set_num_threads(n_);
+			blas_thread_init();
+			pthread_sigmask(SIG_SETMASK, &old, nullptr);
+		}
+		else if (openblas_get_num_threads() != 1)
+		{
+			/* not when already one: after a shutdown that starts the pool again */
+			openblas_set_num_threads(1);
+		}
 	}
 	~CallScope()
 	{
 		faiss::InterruptCallback::clear_instance();
-		openblas_set_num_threads(1);
+		if (n_ > 1)
+		{
+			openblas_set_num_threads(1);
+			blas_thread_shutdown_();
+		}
 	}
+
+  private:
+	int			n_;
 };
 
 void
@@ -150,13 +181,34 @@ struct ManyState
 	}
 };
 
-/* A thread's own buffers, reused from one problem to the next. */
+/*
+ * A thread's own buffers, reused from one problem to the next.  Plain
+ * arrays, not std::vector: a template instantiated here would be exported
+ * from bxexit.so (test/check_module.sh).
+ */
+template <typename T>
+struct Buffer
+{
+	std::unique_ptr<T[]> data;
+	size_t		size = 0;
+
+	T		   *Get(size_t n)
+	{
+		if (n > size)
+		{
+			data.reset(new T[n]);
+			size = n;
+		}
+		return data.get();
+	}
+};
+
 struct ManyBuffers
 {
-	std::vector<float> queries;
-	std::vector<float> base;
-	std::vector<int64_t> ids;
-	std::vector<float> dist;
+	Buffer<float> queries;
+	Buffer<float> base;
+	Buffer<int64_t> ids;
+	Buffer<float> dist;
 };
 
 /* One problem: gather its vectors, search, narrow FAISS's int64 labels. */
@@ -166,21 +218,26 @@ RunKnnTask(const ManyState &s, const BxKnnTask &t, ManyBuffers &buf)
 	size_t		dim = (size_t) s.dim;
 	size_t		total = (size_t) t.nq * (size_t) t.k;
 
+	float	   *queries;
+	float	   *base;
+	int64_t    *ids;
+	float	   *dist;
+
 	if (t.nq == 0)
 		return;
-	buf.queries.resize((size_t) t.nq * dim);
-	buf.base.resize((size_t) t.nb * dim);
-	buf.ids.resize(total);
-	buf.dist.resize(total);
-	s.gather(s.gatherarg, t.qrows, t.nq, buf.queries.data());
-	s.gather(s.gatherarg, t.brows, t.nb, buf.base.data());
-	faiss::knn_L2sqr(buf.queries.data(), buf.base.data(), dim, (size_t) t.nq,
-					 (size_t) t.nb, (size_t) t.k, buf.dist.data(), buf.ids.data());
+	queries = buf.queries.Get((size_t) t.nq * dim);
+	base = buf.base.Get((size_t) t.nb * dim);
+	ids = buf.ids.Get(total);
+	dist = buf.dist.Get(total);
+	s.gather(s.gatherarg, t.qrows, t.nq, queries);
+	s.gather(s.gatherarg, t.brows, t.nb, base);
+	faiss::knn_L2sqr(queries, base, dim, (size_t) t.nq, (size_t) t.nb, (size_t) t.k,
+					 dist, ids);
 	for (size_t i = 0; i < total; i++)
 	{
-		t.labels[i] = (int32_t) buf.ids[i];
+		t.labels[i] = (int32_t) ids[i];
 		if (t.distances != nullptr)
-			t.distances[i] = buf.dist[i];
+			t.distances[i] = dist[i];
 	}
 }
 
@@ -215,6 +272,14 @@ ManyWorker(ManyState *s) noexcept
 			return;
 		}
 	}
+}
+
+/* pthread start routine of the extra threads */
+extern "C" void *
+ManyThread(void *arg)
+{
+	ManyWorker(static_cast<ManyState *>(arg));
+	return nullptr;
 }
 
 }								/* namespace */
@@ -316,10 +381,14 @@ BxNearestMany(int dim, int ntasks, const BxKnnTask *tasks, BxGatherFn gather,
 	s.stop = stop;
 	st = Guard(stop, errbuf, errlen, [&]() {
 		CallScope	scope(stop, 1);
-		std::vector<std::thread> threads;
+		pthread_t	threads[BX_MAX_BRIDGE_THREADS];
+		int			started = 0;
 		int			extra = (nthreads < ntasks ? nthreads : ntasks) - 1;
 		sigset_t	all,
 					old;
+
+		if (extra > BX_MAX_BRIDGE_THREADS)
+			extra = BX_MAX_BRIDGE_THREADS;
 
 		/*
 		 * A process-directed signal goes to any thread that does not block
@@ -327,19 +396,14 @@ BxNearestMany(int dim, int ntasks, const BxKnnTask *tasks, BxGatherFn gather,
 		 */
 		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &old);
-		try
-		{
-			for (int i = 0; i < extra; i++)
-				threads.emplace_back(ManyWorker, &s);
-		}
-		catch (...)
-		{
-			/* fewer threads than asked: the ones started and this one do it */
-		}
+		/* fewer threads than asked if some cannot start: the rest do it */
+		while (started < extra &&
+			   pthread_create(&threads[started], nullptr, ManyThread, &s) == 0)
+			started++;
 		pthread_sigmask(SIG_SETMASK, &old, nullptr);
 		ManyWorker(&s);
-		for (std::thread &t : threads)
-			t.join();
+		for (int i = 0; i < started; i++)
+			pthread_join(threads[i], nullptr);
 	});
 	if (st != BX_OK)
 		return st;

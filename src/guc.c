@@ -100,10 +100,10 @@ BxGucInit(void)
 							&bxann_max_scan_tuples, BXANN_DEFAULT_MAX_SCAN_TUPLES, -1, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("bxexit.build_threads",
-							"Threads BLAS may use inside CREATE INDEX.",
+							"Threads of a bxann CREATE INDEX after it has read the table.",
 							"0 uses one more than the parallel maintenance workers PostgreSQL "
-							"would give the build (max_parallel_maintenance_workers). "
-							"Other work in a backend always uses one thread.",
+							"gives the build (max_parallel_maintenance_workers), which read "
+							"the table. Other work in a backend always uses one thread.",
 							&bx_build_threads, BX_DEFAULT_BUILD_THREADS, 0, 64,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 

@@ -3,9 +3,11 @@
  * bxannbuild.c
  *	  CREATE INDEX for bxann: load, train, assign, link, write.
  *
- * 1. Load every row's vector (normalised for cosine) into memory, checked
- *	  against maintenance_work_mem before it grows: float4 while the rows
- *	  fit, 8-bit codes when they no longer do (bxannrows.c).
+ * 1. Load every row's vector (normalised for cosine) into memory, with
+ *	  parallel workers reading beside the leader when PostgreSQL grants
+ *	  them (bxannload.c), checked against maintenance_work_mem before it
+ *	  grows: float4 while the rows fit, 8-bit codes when they no longer do
+ *	  (bxannrows.c); then in heap TID order.
  * 2. Train the list centroids with FAISS k-means on an evenly spaced sample,
  *	  and the code range of each dimension (SQ8: extremes; SQ4: mean +- 2.5 sd).
  * 3. Find each row's `spill` nearest lists (FAISS, batched): the first is
@@ -32,6 +34,7 @@
 #include "bxann.h"
 #include "bxexit.h"
 #include "bxanngraph.h"
+#include "bxannload.h"
 #include "bxannrows.h"
 #include "catalog/index.h"
 #include "commands/progress.h"
@@ -70,7 +73,7 @@ typedef struct BxAnnBuildState
 	int			metric;
 	int			m;
 	int			bits;			/* of the element codes: 4 or 8 (ChooseBits) */
-	int			nthreads;		/* BLAS threads of the build (BuildThreads) */
+	int			nthreads;		/* BLAS threads of the build (BuildWorkers) */
 	BxAnnRows	rows;			/* the vectors loaded */
 	ItemPointerData *tids;		/* [rows.capacity] */
 	Size		budget;			/* maintenance_work_mem in bytes */
@@ -78,7 +81,6 @@ typedef struct BxAnnBuildState
 	double		rowsestimate;	/* the table's row count estimate, for hints */
 	char		tag[BX_MAX_TAG_LEN + 1];
 	int			taglen;
-	MemoryContext tmpctx;		/* reset after every tuple */
 } BxAnnBuildState;
 
 char *
@@ -171,44 +173,30 @@ NoticeCodedRows(BxAnnBuildState *st)
 					 SuggestedMemory(st, st->rows.n, sizeof(float)))));
 }
 
-/* table_index_build_scan callback: check and keep one row */
+/*
+ * BxAnnKeepRow of the build: keep one checked, prepared row (bxannload.c),
+ * refusing a second model's embeddings.
+ */
 static void
-BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
-			  bool tupleIsAlive, void *state)
+KeepRow(void *arg, ItemPointer tid, const float *x, const char *tag, int taglen)
 {
-	BxAnnBuildState *st = (BxAnnBuildState *) state;
-	MemoryContext old;
-	FaceEmbedding e;
-	bool		usable;
+	BxAnnBuildState *st = (BxAnnBuildState *) arg;
 
-	if (isnull[0])
-		return;
-	old = MemoryContextSwitchTo(st->tmpctx);
-	e = DatumGetFaceEmbedding(values[0]);
-	if (e->dim != st->dims)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("expected %d dimensions, not %d", st->dims, e->dim)));
-	if (e->taglen > 0)
+	if (taglen > 0)
 	{
 		if (st->taglen == 0)
 		{
-			memcpy(st->tag, FE_TAG(e), e->taglen);
-			st->taglen = e->taglen;
+			memcpy(st->tag, tag, taglen);
+			st->taglen = taglen;
 		}
-		else if (e->taglen != st->taglen || memcmp(FE_TAG(e), st->tag, e->taglen) != 0)
+		else if (taglen != st->taglen || memcmp(tag, st->tag, taglen) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("cannot index face embeddings of different models \"%s\" and \"%s\"",
-							st->tag, pnstrdup(FE_TAG(e), e->taglen)),
+							st->tag, pnstrdup(tag, taglen)),
 					 errdetail("Embeddings made by different face models are not comparable."),
 					 errhint("Index each model's embeddings separately, for example with a partial index per model.")));
 	}
-	e = BxAnnPrepareValue(index, PointerGetDatum(e), st->metric, &usable);
-	if (!usable)
-		BxAnnRefuseUnusable(e, "Delete the vector, or exclude it with a partial index (WHERE bx_cosine_usable(column)).");
-	MemoryContextSwitchTo(old);
-
 	if (st->rows.n == st->rows.capacity)
 	{
 		if (!BxAnnRowsReserve(&st->rows, st->budget, st->otherperrow))
@@ -216,9 +204,42 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		st->tids = repalloc_huge(st->tids, sizeof(ItemPointerData) * st->rows.capacity);
 	}
 	st->tids[st->rows.n] = *tid;
-	BxAnnRowsAppend(&st->rows, FE_X(e));
+	BxAnnRowsAppend(&st->rows, x);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, st->rows.n);
-	MemoryContextReset(st->tmpctx);
+}
+
+static int
+CompareRowTids(const void *a, const void *b, void *arg)
+{
+	const ItemPointerData *tids = (const ItemPointerData *) arg;
+
+	return ItemPointerCompare((ItemPointer) &tids[*(const int64 *) a],
+							  (ItemPointer) &tids[*(const int64 *) b]);
+}
+
+/*
+ * Put the rows in heap TID order, the order of a serial read from the
+ * table's first block: parallel workers deliver theirs interleaved, and a
+ * serial read may start mid-table (synchronised scans).  The k-means
+ * sample, and so the whole index, then does not depend on who read what.
+ */
+static void
+SortRowsByTid(BxAnnBuildState *st)
+{
+	int64		n = st->rows.n;
+	int64	   *perm;
+	bool		sorted = true;
+
+	for (int64 i = 1; i < n && sorted; i++)
+		sorted = ItemPointerCompare(&st->tids[i - 1], &st->tids[i]) < 0;
+	if (sorted)
+		return;
+	perm = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < n; i++)
+		perm[i] = i;
+	qsort_arg(perm, n, sizeof(int64), CompareRowTids, st->tids);
+	BxAnnRowsPermute(&st->rows, st->tids, sizeof(ItemPointerData), perm);
+	pfree(perm);
 }
 
 /* Train nlists centroids on an evenly spaced sample of the rows. */
@@ -533,8 +554,6 @@ InitBuildState(BxAnnBuildState *st, Relation index)
 		BxAnnGraphMemory(1, st->m, BXANN_SPILL) + sizeof(int32) * (BXANN_SPILL + 2) + sizeof(int64) * 2;
 	BxAnnRowsInit(&st->rows, st->dims);
 	st->tids = palloc_extended(sizeof(ItemPointerData) * st->rows.capacity, MCXT_ALLOC_HUGE);
-	st->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "bxann build tuple",
-									   ALLOCSET_DEFAULT_SIZES);
 }
 
 /*
@@ -615,21 +634,18 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 }
 
 /*
- * BLAS threads of a build: bxexit.build_threads if set, else the leader
- * plus the parallel workers PostgreSQL would give this build, decided as
- * for a B-tree (plan_create_index_workers: max_parallel_maintenance_workers,
- * the table's size and its parallel_workers option; none for a small
- * table), so a DBA's one setting governs both kinds of index.  They are
- * threads of this backend, not worker processes: loading the rows stays
- * serial, the matrix products of k-means, list assignment and graph use
- * them (bench/RESULTS.md).
+ * Parallel workers of a build, decided as for a B-tree
+ * (plan_create_index_workers: max_parallel_maintenance_workers, the
+ * table's size and its parallel_workers option; none for a small table),
+ * so a DBA's one setting governs both kinds of index.  They read the table
+ * with the leader (bxannload.c); the leader and as many BLAS threads as
+ * there are workers then run k-means, list assignment and the graph,
+ * unless bxexit.build_threads sets the threads (bench/RESULTS.md).
  */
 static int
-BuildThreads(Relation heap, Relation index)
+BuildWorkers(Relation heap, Relation index)
 {
-	if (bx_build_threads > 0)
-		return bx_build_threads;
-	return 1 + plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
+	return plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
 }
 
 IndexBuildResult *
@@ -639,22 +655,27 @@ bxannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	BxAnnBuildState st;
 	instr_time	start;
 	double		reltuples;
+	int			nworkers;
+	int			launched;
 
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
 	INSTR_TIME_SET_CURRENT(start);
 	InitBuildState(&st, index);
 	st.rowsestimate = Max(heap->rd_rel->reltuples, 0);
-	st.nthreads = BuildThreads(heap, index);
+	nworkers = BuildWorkers(heap, index);
+	st.nthreads = bx_build_threads > 0 ? bx_build_threads : 1 + nworkers;
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_LOAD);
-	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
-									   BuildCallback, &st, NULL);
+	reltuples = BxAnnLoadRows(heap, index, indexInfo, st.dims, st.metric, nworkers,
+							  KeepRow, &st, &launched);
+	SortRowsByTid(&st);
 	{
 		instr_time	loaded;
 
 		loaded = start;
 		LogPhase("loading", &loaded);
+		elog(DEBUG1, "bxann build: read the table with %d parallel workers", launched);
 	}
 	if ((Size) Max(st.rows.n, 1) * RowCost(&st, st.rows.width) > st.budget)
 		ReportMemoryExceeded(&st, st.rows.n);

@@ -210,6 +210,51 @@ BxAnnRowsAppend(BxAnnRows *rows, const float *x)
 	rows->n++;
 }
 
+/*
+ * Reorder the rows so that row i is the one that was row perm[i], and the
+ * n elements of extrasize bytes at extra (the caller's array beside the
+ * rows) alike.  In place, following each cycle of the permutation with one
+ * spare row; perm is used up (its entries become -1).
+ */
+void
+BxAnnRowsPermute(BxAnnRows *rows, void *extra, Size extrasize, int64 *perm)
+{
+	Size		rowbytes = BXANN_ROW_BYTES(rows->dims, rows->width);
+	char	   *data = rows->data;
+	char	   *x = extra;
+	char	   *sparerow = palloc(rowbytes);
+	char	   *spareextra = palloc(Max(extrasize, 1));
+
+	for (int64 start = 0; start < rows->n; start++)
+	{
+		int64		i = start;
+
+		if (perm[start] < 0 || perm[start] == start)
+			continue;
+		if ((start & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+		memcpy(sparerow, data + start * rowbytes, rowbytes);
+		memcpy(spareextra, x + start * extrasize, extrasize);
+		for (;;)
+		{
+			int64		from = perm[i];
+
+			perm[i] = -1;
+			if (from == start)
+			{
+				memcpy(data + i * rowbytes, sparerow, rowbytes);
+				memcpy(x + i * extrasize, spareextra, extrasize);
+				break;
+			}
+			memcpy(data + i * rowbytes, data + from * rowbytes, rowbytes);
+			memcpy(x + i * extrasize, x + from * extrasize, extrasize);
+			i = from;
+		}
+	}
+	pfree(sparerow);
+	pfree(spareextra);
+}
+
 /* Row i as float4 into out (dims floats). */
 void
 BxAnnRowsCopy(const BxAnnRows *rows, int64 i, float *out)

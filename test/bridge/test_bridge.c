@@ -12,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -51,6 +52,23 @@ Gather(void *arg, const int32_t *which, int64_t n, float *out)
 		if (!sigismember(&mask, SIGINT) || !sigismember(&mask, SIGTERM))
 			__atomic_fetch_add(&unblocked_calls, 1, __ATOMIC_RELAXED);
 	}
+}
+
+/* threads of this process now */
+static int
+ThreadCount(void)
+{
+	DIR		   *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int			n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
 }
 
 static double
@@ -176,6 +194,8 @@ main(void)
 				after;
 
 	main_thread = pthread_self();
+	TapOk(ThreadCount() == 1,
+		  "one thread at the start (OPENBLAS_NUM_THREADS=1, as the server runs)");
 	srand(7);
 	for (int i = 0; i < NROWS * DIM; i++)
 		rows[i] = (float) rand() / RAND_MAX - 0.5f;
@@ -231,6 +251,14 @@ main(void)
 		st = BxNearest(DIM, t->nq, q, t->nb, b, t->k, 1, l, d, Stop, errbuf, sizeof(errbuf));
 		TapOk(st == BX_OK && memcmp(l, t->labels, sizeof(int32_t) * t->nq * t->k) == 0,
 			  "BxNearest agrees with BxNearestMany on one task");
+		/* two BLAS threads: OpenBLAS's pool is shut down again on return */
+		st = BxNearest(DIM, t->nq, q, t->nb, b, t->k, 2, l, d, Stop, errbuf, sizeof(errbuf));
+		TapOk(st == BX_OK && memcmp(l, t->labels, sizeof(int32_t) * t->nq * t->k) == 0,
+			  "BxNearest with two BLAS threads: the same answer");
+		TapOk(ThreadCount() == 1, "after it, the process is one thread again (%d)", ThreadCount());
+		st = BxNearestMany(DIM, NTASKS, tasks, Gather, rows, 3, Stop, errbuf, sizeof(errbuf));
+		TapOk(st == BX_OK && ThreadCount() == 1,
+			  "after BxNearestMany on three threads, one thread again (%d)", ThreadCount());
 	}
 
 	/* stop: every thread gives up, the call says interrupted */
