@@ -36,9 +36,8 @@ extern "C"
  * k-means: train k centroids of dimension dim on the n row-major vectors x
  * (n >= k), niter iterations, deterministic for a given seed.  With
  * spherical != 0 the centroids are normalised after each iteration (cosine
- * and inner-product data).  nthreads is the BLAS thread count for this
- * call only (OpenMP stays at one); the bridge restores one thread before
- * returning.
+ * and inner-product data).  Each iteration's assignment is shared out
+ * among nthreads threads as BxNearest's search is.
  * centroids receives k * dim floats.
  */
 extern BxStatus BxKmeans(int dim, int64_t n, int k, const float *x,
@@ -51,7 +50,15 @@ extern BxStatus BxKmeans(int dim, int64_t n, int k, const float *x,
  * with BLAS: for each of the nq row-major vectors queries, the k nearest of
  * the nb vectors base, nearest first, as indexes into base (labels[nq * k])
  * and squared distances (distances[nq * k], may be NULL).  Where fewer than
- * k exist the label is -1.
+ * k exist the label is -1.  The queries are cut into chunks (at least 64
+ * rows, about four a thread) that nthreads threads search with
+ * single-threaded BLAS, as BxNearestMany's problems are.
+ *
+ * Every multi-threaded call of the bridge runs on threads of its own: the
+ * caller's and at most nthreads - 1 more, which block every signal (they
+ * run in a PostgreSQL backend, whose handlers belong to its own thread)
+ * and are joined before the call returns.  BLAS and OpenMP stay at one
+ * thread each, so a backend is one thread again between calls.
  */
 extern BxStatus BxNearest(int dim, int64_t nq, const float *queries,
 						  int64_t nb, const float *base, int k, int nthreads,
@@ -101,6 +108,17 @@ typedef struct BxKnnTask
  */
 extern BxStatus BxNearestMany(int dim, int ntasks, const BxKnnTask *tasks,
 							  BxGatherFn gather, void *gatherarg, int nthreads,
+							  BxInterruptFn stop, char *errbuf, size_t errlen) BX_NOEXCEPT;
+
+/*
+ * fn(arg, i) for every i in [0, n), shared out among nthreads threads as
+ * above; fn must only touch memory of its own item or read shared data,
+ * never allocate through PostgreSQL, raise or longjmp.  For the build's
+ * plain C loops over arrays (bxanngraph.c).
+ */
+typedef void (*BxItemFn) (void *arg, int i);
+
+extern BxStatus BxParallelFor(int n, BxItemFn fn, void *arg, int nthreads,
 							  BxInterruptFn stop, char *errbuf, size_t errlen) BX_NOEXCEPT;
 
 #ifdef __cplusplus

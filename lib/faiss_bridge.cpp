@@ -6,7 +6,9 @@
  * Debian's libfaiss-dev ships a static C++ library without the C API, so
  * bxexit wraps the few calls it needs here.  Rules of this file (see
  * lib/bx_bridge.h): no PostgreSQL headers; every entry point catches
- * every exception; thread counts are set for the call and restored to one.
+ * every exception; its only extra threads are its own (RunJob), blocking
+ * every signal and joined before the call returns, each running
+ * single-threaded BLAS and OpenMP.
  *
  * lib/faiss_bridge.cpp
  *
@@ -36,11 +38,8 @@
 #include <faiss/utils/distances.h>
 #include <omp.h>
 
-/* OpenBLAS's thread pool (pthread build: libopenblas0-pthread) */
 extern "C" void openblas_set_num_threads(int num_threads);
 extern "C" int openblas_get_num_threads(void);
-extern "C" int blas_thread_init(void);
-extern "C" int blas_thread_shutdown_(void);
 
 namespace
 {
@@ -57,56 +56,26 @@ class StopCallback : public faiss::InterruptCallback
 };
 
 /*
- * Installs the stop callback and thread count for one call, undoes both.
- * OpenBLAS keeps the threads of its pool until told to shut it down: with
- * more than one thread, the pool is started here with every signal blocked
- * (a process-directed signal must reach the backend's own thread, where
- * PostgreSQL's handlers belong) and shut down on the way out, so the
- * backend is one thread again between calls.
+ * Installs the stop callback for one call and removes it; makes sure
+ * OpenMP and OpenBLAS run on the calling thread only.  The bridge's
+ * parallelism is its own threads (RunJob), each running single-threaded
+ * BLAS on a share of the work: BLAS's own threads, inside products of a
+ * few hundred rows, spent much of them starting and waiting (a 200,000-row
+ * 512-d build: 1.3x from a second core), and OpenBLAS keeps its pool
+ * alive after the call, which a backend should not.
  */
 class CallScope
 {
   public:
-	CallScope(BxInterruptFn stop, int nthreads)
+	explicit CallScope(BxInterruptFn stop)
 	{
 		faiss::InterruptCallback::instance.reset(new StopCallback(stop));
-		n_ = nthreads < 1 ? 1 : nthreads;
-		/*
-		 * The threads go to BLAS, whose matrix products are most of a
-		 * build; OpenMP (FAISS's loops around them) stays at one: its idle
-		 * threads spin and took the cores from BLAS's (a 200,000-row build
-		 * with both at 2 threads was slower than with one).
-		 */
 		omp_set_num_threads(1);
-		if (n_ > 1)
-		{
-			sigset_t	all,
-						old;
-
-			sigfillset(&all);
-			pthread_sigmask(SIG_BLOCK, &all, &old);
-			openblas_set_num_threads(n_);
-			blas_thread_init();
-			pthread_sigmask(SIG_SETMASK, &old, nullptr);
-		}
-		else if (openblas_get_num_threads() != 1)
-		{
-			/* not when already one: after a shutdown that starts the pool again */
+		/* not when already one: that would start a pool after a shutdown */
+		if (openblas_get_num_threads() != 1)
 			openblas_set_num_threads(1);
-		}
 	}
-	~CallScope()
-	{
-		faiss::InterruptCallback::clear_instance();
-		if (n_ > 1)
-		{
-			openblas_set_num_threads(1);
-			blas_thread_shutdown_();
-		}
-	}
-
-  private:
-	int			n_;
+	~CallScope() { faiss::InterruptCallback::clear_instance(); }
 };
 
 void
@@ -115,6 +84,21 @@ SetError(char *errbuf, size_t errlen, const char *msg)
 	if (errbuf != nullptr && errlen > 0)
 		std::snprintf(errbuf, errlen, "%s", msg);
 }
+
+/*
+ * What the bridge throws itself, caught by Guard like FAISS's exceptions.
+ * Not FaissException: its std::string would be a std template instantiated
+ * here, exported from bxexit.so (test/check_module.sh).
+ */
+class BridgeError : public std::exception
+{
+  public:
+	explicit BridgeError(const char *msg) { SetError(msg_, sizeof(msg_), msg); }
+	const char *what() const noexcept override { return msg_; }
+
+  private:
+	char		msg_[BX_ERRBUF_SIZE];
+};
 
 /*
  * Run body, mapping exceptions to statuses.  FAISS reports an interrupt
@@ -152,39 +136,10 @@ Guard(BxInterruptFn stop, char *errbuf, size_t errlen, Body body) noexcept
 	}
 }
 
-/* What the threads of one BxNearestMany call share. */
-struct ManyState
-{
-	int			dim;
-	int			ntasks;
-	const BxKnnTask *tasks;
-	BxGatherFn	gather;
-	void	   *gatherarg;
-	BxInterruptFn stop;
-	std::atomic<int> next{0};
-	std::atomic<bool> failed{false};
-	std::mutex	lock;			/* guards status and message */
-	BxStatus	status = BX_OK;
-	char		message[BX_ERRBUF_SIZE] = "";
-
-	/* keep the first failure; every thread stops at its next problem */
-	void Fail(BxStatus st, const char *msg)
-	{
-		std::lock_guard<std::mutex> hold(lock);
-
-		if (status == BX_OK)
-		{
-			status = st;
-			SetError(message, sizeof(message), msg);
-		}
-		failed = true;
-	}
-};
-
 /*
- * A thread's own buffers, reused from one problem to the next.  Plain
- * arrays, not std::vector: a template instantiated here would be exported
- * from bxexit.so (test/check_module.sh).
+ * A thread's own buffers, reused from one item to the next.  Plain arrays,
+ * not std::vector: a std template instantiated here would be exported from
+ * bxexit.so (test/check_module.sh).
  */
 template <typename T>
 struct Buffer
@@ -203,7 +158,7 @@ struct Buffer
 	}
 };
 
-struct ManyBuffers
+struct WorkerBuffers
 {
 	Buffer<float> queries;
 	Buffer<float> base;
@@ -211,13 +166,238 @@ struct ManyBuffers
 	Buffer<float> dist;
 };
 
+/*
+ * Items 0 .. n-1 of one parallel call, taken in turn by its threads: item
+ * runs one, and may throw (each item has its own Guard).
+ */
+struct Job
+{
+	int			n = 0;
+	void		(*item) (void *ctx, int i, WorkerBuffers &buf) = nullptr;
+	void	   *ctx = nullptr;
+	BxInterruptFn stop = nullptr;
+	std::atomic<int> next{0};
+	std::atomic<bool> failed{false};
+	std::mutex	lock;			/* guards status and message */
+	BxStatus	status = BX_OK;
+	char		message[BX_ERRBUF_SIZE] = "";
+
+	/* keep the first failure; every thread stops at its next item */
+	void Fail(BxStatus st, const char *msg)
+	{
+		std::lock_guard<std::mutex> hold(lock);
+
+		if (status == BX_OK)
+		{
+			status = st;
+			SetError(message, sizeof(message), msg);
+		}
+		failed = true;
+	}
+};
+
+/* A thread's loop: take the next item until none is left or one failed. */
+void
+JobWorker(Job *job) noexcept
+{
+	WorkerBuffers buf;
+	char		errbuf[BX_ERRBUF_SIZE];
+
+	/* OpenMP's thread count is per thread: FAISS's loops stay on this one */
+	omp_set_num_threads(1);
+	while (!job->failed)
+	{
+		int			i;
+		BxStatus	st;
+
+		if (job->stop != nullptr && job->stop(nullptr) != 0)
+		{
+			job->Fail(BX_EINTERRUPTED, "interrupted");
+			return;
+		}
+		i = job->next.fetch_add(1);
+		if (i >= job->n)
+			return;
+		st = Guard(job->stop, errbuf, sizeof(errbuf), [&]() {
+			job->item(job->ctx, i, buf);
+		});
+		if (st != BX_OK)
+		{
+			job->Fail(st, errbuf);
+			return;
+		}
+	}
+}
+
+/* pthread start routine of the extra threads */
+extern "C" void *
+JobThread(void *arg)
+{
+	JobWorker(static_cast<Job *>(arg));
+	return nullptr;
+}
+
+/*
+ * Run job on up to nthreads threads, the calling one among them; the extra
+ * ones block every signal (a process-directed signal must reach the
+ * backend's own thread, where PostgreSQL's handlers belong) and are joined
+ * before returning.  Returns the first failure, its text in errbuf.
+ */
+BxStatus
+RunJob(Job &job, int nthreads, char *errbuf, size_t errlen) noexcept
+{
+	pthread_t	threads[BX_MAX_BRIDGE_THREADS];
+	int			started = 0;
+	int			extra = (nthreads < job.n ? nthreads : job.n) - 1;
+	sigset_t	all,
+				old;
+
+	if (extra > BX_MAX_BRIDGE_THREADS)
+		extra = BX_MAX_BRIDGE_THREADS;
+	if (extra > 0)
+	{
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		/* fewer threads than asked if some cannot start: the rest do it */
+		while (started < extra &&
+			   pthread_create(&threads[started], nullptr, JobThread, &job) == 0)
+			started++;
+		pthread_sigmask(SIG_SETMASK, &old, nullptr);
+	}
+	JobWorker(&job);
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], nullptr);
+	if (job.status != BX_OK)
+		SetError(errbuf, errlen, job.message);
+	return job.status;
+}
+
+/*
+ * Exact k-NN of nq queries among nb base vectors (FAISS labels and squared
+ * distances, nq * k each), the queries cut into chunks shared out among
+ * nthreads threads.  basenorms: the base's squared norms, computed once.
+ */
+struct SearchJob
+{
+	size_t		dim;
+	const float *queries;
+	int64_t		nq;
+	const float *base;
+	int64_t		nb;
+	const float *basenorms;
+	int64_t		k;
+	int64_t		chunk;			/* queries an item searches */
+	float	   *dist;
+	int64_t    *ids;
+};
+
+void
+SearchItem(void *ctx, int i, WorkerBuffers &)
+{
+	const SearchJob *s = static_cast<const SearchJob *>(ctx);
+	int64_t		first = (int64_t) i * s->chunk;
+	int64_t		count = s->nq - first < s->chunk ? s->nq - first : s->chunk;
+
+	faiss::knn_L2sqr(s->queries + first * s->dim, s->base, s->dim, (size_t) count,
+					 (size_t) s->nb, (size_t) s->k, s->dist + first * s->k,
+					 s->ids + first * s->k, s->basenorms);
+}
+
+/* smallest share of queries a thread takes: keeps each product BLAS-sized */
+constexpr int64_t SEARCH_MIN_CHUNK = 64;
+
+/* Throws a FaissException with the job's message when it failed. */
+void
+ParallelSearch(int dim, int64_t nq, const float *queries, int64_t nb, const float *base,
+			   int64_t k, int nthreads, BxInterruptFn stop, float *dist, int64_t *ids)
+{
+	std::unique_ptr<float[]> norms(new float[(size_t) nb]);
+	SearchJob	s;
+	Job			job;
+	char		errbuf[BX_ERRBUF_SIZE];
+	int64_t		chunk;
+
+	if (nthreads < 1)
+		nthreads = 1;
+	/* about four items a thread, so that one slow item does not hold the rest */
+	chunk = (nq + 4 * (int64_t) nthreads - 1) / (4 * (int64_t) nthreads);
+	if (nthreads == 1 || chunk < SEARCH_MIN_CHUNK)
+		chunk = nthreads == 1 ? nq : SEARCH_MIN_CHUNK;
+	faiss::fvec_norms_L2sqr(norms.get(), base, (size_t) dim, (size_t) nb);
+	s.dim = (size_t) dim;
+	s.queries = queries;
+	s.nq = nq;
+	s.base = base;
+	s.nb = nb;
+	s.basenorms = norms.get();
+	s.k = k;
+	s.chunk = chunk;
+	s.dist = dist;
+	s.ids = ids;
+	job.n = (int) ((nq + chunk - 1) / chunk);
+	job.item = SearchItem;
+	job.ctx = &s;
+	job.stop = stop;
+	if (RunJob(job, nthreads, errbuf, sizeof(errbuf)) != BX_OK)
+		throw BridgeError(errbuf);
+}
+
+/*
+ * The exact index k-means assigns with: FAISS's IndexFlatL2 whose search
+ * is ParallelSearch, so that k-means uses the call's threads as the
+ * bridge's other searches do.
+ */
+struct ParallelFlatL2 : faiss::IndexFlatL2
+{
+	int			nthreads;
+	BxInterruptFn stop;
+
+	ParallelFlatL2(int dim, int nthreads_, BxInterruptFn stop_)
+		: faiss::IndexFlatL2(dim), nthreads(nthreads_), stop(stop_) {}
+
+	void		search(idx_t n, const float *x, idx_t k, float *distances, idx_t *labels,
+					   const faiss::SearchParameters *params = nullptr) const override
+	{
+		if (params != nullptr)
+			throw BridgeError("search parameters are not supported here");
+		if (n > 0 && ntotal > 0)
+			ParallelSearch((int) d, n, x, ntotal, get_xb(), k, nthreads, stop,
+						   distances, labels);
+	}
+};
+
+/* BxParallelFor's item: the caller's function */
+struct ForJob
+{
+	BxItemFn	fn;
+	void	   *arg;
+};
+
+void
+ForItem(void *ctx, int i, WorkerBuffers &)
+{
+	const ForJob *f = static_cast<const ForJob *>(ctx);
+
+	f->fn(f->arg, i);
+}
+
+/* What the items of one BxNearestMany call share. */
+struct ManyJob
+{
+	int			dim;
+	const BxKnnTask *tasks;
+	BxGatherFn	gather;
+	void	   *gatherarg;
+};
+
 /* One problem: gather its vectors, search, narrow FAISS's int64 labels. */
 void
-RunKnnTask(const ManyState &s, const BxKnnTask &t, ManyBuffers &buf)
+ManyItem(void *ctx, int i, WorkerBuffers &buf)
 {
-	size_t		dim = (size_t) s.dim;
+	const ManyJob *s = static_cast<const ManyJob *>(ctx);
+	const BxKnnTask &t = s->tasks[i];
+	size_t		dim = (size_t) s->dim;
 	size_t		total = (size_t) t.nq * (size_t) t.k;
-
 	float	   *queries;
 	float	   *base;
 	int64_t    *ids;
@@ -229,57 +409,16 @@ RunKnnTask(const ManyState &s, const BxKnnTask &t, ManyBuffers &buf)
 	base = buf.base.Get((size_t) t.nb * dim);
 	ids = buf.ids.Get(total);
 	dist = buf.dist.Get(total);
-	s.gather(s.gatherarg, t.qrows, t.nq, queries);
-	s.gather(s.gatherarg, t.brows, t.nb, base);
+	s->gather(s->gatherarg, t.qrows, t.nq, queries);
+	s->gather(s->gatherarg, t.brows, t.nb, base);
 	faiss::knn_L2sqr(queries, base, dim, (size_t) t.nq, (size_t) t.nb, (size_t) t.k,
 					 dist, ids);
-	for (size_t i = 0; i < total; i++)
+	for (size_t j = 0; j < total; j++)
 	{
-		t.labels[i] = (int32_t) ids[i];
+		t.labels[j] = (int32_t) ids[j];
 		if (t.distances != nullptr)
-			t.distances[i] = dist[i];
+			t.distances[j] = dist[j];
 	}
-}
-
-/* A thread's loop: take the next problem until none is left or one failed. */
-void
-ManyWorker(ManyState *s) noexcept
-{
-	ManyBuffers buf;
-	char		errbuf[BX_ERRBUF_SIZE];
-
-	/* OpenMP's thread count is per thread: FAISS's loops stay on this one */
-	omp_set_num_threads(1);
-	while (!s->failed)
-	{
-		int			i;
-		BxStatus	st;
-
-		if (s->stop != nullptr && s->stop(nullptr) != 0)
-		{
-			s->Fail(BX_EINTERRUPTED, "interrupted");
-			return;
-		}
-		i = s->next.fetch_add(1);
-		if (i >= s->ntasks)
-			return;
-		st = Guard(s->stop, errbuf, sizeof(errbuf), [&]() {
-			RunKnnTask(*s, s->tasks[i], buf);
-		});
-		if (st != BX_OK)
-		{
-			s->Fail(st, errbuf);
-			return;
-		}
-	}
-}
-
-/* pthread start routine of the extra threads */
-extern "C" void *
-ManyThread(void *arg)
-{
-	ManyWorker(static_cast<ManyState *>(arg));
-	return nullptr;
 }
 
 }								/* namespace */
@@ -295,7 +434,7 @@ BxKmeans(int dim, int64_t n, int k, const float *x, int niter, int seed,
 		return BX_EINVAL;
 	}
 	return Guard(stop, errbuf, errlen, [&]() {
-		CallScope scope(stop, nthreads);
+		CallScope	scope(stop);
 		faiss::ClusteringParameters cp;
 
 		cp.niter = niter;
@@ -307,7 +446,7 @@ BxKmeans(int dim, int64_t n, int k, const float *x, int niter, int seed,
 		cp.min_points_per_centroid = 1;
 
 		faiss::Clustering clus(dim, k, cp);
-		faiss::IndexFlatL2 index(dim);
+		ParallelFlatL2 index(dim, nthreads, stop);
 
 		clus.train(n, x, index);
 		std::memcpy(centroids, clus.centroids.data(), sizeof(float) * (size_t) k * dim);
@@ -328,16 +467,14 @@ BxNearest(int dim, int64_t nq, const float *queries, int64_t nb, const float *ba
 	if (nq == 0)
 		return BX_OK;
 	return Guard(stop, errbuf, errlen, [&]() {
-		CallScope scope(stop, nthreads);
-		faiss::IndexFlatL2 index(dim);
+		CallScope	scope(stop);
 		size_t		total = (size_t) nq * (size_t) k;
 		std::unique_ptr<float[]> dist(new float[total]);
-		std::unique_ptr<faiss::Index::idx_t[]> ids(new faiss::Index::idx_t[total]);
+		std::unique_ptr<int64_t[]> ids(new int64_t[total]);
 
-		index.add(nb, base);
-		index.search(nq, queries, k, dist.get(), ids.get());
+		ParallelSearch(dim, nq, queries, nb, base, k, nthreads, stop, dist.get(), ids.get());
 		if (stop != nullptr && stop(nullptr) != 0)
-			throw faiss::FaissException("interrupted");
+			throw BridgeError("interrupted");
 		for (size_t i = 0; i < total; i++)
 		{
 			labels[i] = (int32_t) ids[i];
@@ -352,8 +489,7 @@ BxNearestMany(int dim, int ntasks, const BxKnnTask *tasks, BxGatherFn gather,
 			  void *gatherarg, int nthreads, BxInterruptFn stop,
 			  char *errbuf, size_t errlen) noexcept
 {
-	ManyState	s;
-	BxStatus	st;
+	ManyJob		s;
 
 	if (dim <= 0 || ntasks < 0 || (ntasks > 0 && (tasks == nullptr || gather == nullptr)))
 	{
@@ -374,40 +510,45 @@ BxNearestMany(int dim, int ntasks, const BxKnnTask *tasks, BxGatherFn gather,
 	if (ntasks == 0)
 		return BX_OK;
 	s.dim = dim;
-	s.ntasks = ntasks;
 	s.tasks = tasks;
 	s.gather = gather;
 	s.gatherarg = gatherarg;
-	s.stop = stop;
-	st = Guard(stop, errbuf, errlen, [&]() {
-		CallScope	scope(stop, 1);
-		pthread_t	threads[BX_MAX_BRIDGE_THREADS];
-		int			started = 0;
-		int			extra = (nthreads < ntasks ? nthreads : ntasks) - 1;
-		sigset_t	all,
-					old;
+	{
+		BxStatus	jobstatus = BX_OK;
+		BxStatus	st = Guard(stop, errbuf, errlen, [&]() {
+			CallScope	scope(stop);
+			Job			job;
 
-		if (extra > BX_MAX_BRIDGE_THREADS)
-			extra = BX_MAX_BRIDGE_THREADS;
+			job.n = ntasks;
+			job.item = ManyItem;
+			job.ctx = &s;
+			job.stop = stop;
+			jobstatus = RunJob(job, nthreads, errbuf, errlen);
+		});
 
-		/*
-		 * A process-directed signal goes to any thread that does not block
-		 * it, and PostgreSQL's handlers must run in the backend's own.
-		 */
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		/* fewer threads than asked if some cannot start: the rest do it */
-		while (started < extra &&
-			   pthread_create(&threads[started], nullptr, ManyThread, &s) == 0)
-			started++;
-		pthread_sigmask(SIG_SETMASK, &old, nullptr);
-		ManyWorker(&s);
-		for (int i = 0; i < started; i++)
-			pthread_join(threads[i], nullptr);
-	});
-	if (st != BX_OK)
-		return st;
-	if (s.status != BX_OK)
-		SetError(errbuf, errlen, s.message);
-	return s.status;
+		return st != BX_OK ? st : jobstatus;
+	}
+}
+
+extern "C" BxStatus
+BxParallelFor(int n, BxItemFn fn, void *arg, int nthreads, BxInterruptFn stop,
+			  char *errbuf, size_t errlen) noexcept
+{
+	ForJob		f;
+	Job			job;
+
+	if (n < 0 || (n > 0 && fn == nullptr))
+	{
+		SetError(errbuf, errlen, "invalid parallel loop arguments");
+		return BX_EINVAL;
+	}
+	if (n == 0)
+		return BX_OK;
+	f.fn = fn;
+	f.arg = arg;
+	job.n = n;
+	job.item = ForItem;
+	job.ctx = &f;
+	job.stop = stop;
+	return RunJob(job, nthreads, errbuf, errlen);
 }

@@ -20,7 +20,7 @@ if [ -n "${PGHOST:-}" ]; then
 	coproc PSQL { psql -X -q -t -A; }
 	echo "CREATE EXTENSION IF NOT EXISTS bxexit;" >&"${PSQL[1]}"
 	echo "CREATE TEMP TABLE th AS SELECT i AS id, ARRAY[cos(i), sin(i), cos(i * 2), sin(i * 3)]::bxexit.face_embedding(4) AS v FROM generate_series(1, 5000) i;" >&"${PSQL[1]}"
-	# two threads: BLAS's and the graph's (BxNearestMany) must all be gone after
+	# on two threads: the bridge's own (k-means, assignment, graph) must be gone after
 	echo "SET bxexit.build_threads = 2;" >&"${PSQL[1]}"
 	echo "CREATE INDEX ON th USING bxann (v bxexit.face_embedding_l2_ops) WITH (lists = 50);" >&"${PSQL[1]}"
 	echo "SELECT 'pid=' || pg_backend_pid();" >&"${PSQL[1]}"

@@ -40,8 +40,10 @@
  * each solve whole lists with single-threaded BLAS (BxNearestMany; with
  * BLAS's own threads inside each small product instead, the spill step
  * took 2.8 s rather than 1.8 s and the repair 4.7 s rather than 3.0 s on
- * the 512-d set above, two threads).  The pairs found are offered here,
- * serially and in list order, so the graph does not depend on the threads.
+ * the 512-d set above, two threads).  The pairs found are then offered on
+ * the same threads, each writing the rows of its own share
+ * (BxParallelFor), every row getting its offers in list order: the graph
+ * does not depend on the number of threads.
  *
  * Everything here runs in the backend's memory, bounded by the caller's
  * check (BxAnnGraphMemory) against maintenance_work_mem.
@@ -143,14 +145,6 @@ GraphOffer(BxAnnGraph *g, int64 i, int32 j, float d)
 	return true;
 }
 
-/* Offer the pair (i, j) at distance d to both rows. */
-static inline void
-GraphOfferPair(BxAnnGraph *g, int64 i, int64 j, float d)
-{
-	GraphOffer(g, i, (int32) j, d);
-	GraphOffer(g, j, (int32) i, d);
-}
-
 /* share of rows whose nearest neighbour is not clearly nearer than their farthest */
 static double
 StrangerShare(const BxAnnGraph *g)
@@ -247,7 +241,50 @@ BatchInit(KnnBatch *b, BxAnnGraph *g, const BxAnnRows *rows, int nthreads,
 	b->ids = palloc_extended(sizeof(int32) * b->idscapacity, MCXT_ALLOC_HUGE);
 }
 
-/* Solve the problems added so far and offer what they found. */
+/*
+ * Rows are offered pairs in shares of BXANN_OFFER_BLOCK consecutive rows
+ * (block b belongs to share b % shares): a thread then writes rows of its
+ * own share only, and no two threads write one cache line of g->count.
+ */
+#define BXANN_OFFER_BLOCK		1024
+
+/* BxParallelFor item of BatchFlush: the batch's pairs offered to one share's rows */
+static void
+OfferShare(void *arg, int share)
+{
+	KnnBatch   *b = (KnnBatch *) arg;
+	int			shares = b->nthreads;
+
+	for (int t = 0; t < b->ntasks; t++)
+	{
+		const BxKnnTask *task = &b->tasks[t];
+
+		for (int64 r = 0; r < task->nq; r++)
+			for (int j = 0; j < task->k; j++)
+			{
+				int32		label = task->labels[r * task->k + j];
+				int64		qrow,
+							brow;
+				float		d;
+
+				if (label < 0)
+					continue;
+				qrow = task->qrows[r];
+				brow = task->brows[label];
+				d = task->distances[r * task->k + j];
+				if ((qrow / BXANN_OFFER_BLOCK) % shares == share)
+					GraphOffer(b->g, qrow, (int32) brow, d);
+				if ((brow / BXANN_OFFER_BLOCK) % shares == share)
+					GraphOffer(b->g, brow, (int32) qrow, d);
+			}
+	}
+}
+
+/*
+ * Solve the problems added so far and offer what they found: each row
+ * gets its offers in the order a serial pass over the pairs gives it, so
+ * the graph is the same on any number of threads.
+ */
 static void
 BatchFlush(KnnBatch *b)
 {
@@ -259,20 +296,9 @@ BatchFlush(KnnBatch *b)
 								   GatherRows, (void *) b->rows, b->nthreads,
 								   BxInterruptPending, errbuf, sizeof(errbuf)),
 					 b->what, errbuf);
-	for (int t = 0; t < b->ntasks; t++)
-	{
-		const BxKnnTask *task = &b->tasks[t];
-
-		for (int64 r = 0; r < task->nq; r++)
-			for (int j = 0; j < task->k; j++)
-			{
-				int32		label = task->labels[r * task->k + j];
-
-				if (label >= 0)
-					GraphOfferPair(b->g, task->qrows[r], task->brows[label],
-								   task->distances[r * task->k + j]);
-			}
-	}
+	BxAnnCheckBridge(BxParallelFor(b->nthreads, OfferShare, b, b->nthreads,
+								   BxInterruptPending, errbuf, sizeof(errbuf)),
+					 b->what, errbuf);
 	b->ntasks = 0;
 	b->used = 0;
 	b->idsused = 0;
@@ -475,40 +501,120 @@ GraphRepair(BxAnnGraph *g, const BxAnnRows *rows, const int64 *liststart,
  * neighbours, every pair offered both ways.  A person's photo that found
  * one sibling but not another (their nearest lists met only pairwise) gets
  * the other through the one it found.
+ *
+ * BXANN_JOIN_CHUNK rows at a time: first every row of the chunk finds its
+ * candidates and their distances from the graph as the chunk found it
+ * (JoinFind, in parallel: rows are read, nothing is written), then the
+ * pairs are offered (JoinOffer, in parallel by shares of rows, each row's
+ * offers in chunk order).  The graph is the same on any number of threads.
  */
-static void
-GraphJoinNear(BxAnnGraph *g, const BxAnnRows *rows)
+#define BXANN_JOIN_CHUNK		65536
+#define BXANN_JOIN_CANDIDATES	(BXANN_JOIN_NEAR * BXANN_JOIN_NEAR)
+
+typedef struct JoinChunk
 {
-	int			dims = rows->dims;
-	int32		near[BXANN_JOIN_NEAR];
-	float	   *ibuf = palloc(sizeof(float) * dims);
-	float	   *tbuf = palloc(sizeof(float) * dims);
+	BxAnnGraph *g;
+	const BxAnnRows *rows;
+	int			nthreads;
+	int64		first;			/* the chunk's rows: first .. first + count */
+	int64		count;
+	int			parts;			/* JoinFind items */
+	int32	   *cand;			/* [count][BXANN_JOIN_CANDIDATES], -1: none */
+	float	   *dist;
+} JoinChunk;
 
-	for (int64 i = 0; i < g->n; i++)
+/* BxParallelFor item: candidates of part `part` of the chunk's rows */
+static void
+JoinFind(void *arg, int part)
+{
+	JoinChunk  *c = (JoinChunk *) arg;
+	const BxAnnGraph *g = c->g;
+	int			dims = c->rows->dims;
+	int64		per = (c->count + c->parts - 1) / c->parts;
+	int64		from = part * per;
+	int64		to = Min(c->count, from + per);
+	float		ibuf[BXANN_MAX_DIM];
+	float		tbuf[BXANN_MAX_DIM];
+
+	for (int64 r = from; r < to; r++)
 	{
+		int64		i = c->first + r;
+		int32	   *cand = c->cand + r * BXANN_JOIN_CANDIDATES;
+		float	   *dist = c->dist + r * BXANN_JOIN_CANDIDATES;
 		int			nnear = Min(g->count[i], BXANN_JOIN_NEAR);
-		const float *xi = BxAnnRowsGet(rows, i, ibuf);
+		const float *xi = BxAnnRowsGet(c->rows, i, ibuf);
+		int			n = 0;
 
-		if ((i & 4095) == 0)
-			CHECK_FOR_INTERRUPTS();
-		memcpy(near, g->neighbors + i * g->m, sizeof(int32) * nnear);
 		for (int a = 0; a < nnear; a++)
 		{
-			int64		j = near[a];
+			int64		j = g->neighbors[i * g->m + a];
 			int			njnear = Min(g->count[j], BXANN_JOIN_NEAR);
 
 			for (int b = 0; b < njnear; b++)
 			{
-				int64		t = g->neighbors[j * g->m + b];
+				int32		t = g->neighbors[j * g->m + b];
 
-				if (t != i)
-					GraphOfferPair(g, i, t,
-								   BxKernelL2Squared(xi, BxAnnRowsGet(rows, t, tbuf), dims));
+				if (t == i)
+					continue;
+				cand[n] = t;
+				dist[n++] = BxKernelL2Squared(xi, BxAnnRowsGet(c->rows, t, tbuf), dims);
 			}
 		}
+		while (n < BXANN_JOIN_CANDIDATES)
+			cand[n++] = -1;
 	}
-	pfree(ibuf);
-	pfree(tbuf);
+}
+
+/* BxParallelFor item: the chunk's pairs offered to one share's rows */
+static void
+JoinOffer(void *arg, int share)
+{
+	JoinChunk  *c = (JoinChunk *) arg;
+
+	for (int64 r = 0; r < c->count; r++)
+	{
+		int64		i = c->first + r;
+
+		for (int k = 0; k < BXANN_JOIN_CANDIDATES; k++)
+		{
+			int32		t = c->cand[r * BXANN_JOIN_CANDIDATES + k];
+			float		d = c->dist[r * BXANN_JOIN_CANDIDATES + k];
+
+			if (t < 0)
+				break;
+			if ((i / BXANN_OFFER_BLOCK) % c->nthreads == share)
+				GraphOffer(c->g, i, t, d);
+			if ((t / BXANN_OFFER_BLOCK) % c->nthreads == share)
+				GraphOffer(c->g, t, (int32) i, d);
+		}
+	}
+}
+
+static void
+GraphJoinNear(BxAnnGraph *g, const BxAnnRows *rows, int nthreads)
+{
+	JoinChunk	c;
+	int64		size = Min(g->n, BXANN_JOIN_CHUNK);
+	char		errbuf[BX_ERRBUF_SIZE];
+
+	c.g = g;
+	c.rows = rows;
+	c.nthreads = Max(nthreads, 1);
+	c.parts = 4 * c.nthreads;
+	c.cand = palloc_extended(sizeof(int32) * BXANN_JOIN_CANDIDATES * Max(size, 1), MCXT_ALLOC_HUGE);
+	c.dist = palloc_extended(sizeof(float) * BXANN_JOIN_CANDIDATES * Max(size, 1), MCXT_ALLOC_HUGE);
+	for (c.first = 0; c.first < g->n; c.first += size)
+	{
+		c.count = Min(size, g->n - c.first);
+		BxAnnCheckBridge(BxParallelFor(c.parts, JoinFind, &c, c.nthreads,
+									   BxInterruptPending, errbuf, sizeof(errbuf)),
+						 "bxann graph join", errbuf);
+		BxAnnCheckBridge(BxParallelFor(c.nthreads, JoinOffer, &c, c.nthreads,
+									   BxInterruptPending, errbuf, sizeof(errbuf)),
+						 "bxann graph join", errbuf);
+	}
+	pfree(c.cand);
+	pfree(c.dist);
 }
 
 /*
@@ -542,7 +648,7 @@ BxAnnGraphBuild(const BxAnnRows *rows, int m,
 	INSTR_TIME_SET_CURRENT(spilled);
 	GraphRepair(g, rows, liststart, order, centroids, nlists, nthreads);
 	INSTR_TIME_SET_CURRENT(repaired);
-	GraphJoinNear(g, rows);
+	GraphJoinNear(g, rows, nthreads);
 	INSTR_TIME_SET_CURRENT(joined);
 	INSTR_TIME_SUBTRACT(joined, repaired);
 	INSTR_TIME_SUBTRACT(repaired, spilled);
