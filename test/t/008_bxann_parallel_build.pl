@@ -1,6 +1,7 @@
 # Parallel workers reading the table for a bxann build (src/am/bxannload.c):
-# the build with two workers (and with CONCURRENTLY) makes the same index,
-# page for page, as the serial build; NULL rows are skipped; a bad row a
+# the build with two workers (with CONCURRENTLY, and with three threads
+# after the read) makes the same index, page for page, as the serial
+# one-thread build; NULL rows are skipped; a bad row a
 # worker may read and two models' rows fail the build cleanly (SQLSTATE, no index, no worker left), and a
 # build still works after them.
 use strict;
@@ -41,14 +42,17 @@ SET maintenance_work_mem = '256MB';
 SET client_min_messages = debug1;
 };
 
-# build an index with this many workers; returns psql's stderr
+# build an index with this many workers (and threads after the read);
+# returns psql's stderr
 sub build
 {
-	my ($name, $workers, $concurrently) = @_;
+	my ($name, $workers, $concurrently, $threads) = @_;
 	my $how = $concurrently ? 'CONCURRENTLY' : '';
 	my ($stdout, $stderr);
+	$threads //= 1;
 	$node->psql('postgres',
 		"$settings SET max_parallel_maintenance_workers = $workers;
+		 SET bxexit.build_threads = $threads;
 		 CREATE INDEX $how $name ON t USING bxann (v bxexit.face_embedding_cosine_ops);",
 		stdout => \$stdout, stderr => \$stderr, on_error_die => 1);
 	return $stderr;
@@ -69,6 +73,8 @@ like(build('t_par', 2), qr/read the table with 2 parallel workers/,
 	'max_parallel_maintenance_workers = 2: two workers read beside the leader');
 like(build('t_conc', 2, 1), qr/read the table with 2 parallel workers/,
 	'CREATE INDEX CONCURRENTLY: two workers too');
+like(build('t_threads', 2, 0, 3), qr/k-NN in spilled lists .* \(3 threads\)/,
+	'two workers, then k-means, assignment and graph on three threads');
 
 # the same index: every page but the metapage byte for byte (page LSN and
 # checksum aside), and the metapage's fields but the build's duration
@@ -83,7 +89,7 @@ SELECT format_version, metric, dims, lists, m, model, build_rows, pages, element
   FROM bxexit.bxann_index_info('%s')};
 my $serial_info = $node->safe_psql('postgres', sprintf($info, 't_serial'));
 like($serial_info, qr/^3\|cosine\|64\|150\|\d+\|\|30000\|/, 'the serial index holds the 30,000 rows');
-for my $idx ('t_par', 't_conc')
+for my $idx ('t_par', 't_conc', 't_threads')
 {
 	is($node->safe_psql('postgres', sprintf($pages, $idx, $idx, $idx)), 't|0',
 		"$idx: every list, directory and stream page as the serial build's");
@@ -94,7 +100,7 @@ for my $idx ('t_par', 't_conc')
 		'30000|30000', "$idx: bxann_check finds every non-NULL row, nothing else");
 }
 
-$node->safe_psql('postgres', 'DROP INDEX t_serial, t_conc');
+$node->safe_psql('postgres', 'DROP INDEX t_serial, t_conc, t_threads');
 is($node->safe_psql('postgres', "SET enable_seqscan = off; $answers"), $serial_answers,
 	'20 top-10 queries: the parallel-built index answers as the serial one did');
 like($node->safe_psql('postgres', "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $answers"),
