@@ -8,7 +8,8 @@
  *	  them (bxannload.c), checked against maintenance_work_mem before it
  *	  grows: float4 while the rows fit, 8-bit codes when they no longer do
  *	  (bxannrows.c); then in heap TID order.
- * 2. Train the list centroids with FAISS k-means on an evenly spaced sample,
+ * 2. Train the list centroids with FAISS k-means on an evenly spaced sample
+ *	  (bxanntrain.c: in two levels for many lists),
  *	  and the code range of each dimension (SQ8: extremes; SQ4: mean +- 2.5 sd).
  * 3. Find each row's `spill` nearest lists (FAISS, batched): the first is
  *	  the list the row is stored in, all of them feed the graph.
@@ -36,6 +37,7 @@
 #include "bxanngraph.h"
 #include "bxannload.h"
 #include "bxannrows.h"
+#include "bxanntrain.h"
 #include "catalog/index.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
@@ -56,8 +58,7 @@
 /* each row joins this many nearest lists for graph construction */
 #define BXANN_SPILL				4
 
-/* k-means: iterations, and training points per centroid */
-#define BXANN_KMEANS_ITERATIONS	10
+/* k-means training points per centroid (bxanntrain.c) */
 #define BXANN_SAMPLES_PER_LIST	40
 
 /* decoded rows the list assignment hands FAISS at a time (8-bit rows) */
@@ -249,7 +250,6 @@ TrainCentroids(BxAnnBuildState *st, int nlists, float *centroids)
 	int64		n = st->rows.n;
 	int64		nsample = Min(n, (int64) nlists * BXANN_SAMPLES_PER_LIST);
 	float	   *sample;
-	char		errbuf[256];
 
 	if (n == 0)
 	{
@@ -275,11 +275,8 @@ TrainCentroids(BxAnnBuildState *st, int nlists, float *centroids)
 	sample = palloc_extended(sizeof(float) * st->dims * nsample, MCXT_ALLOC_HUGE);
 	for (int64 i = 0; i < nsample; i++)
 		BxAnnRowsCopy(&st->rows, i * n / nsample, sample + i * st->dims);
-	BxAnnCheckBridge(BxKmeans(st->dims, nsample, nlists, sample,
-							  BXANN_KMEANS_ITERATIONS, 1234,
-							  st->metric != BXANN_METRIC_L2, st->nthreads,
-							  centroids, BxInterruptPending, errbuf, sizeof(errbuf)),
-					 "bxann k-means", errbuf);
+	BxAnnTrainLists(sample, nsample, st->dims, nlists, st->metric != BXANN_METRIC_L2,
+					st->nthreads, centroids);
 	pfree(sample);
 }
 
