@@ -36,6 +36,7 @@ extern void BxAnnRowsAppend(BxAnnRows *rows, const float *x);
 extern void BxAnnRowsCopy(const BxAnnRows *rows, int64 i, float *out);
 extern void BxAnnRowsCopyMany(const BxAnnRows *rows, const int64 *which, int64 count,
 							  float *out);
+extern void BxAnnRowsGather(void *arg, const int32_t *which, int64_t n, float *out);
 extern const float *BxAnnRowsChunk(const BxAnnRows *rows, int64 first, int64 count,
 								   float *buf);
 extern void BxAnnRowsPermute(BxAnnRows *rows, void *extra, Size extrasize, int64 *perm);

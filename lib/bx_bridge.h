@@ -50,9 +50,10 @@ extern BxStatus BxKmeans(int dim, int64_t n, int k, const float *x,
  * with BLAS: for each of the nq row-major vectors queries, the k nearest of
  * the nb vectors base, nearest first, as indexes into base (labels[nq * k])
  * and squared distances (distances[nq * k], may be NULL).  Where fewer than
- * k exist the label is -1.  The queries are cut into chunks (at least 64
- * rows, about four a thread) that nthreads threads search with
- * single-threaded BLAS, as BxNearestMany's problems are.
+ * k exist the label is -1.  The queries are cut into chunks of 256 rows,
+ * whatever nthreads (so the answer does not depend on it), that nthreads
+ * threads search with single-threaded BLAS, as BxNearestMany's problems
+ * are.
  *
  * Every multi-threaded call of the bridge runs on threads of its own: the
  * caller's and at most nthreads - 1 more, which block every signal (they

@@ -303,10 +303,15 @@ SearchItem(void *ctx, int i, WorkerBuffers &)
 					 s->ids + first * s->k, s->basenorms);
 }
 
-/* smallest share of queries a thread takes: keeps each product BLAS-sized */
-constexpr int64_t SEARCH_MIN_CHUNK = 64;
+/*
+ * Queries an item searches: the same whatever the thread count, so that
+ * every query meets the same code path (FAISS computes fewer than 20
+ * queries without BLAS, at another rounding) and the answer does not
+ * depend on the threads; large enough for BLAS to run at speed.
+ */
+constexpr int64_t SEARCH_CHUNK = 256;
 
-/* Throws a FaissException with the job's message when it failed. */
+/* Throws a BridgeError with the job's message when it failed. */
 void
 ParallelSearch(int dim, int64_t nq, const float *queries, int64_t nb, const float *base,
 			   int64_t k, int nthreads, BxInterruptFn stop, float *dist, int64_t *ids)
@@ -319,10 +324,7 @@ ParallelSearch(int dim, int64_t nq, const float *queries, int64_t nb, const floa
 
 	if (nthreads < 1)
 		nthreads = 1;
-	/* about four items a thread, so that one slow item does not hold the rest */
-	chunk = (nq + 4 * (int64_t) nthreads - 1) / (4 * (int64_t) nthreads);
-	if (nthreads == 1 || chunk < SEARCH_MIN_CHUNK)
-		chunk = nthreads == 1 ? nq : SEARCH_MIN_CHUNK;
+	chunk = SEARCH_CHUNK;
 	faiss::fvec_norms_L2sqr(norms.get(), base, (size_t) dim, (size_t) nb);
 	s.dim = (size_t) dim;
 	s.queries = queries;

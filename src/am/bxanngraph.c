@@ -211,16 +211,6 @@ GroupBySpill(const int32 *spill, int spillk, int64 n, int nlists,
 	*membersp = members;
 }
 
-/* BxGatherFn over the build's rows: BxAnnRowsCopy only reads them */
-static void
-GatherRows(void *arg, const int32_t *which, int64_t n, float *out)
-{
-	const BxAnnRows *rows = (const BxAnnRows *) arg;
-
-	for (int64 t = 0; t < n; t++)
-		BxAnnRowsCopy(rows, which[t], out + t * rows->dims);
-}
-
 static void
 BatchInit(KnnBatch *b, BxAnnGraph *g, const BxAnnRows *rows, int nthreads,
 		  const char *what)
@@ -293,7 +283,7 @@ BatchFlush(KnnBatch *b)
 	if (b->ntasks == 0)
 		return;
 	BxAnnCheckBridge(BxNearestMany(b->rows->dims, b->ntasks, b->tasks,
-								   GatherRows, (void *) b->rows, b->nthreads,
+								   BxAnnRowsGather, (void *) b->rows, b->nthreads,
 								   BxInterruptPending, errbuf, sizeof(errbuf)),
 					 b->what, errbuf);
 	BxAnnCheckBridge(BxParallelFor(b->nthreads, OfferShare, b, b->nthreads,

@@ -277,6 +277,20 @@ BxAnnRowsCopyMany(const BxAnnRows *rows, const int64 *which, int64 count, float 
 }
 
 /*
+ * BxGatherFn (lib/bx_bridge.h) over a BxAnnRows passed as arg: rows
+ * which[0 .. n) as float4 into out.  It only reads the rows, so the
+ * bridge's threads may call it at once.
+ */
+void
+BxAnnRowsGather(void *arg, const int32_t *which, int64_t n, float *out)
+{
+	const BxAnnRows *rows = (const BxAnnRows *) arg;
+
+	for (int64 t = 0; t < n; t++)
+		BxAnnRowsCopy(rows, which[t], out + t * rows->dims);
+}
+
+/*
  * Rows first .. first + count as float4, one after the other: in place when
  * the rows are float4, else decoded into buf (count * dims floats), which
  * is returned.

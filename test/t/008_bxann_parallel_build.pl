@@ -46,14 +46,15 @@ SET client_min_messages = debug1;
 # returns psql's stderr
 sub build
 {
-	my ($name, $workers, $concurrently, $threads) = @_;
+	my ($name, $workers, $concurrently, $threads, $with) = @_;
 	my $how = $concurrently ? 'CONCURRENTLY' : '';
 	my ($stdout, $stderr);
 	$threads //= 1;
+	$with //= '';
 	$node->psql('postgres',
 		"$settings SET max_parallel_maintenance_workers = $workers;
 		 SET bxexit.build_threads = $threads;
-		 CREATE INDEX $how $name ON t USING bxann (v bxexit.face_embedding_cosine_ops);",
+		 CREATE INDEX $how $name ON t USING bxann (v bxexit.face_embedding_cosine_ops) $with;",
 		stdout => \$stdout, stderr => \$stderr, on_error_die => 1);
 	return $stderr;
 }
@@ -99,6 +100,17 @@ for my $idx ('t_par', 't_conc', 't_threads')
 			"SELECT live_elements, heap_tuples FROM bxexit.bxann_check('$idx', true)"),
 		'30000|30000', "$idx: bxann_check finds every non-NULL row, nothing else");
 }
+
+# 300 lists: trained in two levels (bxanntrain.c), the same on one
+# thread and on three
+build('t_tree1', 0, 0, 1, 'WITH (lists = 300)');
+build('t_tree3', 2, 0, 3, 'WITH (lists = 300)');
+is($node->safe_psql('postgres', sprintf($pages =~ s/'t_serial'/'t_tree1'/gr, 't_tree3', 't_tree3', 't_tree3')),
+	't|0', '300 lists (two-level): three threads give the one-thread build\'s pages');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FILTER (WHERE live_elements > 0) >= 290, sum(live_elements) FROM bxexit.bxann_list_info('t_tree3')"),
+	't|30000', '300 lists (two-level): nearly all used, every row in one');
+$node->safe_psql('postgres', 'DROP INDEX t_tree1, t_tree3');
 
 $node->safe_psql('postgres', 'DROP INDEX t_serial, t_conc, t_threads');
 is($node->safe_psql('postgres', "SET enable_seqscan = off; $answers"), $serial_answers,
