@@ -20,7 +20,7 @@
 # hnsw.ef_search values queried.  bxann runs at its defaults, at probes 64 /
 # ef_search 64 and at probes 64 / ef_search 128.  Builds may use
 # max_parallel_maintenance_workers = 1 (a leader and one worker: both cores;
-# bxann's build takes it as two BLAS threads).
+# bxann's build reads the table with the worker, then runs on two threads).
 set -euo pipefail
 
 usage() {
@@ -143,7 +143,7 @@ report=bench/out/ann-vs-pgvector-$shape-$rows-$(date +%Y-%m-%d-%H%M%S).md
 		"each index built alone, then queried; 1 round after a warm-up pass. mated@1: the first row is of the query's identity;" \
 		"mated-all@10: the ten rows hold all $per of its rows."
 	echo "- Server: shared_buffers 4GB, maintenance_work_mem 2GB, max_parallel_maintenance_workers 1 (pgvector's HNSW build uses" \
-		"it with a worker process; bxann's build with a second BLAS thread), work_mem 64MB. pgvector built from its public source for this PostgreSQL (default flags)."
+		"it with a worker process; bxann's build reads the table with a worker process, then runs on two threads), work_mem 64MB. pgvector built from its public source for this PostgreSQL (default flags)."
 	echo
 	echo "<details><summary>plans</summary>"
 	echo
