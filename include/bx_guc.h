@@ -38,6 +38,8 @@ extern int	bxann_max_scan_tuples;
  */
 #define BX_DEFAULT_BUILD_THREADS	0
 extern int	bx_build_threads;
+#define BX_DEFAULT_BUILD_TWO_LEVEL_LISTS	8192
+extern int	bx_build_two_level_lists;
 
 /* face models (SUSET: they name files the server reads, and shape templates) */
 #define BX_DEFAULT_DETECTOR_SIZE	320

@@ -23,6 +23,7 @@ int			bxann_rerank = BXANN_DEFAULT_RERANK;
 bool		bxann_iterative_scan = BXANN_DEFAULT_ITERATIVE_SCAN;
 int			bxann_max_scan_tuples = BXANN_DEFAULT_MAX_SCAN_TUPLES;
 int			bx_build_threads = BX_DEFAULT_BUILD_THREADS;
+int			bx_build_two_level_lists = BX_DEFAULT_BUILD_TWO_LEVEL_LISTS;
 char	   *bx_model_path = NULL;
 int			bx_detector_size = BX_DEFAULT_DETECTOR_SIZE;
 int			bx_max_image_bytes = BX_DEFAULT_MAX_IMAGE_BYTES;
@@ -105,6 +106,13 @@ BxGucInit(void)
 							"gives the build (max_parallel_maintenance_workers), which read "
 							"the table. Other work in a backend always uses one thread.",
 							&bx_build_threads, BX_DEFAULT_BUILD_THREADS, 0, 64,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("bxexit.build_two_level_lists",
+							"Lists from which a bxann CREATE INDEX trains them in two levels.",
+							"Two-level k-means (sqrt(lists) coarse clusters, then each one's "
+							"lists) costs far less than flat k-means at many lists, and gives "
+							"somewhat looser lists: slower searches at the same recall.",
+							&bx_build_two_level_lists, BX_DEFAULT_BUILD_TWO_LEVEL_LISTS, 2, 1 << 20,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 
 	/* limits on untrusted photos: superuser settings, they guard the server */

@@ -5,17 +5,24 @@
  *
  * Flat k-means over a sample of 40 rows a list costs samples x lists x
  * dims per iteration, so it grows as the square of the table: 3.1 s of a
- * 15.7 s build at 200,000 512-d rows (1,000 lists), and on paper hours at
- * 10M.  From BXANN_TWO_LEVEL_MIN_LISTS lists on, the build trains in two
- * levels instead, as FAISS's two-level IVF training does: sqrt(lists)
- * coarse centroids over the whole sample, then within each coarse
- * cluster as many fine centroids as its share of the sample earns, by
- * k-means over its own rows only.  That is about 2 x sqrt(lists) instead
- * of lists distances per sample row and iteration.  Every row is then
- * assigned to its nearest fine centroids over all of them (bxannbuild.c),
- * so a boundary between coarse clusters costs nothing at search time;
- * the build's tuning still finds the probes that reach 99.5% of its test
- * set (bench/RESULTS.md for the figures).
+ * 16 s build at 200,000 512-d rows (1,000 lists), 80 s of 204 s at
+ * 1,000,000 (5,000 lists), and on paper hours at 10M.  From
+ * bxexit.build_two_level_lists lists on (8,192: tables of 1.6M rows and
+ * more at the automatic list count), the build trains in two levels
+ * instead, as FAISS's two-level IVF training does: sqrt(lists) coarse
+ * centroids over the whole sample, then within each coarse cluster as many
+ * fine centroids as its share of the sample earns, by k-means over its own
+ * rows only.  That is about 2 x sqrt(lists) instead of lists distances per
+ * sample row and iteration.  Every row is then assigned to its nearest
+ * lists over all of them (bxannbuild.c).
+ *
+ * Why not from fewer lists: the lists come out looser, and searches pay
+ * for it.  Measured with two levels from 256 lists (bench/RESULTS.md,
+ * sixth round): 200,000 rows of one 512-d photo a person, 64 q/s instead
+ * of 118 at mated@1 1.000 (the tuning needed a walk of 768 instead of
+ * 128); 1,000,000 rows of three, 160 q/s instead of 288, for a build of
+ * 123 s instead of 204.  Where flat k-means still costs seconds, the
+ * search matters more.
  *
  * src/am/bxanntrain.c
  *
@@ -27,6 +34,7 @@
 
 #include "bx_bridge.h"
 #include "bxann.h"
+#include "bx_guc.h"
 #include "bxanntrain.h"
 #include "bxexit.h"
 #include "miscadmin.h"
@@ -158,7 +166,7 @@ BxAnnTrainLists(float *sample, int64 n, int dims, int nlists, bool spherical,
 	int			done = 0;
 	char		errbuf[BX_ERRBUF_SIZE];
 
-	if (nlists < BXANN_TWO_LEVEL_MIN_LISTS)
+	if (nlists < bx_build_two_level_lists)
 	{
 		Kmeans(sample, n, dims, nlists, spherical, nthreads, centroids);
 		return;
