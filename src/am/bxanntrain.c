@@ -5,8 +5,8 @@
  *
  * Flat k-means over a sample of 40 rows a list costs samples x lists x
  * dims per iteration, so it grows as the square of the table: 3.1 s of a
- * 16 s build at 200,000 512-d rows (1,000 lists), 80 s of 204 s at
- * 1,000,000 (5,000 lists), and on paper hours at 10M.  From
+ * 16 s build at 200,000 512-d rows (1,000 lists), by its flop count about
+ * 80 s of 204 s at 1,000,000 (5,000 lists), and hours at 10M.  From
  * bxexit.build_two_level_lists lists on (8,192: tables of 1.6M rows and
  * more at the automatic list count), the build trains in two levels
  * instead, as FAISS's two-level IVF training does: sqrt(lists) coarse
