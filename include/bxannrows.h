@@ -39,6 +39,8 @@ extern void BxAnnRowsCopyMany(const BxAnnRows *rows, const int64 *which, int64 c
 extern void BxAnnRowsGather(void *arg, const int32_t *which, int64_t n, float *out);
 extern const float *BxAnnRowsChunk(const BxAnnRows *rows, int64 first, int64 count,
 								   float *buf);
+extern void BxPermuteRecords(char *data, Size size, char *extra, Size extrasize,
+							 int64 n, int64 *perm);
 extern void BxAnnRowsPermute(BxAnnRows *rows, void *extra, Size extrasize, int64 *perm);
 extern void BxAnnRowsRange(const BxAnnRows *rows, float *min, float *step);
 extern void BxAnnRowsRange4(const BxAnnRows *rows, float *min, float *step);

@@ -172,10 +172,15 @@ struct WorkerBuffers
  */
 struct Job
 {
-	int			n = 0;
-	void		(*item) (void *ctx, int i, WorkerBuffers &buf) = nullptr;
-	void	   *ctx = nullptr;
-	BxInterruptFn stop = nullptr;
+	typedef void (*ItemFn) (void *ctx, int i, WorkerBuffers &buf);
+
+	Job(int n_, ItemFn item_, void *ctx_, BxInterruptFn stop_)
+		: n(n_), item(item_), ctx(ctx_), stop(stop_) {}
+
+	int			n;
+	ItemFn		item;
+	void	   *ctx;
+	BxInterruptFn stop;
 	std::atomic<int> next{0};
 	std::atomic<bool> failed{false};
 	std::mutex	lock;			/* guards status and message */
@@ -318,7 +323,6 @@ ParallelSearch(int dim, int64_t nq, const float *queries, int64_t nb, const floa
 {
 	std::unique_ptr<float[]> norms(new float[(size_t) nb]);
 	SearchJob	s;
-	Job			job;
 	char		errbuf[BX_ERRBUF_SIZE];
 	int64_t		chunk;
 
@@ -336,10 +340,8 @@ ParallelSearch(int dim, int64_t nq, const float *queries, int64_t nb, const floa
 	s.chunk = chunk;
 	s.dist = dist;
 	s.ids = ids;
-	job.n = (int) ((nq + chunk - 1) / chunk);
-	job.item = SearchItem;
-	job.ctx = &s;
-	job.stop = stop;
+	Job			job((int) ((nq + chunk - 1) / chunk), SearchItem, &s, stop);
+
 	if (RunJob(job, nthreads, errbuf, sizeof(errbuf)) != BX_OK)
 		throw BridgeError(errbuf);
 }
@@ -519,12 +521,8 @@ BxNearestMany(int dim, int ntasks, const BxKnnTask *tasks, BxGatherFn gather,
 		BxStatus	jobstatus = BX_OK;
 		BxStatus	st = Guard(stop, errbuf, errlen, [&]() {
 			CallScope	scope(stop);
-			Job			job;
+			Job			job(ntasks, ManyItem, &s, stop);
 
-			job.n = ntasks;
-			job.item = ManyItem;
-			job.ctx = &s;
-			job.stop = stop;
 			jobstatus = RunJob(job, nthreads, errbuf, errlen);
 		});
 
@@ -537,7 +535,6 @@ BxParallelFor(int n, BxItemFn fn, void *arg, int nthreads, BxInterruptFn stop,
 			  char *errbuf, size_t errlen) noexcept
 {
 	ForJob		f;
-	Job			job;
 
 	if (n < 0 || (n > 0 && fn == nullptr))
 	{
@@ -548,9 +545,9 @@ BxParallelFor(int n, BxItemFn fn, void *arg, int nthreads, BxInterruptFn stop,
 		return BX_OK;
 	f.fn = fn;
 	f.arg = arg;
-	job.n = n;
-	job.item = ForItem;
-	job.ctx = &f;
-	job.stop = stop;
-	return RunJob(job, nthreads, errbuf, errlen);
+	{
+		Job			job(n, ForItem, &f, stop);
+
+		return RunJob(job, nthreads, errbuf, errlen);
+	}
 }

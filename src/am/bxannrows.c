@@ -211,21 +211,18 @@ BxAnnRowsAppend(BxAnnRows *rows, const float *x)
 }
 
 /*
- * Reorder the rows so that row i is the one that was row perm[i], and the
- * n elements of extrasize bytes at extra (the caller's array beside the
- * rows) alike.  In place, following each cycle of the permutation with one
- * spare row; perm is used up (its entries become -1).
+ * Reorder n records of size bytes at data so that record i is the one that
+ * was record perm[i], and the n records of extrasize bytes at extra (may
+ * be NULL with extrasize 0) alike.  In place, following each cycle of the
+ * permutation with one spare record; perm is used up (entries become -1).
  */
 void
-BxAnnRowsPermute(BxAnnRows *rows, void *extra, Size extrasize, int64 *perm)
+BxPermuteRecords(char *data, Size size, char *extra, Size extrasize, int64 n, int64 *perm)
 {
-	Size		rowbytes = BXANN_ROW_BYTES(rows->dims, rows->width);
-	char	   *data = rows->data;
-	char	   *x = extra;
-	char	   *sparerow = palloc(rowbytes);
+	char	   *spare = palloc(size);
 	char	   *spareextra = palloc(Max(extrasize, 1));
 
-	for (int64 start = 0; start < rows->n; start++)
+	for (int64 start = 0; start < n; start++)
 	{
 		int64		i = start;
 
@@ -233,26 +230,34 @@ BxAnnRowsPermute(BxAnnRows *rows, void *extra, Size extrasize, int64 *perm)
 			continue;
 		if ((start & 4095) == 0)
 			CHECK_FOR_INTERRUPTS();
-		memcpy(sparerow, data + start * rowbytes, rowbytes);
-		memcpy(spareextra, x + start * extrasize, extrasize);
+		memcpy(spare, data + start * size, size);
+		if (extrasize > 0)
+			memcpy(spareextra, extra + start * extrasize, extrasize);
 		for (;;)
 		{
 			int64		from = perm[i];
+			bool		last = from == start;
 
 			perm[i] = -1;
-			if (from == start)
-			{
-				memcpy(data + i * rowbytes, sparerow, rowbytes);
-				memcpy(x + i * extrasize, spareextra, extrasize);
+			memcpy(data + i * size, last ? spare : data + from * size, size);
+			if (extrasize > 0)
+				memcpy(extra + i * extrasize, last ? spareextra : extra + from * extrasize,
+					   extrasize);
+			if (last)
 				break;
-			}
-			memcpy(data + i * rowbytes, data + from * rowbytes, rowbytes);
-			memcpy(x + i * extrasize, x + from * extrasize, extrasize);
 			i = from;
 		}
 	}
-	pfree(sparerow);
+	pfree(spare);
 	pfree(spareextra);
+}
+
+/* Reorder the rows (and extra, as BxPermuteRecords) so that row i was row perm[i]. */
+void
+BxAnnRowsPermute(BxAnnRows *rows, void *extra, Size extrasize, int64 *perm)
+{
+	BxPermuteRecords(rows->data, BXANN_ROW_BYTES(rows->dims, rows->width),
+					 extra, extrasize, rows->n, perm);
 }
 
 /* Row i as float4 into out (dims floats). */

@@ -35,6 +35,7 @@
 #include "bx_bridge.h"
 #include "bxann.h"
 #include "bx_guc.h"
+#include "bxannrows.h"
 #include "bxanntrain.h"
 #include "bxexit.h"
 #include "miscadmin.h"
@@ -116,37 +117,6 @@ ShareLists(const int64 *count, int ncoarse, int64 n, int nlists, int *share)
 	}
 }
 
-/* Reorder the n rows of x (dims floats each) so that row i is old row perm[i]. */
-static void
-PermuteRows(float *x, int64 n, int dims, int64 *perm)
-{
-	float	   *spare = palloc(sizeof(float) * dims);
-	Size		rowbytes = sizeof(float) * dims;
-
-	for (int64 start = 0; start < n; start++)
-	{
-		int64		i = start;
-
-		if (perm[start] < 0 || perm[start] == start)
-			continue;
-		memcpy(spare, x + start * dims, rowbytes);
-		for (;;)
-		{
-			int64		from = perm[i];
-
-			perm[i] = -1;
-			if (from == start)
-			{
-				memcpy(x + i * dims, spare, rowbytes);
-				break;
-			}
-			memcpy(x + i * dims, x + from * dims, rowbytes);
-			i = from;
-		}
-	}
-	pfree(spare);
-}
-
 /*
  * Train nlists centroids (dims floats each, into centroids) on the n rows
  * of sample, n >= nlists; spherical: normalised centroids (cosine and inner
@@ -198,7 +168,7 @@ BxAnnTrainLists(float *sample, int64 n, int dims, int nlists, bool spherical,
 		pfree(fill);
 	}
 	pfree(assign);
-	PermuteRows(sample, n, dims, perm);
+	BxPermuteRecords((char *) sample, sizeof(float) * dims, NULL, 0, n, perm);
 	pfree(perm);
 
 	/* level 2: each cluster's share of the lists, from its own rows */
