@@ -39,7 +39,6 @@
 #include <omp.h>
 
 extern "C" void openblas_set_num_threads(int num_threads);
-extern "C" int openblas_get_num_threads(void);
 
 namespace
 {
@@ -71,9 +70,7 @@ class CallScope
 	{
 		faiss::InterruptCallback::instance.reset(new StopCallback(stop));
 		omp_set_num_threads(1);
-		/* not when already one: that would start a pool after a shutdown */
-		if (openblas_get_num_threads() != 1)
-			openblas_set_num_threads(1);
+		openblas_set_num_threads(1);
 	}
 	~CallScope() { faiss::InterruptCallback::clear_instance(); }
 };
@@ -291,22 +288,9 @@ struct SearchJob
 	int64_t		nb;
 	const float *basenorms;
 	int64_t		k;
-	int64_t		chunk;			/* queries an item searches */
 	float	   *dist;
 	int64_t    *ids;
 };
-
-void
-SearchItem(void *ctx, int i, WorkerBuffers &)
-{
-	const SearchJob *s = static_cast<const SearchJob *>(ctx);
-	int64_t		first = (int64_t) i * s->chunk;
-	int64_t		count = s->nq - first < s->chunk ? s->nq - first : s->chunk;
-
-	faiss::knn_L2sqr(s->queries + first * s->dim, s->base, s->dim, (size_t) count,
-					 (size_t) s->nb, (size_t) s->k, s->dist + first * s->k,
-					 s->ids + first * s->k, s->basenorms);
-}
 
 /*
  * Queries an item searches: the same whatever the thread count, so that
@@ -316,6 +300,18 @@ SearchItem(void *ctx, int i, WorkerBuffers &)
  */
 constexpr int64_t SEARCH_CHUNK = 256;
 
+void
+SearchItem(void *ctx, int i, WorkerBuffers &)
+{
+	const SearchJob *s = static_cast<const SearchJob *>(ctx);
+	int64_t		first = (int64_t) i * SEARCH_CHUNK;
+	int64_t		count = s->nq - first < SEARCH_CHUNK ? s->nq - first : SEARCH_CHUNK;
+
+	faiss::knn_L2sqr(s->queries + first * s->dim, s->base, s->dim, (size_t) count,
+					 (size_t) s->nb, (size_t) s->k, s->dist + first * s->k,
+					 s->ids + first * s->k, s->basenorms);
+}
+
 /* Throws a BridgeError with the job's message when it failed. */
 void
 ParallelSearch(int dim, int64_t nq, const float *queries, int64_t nb, const float *base,
@@ -324,11 +320,7 @@ ParallelSearch(int dim, int64_t nq, const float *queries, int64_t nb, const floa
 	std::unique_ptr<float[]> norms(new float[(size_t) nb]);
 	SearchJob	s;
 	char		errbuf[BX_ERRBUF_SIZE];
-	int64_t		chunk;
 
-	if (nthreads < 1)
-		nthreads = 1;
-	chunk = SEARCH_CHUNK;
 	faiss::fvec_norms_L2sqr(norms.get(), base, (size_t) dim, (size_t) nb);
 	s.dim = (size_t) dim;
 	s.queries = queries;
@@ -337,10 +329,9 @@ ParallelSearch(int dim, int64_t nq, const float *queries, int64_t nb, const floa
 	s.nb = nb;
 	s.basenorms = norms.get();
 	s.k = k;
-	s.chunk = chunk;
 	s.dist = dist;
 	s.ids = ids;
-	Job			job((int) ((nq + chunk - 1) / chunk), SearchItem, &s, stop);
+	Job			job((int) ((nq + SEARCH_CHUNK - 1) / SEARCH_CHUNK), SearchItem, &s, stop);
 
 	if (RunJob(job, nthreads, errbuf, sizeof(errbuf)) != BX_OK)
 		throw BridgeError(errbuf);

@@ -74,7 +74,7 @@ typedef struct BxAnnBuildState
 	int			metric;
 	int			m;
 	int			bits;			/* of the element codes: 4 or 8 (ChooseBits) */
-	int			nthreads;		/* BLAS threads of the build (BuildWorkers) */
+	int			nthreads;		/* threads after the read: bxexit.build_threads, else 1 + workers */
 	BxAnnRows	rows;			/* the vectors loaded */
 	ItemPointerData *tids;		/* [rows.capacity] */
 	Size		budget;			/* maintenance_work_mem in bytes */

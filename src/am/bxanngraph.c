@@ -238,6 +238,16 @@ BatchInit(KnnBatch *b, BxAnnGraph *g, const BxAnnRows *rows, int nthreads,
  */
 #define BXANN_OFFER_BLOCK		1024
 
+/* Offer the pair (i, j) at distance d to whichever of the two rows is in share `share`. */
+static inline void
+OfferPairInShare(BxAnnGraph *g, int64 i, int64 j, float d, int shares, int share)
+{
+	if ((i / BXANN_OFFER_BLOCK) % shares == share)
+		GraphOffer(g, i, (int32) j, d);
+	if ((j / BXANN_OFFER_BLOCK) % shares == share)
+		GraphOffer(g, j, (int32) i, d);
+}
+
 /* BxParallelFor item of BatchFlush: the batch's pairs offered to one share's rows */
 static void
 OfferShare(void *arg, int share)
@@ -253,19 +263,10 @@ OfferShare(void *arg, int share)
 			for (int j = 0; j < task->k; j++)
 			{
 				int32		label = task->labels[r * task->k + j];
-				int64		qrow,
-							brow;
-				float		d;
 
-				if (label < 0)
-					continue;
-				qrow = task->qrows[r];
-				brow = task->brows[label];
-				d = task->distances[r * task->k + j];
-				if ((qrow / BXANN_OFFER_BLOCK) % shares == share)
-					GraphOffer(b->g, qrow, (int32) brow, d);
-				if ((brow / BXANN_OFFER_BLOCK) % shares == share)
-					GraphOffer(b->g, brow, (int32) qrow, d);
+				if (label >= 0)
+					OfferPairInShare(b->g, task->qrows[r], task->brows[label],
+									 task->distances[r * task->k + j], shares, share);
 			}
 	}
 }
@@ -568,14 +569,11 @@ JoinOffer(void *arg, int share)
 		for (int k = 0; k < BXANN_JOIN_CANDIDATES; k++)
 		{
 			int32		t = c->cand[r * BXANN_JOIN_CANDIDATES + k];
-			float		d = c->dist[r * BXANN_JOIN_CANDIDATES + k];
 
 			if (t < 0)
 				break;
-			if ((i / BXANN_OFFER_BLOCK) % c->nthreads == share)
-				GraphOffer(c->g, i, t, d);
-			if ((t / BXANN_OFFER_BLOCK) % c->nthreads == share)
-				GraphOffer(c->g, t, (int32) i, d);
+			OfferPairInShare(c->g, i, t, c->dist[r * BXANN_JOIN_CANDIDATES + k],
+							 c->nthreads, share);
 		}
 	}
 }
