@@ -536,9 +536,7 @@ BxParallelFor(int n, BxItemFn fn, void *arg, int nthreads, BxInterruptFn stop,
 		return BX_OK;
 	f.fn = fn;
 	f.arg = arg;
-	{
-		Job			job(n, ForItem, &f, stop);
+	Job			job(n, ForItem, &f, stop);
 
-		return RunJob(job, nthreads, errbuf, errlen);
-	}
+	return RunJob(job, nthreads, errbuf, errlen);
 }
