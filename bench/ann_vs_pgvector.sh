@@ -14,17 +14,18 @@
 #
 #   bash bench/ann_vs_pgvector.sh [--rows N] [--shape SHAPE] [--quick]
 #        [--no-build] [--hnsw "16:64 32:128"] [--ef "40 100 200 400"]
+#        [--bx "64:64 64:128"]
 #
 # --hnsw lists m:ef_construction pairs (pgvector's default 16:64 and a
 # stronger 32:128), each built for vector and for halfvec; --ef the
-# hnsw.ef_search values queried.  bxann runs at its defaults, at probes 64 /
-# ef_search 64 and at probes 64 / ef_search 128.  Builds may use
+# hnsw.ef_search values queried.  bxann runs at its defaults and at each
+# probes:ef_search pair of --bx (default: 64:64 and 64:128).  Builds may use
 # max_parallel_maintenance_workers = 1 (a leader and one worker: both cores;
 # bxann's build reads the table with the worker, then runs on two threads).
 set -euo pipefail
 
 usage() {
-	sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 args="$*"
@@ -33,6 +34,7 @@ shape=512x3
 nq=1000
 hnsw="16:64 32:128"
 efs="40 100 200 400"
+bxs="64:64 64:128"
 build=1
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -42,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--no-build) build=0; shift ;;
 	--hnsw) [ $# -ge 2 ] || usage; hnsw=$2; shift 2 ;;
 	--ef) [ $# -ge 2 ] || usage; efs=$2; shift 2 ;;
+	--bx) [ $# -ge 2 ] || usage; bxs=$2; shift 2 ;;
 	-h | --help) usage ;;
 	*) echo "ann_vs_pgvector.sh: unknown argument: $1" >&2; usage ;;
 	esac
@@ -52,6 +55,9 @@ source "$(dirname "$0")/common/ann_data.sh"
 bx_ann_shape "$shape" || exit 2
 rows=$((rows / per * per))
 bx_ann_check_hnsw ann_vs_pgvector.sh "$hnsw" "$efs" || exit 2
+for p in $bxs; do
+	[[ $p =~ ^[0-9]+:[0-9]+$ ]] || { echo "ann_vs_pgvector.sh: --bx takes probes:ef_search pairs" >&2; exit 2; }
+done
 
 # shellcheck source=../scripts/common.sh
 source "$(dirname "$0")/../scripts/common.sh"
@@ -80,10 +86,11 @@ t0=$(date +%s.%N)
 q -c "CREATE INDEX items_v_bxann ON items USING bxann (v bxexit.face_embedding_cosine_ops)"
 b=$(bx_ann_secs "$t0")
 mb=$(val "SELECT round(pg_relation_size('items_v_bxann') / 1048576.0, 1)")
-client bxann "$b" "$mb" "SELECT id FROM items ORDER BY v OPERATOR(bxexit.<=>) \$1 LIMIT 10" bxexit.face_embedding \
-	"bxann defaults|all|" \
-	"bxann probes=64, ef_search=64|all|SET bxann.probes = 64; SET bxann.ef_search = 64" \
-	"bxann probes=64, ef_search=128|all|SET bxann.probes = 64; SET bxann.ef_search = 128"
+configs=("bxann defaults|all|")
+for p in $bxs; do
+	configs+=("bxann probes=${p%%:*}, ef_search=${p##*:}|all|SET bxann.probes = ${p%%:*}; SET bxann.ef_search = ${p##*:}")
+done
+client bxann "$b" "$mb" "SELECT id FROM items ORDER BY v OPERATOR(bxexit.<=>) \$1 LIMIT 10" bxexit.face_embedding "${configs[@]}"
 q -c "DROP INDEX items_v_bxann"
 
 for pair in $hnsw; do
