@@ -92,9 +92,19 @@
 #define BXANN_TUNE_SEED			UINT64CONST(0x6278616e6e74756e)
 
 /*
- * the ladder: probes at each level (capped at the list count), ef = 2x;
- * NarrowerWalk then tries the same values for ef
+ * the ladder: probes at each level (capped at the list count), ef = 2x up
+ * to BXANN_TUNE_MAX_WALK; NarrowerWalk then tries the same values for ef
  */
+/*
+ * widest walk of a ladder level.  Where a search needs hundreds of lists,
+ * the lists find the answer, not the walk, and a walk of twice as many
+ * entries cost more than they did: 1,000,000 512-d rows of one photo a
+ * person, tuned to probes 1536 with ef_search 3072 (the narrowing could not
+ * afford a step there), gave mated@1 1.000 at 10.4 q/s, and 1.000 at 22.5
+ * q/s with ef_search 512 (0.999 at 25.1 with 128; bench/RESULTS.md).
+ */
+#define BXANN_TUNE_MAX_WALK		512
+
 static const int tune_probes[] = {
 	4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024,
 	1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384, 24576, 32768
@@ -417,11 +427,11 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows
 }
 
 /*
- * The ladder widens the walk with the lists (ef_search = 2x probes), but
- * the walk's cost grows faster than the lists' (each step of it reads
- * elements at random pages, where a list is read a page at a time; bench/
- * RESULTS.md), and once the lists hold an entry near the answer a narrower
- * walk often finds it as well.  So at the probes chosen, look for the
+ * The ladder widens the walk with the lists (ef_search = 2x probes, up to
+ * BXANN_TUNE_MAX_WALK), but the walk's cost grows faster than the lists'
+ * (each step of it reads elements at random pages, where a list is read a
+ * page at a time; bench/RESULTS.md), and once the lists hold an entry near
+ * the answer a narrower walk often finds it as well.  So at the probes chosen, look for the
  * narrowest walk (among the ladder's own values, by bisection) that still
  * finds BXANN_TUNE_TARGET of the probes.  What a search learns is kept: a
  * probe found with a walk of width w (foundat[]: at first the width of the
@@ -429,12 +439,21 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows
  * wider one, a probe missed with width w (lostat[]) as missed with any
  * narrower one; only the others are searched again.  *found becomes the
  * share found with the width returned.
+ *
+ * The narrowing has a budget of its own (budget elements read, counted in
+ * *visits from zero): on large galleries the ladder spends the whole of
+ * its own, and sharing it left the widest walk in place (1,000,000 rows:
+ * probes 128 / ef_search 256 on 256-d rows of two a person, 1536 / 3072 on
+ * 512-d of one; bench/RESULTS.md).  A step is not started when the
+ * searches it needs, at persearch elements each (what a search read at
+ * the ladder's last level), would take the narrowing past that budget: a
+ * step stopped halfway would decide nothing.
  */
 static int
 NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const float *probes,
 			 const int64 *members, int maxk, const int *k, const ItemPointerData *where,
 			 int samples, int *foundat, int p, int ef, int64 budget,
-			 int64 *visits, double *found, MemoryContext ctx)
+			 int64 persearch, int64 *visits, double *found, MemoryContext ctx)
 {
 	int			dims = cache->meta.dims;
 	int		   *lostat = palloc0(sizeof(int) * samples);
@@ -448,11 +467,22 @@ NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const floa
 		if (tune_probes[level] >= BXANN_UNTUNED_EF_SEARCH && tune_probes[level] < ef)
 			widths[nwidths++] = tune_probes[level];
 	hi = nwidths - 1;
-	while (lo <= hi && *visits <= budget)
+	while (lo <= hi)
 	{
 		int			mid = (lo + hi) / 2;
 		int			w = widths[mid];
 		int			nfound = 0;
+		int64		searches = 0;
+
+		for (int i = 0; i < samples; i++)
+			if (foundat[i] > w && !(lostat[i] > 0 && lostat[i] >= w))
+				searches++;
+		if (*visits + searches * persearch > budget)
+		{
+			elog(DEBUG1, "bxann tuning: narrowing stopped at ef_search %d: %lld searches of about %lld elements each would pass its budget",
+				 chosen, (long long) searches, (long long) persearch);
+			break;
+		}
 
 		for (int i = 0; i < samples; i++)
 		{
@@ -535,6 +565,7 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 	int64		budget = BXANN_TUNE_BUDGET * Max(n, (int64) 1000000);
 	double		found = 0.0;
 	int64		visits = 0;
+	int64		persearch = 0;	/* elements a search read at the last level */
 	pg_prng_state rng;
 
 	memset(tuning, 0, sizeof(BxAnnTuning));
@@ -626,8 +657,9 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 	for (int level = 0; level < (int) lengthof(tune_probes); level++)
 	{
 		int			p = Min(tune_probes[level], nlists);
-		int			ef = Max(BXANN_UNTUNED_EF_SEARCH, 2 * p);
+		int			ef = Max(BXANN_UNTUNED_EF_SEARCH, Min(2 * p, BXANN_TUNE_MAX_WALK));
 		int			missed = 0;
+		int64		before = visits;
 
 		for (int j = 0; j < npending; j++)
 		{
@@ -641,6 +673,7 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 			else
 				foundat[i] = ef;
 		}
+		persearch = npending > 0 ? (visits - before + npending - 1) / npending : 0;
 		npending = missed;
 		found = 1.0 - (double) npending / samples;
 		elog(DEBUG1, "bxann tuning: probes %d, ef_search %d find %d of %d probes (%lld elements read)",
@@ -651,9 +684,15 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 			break;
 	}
 	if (found >= BXANN_TUNE_TARGET)
+	{
+		int64		narrowed = 0;
+
 		tuning->ef_search = NarrowerWalk(index, cache, rows, probes, members, maxk, k,
 										 where, samples, foundat, tuning->probes,
-										 tuning->ef_search, budget, &visits, &found, searchctx);
+										 tuning->ef_search, budget, persearch, &narrowed,
+										 &found, searchctx);
+		visits += narrowed;
+	}
 	tuning->samples = samples;
 	tuning->found = (float) found;
 	qsort(similarity, samples, sizeof(double), CompareDouble);
