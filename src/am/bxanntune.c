@@ -437,17 +437,20 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows
  * probe found with a walk of width w (foundat[]: at first the width of the
  * ladder level that found it, with fewer lists) counts as found with any
  * wider one, a probe missed with width w (lostat[]) as missed with any
- * narrower one; only the others are searched again.  *found becomes the
- * share found with the width returned.
+ * narrower one; only the others are searched again, and a step stops as
+ * soon as it has missed too many to succeed.  *found becomes the share
+ * found with the width returned.
  *
  * The narrowing has a budget of its own (budget elements read, counted in
- * *visits from zero): on large galleries the ladder spends the whole of
- * its own, and sharing it left the widest walk in place (1,000,000 rows:
- * probes 128 / ef_search 256 on 256-d rows of two a person, 1536 / 3072 on
- * 512-d of one; bench/RESULTS.md).  A step is not started when the
- * searches it needs, at persearch elements each (what a search read at
- * the ladder's last level), would take the narrowing past that budget: a
- * step stopped halfway would decide nothing.
+ * *visits from zero): where the ladder climbs far it spends the whole of
+ * its own, and sharing it left the narrowing none (1,000,000 512-d rows of
+ * one photo a person: probes 1536 with ef_search 3072; bench/RESULTS.md).
+ * A step is not started when the searches it needs, at persearch elements
+ * each (what a search read at the ladder's last level), would take the
+ * narrowing past that budget: a step stopped for the budget halfway would
+ * decide nothing.  (On that gallery a step would read some 400 million
+ * elements and is still skipped; BXANN_TUNE_MAX_WALK bounds the walk
+ * there.)
  */
 static int
 NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const float *probes,
@@ -472,6 +475,7 @@ NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const floa
 		int			mid = (lo + hi) / 2;
 		int			w = widths[mid];
 		int			nfound = 0;
+		int			notfound = 0;
 		int64		searches = 0;
 
 		for (int i = 0; i < samples; i++)
@@ -484,11 +488,16 @@ NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const floa
 			break;
 		}
 
-		for (int i = 0; i < samples; i++)
+		/* once too many are missed, the step has failed: stop searching */
+		for (int i = 0; i < samples &&
+			 (double) (samples - notfound) / samples >= BXANN_TUNE_TARGET; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
 			if (foundat[i] < 0 || (lostat[i] > 0 && lostat[i] >= w))
+			{
+				notfound++;
 				continue;
+			}
 			if (foundat[i] > w)
 			{
 				if (ProbeFinds(index, cache, probes + (Size) i * dims, rows,
@@ -497,13 +506,16 @@ NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const floa
 				else
 				{
 					lostat[i] = w;
+					notfound++;
 					continue;
 				}
 			}
 			nfound++;
 		}
-		elog(DEBUG1, "bxann tuning: probes %d, ef_search %d find %d of %d probes (%lld elements read)",
-			 p, w, nfound, samples, (long long) *visits);
+		elog(DEBUG1, "bxann tuning: probes %d, ef_search %d find %d of %d probes%s (%lld elements read)",
+			 p, w, nfound, samples,
+			 nfound + notfound < samples ? ", too few: stopped early" : "",
+			 (long long) *visits);
 		if ((double) nfound / samples >= BXANN_TUNE_TARGET)
 		{
 			chosen = w;
