@@ -92,10 +92,6 @@
 #define BXANN_TUNE_SEED			UINT64CONST(0x6278616e6e74756e)
 
 /*
- * the ladder: probes at each level (capped at the list count), ef = 2x up
- * to BXANN_TUNE_MAX_WALK; NarrowerWalk then tries the same values for ef
- */
-/*
  * widest walk of a ladder level.  Where a search needs hundreds of lists,
  * the lists find the answer, not the walk, and a walk of twice as many
  * entries cost more than they did: 1,000,000 512-d rows of one photo a
@@ -105,6 +101,10 @@
  */
 #define BXANN_TUNE_MAX_WALK		512
 
+/*
+ * the ladder: probes at each level (capped at the list count), ef = 2x up
+ * to BXANN_TUNE_MAX_WALK; NarrowerWalk then tries the same values for ef
+ */
 static const int tune_probes[] = {
 	4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024,
 	1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384, 24576, 32768
@@ -431,9 +431,9 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows
  * BXANN_TUNE_MAX_WALK), but the walk's cost grows faster than the lists'
  * (each step of it reads elements at random pages, where a list is read a
  * page at a time; bench/RESULTS.md), and once the lists hold an entry near
- * the answer a narrower walk often finds it as well.  So at the probes chosen, look for the
- * narrowest walk (among the ladder's own values, by bisection) that still
- * finds BXANN_TUNE_TARGET of the probes.  What a search learns is kept: a
+ * the answer a narrower walk often finds it as well.  So at the probes
+ * chosen, look for the narrowest walk (among the ladder's own values, by
+ * bisection) that still finds BXANN_TUNE_TARGET of the probes.  What a search learns is kept: a
  * probe found with a walk of width w (foundat[]: at first the width of the
  * ladder level that found it, with fewer lists) counts as found with any
  * wider one, a probe missed with width w (lostat[]) as missed with any
@@ -452,6 +452,13 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows
  * elements and is still skipped; BXANN_TUNE_MAX_WALK bounds the walk
  * there.)
  */
+/* probe i is known to be missed with a walk of width w (NarrowerWalk) */
+static inline bool
+ProbeLostAt(const int *foundat, const int *lostat, int i, int w)
+{
+	return foundat[i] < 0 || (lostat[i] > 0 && lostat[i] >= w);
+}
+
 static int
 NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const float *probes,
 			 const int64 *members, int maxk, const int *k, const ItemPointerData *where,
@@ -479,7 +486,7 @@ NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const floa
 		int64		searches = 0;
 
 		for (int i = 0; i < samples; i++)
-			if (foundat[i] > w && !(lostat[i] > 0 && lostat[i] >= w))
+			if (!ProbeLostAt(foundat, lostat, i, w) && foundat[i] > w)
 				searches++;
 		if (*visits + searches * persearch > budget)
 		{
@@ -493,7 +500,7 @@ NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const floa
 			 (double) (samples - notfound) / samples >= BXANN_TUNE_TARGET; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
-			if (foundat[i] < 0 || (lostat[i] > 0 && lostat[i] >= w))
+			if (ProbeLostAt(foundat, lostat, i, w))
 			{
 				notfound++;
 				continue;
@@ -697,13 +704,12 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 	}
 	if (found >= BXANN_TUNE_TARGET)
 	{
-		int64		narrowed = 0;
+		int64		narrowvisits = 0;	/* the narrowing's own count */
 
 		tuning->ef_search = NarrowerWalk(index, cache, rows, probes, members, maxk, k,
 										 where, samples, foundat, tuning->probes,
-										 tuning->ef_search, budget, persearch, &narrowed,
+										 tuning->ef_search, budget, persearch, &narrowvisits,
 										 &found, searchctx);
-		visits += narrowed;
 	}
 	tuning->samples = samples;
 	tuning->found = (float) found;
