@@ -12,7 +12,7 @@
  * once one sample of the query's identity is found, its edges lead to the
  * others.  Elements carry scalar-quantised codes, 8 bits a dimension (SQ8,
  * four times smaller than the vectors) or 4 (SQ4, eight times: the default
- * for 256 dimensions and more, where the code is most of an element); the
+ * for 128 dimensions and more, where the code is most of an element); the
  * best candidates are re-ranked with the exact vectors read from the table.
  *
  * Pages (all with the standard page layout and a BxAnnPageOpaque special):
@@ -59,8 +59,10 @@
  * metapage ends before those fields, which read as zero (not tuned), and
  * their scans use the settings' fixed defaults until a REINDEX.  Version 3
  * added code_bits (4-bit codes); versions 1 and 2 read as 0 there: 8 bits.
+ * Version 4 stores an element's edges in 4 bytes instead of 6
+ * (BxAnnElementData); its metapage is version 3's.
  */
-#define BXANN_VERSION			3
+#define BXANN_VERSION			4
 #define BXANN_MIN_VERSION		1
 
 #define BXANN_METAPAGE_BLKNO	0
@@ -104,7 +106,7 @@
  * beyond saturate; scans re-rank with the exact vectors either way.
  */
 #define BXANN_DEFAULT_BITS		0
-#define BXANN_SQ4_MIN_DIMS		256
+#define BXANN_SQ4_MIN_DIMS		128
 #define BXANN_SQ4_CLIP			2.5
 
 /* query settings (GUCs bxann.*) */
@@ -198,30 +200,93 @@ typedef struct BxAnnListData
 #define BXANN_ELEMENT_DELETED	0x01
 
 /*
- * An element's code: SQ8, one byte a dimension, or SQ4, two dimensions a
+ * An element: its heap TID, flags, up to m edges (other elements of the
+ * index), then its code: SQ8, one byte a dimension, or SQ4, two dimensions a
  * byte (byte i holds dimension i in its low nibble and dimension
  * (dims + 1) / 2 + i in its high one, the layout lib/kernels.c reads).
+ *
+ * Edges are stored by format version (BxAnnElementLayout): from version 4 as
+ * element numbers, blkno * per_page + offset - 1 in 4 bytes (every element
+ * page holds at most per_page elements, all of one size), which makes an
+ * element 2 m bytes smaller than the ItemPointerData of versions 1 to 3;
+ * a number must stay below 2^32, so such an index holds at most
+ * 2^32 / per_page blocks (BxAnnCheckElementBlock).  Read and write them
+ * only with BxAnnElementEdge and BxAnnSetElementEdge.
  */
 typedef struct BxAnnElementData
 {
 	ItemPointerData heaptid;	/* invalid once deleted */
 	uint8		flags;
 	uint8		nneighbors;
-	ItemPointerData neighbors[FLEXIBLE_ARRAY_MEMBER];	/* then the code */
+	char		edges[FLEXIBLE_ARRAY_MEMBER];	/* m edges, then the code */
 } BxAnnElementData;
 
 typedef BxAnnElementData *BxAnnElement;
 
+#define BXANN_EDGE_BYTES(version) \
+	((version) >= 4 ? sizeof(uint32) : sizeof(ItemPointerData))
 #define BXANN_CODE_BYTES(dims, bits)	((bits) == 4 ? ((dims) + 1) / 2 : (dims))
-#define BXANN_ELEMENT_SIZE(m, dims, bits) \
-	MAXALIGN(offsetof(BxAnnElementData, neighbors) + sizeof(ItemPointerData) * (m) + \
+#define BXANN_ELEMENT_SIZE(m, dims, bits, version) \
+	MAXALIGN(offsetof(BxAnnElementData, edges) + BXANN_EDGE_BYTES(version) * (m) + \
 			 BXANN_CODE_BYTES(dims, bits))
 /* elements of esize bytes (each with its line pointer) on one page */
 #define BXANN_ELEMENTS_PER_PAGE(esize) \
 	((int) (BXANN_PAGE_USABLE / ((esize) + sizeof(ItemIdData))))
 
-#define BxAnnElementCode(e, m) \
-	((uint8 *) ((char *) (e) + offsetof(BxAnnElementData, neighbors) + sizeof(ItemPointerData) * (m)))
+/* where the parts of an element of one index are */
+typedef struct BxAnnElementLayout
+{
+	int			m;				/* edge slots */
+	int			edge_bytes;		/* 4: element number; 6: ItemPointerData */
+	int			size;			/* bytes of an element, MAXALIGNed */
+	int			per_page;		/* elements a page holds at most */
+} BxAnnElementLayout;
+
+static inline uint8 *
+BxAnnElementCode(BxAnnElement e, const BxAnnElementLayout *layout)
+{
+	return (uint8 *) e->edges + layout->edge_bytes * layout->m;
+}
+
+/* edge k of an element (k < nneighbors) */
+static inline ItemPointerData
+BxAnnElementEdge(const BxAnnElementLayout *layout, const BxAnnElementData *e, int k)
+{
+	ItemPointerData tid;
+
+	if (layout->edge_bytes == sizeof(uint32))
+	{
+		uint32		n;
+
+		memcpy(&n, e->edges + sizeof(uint32) * k, sizeof(uint32));
+		ItemPointerSet(&tid, n / layout->per_page, (OffsetNumber) (n % layout->per_page + 1));
+	}
+	else
+		memcpy(&tid, e->edges + sizeof(ItemPointerData) * k, sizeof(ItemPointerData));
+	return tid;
+}
+
+/*
+ * Set edge k to the element at tid, an element location of this index
+ * (offset 1 to per_page, on a block BxAnnCheckElementBlock accepted).
+ */
+static inline void
+BxAnnSetElementEdge(const BxAnnElementLayout *layout, BxAnnElementData *e, int k,
+					const ItemPointerData *tid)
+{
+	if (layout->edge_bytes == sizeof(uint32))
+	{
+		uint32		n;
+
+		Assert(ItemPointerGetOffsetNumber(tid) >= 1 &&
+			   ItemPointerGetOffsetNumber(tid) <= layout->per_page);
+		n = ItemPointerGetBlockNumber(tid) * (uint32) layout->per_page +
+			ItemPointerGetOffsetNumber(tid) - 1;
+		memcpy(e->edges + sizeof(uint32) * k, &n, sizeof(uint32));
+	}
+	else
+		memcpy(e->edges + sizeof(ItemPointerData) * k, tid, sizeof(ItemPointerData));
+}
 
 /*
  * The element at off of a locked page; NULL when the page holds no elements
@@ -248,7 +313,7 @@ typedef struct BxAnnCacheData
 	float	   *sqmin;			/* [dims] */
 	float	   *sqscale;		/* [dims] */
 	float	   *centroids;		/* [nlists][dims] */
-	int			element_size;
+	BxAnnElementLayout layout;
 } BxAnnCacheData;
 
 typedef BxAnnCacheData *BxAnnCache;
@@ -381,6 +446,10 @@ extern FaceEmbedding BxAnnPrepareValue(Relation index, Datum value, int metric,
 extern void BxAnnRefuseUnusable(FaceEmbedding e, const char *hint) pg_attribute_noreturn();
 extern void BxAnnCheckTag(BxAnnCache cache, FaceEmbedding e);
 extern int	BxAnnMetaCodeBits(const BxAnnMetaPageData *meta);
+extern void BxAnnLayoutInit(BxAnnElementLayout *layout, uint32 version, int m, int dims,
+							int bits);
+extern void BxAnnCheckElementBlock(Relation index, const BxAnnElementLayout *layout,
+								   BlockNumber blkno);
 extern void BxAnnEncodeWith(const float *sqmin, const float *sqscale, int dims, int bits,
 							const float *x, uint8 *code);
 extern void BxAnnDecodeWith(const float *sqmin, const float *sqscale, int dims, int bits,

@@ -232,7 +232,7 @@ SELECT build_rows FROM bxann_index_info('ann_opts_small');
 RESET maintenance_work_mem;
 DROP TABLE ann_opts;
 
--- 4-bit codes (bits = 4; automatic from 256 dimensions): an odd dimension
+-- 4-bit codes (bits = 4; automatic from 128 dimensions): an odd dimension
 -- count (the last code byte holds one dimension), every metric, inserts
 -- after the build (their edges compare two codes), VACUUM; with every list
 -- probed and every candidate re-ranked the answers are the exact ones
@@ -274,6 +274,18 @@ SELECT live_elements, deleted_elements, heap_tuples FROM bxann_check('ann_sq4_co
 CREATE INDEX ann_sq4_auto ON ann_sq4 USING bxann (v face_embedding_cosine_ops);
 SELECT code_bits FROM bxann_index_info('ann_sq4_auto');
 DROP TABLE ann_sq4;
+
+-- the automatic choice turns at 128 dimensions (BXANN_SQ4_MIN_DIMS)
+CREATE TABLE ann_bits_auto (v127 face_embedding(127), v128 face_embedding(128));
+INSERT INTO ann_bits_auto
+  SELECT (SELECT array_agg(sin(i * 0.7 + d * 1.3) ORDER BY d) FROM generate_series(1, 127) d)::face_embedding,
+         (SELECT array_agg(sin(i * 0.7 + d * 1.3) ORDER BY d) FROM generate_series(1, 128) d)::face_embedding
+    FROM generate_series(1, 200) i;
+CREATE INDEX ann_bits_127 ON ann_bits_auto USING bxann (v127 face_embedding_cosine_ops);
+CREATE INDEX ann_bits_128 ON ann_bits_auto USING bxann (v128 face_embedding_cosine_ops);
+SELECT dims, code_bits FROM bxann_index_info('ann_bits_127')
+UNION ALL SELECT dims, code_bits FROM bxann_index_info('ann_bits_128') ORDER BY dims;
+DROP TABLE ann_bits_auto;
 
 -- the planner: a tiny table is sorted, not searched through the index
 CREATE TABLE ann_plan (id int PRIMARY KEY, v face_embedding(2));

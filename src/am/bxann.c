@@ -69,7 +69,7 @@ BxAnnInit(void)
 					  "Graph edges per element",
 					  BXANN_DEFAULT_M, BXANN_MIN_M, BXANN_MAX_M, AccessExclusiveLock);
 	add_int_reloption(bxann_relopt_kind, "bits",
-					  "Bits per dimension of the element codes: 4 or 8; 0 = 4 from 256 dimensions on, else 8",
+					  "Bits per dimension of the element codes: 4 or 8; 0 = 4 from 128 dimensions on, else 8",
 					  BXANN_DEFAULT_BITS, 0, 8, AccessExclusiveLock);
 	add_real_reloption(bxann_relopt_kind, "mate_similarity",
 					   "Cosine the face model gives two photos of one person, for the build's tuning of a gallery of one photo per person; 0 = from the gallery",

@@ -361,8 +361,9 @@ WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 		   BxAnnGraph *graph, double seconds, ItemPointerData *where)
 {
 	Relation	index = st->index;
-	int			esize = BXANN_ELEMENT_SIZE(st->m, st->dims, st->bits);
-	int			perpage = BXANN_ELEMENTS_PER_PAGE(esize);
+	BxAnnElementLayout layout;
+	int			esize;
+	int			perpage;
 	Size		streamlen = sizeof(float) * ((Size) st->dims * 2 + (Size) nlists * st->dims);
 	char	   *stream = palloc_extended(streamlen, MCXT_ALLOC_HUGE);
 	Buffer		metabuf;
@@ -370,11 +371,15 @@ WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 	BlockNumber nextblk;
 	uint32		dirpages = (nlists + BXANN_LISTS_PER_PAGE - 1) / BXANN_LISTS_PER_PAGE;
 	BxAnnListData *dir = palloc(sizeof(BxAnnListData) * nlists);
-	BxAnnElement element = palloc0(esize);
+	BxAnnElement element;
 	float	   *rowbuf = palloc(sizeof(float) * st->dims);
 	BlockNumber streamstart;
 	uint32		streampages;
 
+	BxAnnLayoutInit(&layout, BXANN_VERSION, st->m, st->dims, st->bits);
+	esize = layout.size;
+	perpage = layout.per_page;
+	element = palloc0(esize);
 	metabuf = BulkNewPage(index, fork, BXANN_PAGE_META);
 	Assert(BufferGetBlockNumber(metabuf) == BXANN_METAPAGE_BLKNO);
 
@@ -398,6 +403,8 @@ WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 						   (OffsetNumber) (k % perpage + 1));
 		nextblk += pages;
 	}
+	if (nextblk > streamstart + streampages + dirpages)
+		BxAnnCheckElementBlock(index, &layout, nextblk - 1);
 
 	for (uint32 p = 0; p < dirpages; p++)
 	{
@@ -439,10 +446,11 @@ WriteIndex(BxAnnBuildState *st, ForkNumber fork, int nlists, int options_lists,
 			element->heaptid = st->tids[row];
 			element->nneighbors = graph ? graph->count[row] : 0;
 			for (int j = 0; j < element->nneighbors; j++)
-				element->neighbors[j] = where[graph->neighbors[row * st->m + j]];
+				BxAnnSetElementEdge(&layout, element, j,
+									&where[graph->neighbors[row * st->m + j]]);
 			BxAnnEncodeWith(sqmin, sqscale, st->dims, st->bits,
 							BxAnnRowsGet(&st->rows, row, rowbuf),
-							BxAnnElementCode(element, st->m));
+							BxAnnElementCode(element, &layout));
 			if (PageAddItem(page, (Item) element, esize, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
 				elog(ERROR, "failed to add element to bxann page");
 			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, liststart[l] + k + 1);
@@ -512,9 +520,11 @@ LogPhase(const char *phase, instr_time *last)
 /*
  * Bits per dimension of the element codes: the reloption, else 4 from
  * BXANN_SQ4_MIN_DIMS dimensions on, where the code is most of an element
- * (at 512 dimensions 512 of its 616 bytes in SQ8) and two photos of one
- * person lie far closer than any two people (at 512-d, cosine distance
- * 0.33 against 0.9; a 4-bit code moves a distance by about 0.01), else 8.
+ * (at 512 dimensions 512 of its 584 bytes in SQ8, at 128 128 of 200) and
+ * two photos of one person lie far closer than any two people (at 512-d,
+ * cosine distance 0.33 against 0.9; a 4-bit code moves a distance by about
+ * 0.01), else 8.  On the 128-d reference set 4 bits gave the same recall at
+ * a tenth more q/s in 72% of the size (bench/RESULTS.md).
  */
 static int
 ChooseBits(int dims, int option)

@@ -102,6 +102,7 @@ typedef struct CheckState
 	BufferAccessStrategy strategy;
 
 	BxAnnMetaPageData meta;		/* the checked metapage */
+	BxAnnElementLayout layout;	/* of the elements (and their edges) */
 	int			esize;			/* bytes of one element */
 	int			perpage;		/* elements a page can hold */
 	BlockNumber elemstart;		/* first block of the element area */
@@ -411,8 +412,9 @@ CheckMetaPage(CheckState *st, Page page, BlockNumber nblocks)
 		CORRUPT("index \"%s\" has %u blocks, its metapage places the directory up to block %u",
 				IndexName(st), nblocks, meta->dir_start + meta->dir_pages - 1);
 
-	st->esize = BXANN_ELEMENT_SIZE(meta->m, meta->dims, BxAnnMetaCodeBits(meta));
-	st->perpage = BXANN_ELEMENTS_PER_PAGE(st->esize);
+	BxAnnLayoutInit(&st->layout, meta->version, meta->m, meta->dims, BxAnnMetaCodeBits(meta));
+	st->esize = st->layout.size;
+	st->perpage = st->layout.per_page;
 	st->elemstart = meta->dir_start + meta->dir_pages;
 	if (st->perpage < 1)
 		CORRUPT("index \"%s\" metapage describes %d-byte elements, larger than a page",
@@ -574,7 +576,11 @@ CheckElements(CheckState *st, int list, BlockNumber blkno, Page page)
 			CORRUPT("index \"%s\" element (%u,%u) of list %d has %u edges, the index allows m = %d",
 					IndexName(st), blkno, off, list, e->nneighbors, m);
 		for (int k = 0; k < e->nneighbors; k++)
-			CheckEdge(st, blkno, off, k, &e->neighbors[k]);
+		{
+			ItemPointerData edge = BxAnnElementEdge(&st->layout, e, k);
+
+			CheckEdge(st, blkno, off, k, &edge);
+		}
 
 		st->edges += e->nneighbors;
 		if (deleted)

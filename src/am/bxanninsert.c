@@ -142,6 +142,8 @@ AppendToList(Relation index, BxAnnCache cache, int list, BxAnnElement element, S
 
 		/* a new page at the end of the list */
 		newbuf = BxAnnNewBuffer(index, MAIN_FORKNUM);
+		/* an index too large for its edges: the new page stays empty */
+		BxAnnCheckElementBlock(index, &cache->layout, BufferGetBlockNumber(newbuf));
 		dirbuf = ReadBuffer(index, dirblk);
 		LockBuffer(dirbuf, BUFFER_LOCK_EXCLUSIVE);
 		dirent = &((BxAnnListData *) PageGetContents(GenericXLogRegisterBuffer(state, dirbuf, 0)))[dirslot];
@@ -199,6 +201,15 @@ CodeToCodeDistance(BxAnnCache cache, const uint8 *a, const uint8 *b)
 	return d;
 }
 
+/* Does edge k of e lead to tid? */
+static bool
+EdgeIs(const BxAnnElementLayout *layout, const BxAnnElementData *e, int k, ItemPointer tid)
+{
+	ItemPointerData edge = BxAnnElementEdge(layout, e, k);
+
+	return ItemPointerEquals(&edge, tid);
+}
+
 /*
  * Reverse edges: make the new element (at self, at distance dist[i] from
  * its neighbour neighbors[i]) a neighbour of its nearest neighbours, so that
@@ -215,9 +226,10 @@ static void
 AddReverseEdges(Relation index, BxAnnCache cache, ItemPointer self,
 				const BxAnnCandidate *neighbors, int count)
 {
+	const BxAnnElementLayout *layout = &cache->layout;
 	int			m = cache->meta.m;
-	BxAnnElement u = palloc(cache->element_size);
-	BxAnnElement last = palloc(cache->element_size);
+	BxAnnElement u = palloc(layout->size);
+	BxAnnElement last = palloc(layout->size);
 
 	for (int i = 0; i < count; i++)
 	{
@@ -237,10 +249,10 @@ AddReverseEdges(Relation index, BxAnnCache cache, ItemPointer self,
 		replace = n >= m;
 		if (replace)
 		{
-			lasttid = u->neighbors[n - 1];
+			lasttid = BxAnnElementEdge(layout, u, n - 1);
 			/* keep the old edge if its end is gone or closer than us */
 			if (ReadLiveElement(index, cache, &lasttid, last) &&
-				CodeToCodeDistance(cache, BxAnnElementCode(u, m), BxAnnElementCode(last, m)) <=
+				CodeToCodeDistance(cache, BxAnnElementCode(u, layout), BxAnnElementCode(last, layout)) <=
 				neighbors[i].distance)
 				continue;
 		}
@@ -252,12 +264,12 @@ AddReverseEdges(Relation index, BxAnnCache cache, ItemPointer self,
 		target = (BxAnnElement) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&utid)));
 		/* apply only if nobody changed its edges meanwhile */
 		if (!(target->flags & BXANN_ELEMENT_DELETED) && target->nneighbors == n &&
-			(!replace || ItemPointerEquals(&target->neighbors[n - 1], &lasttid)))
+			(!replace || EdgeIs(layout, target, n - 1, &lasttid)))
 		{
 			if (replace)
-				target->neighbors[n - 1] = *self;
+				BxAnnSetElementEdge(layout, target, n - 1, self);
 			else
-				target->neighbors[target->nneighbors++] = *self;
+				BxAnnSetElementEdge(layout, target, target->nneighbors++, self);
 			BxAnnCommitBuffer(buf, state);
 		}
 		else
@@ -286,7 +298,7 @@ bxanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	BxAnnSearchData search;
 	BxAnnCandidateList cands = {0};
 	int			m = cache->meta.m;
-	Size		esize = cache->element_size;
+	Size		esize = cache->layout.size;
 	BxAnnElement element;
 	ItemPointerData slot;
 	ItemPointerData self;
@@ -352,12 +364,12 @@ bxanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	for (int i = 0; i < live; i++)
 	{
 		chosen[i] = cands.items[i];
-		element->neighbors[i] = cands.items[i].self;
+		BxAnnSetElementEdge(&cache->layout, element, i, &cands.items[i].self);
 	}
 	element->nneighbors = live;
 	/* the candidates were the backend's spare memory: not read after this */
 	BxAnnSearchEnd(&search);
-	BxAnnEncode(cache, FE_X(e), BxAnnElementCode(element, m));
+	BxAnnEncode(cache, FE_X(e), BxAnnElementCode(element, &cache->layout));
 
 	if (ItemPointerIsValid(&slot) && ReuseSlot(index, &slot, element, esize))
 		self = slot;

@@ -240,13 +240,11 @@ static void
 ReadElement(BxAnnSearch s, BxAnnElement e, BxAnnCandidate *c, BlockNumber blkno,
 			OffsetNumber off)
 {
-	int			m = s->cache->meta.m;
-
 	ItemPointerSet(&c->self, blkno, off);
 	c->heaptid = e->heaptid;
 	if (e->flags & BXANN_ELEMENT_DELETED)
 		ItemPointerSetInvalid(&c->heaptid);
-	c->distance = BxAnnCodeDistance(&s->q, BxAnnElementCode(e, m));
+	c->distance = BxAnnCodeDistance(&s->q, BxAnnElementCode(e, &s->cache->layout));
 	c->expanded = false;
 	c->nneighbors = e->nneighbors;
 }
@@ -286,7 +284,7 @@ BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out)
 {
 	BxAnnListData entry = BxAnnReadList(s->index, s->cache, list);
 	BlockNumber blkno = entry.first;
-	Size		esize = s->cache->element_size;
+	Size		esize = s->cache->layout.size;
 
 	while (BlockNumberIsValid(blkno))
 	{
@@ -366,7 +364,8 @@ ReadEdges(BxAnnSearch s, ItemPointer tid, ItemPointerData *edges)
 	if (e != NULL)
 	{
 		nn = Min(e->nneighbors, s->cache->meta.m);
-		memcpy(edges, e->neighbors, sizeof(ItemPointerData) * nn);
+		for (int k = 0; k < nn; k++)
+			edges[k] = BxAnnElementEdge(&s->cache->layout, e, k);
 	}
 	UnlockReleaseBuffer(buf);
 	return nn;
@@ -418,8 +417,8 @@ PinEdges(BxAnnSearch s, const ItemPointerData *edges, int nn, Buffer *bufs)
 		if (off > PageGetMaxOffsetNumber(page))
 			continue;
 		iid = PageGetItemId(page, off);
-		if (ItemIdGetOffset(iid) + s->cache->element_size <= BLCKSZ)
-			PrefetchElement(PageGetItem(page, iid), s->cache->element_size);
+		if (ItemIdGetOffset(iid) + s->cache->layout.size <= BLCKSZ)
+			PrefetchElement(PageGetItem(page, iid), s->cache->layout.size);
 	}
 #endif
 }
@@ -509,7 +508,7 @@ BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
 	s->visited = visited_create(ctx, 64, NULL);
 	s->visits = 0;
 	s->vblocks = RelationGetNumberOfBlocks(index);
-	s->vperpage = BXANN_ELEMENTS_PER_PAGE(cache->element_size);
+	s->vperpage = cache->layout.per_page;
 	/*
 	 * The bitmap is zeroed for every search: beyond BXANN_VISITED_BITS slots
 	 * (about a million rows) the blocks past it use the hash table instead,

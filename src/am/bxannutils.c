@@ -113,8 +113,8 @@ BxAnnGetCache(Relation index)
 	cache->sqscale = cache->sqmin + cache->meta.dims;
 	cache->centroids = cache->sqscale + cache->meta.dims;
 	cache->meta.code_bits = BxAnnMetaCodeBits(&cache->meta);
-	cache->element_size = BXANN_ELEMENT_SIZE(cache->meta.m, cache->meta.dims,
-											 cache->meta.code_bits);
+	BxAnnLayoutInit(&cache->layout, cache->meta.version, cache->meta.m, cache->meta.dims,
+					cache->meta.code_bits);
 	index->rd_amcache = cache;
 	return cache;
 }
@@ -183,7 +183,7 @@ BxAnnGetDistanceProc(Relation index)
  * cosine) sets *usable = false and returns it as is: a scan skips it, a
  * build or an insert refuses it with BxAnnRefuseUnusable().
  */
-StaticAssertDecl(BXANN_ELEMENTS_PER_PAGE(BXANN_ELEMENT_SIZE(BXANN_MAX_M, BXANN_MAX_DIM, 8)) >= 1,
+StaticAssertDecl(BXANN_ELEMENTS_PER_PAGE(BXANN_ELEMENT_SIZE(BXANN_MAX_M, BXANN_MAX_DIM, 8, 1)) >= 1,
 				 "the largest bxann element must fit a page");
 
 FaceEmbedding
@@ -252,6 +252,34 @@ int
 BxAnnMetaCodeBits(const BxAnnMetaPageData *meta)
 {
 	return meta->code_bits == 0 ? 8 : meta->code_bits;
+}
+
+/* Where the edges and code of an element of format version `version` are. */
+void
+BxAnnLayoutInit(BxAnnElementLayout *layout, uint32 version, int m, int dims, int bits)
+{
+	layout->m = m;
+	layout->edge_bytes = BXANN_EDGE_BYTES(version);
+	layout->size = BXANN_ELEMENT_SIZE(m, dims, bits, version);
+	layout->per_page = BXANN_ELEMENTS_PER_PAGE(layout->size);
+}
+
+/*
+ * Refuse a block for elements whose edges (element numbers, format 4)
+ * would not fit their 4 bytes: an index of more than 2^32 elements' slots.
+ */
+void
+BxAnnCheckElementBlock(Relation index, const BxAnnElementLayout *layout, BlockNumber blkno)
+{
+	if (layout->edge_bytes == sizeof(uint32) &&
+		((uint64) blkno + 1) * layout->per_page > (uint64) PG_UINT32_MAX + 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("bxann index \"%s\" cannot grow past block %u",
+						RelationGetRelationName(index), blkno),
+				 errdetail("An edge numbers the index's element slots in 32 bits, %d a page.",
+						   layout->per_page),
+				 errhint("Split the table into partitions, each with its own index.")));
 }
 
 /* one dimension's code: v steps above the range's start, saturated */
@@ -485,7 +513,7 @@ BxAnnReadElement(Relation index, BxAnnCache cache, ItemPointer tid, BxAnnElement
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	e = BxAnnPageElement(BufferGetPage(buf), ItemPointerGetOffsetNumber(tid));
 	if (e != NULL)
-		memcpy(copy, e, cache->element_size);
+		memcpy(copy, e, cache->layout.size);
 	UnlockReleaseBuffer(buf);
 	return e != NULL;
 }

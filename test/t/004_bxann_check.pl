@@ -49,7 +49,8 @@ is(length($original) % BLCKSZ, 0, 'the index file is whole pages');
 my ($magic, $version, $dims, $metric, $m, $taglen, $nlists, $options_lists,
 	$stream_start, $stream_pages, $stream_bytes, $dir_start, $dir_pages) =
   unpack('V V v v v v V V V V V V V', substr($original, 24, 44));
-is($magic, 0x42584131, 'metapage magic read');
+is("$magic $version", sprintf('%d 4', 0x42584131), 'metapage magic read, format version 4')
+  or BAIL_OUT('format changed: update the element layout below');
 my $elemstart = $dir_start + $dir_pages;
 
 sub page { my ($data, $blk) = @_; return substr($data, $blk * BLCKSZ, BLCKSZ); }
@@ -71,8 +72,9 @@ sub element_at
 }
 my $elem = element_at($first, 1);
 
-# a page with room left, and its element count (from pd_lower)
-my $esize = (8 + 6 * $m + $dims + 7) & ~7;
+# a page with room left, and its element count (from pd_lower); an
+# element: heap TID, flags, count, m 4-byte edges, a code byte a dimension
+my $esize = (8 + 4 * $m + $dims + 7) & ~7;
 my $perpage = int((BLCKSZ - 24 - 8) / ($esize + 4));
 my ($partial) = grep { (unpack('v', substr(page($original, $_), 12, 2)) - 24) / 4 < $perpage }
   map { $_->[1] } grep { $_->[1] != 0xFFFFFFFF } @lists;
@@ -141,15 +143,16 @@ damaged('live element without a heap TID', [ $elem + 4, pack('v', 0) ],
 	qr/element \($first,1\) of list $two_page_list is live with heap TID \(\d+,0\), not a heap tuple location/);
 damaged('too many edges', [ $elem + 7, pack('C', 9) ],
 	qr/element \($first,1\) of list $two_page_list has 9 edges, the index allows m = 8/);
-damaged('edge to the metapage', [ $elem + 8, pack('v v v', 0, 0, 1) ],
+# an edge is an element number, block * elements a page + offset - 1
+sub edge { my ($blk, $off) = @_; return pack('V', $blk * $perpage + $off - 1); }
+damaged('edge to the metapage', [ $elem + 8, edge(0, 1) ],
 	qr/element \($first,1\) edge 0 points to block 0, a metapage/);
-damaged('edge past the end', [ $elem + 8, pack('v v v', 1, 0, 1) ],
-	qr/element \($first,1\) edge 0 points to block 65536, beyond the end of the index/);
+my $far = int(0xFFFFFFFF / $perpage);
+damaged('edge past the end', [ $elem + 8, pack('V', 0xFFFFFFFF) ],
+	qr/element \($first,1\) edge 0 points to block $far, beyond the end of the index/);
 my $slot = $partial_count + 1;
-damaged('edge to a missing slot', [ $elem + 8, pack('v v v', 0, $partial, $slot) ],
+damaged('edge to a missing slot', [ $elem + 8, edge($partial, $slot) ],
 	qr/element \($first,1\) edge 0 points to \($partial,$slot\), but block $partial holds $partial_count elements/);
-damaged('edge to no location', [ $elem + 8, pack('v v v', 0, $first, 0) ],
-	qr/element \($first,1\) edge 0 is \($first,0\), not an element location/);
 damaged('line pointer length', [ $lp1, pack('V', (unpack('V', substr($original, $lp1, 4)) & 0x1FFFF) | (100 << 17)) ],
 	qr/element \($first,1\) has a bad line pointer: flags 1, offset \d+, length 100/);
 
