@@ -27,7 +27,9 @@
  *	element pages	BxAnnElementData items of one list, pages chained by
  *					nextblkno from the list's first to its last page
  *
- * An element is referenced (graph edges) by its ItemPointer in the index.
+ * An element is referenced (graph edges) by its place in the index: its
+ * element number (block and offset in 4 bytes) from format version 4, its
+ * ItemPointer before.
  * VACUUM marks dead elements BXANN_ELEMENT_DELETED and clears their heap
  * TID; they keep their code and edges so scans still walk through them, and
  * an insert into the same list reuses their slot.

@@ -90,7 +90,7 @@ SELECT format_version, metric, dims, lists, m, model, build_rows, pages, element
        live_elements, deleted_elements, tuned_probes, tuned_ef_search, tuned_found, code_bits
   FROM bxexit.bxann_index_info('%s')};
 my $serial_info = $node->safe_psql('postgres', sprintf($info, 't_serial'));
-like($serial_info, qr/^3\|cosine\|64\|150\|\d+\|\|30000\|/, 'the serial index holds the 30,000 rows');
+like($serial_info, qr/^4\|cosine\|64\|150\|\d+\|\|30000\|/, 'the serial index holds the 30,000 rows');
 for my $idx ('t_par', 't_conc', 't_threads')
 {
 	is($node->safe_psql('postgres', sprintf($pages, $idx, $idx, $idx)), 't|0',
