@@ -102,9 +102,7 @@ typedef struct CheckState
 	BufferAccessStrategy strategy;
 
 	BxAnnMetaPageData meta;		/* the checked metapage */
-	BxAnnElementLayout layout;	/* of the elements (and their edges) */
-	int			esize;			/* bytes of one element */
-	int			perpage;		/* elements a page can hold */
+	BxAnnElementLayout layout;	/* element size, elements a page, edges */
 	BlockNumber elemstart;		/* first block of the element area */
 
 	/* what is known of each block; grows when inserts extend the index */
@@ -233,20 +231,20 @@ CheckPage(CheckState *st, BlockNumber blkno, Page page)
 		return expected;
 
 	maxoff = PageGetMaxOffsetNumber(page);
-	if (maxoff > st->perpage)
+	if (maxoff > st->layout.per_page)
 		CORRUPT("index \"%s\" block %u has %u elements, a page holds at most %d",
-				IndexName(st), blkno, maxoff, st->perpage);
+				IndexName(st), blkno, maxoff, st->layout.per_page);
 	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 	{
 		ItemId		lp = PageGetItemId(page, off);
 
-		if (!ItemIdIsNormal(lp) || ItemIdGetLength(lp) != st->esize ||
+		if (!ItemIdIsNormal(lp) || ItemIdGetLength(lp) != st->layout.size ||
 			ItemIdGetOffset(lp) < ph->pd_upper ||
 			ItemIdGetOffset(lp) + ItemIdGetLength(lp) > ph->pd_special ||
 			ItemIdGetOffset(lp) != MAXALIGN(ItemIdGetOffset(lp)))
 			CORRUPT("index \"%s\" element (%u,%u) has a bad line pointer: flags %u, offset %u, length %u (elements are %d bytes)",
 					IndexName(st), blkno, off, ItemIdGetFlags(lp), ItemIdGetOffset(lp),
-					ItemIdGetLength(lp), st->esize);
+					ItemIdGetLength(lp), st->layout.size);
 	}
 	return BXANN_PAGE_ELEMENT;
 }
@@ -413,12 +411,10 @@ CheckMetaPage(CheckState *st, Page page, BlockNumber nblocks)
 				IndexName(st), nblocks, meta->dir_start + meta->dir_pages - 1);
 
 	BxAnnLayoutInit(&st->layout, meta->version, meta->m, meta->dims, BxAnnMetaCodeBits(meta));
-	st->esize = st->layout.size;
-	st->perpage = st->layout.per_page;
 	st->elemstart = meta->dir_start + meta->dir_pages;
-	if (st->perpage < 1)
+	if (st->layout.per_page < 1)
 		CORRUPT("index \"%s\" metapage describes %d-byte elements, larger than a page",
-				IndexName(st), st->esize);
+				IndexName(st), st->layout.size);
 }
 
 /* Check one stream page: its length, finite floats, positive code scales. */
@@ -493,7 +489,7 @@ CheckEdge(CheckState *st, BlockNumber blkno, OffsetNumber off, int k, ItemPointe
 	BlockNumber nb = ItemPointerGetBlockNumberNoCheck(edge);
 	OffsetNumber no = ItemPointerGetOffsetNumberNoCheck(edge);
 
-	if (!BlockNumberIsValid(nb) || no == InvalidOffsetNumber || no > st->perpage)
+	if (!BlockNumberIsValid(nb) || no == InvalidOffsetNumber || no > st->layout.per_page)
 		CORRUPT("index \"%s\" element (%u,%u) edge %d is (%u,%u), not an element location",
 				IndexName(st), blkno, off, k, nb, no);
 	if (nb < st->elemstart)

@@ -426,6 +426,13 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows
 	return found;
 }
 
+/* probe i is known to be missed with a walk of width w (NarrowerWalk) */
+static inline bool
+ProbeLostAt(const int *foundat, const int *lostat, int i, int w)
+{
+	return foundat[i] < 0 || (lostat[i] > 0 && lostat[i] >= w);
+}
+
 /*
  * The ladder widens the walk with the lists (ef_search = 2x probes, up to
  * BXANN_TUNE_MAX_WALK), but the walk's cost grows faster than the lists'
@@ -433,13 +440,13 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows
  * page at a time; bench/RESULTS.md), and once the lists hold an entry near
  * the answer a narrower walk often finds it as well.  So at the probes
  * chosen, look for the narrowest walk (among the ladder's own values, by
- * bisection) that still finds BXANN_TUNE_TARGET of the probes.  What a search learns is kept: a
- * probe found with a walk of width w (foundat[]: at first the width of the
- * ladder level that found it, with fewer lists) counts as found with any
- * wider one, a probe missed with width w (lostat[]) as missed with any
- * narrower one; only the others are searched again, and a step stops as
- * soon as it has missed too many to succeed.  *found becomes the share
- * found with the width returned.
+ * bisection) that still finds BXANN_TUNE_TARGET of the probes.  What a
+ * search learns is kept: a probe found with a walk of width w (foundat[]: at
+ * first the width of the ladder level that found it, with fewer lists)
+ * counts as found with any wider one, a probe missed with width w (lostat[])
+ * as missed with any narrower one; only the others are searched again, and a
+ * step stops as soon as it has missed too many to succeed.  *found becomes
+ * the share found with the width returned.
  *
  * The narrowing has a budget of its own (budget elements read, counted in
  * *visits from zero): where the ladder climbs far it spends the whole of
@@ -452,13 +459,6 @@ ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows
  * elements and is still skipped; BXANN_TUNE_MAX_WALK bounds the walk
  * there.)
  */
-/* probe i is known to be missed with a walk of width w (NarrowerWalk) */
-static inline bool
-ProbeLostAt(const int *foundat, const int *lostat, int i, int w)
-{
-	return foundat[i] < 0 || (lostat[i] > 0 && lostat[i] >= w);
-}
-
 static int
 NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const float *probes,
 			 const int64 *members, int maxk, const int *k, const ItemPointerData *where,
