@@ -421,7 +421,7 @@ typedef struct BxAnnTuning
 
 extern void BxAnnTune(Relation index, const struct BxAnnRows *rows,
 					  const struct BxAnnGraph *graph, const ItemPointerData *where,
-					  int nthreads, BxAnnTuning *tuning);
+					  int nthreads, int nworkers, BxAnnTuning *tuning);
 
 /* bxannvacuum.c */
 extern IndexBulkDeleteResult *bxannbulkdelete(IndexVacuumInfo *info,

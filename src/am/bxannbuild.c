@@ -75,6 +75,7 @@ typedef struct BxAnnBuildState
 	int			m;
 	int			bits;			/* of the element codes: 4 or 8 (ChooseBits) */
 	int			nthreads;		/* threads after the read: bxexit.build_threads, else 1 + workers */
+	int			nworkers;		/* parallel workers granted (BuildWorkers) */
 	BxAnnRows	rows;			/* the vectors loaded */
 	ItemPointerData *tids;		/* [rows.capacity] */
 	Size		budget;			/* maintenance_work_mem in bytes */
@@ -625,7 +626,9 @@ BuildFromRows(BxAnnBuildState *st, ForkNumber fork, instr_time start)
 		BxAnnTuning tuning;
 
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_TUNE);
-		BxAnnTune(st->index, &st->rows, graph, where, st->nthreads, &tuning);
+		/* the tuning's searches take processes, as many as the build has cores */
+		BxAnnTune(st->index, &st->rows, graph, where, st->nthreads,
+				  Min(st->nworkers, st->nthreads - 1), &tuning);
 		INSTR_TIME_SET_CURRENT(end);
 		INSTR_TIME_SUBTRACT(end, start);
 		WriteTuning(st->index, &tuning, INSTR_TIME_GET_DOUBLE(end));
@@ -671,6 +674,7 @@ bxannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	InitBuildState(&st, index);
 	st.rowsestimate = Max(heap->rd_rel->reltuples, 0);
 	nworkers = BuildWorkers(heap, index);
+	st.nworkers = nworkers;
 	st.nthreads = bx_build_threads > 0 ? bx_build_threads : 1 + nworkers;
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, BXANN_PHASE_LOAD);

@@ -32,6 +32,9 @@
  * 4. At the probes chosen, narrow the walk while it still finds them
  *	  (NarrowerWalk).
  *
+ * The searches themselves run in bxanntunesearch.c, on the leader and, when
+ * the build has them, parallel workers.
+ *
  * The choice is written to the metapage (tuned_*) and shown by
  * bxann_index_info; bxann.probes and bxann.ef_search override it.
  * Sampling and probes come from a fixed seed: the same rows give the same
@@ -52,6 +55,7 @@
 #include "bxanngraph.h"
 #include "bxexit.h"
 #include "bxannrows.h"
+#include "bxanntunesearch.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
@@ -100,6 +104,13 @@
  * q/s with ef_search 512 (0.999 at 25.1 with 128; bench/RESULTS.md).
  */
 #define BXANN_TUNE_MAX_WALK		512
+
+/*
+ * probes a narrowing step hands the searchers at a time: enough to keep the
+ * workers busy, few enough that a failing step (hardest probes first) does
+ * not search many past the one that decided it
+ */
+#define BXANN_TUNE_NARROW_CHUNK	32
 
 /*
  * the ladder: probes at each level (capped at the list count), ef = 2x up
@@ -377,53 +388,38 @@ PairCosine(const BxAnnRows *rows, const int64 *members, int k, float *ibuf, floa
 	return sum / (k * (k - 1) / 2);
 }
 
-/*
- * Search probe as a scan would with probes lists and ef; true if the best
- * candidate (by the codes the scan ranks with) is one of the k target
- * rows (their elements at where[]), or at most as far as the nearest of
- * them: a row closer still, which an exact search would return first too.
- * *visits counts the elements read.
- */
-static bool
-ProbeFinds(Relation index, BxAnnCache cache, const float *probe, const BxAnnRows *rows,
-		   const int64 *targets, int k, const ItemPointerData *where, int probes, int ef,
-		   int64 *visits, MemoryContext ctx)
+/* foundat[] of two probes, the widest (or never found: -1) first */
+static int
+CompareFoundAt(const void *a, const void *b, void *arg)
 {
-	MemoryContext old = MemoryContextSwitchTo(ctx);
-	int			dims = cache->meta.dims;
-	BxAnnSearchData search;
-	BxAnnCandidateList batch = {0};
-	int		   *lists = palloc(sizeof(int) * probes);
-	uint8	   *code = palloc(dims);
-	float	   *buf = palloc(sizeof(float) * dims);
-	int			nprobe;
-	float		target = FLT_MAX;
-	BxAnnCandidate *best = NULL;
-	bool		found = false;
+	const int  *foundat = arg;
+	int			i = *(const int *) a;
+	int			j = *(const int *) b;
+	int			fi = foundat[i] < 0 ? INT_MAX : foundat[i];
+	int			fj = foundat[j] < 0 ? INT_MAX : foundat[j];
 
-	BxAnnSearchInit(&search, index, cache, probe, ctx, false);
-	for (int i = 0; i < k; i++)
-	{
-		BxAnnEncode(cache, BxAnnRowsGet(rows, targets[i], buf), code);
-		target = Min(target, BxAnnCodeDistance(&search.q, code));
-	}
-	nprobe = BxAnnNearestLists(cache, probe, probes, lists);
-	for (int i = 0; i < nprobe; i++)
-		BxAnnSearchList(&search, lists[i], &batch);
-	BxAnnSearchWalk(&search, &batch, ef);
-	for (int i = 0; i < batch.count; i++)
-		if (best == NULL || batch.items[i].distance < best->distance)
-			best = &batch.items[i];
-	if (best != NULL)
-	{
-		found = best->distance <= target;
-		for (int i = 0; i < k && !found; i++)
-			found = ItemPointerEquals(&best->self, (ItemPointer) &where[targets[i]]);
-	}
-	*visits += search.visits;
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(ctx);
-	return found;
+	if (fi != fj)
+		return fi > fj ? -1 : 1;
+	return i < j ? -1 : (i > j ? 1 : 0);
+}
+
+/*
+ * The probes in the order NarrowerWalk searches them: those the ladder
+ * found last (or never) first.  They are the ones a narrower walk loses, so
+ * a step that fails learns it after a few searches instead of hundreds (on
+ * 200,000 512-d rows of one photo a person its first step read 13 million
+ * elements before it could stop).  The order changes what a step costs,
+ * not whether it succeeds: a step stops only when it can no longer.
+ */
+static int *
+HardestFirst(const int *foundat, int samples)
+{
+	int		   *order = palloc(sizeof(int) * samples);
+
+	for (int i = 0; i < samples; i++)
+		order[i] = i;
+	qsort_arg(order, samples, sizeof(int), CompareFoundAt, (void *) foundat);
+	return order;
 }
 
 /* probe i is known to be missed with a walk of width w (NarrowerWalk) */
@@ -460,13 +456,13 @@ ProbeLostAt(const int *foundat, const int *lostat, int i, int w)
  * there.)
  */
 static int
-NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const float *probes,
-			 const int64 *members, int maxk, const int *k, const ItemPointerData *where,
-			 int samples, int *foundat, int p, int ef, int64 budget,
-			 int64 persearch, int64 *visits, double *found, MemoryContext ctx)
+NarrowerWalk(BxAnnTuneSearch ts, int samples, int *foundat, int p, int ef, int64 budget,
+			 int64 persearch, int64 *visits, double *found)
 {
-	int			dims = cache->meta.dims;
 	int		   *lostat = palloc0(sizeof(int) * samples);
+	int		   *order = HardestFirst(foundat, samples);
+	int		   *chunk = palloc(sizeof(int) * BXANN_TUNE_NARROW_CHUNK);
+	bool	   *hit = palloc(sizeof(bool) * BXANN_TUNE_NARROW_CHUNK);
 	int			widths[lengthof(tune_probes)];
 	int			nwidths = 0;
 	int			lo = 0;
@@ -484,6 +480,7 @@ NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const floa
 		int			nfound = 0;
 		int			notfound = 0;
 		int64		searches = 0;
+		int			j = 0;
 
 		for (int i = 0; i < samples; i++)
 			if (!ProbeLostAt(foundat, lostat, i, w) && foundat[i] > w)
@@ -495,29 +492,51 @@ NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const floa
 			break;
 		}
 
-		/* once too many are missed, the step has failed: stop searching */
-		for (int i = 0; i < samples &&
-			 (double) (samples - notfound) / samples >= BXANN_TUNE_TARGET; i++)
+		/*
+		 * Once too many are missed, the step has failed: stop searching.
+		 * The searches go a chunk at a time (to the workers too); what they
+		 * found is then taken in order, up to where a search of one probe
+		 * after the other would have stopped, so what the step learns does
+		 * not depend on the workers.
+		 */
+		while (j < samples && (double) (samples - notfound) / samples >= BXANN_TUNE_TARGET)
 		{
-			CHECK_FOR_INTERRUPTS();
-			if (ProbeLostAt(foundat, lostat, i, w))
+			int			end = j;
+			int			nchunk = 0;
+			int			c = 0;
+
+			while (end < samples && nchunk < BXANN_TUNE_NARROW_CHUNK)
 			{
-				notfound++;
-				continue;
+				int			i = order[end++];
+
+				if (!ProbeLostAt(foundat, lostat, i, w) && foundat[i] > w)
+					chunk[nchunk++] = i;
 			}
-			if (foundat[i] > w)
+			if (nchunk > 0)
+				*visits += BxAnnTuneSearchRun(ts, chunk, nchunk, p, w, hit);
+			for (; j < end && (double) (samples - notfound) / samples >= BXANN_TUNE_TARGET; j++)
 			{
-				if (ProbeFinds(index, cache, probes + (Size) i * dims, rows,
-							   members + (Size) i * maxk, k[i], where, p, w, visits, ctx))
-					foundat[i] = w;
-				else
+				int			i = order[j];
+
+				if (ProbeLostAt(foundat, lostat, i, w))
 				{
-					lostat[i] = w;
 					notfound++;
 					continue;
 				}
+				if (foundat[i] > w)
+				{
+					Assert(chunk[c] == i);
+					if (hit[c++])
+						foundat[i] = w;
+					else
+					{
+						lostat[i] = w;
+						notfound++;
+						continue;
+					}
+				}
+				nfound++;
 			}
-			nfound++;
 		}
 		elog(DEBUG1, "bxann tuning: probes %d, ef_search %d find %d of %d probes%s (%lld elements read)",
 			 p, w, nfound, samples,
@@ -533,6 +552,9 @@ NarrowerWalk(Relation index, BxAnnCache cache, const BxAnnRows *rows, const floa
 			lo = mid + 1;
 	}
 	pfree(lostat);
+	pfree(order);
+	pfree(chunk);
+	pfree(hit);
 	return chosen;
 }
 
@@ -554,12 +576,10 @@ CompareDouble(const void *a, const void *b)
 void
 BxAnnTune(Relation index, const BxAnnRows *rows,
 		  const BxAnnGraph *graph, const ItemPointerData *where, int nthreads,
-		  BxAnnTuning *tuning)
+		  int nworkers, BxAnnTuning *tuning)
 {
 	MemoryContext tunectx = AllocSetContextCreate(CurrentMemoryContext, "bxann tuning",
 												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext searchctx = AllocSetContextCreate(tunectx, "bxann tuning search",
-													ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(tunectx);
 	BxAnnCache	cache = BxAnnGetCache(index);
 	BxAnnOptions *opts = BxAnnGetOptions(index);
@@ -581,6 +601,8 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 	int		   *pending;
 	int			npending;
 	int		   *foundat;		/* ef of the level that found each probe, -1 */
+	bool	   *hit;
+	BxAnnTuneSearch ts;
 	int64		budget = BXANN_TUNE_BUDGET * Max(n, (int64) 1000000);
 	double		found = 0.0;
 	int64		visits = 0;
@@ -673,26 +695,23 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 	}
 	npending = samples;
 
+	ts = BxAnnTuneSearchBegin(index, cache, rows, where, probes, samples, members, k, maxk,
+							  nworkers);
+	hit = palloc(sizeof(bool) * samples);
 	for (int level = 0; level < (int) lengthof(tune_probes); level++)
 	{
 		int			p = Min(tune_probes[level], nlists);
 		int			ef = Max(BXANN_UNTUNED_EF_SEARCH, Min(2 * p, BXANN_TUNE_MAX_WALK));
 		int			missed = 0;
-		int64		before = visits;
+		int64		read = BxAnnTuneSearchRun(ts, pending, npending, p, ef, hit);
 
 		for (int j = 0; j < npending; j++)
-		{
-			int			i = pending[j];
-
-			CHECK_FOR_INTERRUPTS();
-			if (!ProbeFinds(index, cache, probes + (Size) i * dims, rows,
-							members + (Size) i * maxk, k[i], where,
-							p, ef, &visits, searchctx))
-				pending[missed++] = i;
+			if (hit[j])
+				foundat[pending[j]] = ef;
 			else
-				foundat[i] = ef;
-		}
-		persearch = npending > 0 ? (visits - before + npending - 1) / npending : 0;
+				pending[missed++] = pending[j];
+		visits += read;
+		persearch = npending > 0 ? (read + npending - 1) / npending : 0;
 		npending = missed;
 		found = 1.0 - (double) npending / samples;
 		elog(DEBUG1, "bxann tuning: probes %d, ef_search %d find %d of %d probes (%lld elements read)",
@@ -706,11 +725,11 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 	{
 		int64		narrowvisits = 0;	/* the narrowing's own count */
 
-		tuning->ef_search = NarrowerWalk(index, cache, rows, probes, members, maxk, k,
-										 where, samples, foundat, tuning->probes,
+		tuning->ef_search = NarrowerWalk(ts, samples, foundat, tuning->probes,
 										 tuning->ef_search, budget, persearch, &narrowvisits,
-										 &found, searchctx);
+										 &found);
 	}
+	BxAnnTuneSearchEnd(ts);
 	tuning->samples = samples;
 	tuning->found = (float) found;
 	qsort(similarity, samples, sizeof(double), CompareDouble);

@@ -1,9 +1,11 @@
-# Parallel workers reading the table for a bxann build (src/am/bxannload.c):
-# the build with two workers (with CONCURRENTLY, and with three threads
-# after the read) makes the same index, page for page, as the serial
-# one-thread build; NULL rows are skipped; a bad row a
-# worker may read and two models' rows fail the build cleanly (SQLSTATE, no index, no worker left), and a
-# build still works after them.
+# Parallel workers reading the table for a bxann build (src/am/bxannload.c)
+# and searching for its tuning (src/am/bxanntunesearch.c): the build with
+# two workers (with CONCURRENTLY, and with three threads after the read,
+# whose tuning searches on three processes) makes the same index, page for
+# page, and the same tuning as the serial one-thread build; NULL rows are
+# skipped; a bad row a worker may read and two models' rows fail the build
+# cleanly (SQLSTATE, no index, no worker left), and a build still works
+# after them.
 use strict;
 use warnings;
 
@@ -75,8 +77,14 @@ like(build('t_par', 2), qr/read the table with 2 parallel workers/,
 	'max_parallel_maintenance_workers = 2: two workers read beside the leader');
 like(build('t_conc', 2, 1), qr/read the table with 2 parallel workers/,
 	'CREATE INDEX CONCURRENTLY: two workers too');
-like(build('t_threads', 2, 0, 3), qr/k-NN in spilled lists .* \(3 threads\)/,
+my $threads_log = build('t_threads', 2, 0, 3);
+like($threads_log, qr/k-NN in spilled lists .* \(3 threads\)/,
 	'two workers, then k-means, assignment and graph on three threads');
+like($threads_log, qr/bxann tuning: searching with 2 parallel workers/,
+	'... and the tuning searches with two workers beside the leader');
+like(build('t_tune1', 2), qr/bxann tuning: searching with 0 parallel workers/,
+	'one thread (bxexit.build_threads = 1): the tuning searches alone');
+$node->safe_psql('postgres', 'DROP INDEX t_tune1');
 
 # the same index: every page but the metapage byte for byte (page LSN and
 # checksum aside), and the metapage's fields but the build's duration
