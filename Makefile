@@ -16,6 +16,7 @@ dir_objs = $(patsubst $(srcdir)/%.c,%.o,$(wildcard $(srcdir)/$(1)/*.c))
 LIB_OBJS = \
 	lib/bx_runtime.o \
 	lib/kernels.o \
+	lib/knn_block.o \
 	lib/embedding_parse.o \
 	$(call dir_objs,lib/nn) \
 	$(call dir_objs,lib/image) \

@@ -19,6 +19,7 @@
 #endif
 
 #include "bx_bridge.h"
+#include "bx_knn.h"
 
 #include <atomic>
 #include <csignal>
@@ -159,7 +160,7 @@ struct WorkerBuffers
 {
 	Buffer<float> queries;
 	Buffer<float> base;
-	Buffer<int64_t> ids;
+	Buffer<float> scratch;
 	Buffer<float> dist;
 };
 
@@ -385,35 +386,25 @@ struct ManyJob
 	void	   *gatherarg;
 };
 
-/* One problem: gather its vectors, search, narrow FAISS's int64 labels. */
+/* One problem: gather its vectors, search them (lib/knn_block.c). */
 void
 ManyItem(void *ctx, int i, WorkerBuffers &buf)
 {
 	const ManyJob *s = static_cast<const ManyJob *>(ctx);
 	const BxKnnTask &t = s->tasks[i];
 	size_t		dim = (size_t) s->dim;
-	size_t		total = (size_t) t.nq * (size_t) t.k;
 	float	   *queries;
 	float	   *base;
-	int64_t    *ids;
-	float	   *dist;
 
 	if (t.nq == 0)
 		return;
 	queries = buf.queries.Get((size_t) t.nq * dim);
 	base = buf.base.Get((size_t) t.nb * dim);
-	ids = buf.ids.Get(total);
-	dist = buf.dist.Get(total);
 	s->gather(s->gatherarg, t.qrows, t.nq, queries);
 	s->gather(s->gatherarg, t.brows, t.nb, base);
-	faiss::knn_L2sqr(queries, base, dim, (size_t) t.nq, (size_t) t.nb, (size_t) t.k,
-					 dist, ids);
-	for (size_t j = 0; j < total; j++)
-	{
-		t.labels[j] = (int32_t) ids[j];
-		if (t.distances != nullptr)
-			t.distances[j] = dist[j];
-	}
+	BxKnnBlock(s->dim, t.nq, queries, t.nb, base, t.k, buf.scratch.Get(BxKnnScratchFloats(t.nb)),
+			   t.labels, t.distances != nullptr ? t.distances :
+			   buf.dist.Get((size_t) t.nq * (size_t) t.k));
 }
 
 }								/* namespace */

@@ -2,7 +2,8 @@
  *
  * test_bridge.c
  *	  Server-free tests of the FAISS bridge's exact k-NN calls: BxNearest
- *	  and BxNearestMany against a double-precision reference, BxNearestMany
+ *	  (FAISS) and BxNearestMany (lib/knn_block.c, a query block at a time)
+ *	  against a double-precision reference, BxNearestMany
  *	  the same at every thread count, its stop callback, its argument
  *	  checks, and the caller's signal mask left as it was.
  *
@@ -238,7 +239,7 @@ main(void)
 		  "the bridge's own threads ran tasks (%ld) with every signal blocked (%ld not)",
 		  other_calls, unblocked_calls);
 
-	/* BxNearest on one task's rows gives the same as the task */
+	/* BxNearest on one task's rows (FAISS; BxNearestMany is lib/knn_block.c) */
 	{
 		BxKnnTask  *t = &tasks[1];
 		float		q[60 * DIM];
@@ -248,17 +249,38 @@ main(void)
 
 		Gather(rows, t->qrows, t->nq, q);
 		Gather(rows, t->brows, t->nb, b);
+		BxKnnTask	asked = *t;	/* the same problem, answered by BxNearest */
+		int32_t		l1[60 * 40];
+
+		asked.labels = l;
+		asked.distances = d;
 		st = BxNearest(DIM, t->nq, q, t->nb, b, t->k, 1, l, d, Stop, errbuf, sizeof(errbuf));
-		TapOk(st == BX_OK && memcmp(l, t->labels, sizeof(int32_t) * t->nq * t->k) == 0,
-			  "BxNearest agrees with BxNearestMany on one task");
+		TapOk(st == BX_OK && TaskMatches(&asked),
+			  "BxNearest (FAISS) on one task's rows: its k nearest as the reference's");
+		memcpy(l1, l, sizeof(int32_t) * t->nq * t->k);
 		/* two BLAS threads: OpenBLAS's pool is shut down again on return */
 		st = BxNearest(DIM, t->nq, q, t->nb, b, t->k, 2, l, d, Stop, errbuf, sizeof(errbuf));
-		TapOk(st == BX_OK && memcmp(l, t->labels, sizeof(int32_t) * t->nq * t->k) == 0,
+		TapOk(st == BX_OK && memcmp(l, l1, sizeof(int32_t) * t->nq * t->k) == 0,
 			  "BxNearest with two BLAS threads: the same answer");
 		TapOk(ThreadCount() == 1, "after it, the process is one thread again (%d)", ThreadCount());
 		st = BxNearestMany(DIM, NTASKS, tasks, Gather, rows, 3, Stop, errbuf, sizeof(errbuf));
 		TapOk(st == BX_OK && ThreadCount() == 1,
 			  "after BxNearestMany on three threads, one thread again (%d)", ThreadCount());
+	}
+
+	/* a task of more queries than one matrix product takes (three blocks) */
+	{
+		static int32_t bigids[300 + 150];
+		static int32_t biglabels[300 * 9];
+		static float bigdist[300 * 9];
+		BxKnnTask	big = {.nq = 300, .qrows = bigids, .nb = 150, .brows = bigids + 300,
+		.k = 9, .labels = biglabels, .distances = bigdist};
+
+		for (int r = 0; r < 450; r++)
+			bigids[r] = rand() % NROWS;
+		st = BxNearestMany(DIM, 1, &big, Gather, rows, 2, Stop, errbuf, sizeof(errbuf));
+		TapOk(st == BX_OK && TaskMatches(&big),
+			  "BxNearestMany, 300 queries against 150 rows: every query's 9 nearest as the reference's");
 	}
 
 	/* stop: every thread gives up, the call says interrupted */
