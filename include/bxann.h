@@ -403,6 +403,7 @@ extern void BxAnnSearchInit(BxAnnSearch s, Relation index, BxAnnCache cache,
 extern void BxAnnSearchEnd(BxAnnSearch s);
 extern void BxAnnSearchReserve(BxAnnSearch s, BxAnnCandidateList *out, int nlists, int ef);
 extern void BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out);
+extern void BxAnnSearchSkipList(BxAnnSearch s, int list);
 extern void BxAnnSearchWalk(BxAnnSearch s, BxAnnCandidateList *batch, int ef);
 extern int	BxAnnCompareCandidates(const void *a, const void *b);
 extern void BxAnnSelectSmallest(BxAnnCandidate *a, int n, int k);

@@ -23,7 +23,7 @@ extern BxAnnTuneSearch BxAnnTuneSearchBegin(Relation index, BxAnnCache cache,
 											const ItemPointerData *where,
 											const float *probes, int samples,
 											const int64 *members, const int *k,
-											int maxk, int nworkers);
+											int maxk, int maxef, int nworkers);
 extern int64 BxAnnTuneSearchRun(BxAnnTuneSearch ts, const int *idx, int n,
 								int probes, int ef, bool *found);
 extern void BxAnnTuneSearchEnd(BxAnnTuneSearch ts);

@@ -321,6 +321,24 @@ BxAnnSearchList(BxAnnSearch s, int list, BxAnnCandidateList *out)
 }
 
 /*
+ * Mark every element slot of a list visited without reading it: for a
+ * search that already holds what it needs of the list's elements (the
+ * build's tuning, bxanntunesearch.c).  Only for an index just built, whose
+ * lists each fill their own pages, first .. last.
+ */
+void
+BxAnnSearchSkipList(BxAnnSearch s, int list)
+{
+	BxAnnListData entry = BxAnnReadList(s->index, s->cache, list);
+
+	if (!BlockNumberIsValid(entry.first))
+		return;
+	for (BlockNumber blkno = entry.first; blkno <= entry.last; blkno++)
+		for (OffsetNumber off = FirstOffsetNumber; off <= s->vperpage; off++)
+			(void) MarkVisited(s, blkno, off);
+}
+
+/*
  * Visit one element by its location, on buf (pinned by the caller, released
  * here); false if already visited or gone.  It is scored on its page, not
  * copied: most elements a walk visits never enter its beam, and the few it

@@ -696,7 +696,7 @@ BxAnnTune(Relation index, const BxAnnRows *rows,
 	npending = samples;
 
 	ts = BxAnnTuneSearchBegin(index, cache, rows, where, probes, samples, members, k, maxk,
-							  nworkers);
+							  Max(BXANN_UNTUNED_EF_SEARCH, BXANN_TUNE_MAX_WALK), nworkers);
 	hit = palloc(sizeof(bool) * samples);
 	for (int level = 0; level < (int) lengthof(tune_probes); level++)
 	{

@@ -53,7 +53,9 @@
  * The state the leader and workers share, followed in the same chunk by
  * its arrays (TuneArrays): probes[samples][dims], k[samples],
  * codes[samples][maxk][codebytes], tids[samples][maxk], job[samples],
- * found[samples] and visits[participants].
+ * found[samples], visits[participants], and each probe's lists as
+ * searched so far: scanned[samples], scanvisits[samples], nseeds[samples]
+ * and seeds[samples][maxseeds].
  */
 typedef struct TuneShared
 {
@@ -63,6 +65,7 @@ typedef struct TuneShared
 	int			maxk;
 	int			codebytes;
 	int			participants;	/* the leader and the workers asked for */
+	int			maxseeds;		/* candidates kept of each probe's lists */
 
 	slock_t		mutex;
 	/* under mutex: the current job, and who finished it */
@@ -87,6 +90,10 @@ typedef struct TuneArrays
 	int		   *job;
 	bool	   *found;			/* per job entry */
 	int64	   *visits;			/* per participant */
+	int		   *scanned;		/* lists of the probe read into its seeds */
+	int64	   *scanvisits;		/* elements reading them counted */
+	int		   *nseeds;
+	BxAnnCandidate *seeds;		/* their best maxseeds candidates, in order */
 } TuneArrays;
 
 struct BxAnnTuneSearchData
@@ -103,7 +110,8 @@ struct BxAnnTuneSearchData
 PGDLLEXPORT void BxAnnTuneWorkerMain(dsm_segment *seg, shm_toc *toc);
 
 static Size
-TuneSharedSize(int dims, int samples, int maxk, int codebytes, int participants)
+TuneSharedSize(int dims, int samples, int maxk, int codebytes, int participants,
+			   int maxseeds)
 {
 	Size		size = MAXALIGN(sizeof(TuneShared));
 
@@ -114,6 +122,10 @@ TuneSharedSize(int dims, int samples, int maxk, int codebytes, int participants)
 	size = add_size(size, MAXALIGN(mul_size(sizeof(int), samples)));
 	size = add_size(size, MAXALIGN(mul_size(sizeof(bool), samples)));
 	size = add_size(size, MAXALIGN(mul_size(sizeof(int64), participants)));
+	size = add_size(size, MAXALIGN(mul_size(sizeof(int), samples)));
+	size = add_size(size, MAXALIGN(mul_size(sizeof(int64), samples)));
+	size = add_size(size, MAXALIGN(mul_size(sizeof(int), samples)));
+	size = add_size(size, MAXALIGN(mul_size(sizeof(BxAnnCandidate), mul_size(samples, maxseeds))));
 	return size;
 }
 
@@ -137,6 +149,35 @@ TuneArraysOf(TuneShared *shared, TuneArrays *a)
 	a->found = (bool *) p;
 	p += MAXALIGN(sizeof(bool) * (Size) samples);
 	a->visits = (int64 *) p;
+	p += MAXALIGN(sizeof(int64) * (Size) shared->participants);
+	a->scanned = (int *) p;
+	p += MAXALIGN(sizeof(int) * (Size) samples);
+	a->scanvisits = (int64 *) p;
+	p += MAXALIGN(sizeof(int64) * (Size) samples);
+	a->nseeds = (int *) p;
+	p += MAXALIGN(sizeof(int) * (Size) samples);
+	a->seeds = (BxAnnCandidate *) p;
+}
+
+/*
+ * Offer candidate c to seeds (n of them, at most max), kept in the order a
+ * walk's beam keeps them (BxAnnSearchWalk: by distance, then as offered):
+ * the first ef of them are the ef a walk would start from.
+ */
+static void
+SeedOffer(BxAnnCandidate *seeds, int *n, int max, const BxAnnCandidate *c)
+{
+	int			p;
+
+	if (*n == max && c->distance >= seeds[*n - 1].distance)
+		return;
+	p = *n < max ? (*n)++ : max - 1;
+	while (p > 0 && seeds[p - 1].distance > c->distance)
+	{
+		seeds[p] = seeds[p - 1];
+		p--;
+	}
+	seeds[p] = *c;
 }
 
 /*
@@ -144,7 +185,19 @@ TuneArraysOf(TuneShared *shared, TuneArrays *a)
  * candidate (by the codes the scan ranks with) is one of the probe's
  * target rows, or at most as far as the nearest of them: a row closer
  * still, which an exact search would return first too.  *visits counts the
- * elements read.
+ * elements such a search reads.
+ *
+ * The tuning searches a probe again and again with more lists (the
+ * ladder) or another walk (the narrowing), and a scan reads the lists in
+ * order of distance, so the first lists of a search are those of the last
+ * one.  What a walk takes of them is their best ef candidates and that
+ * they were visited; so each probe keeps its lists' best maxseeds
+ * candidates (seeds) and how many lists gave them, and a search reads only
+ * the lists after those, marks the others visited without reading them
+ * (BxAnnSearchSkipList), and walks from its seeds: the search, step for
+ * step, that reading every list would make, at a fraction of the reads
+ * (counted as if it had read them, so the budgets stay those of full
+ * searches).
  */
 static bool
 ProbeFinds(Relation index, BxAnnCache cache, const TuneShared *shared, const TuneArrays *a,
@@ -154,8 +207,10 @@ ProbeFinds(Relation index, BxAnnCache cache, const TuneShared *shared, const Tun
 	const float *probe = a->probes + (Size) i * shared->dims;
 	const uint8 *codes = a->codes + (Size) i * shared->maxk * shared->codebytes;
 	const ItemPointerData *tids = a->tids + (Size) i * shared->maxk;
+	BxAnnCandidate *seeds = a->seeds + (Size) i * shared->maxseeds;
 	BxAnnSearchData search;
 	BxAnnCandidateList batch = {0};
+	BxAnnCandidateList fresh = {0};
 	int		   *lists = palloc(sizeof(int) * probes);
 	int			nprobe;
 	float		target = FLT_MAX;
@@ -166,8 +221,28 @@ ProbeFinds(Relation index, BxAnnCache cache, const TuneShared *shared, const Tun
 	for (int j = 0; j < a->k[i]; j++)
 		target = Min(target, BxAnnCodeDistance(&search.q, codes + (Size) j * shared->codebytes));
 	nprobe = BxAnnNearestLists(cache, probe, probes, lists);
-	for (int l = 0; l < nprobe; l++)
-		BxAnnSearchList(&search, lists[l], &batch);
+	if (ef > shared->maxseeds || a->scanned[i] > nprobe)
+	{
+		/* a walk wider than the seeds kept, or fewer lists: read them all */
+		for (int l = 0; l < nprobe; l++)
+			BxAnnSearchList(&search, lists[l], &batch);
+	}
+	else
+	{
+		for (int l = 0; l < a->scanned[i]; l++)
+			BxAnnSearchSkipList(&search, lists[l]);
+		search.visits = a->scanvisits[i];
+		for (int l = a->scanned[i]; l < nprobe; l++)
+			BxAnnSearchList(&search, lists[l], &fresh);
+		for (int c = 0; c < fresh.count; c++)
+			SeedOffer(seeds, &a->nseeds[i], shared->maxseeds, &fresh.items[c]);
+		a->scanned[i] = nprobe;
+		a->scanvisits[i] = search.visits;
+		batch.count = Min(ef, a->nseeds[i]);
+		batch.capacity = batch.count;
+		batch.items = palloc(sizeof(BxAnnCandidate) * Max(batch.capacity, 1));
+		memcpy(batch.items, seeds, sizeof(BxAnnCandidate) * batch.count);
+	}
 	BxAnnSearchWalk(&search, &batch, ef);
 	for (int c = 0; c < batch.count; c++)
 		if (best == NULL || batch.items[c].distance < best->distance)
@@ -260,12 +335,13 @@ BxAnnTuneWorkerMain(dsm_segment *seg, shm_toc *toc)
 BxAnnTuneSearch
 BxAnnTuneSearchBegin(Relation index, BxAnnCache cache, const BxAnnRows *rows,
 					 const ItemPointerData *where, const float *probes, int samples,
-					 const int64 *members, const int *k, int maxk, int nworkers)
+					 const int64 *members, const int *k, int maxk, int maxef,
+					 int nworkers)
 {
 	BxAnnTuneSearch ts = palloc0(sizeof(struct BxAnnTuneSearchData));
 	int			dims = rows->dims;
 	int			codebytes = BXANN_CODE_BYTES(dims, cache->meta.code_bits);
-	Size		size = TuneSharedSize(dims, samples, maxk, codebytes, 1 + nworkers);
+	Size		size = TuneSharedSize(dims, samples, maxk, codebytes, 1 + nworkers, maxef);
 	TuneShared *shared = NULL;
 	float	   *buf = palloc(sizeof(float) * dims);
 
@@ -313,6 +389,7 @@ BxAnnTuneSearchBegin(Relation index, BxAnnCache cache, const BxAnnRows *rows,
 	shared->maxk = maxk;
 	shared->codebytes = codebytes;
 	shared->participants = 1 + (ts->pcxt ? nworkers : 0);
+	shared->maxseeds = maxef;
 	SpinLockInit(&shared->mutex);
 	pg_atomic_init_u32(&shared->next, 0);
 	ConditionVariableInit(&shared->workcv);
@@ -320,6 +397,9 @@ BxAnnTuneSearchBegin(Relation index, BxAnnCache cache, const BxAnnRows *rows,
 	ts->shared = shared;
 	TuneArraysOf(shared, &ts->arrays);
 
+	memset(ts->arrays.scanned, 0, sizeof(int) * (Size) samples);
+	memset(ts->arrays.scanvisits, 0, sizeof(int64) * (Size) samples);
+	memset(ts->arrays.nseeds, 0, sizeof(int) * (Size) samples);
 	memcpy(ts->arrays.probes, probes, sizeof(float) * (Size) samples * dims);
 	memcpy(ts->arrays.k, k, sizeof(int) * (Size) samples);
 	for (int i = 0; i < samples; i++)
