@@ -429,6 +429,13 @@ ProbeLostAt(const int *foundat, const int *lostat, int i, int w)
 	return foundat[i] < 0 || (lostat[i] > 0 && lostat[i] >= w);
 }
 
+/* probe i must be searched to know whether a walk of width w finds it */
+static inline bool
+ProbeUnknownAt(const int *foundat, const int *lostat, int i, int w)
+{
+	return !ProbeLostAt(foundat, lostat, i, w) && foundat[i] > w;
+}
+
 /*
  * The ladder widens the walk with the lists (ef_search = 2x probes, up to
  * BXANN_TUNE_MAX_WALK), but the walk's cost grows faster than the lists'
@@ -483,7 +490,7 @@ NarrowerWalk(BxAnnTuneSearch ts, int samples, int *foundat, int p, int ef, int64
 		int			j = 0;
 
 		for (int i = 0; i < samples; i++)
-			if (!ProbeLostAt(foundat, lostat, i, w) && foundat[i] > w)
+			if (ProbeUnknownAt(foundat, lostat, i, w))
 				searches++;
 		if (*visits + searches * persearch > budget)
 		{
@@ -509,7 +516,7 @@ NarrowerWalk(BxAnnTuneSearch ts, int samples, int *foundat, int p, int ef, int64
 			{
 				int			i = order[end++];
 
-				if (!ProbeLostAt(foundat, lostat, i, w) && foundat[i] > w)
+				if (ProbeUnknownAt(foundat, lostat, i, w))
 					chunk[nchunk++] = i;
 			}
 			if (nchunk > 0)

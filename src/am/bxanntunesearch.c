@@ -109,54 +109,41 @@ struct BxAnnTuneSearchData
 
 PGDLLEXPORT void BxAnnTuneWorkerMain(dsm_segment *seg, shm_toc *toc);
 
-static Size
-TuneSharedSize(int dims, int samples, int maxk, int codebytes, int participants,
-			   int maxseeds)
+/* the next array of a layout at *off from base (NULL: only measuring) */
+static void *
+Carve(char *base, Size *off, Size bytes)
 {
-	Size		size = MAXALIGN(sizeof(TuneShared));
+	void	   *p = base ? base + *off : NULL;
 
-	size = add_size(size, MAXALIGN(mul_size(sizeof(float), mul_size(samples, dims))));
-	size = add_size(size, MAXALIGN(mul_size(sizeof(int), samples)));
-	size = add_size(size, MAXALIGN(mul_size(codebytes, mul_size(samples, maxk))));
-	size = add_size(size, MAXALIGN(mul_size(sizeof(ItemPointerData), mul_size(samples, maxk))));
-	size = add_size(size, MAXALIGN(mul_size(sizeof(int), samples)));
-	size = add_size(size, MAXALIGN(mul_size(sizeof(bool), samples)));
-	size = add_size(size, MAXALIGN(mul_size(sizeof(int64), participants)));
-	size = add_size(size, MAXALIGN(mul_size(sizeof(int), samples)));
-	size = add_size(size, MAXALIGN(mul_size(sizeof(int64), samples)));
-	size = add_size(size, MAXALIGN(mul_size(sizeof(int), samples)));
-	size = add_size(size, MAXALIGN(mul_size(sizeof(BxAnnCandidate), mul_size(samples, maxseeds))));
-	return size;
+	*off = add_size(*off, MAXALIGN(bytes));
+	return p;
 }
 
-static void
-TuneArraysOf(TuneShared *shared, TuneArrays *a)
+/*
+ * Lay the arrays of shape (its sizes: dims, samples, maxk, codebytes,
+ * participants, maxseeds) out after the shared state at base, into a; with
+ * base NULL, only measure.  Returns the bytes of state and arrays.
+ */
+static Size
+TuneLayout(const TuneShared *shape, char *base, TuneArrays *a)
 {
-	char	   *p = (char *) shared + MAXALIGN(sizeof(TuneShared));
-	int			samples = shared->samples;
-	int			maxk = shared->maxk;
+	Size		off = MAXALIGN(sizeof(TuneShared));
+	Size		samples = shape->samples;
+	Size		targets = mul_size(samples, shape->maxk);
 
-	a->probes = (float *) p;
-	p += MAXALIGN(sizeof(float) * (Size) samples * shared->dims);
-	a->k = (int *) p;
-	p += MAXALIGN(sizeof(int) * (Size) samples);
-	a->codes = (uint8 *) p;
-	p += MAXALIGN((Size) shared->codebytes * samples * maxk);
-	a->tids = (ItemPointerData *) p;
-	p += MAXALIGN(sizeof(ItemPointerData) * (Size) samples * maxk);
-	a->job = (int *) p;
-	p += MAXALIGN(sizeof(int) * (Size) samples);
-	a->found = (bool *) p;
-	p += MAXALIGN(sizeof(bool) * (Size) samples);
-	a->visits = (int64 *) p;
-	p += MAXALIGN(sizeof(int64) * (Size) shared->participants);
-	a->scanned = (int *) p;
-	p += MAXALIGN(sizeof(int) * (Size) samples);
-	a->scanvisits = (int64 *) p;
-	p += MAXALIGN(sizeof(int64) * (Size) samples);
-	a->nseeds = (int *) p;
-	p += MAXALIGN(sizeof(int) * (Size) samples);
-	a->seeds = (BxAnnCandidate *) p;
+	a->probes = Carve(base, &off, mul_size(sizeof(float), mul_size(samples, shape->dims)));
+	a->k = Carve(base, &off, mul_size(sizeof(int), samples));
+	a->codes = Carve(base, &off, mul_size(shape->codebytes, targets));
+	a->tids = Carve(base, &off, mul_size(sizeof(ItemPointerData), targets));
+	a->job = Carve(base, &off, mul_size(sizeof(int), samples));
+	a->found = Carve(base, &off, mul_size(sizeof(bool), samples));
+	a->visits = Carve(base, &off, mul_size(sizeof(int64), shape->participants));
+	a->scanned = Carve(base, &off, mul_size(sizeof(int), samples));
+	a->scanvisits = Carve(base, &off, mul_size(sizeof(int64), samples));
+	a->nseeds = Carve(base, &off, mul_size(sizeof(int), samples));
+	a->seeds = Carve(base, &off, mul_size(sizeof(BxAnnCandidate),
+										  mul_size(samples, shape->maxseeds)));
+	return off;
 }
 
 /*
@@ -292,7 +279,7 @@ BxAnnTuneWorkerMain(dsm_segment *seg, shm_toc *toc)
 
 	debug_query_string = shm_toc_lookup(toc, TUNE_KEY_QUERY, true);
 	pgstat_report_activity(STATE_RUNNING, debug_query_string);
-	TuneArraysOf(shared, &a);
+	TuneLayout(shared, (char *) shared, &a);
 	/* the leader holds a stronger lock: granted within its lock group */
 	index = index_open(shared->indexrelid, AccessShareLock);
 	cache = BxAnnGetCache(index);
@@ -341,7 +328,16 @@ BxAnnTuneSearchBegin(Relation index, BxAnnCache cache, const BxAnnRows *rows,
 	BxAnnTuneSearch ts = palloc0(sizeof(struct BxAnnTuneSearchData));
 	int			dims = rows->dims;
 	int			codebytes = BXANN_CODE_BYTES(dims, cache->meta.code_bits);
-	Size		size = TuneSharedSize(dims, samples, maxk, codebytes, 1 + nworkers, maxef);
+	TuneShared	shape = {
+		.indexrelid = RelationGetRelid(index),
+		.dims = dims,
+		.samples = samples,
+		.maxk = maxk,
+		.codebytes = codebytes,
+		.participants = 1 + nworkers,
+		.maxseeds = maxef,
+	};
+	Size		size = TuneLayout(&shape, NULL, &ts->arrays);
 	TuneShared *shared = NULL;
 	float	   *buf = palloc(sizeof(float) * dims);
 
@@ -382,20 +378,14 @@ BxAnnTuneSearchBegin(Relation index, BxAnnCache cache, const BxAnnRows *rows,
 	if (shared == NULL)
 		shared = palloc_extended(size, MCXT_ALLOC_HUGE);
 
-	memset(shared, 0, sizeof(TuneShared));
-	shared->indexrelid = RelationGetRelid(index);
-	shared->dims = dims;
-	shared->samples = samples;
-	shared->maxk = maxk;
-	shared->codebytes = codebytes;
-	shared->participants = 1 + (ts->pcxt ? nworkers : 0);
-	shared->maxseeds = maxef;
+	/* a slot of visits for every worker asked for, launched or not: zeros */
+	*shared = shape;
 	SpinLockInit(&shared->mutex);
 	pg_atomic_init_u32(&shared->next, 0);
 	ConditionVariableInit(&shared->workcv);
 	ConditionVariableInit(&shared->donecv);
 	ts->shared = shared;
-	TuneArraysOf(shared, &ts->arrays);
+	TuneLayout(shared, (char *) shared, &ts->arrays);
 
 	memset(ts->arrays.scanned, 0, sizeof(int) * (Size) samples);
 	memset(ts->arrays.scanvisits, 0, sizeof(int64) * (Size) samples);
