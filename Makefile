@@ -17,6 +17,7 @@ LIB_OBJS = \
 	lib/bx_runtime.o \
 	lib/kernels.o \
 	lib/knn_block.o \
+	lib/ip_panels.o \
 	lib/embedding_parse.o \
 	$(call dir_objs,lib/nn) \
 	$(call dir_objs,lib/image) \

@@ -1,8 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * bx_knn.h
- *	  Exact k nearest neighbours of one small problem (lib/knn_block.c).
- *	  No PostgreSQL headers: server-free, tested by test/bridge.
+ *	  Exact k nearest neighbours of one small problem (lib/knn_block.c),
+ *	  and the AVX-512 product it runs on where the CPU has it
+ *	  (lib/ip_panels.c).  No PostgreSQL headers: server-free, tested by
+ *	  test/bridge.
  *
  * lib/bx_knn.h
  *
@@ -19,18 +21,60 @@ extern "C"
 {
 #endif
 
-/* floats of scratch space BxKnnBlock needs for a base of nb rows */
+/*
+ * The base of a search, prepared once for any number of queries: its
+ * rows (the caller's, nb x dim, row-major), their squared norms, and the
+ * rows packed for BxPanelsDistances, or NULL when BLAS computes the
+ * products.  BxKnnBaseInit fills it from storage the caller provides.
+ */
+typedef struct BxKnnBase
+{
+	int			dim;
+	int64_t		nb;
+	const float *rows;
+	float	   *norms;			/* [nb] */
+	float	   *panels;			/* [BxPanelFloats(dim, nb)] or NULL */
+} BxKnnBase;
+
+/* floats of storage BxKnnBaseInit needs; packed: as BxKnnBaseInit's */
+extern size_t BxKnnBaseFloats(int dim, int64_t nb, int packed);
+
+/*
+ * Prepare base over rows; packed 1 to use the AVX-512 product (only where
+ * BxPanelsUsable(), which is the choice to pass), 0 for BLAS.
+ */
+extern void BxKnnBaseInit(BxKnnBase *base, int dim, int64_t nb, const float *rows,
+						  int packed, float *storage);
+
+/* floats of scratch space BxKnnSearch needs for a base of nb rows */
 extern size_t BxKnnScratchFloats(int64_t nb);
 
 /*
- * For each of the nq queries q (nq x dim, row-major), the k nearest of the
- * nb base rows b by squared L2 distance, nearest first (ties: the lower
- * base row first): their base row numbers into labels[nq x k], distances
- * into dist[nq x k]; past the base's end, -1 and FLT_MAX.  Single-threaded
- * BLAS is the caller's to arrange.
+ * For each of the nq queries q (nq x dim, row-major), the k nearest rows of
+ * base by squared L2 distance, nearest first (ties: the lower base row
+ * first): their base row numbers into labels[nq x k], distances into
+ * dist[nq x k]; past the base's end, -1 and FLT_MAX.  Single-threaded BLAS
+ * is the caller's to arrange.  Reads base only: threads may share it.
  */
-extern void BxKnnBlock(int dim, int64_t nq, const float *q, int64_t nb, const float *b,
-					   int k, float *scratch, int32_t *labels, float *dist);
+extern void BxKnnSearch(const BxKnnBase *base, int64_t nq, const float *q, int k,
+						float *scratch, int32_t *labels, float *dist);
+
+/* 1 if this CPU runs BxPanelsDistances (x86-64 with AVX-512) */
+extern int	BxPanelsUsable(void);
+
+/* floats of a base of nb rows packed in panels */
+extern size_t BxPanelFloats(int dim, int64_t nb);
+
+/* Pack b (nb x dim, row-major) into panels (BxPanelFloats floats). */
+extern void BxPanelsPack(int dim, int64_t nb, const float *b, float *panels);
+
+/*
+ * out[i * ldo + j] = norms[j] - 2 <q_i, b_j> for the nq queries q and the
+ * nb rows b packed in panels.  Only where BxPanelsUsable().
+ */
+extern void BxPanelsDistances(int dim, int64_t nq, const float *q, int64_t nb,
+							  const float *panels, const float *norms, float *out,
+							  int64_t ldo);
 
 #ifdef __cplusplus
 }

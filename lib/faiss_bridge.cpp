@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -36,7 +37,6 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/FaissException.h>
-#include <faiss/utils/distances.h>
 #include <omp.h>
 
 extern "C" void openblas_set_num_threads(int num_threads);
@@ -160,8 +160,10 @@ struct WorkerBuffers
 {
 	Buffer<float> queries;
 	Buffer<float> base;
+	Buffer<float> prepared;		/* a BxKnnBase's norms and panels */
 	Buffer<float> scratch;
 	Buffer<float> dist;
+	Buffer<int32_t> labels;
 };
 
 /*
@@ -276,41 +278,44 @@ RunJob(Job &job, int nthreads, char *errbuf, size_t errlen) noexcept
 }
 
 /*
- * Exact k-NN of nq queries among nb base vectors (FAISS labels and squared
- * distances, nq * k each), the queries cut into chunks shared out among
- * nthreads threads.  basenorms: the base's squared norms, computed once.
+ * Exact k-NN of nq queries among the rows of base (FAISS labels and squared
+ * distances, nq * k each; lib/knn_block.c), the queries cut into chunks
+ * shared out among nthreads threads.  The base is prepared once.
  */
 struct SearchJob
 {
 	size_t		dim;
 	const float *queries;
 	int64_t		nq;
-	const float *base;
-	int64_t		nb;
-	const float *basenorms;
-	int64_t		k;
+	const BxKnnBase *base;
+	int			k;
 	float	   *dist;
 	int64_t    *ids;
 };
 
 /*
- * Queries an item searches: the same whatever the thread count, so that
- * every query meets the same code path (FAISS computes fewer than 20
- * queries without BLAS, at another rounding) and the answer does not
- * depend on the threads; large enough for BLAS to run at speed.
+ * Queries an item searches: large enough for the product to run at speed.
+ * A query's answer does not depend on the chunk it falls in
+ * (lib/ip_panels.c sums every product in one order; with BLAS, each chunk
+ * is one sgemm of the same shape but the last).
  */
 constexpr int64_t SEARCH_CHUNK = 256;
 
 void
-SearchItem(void *ctx, int i, WorkerBuffers &)
+SearchItem(void *ctx, int i, WorkerBuffers &buf)
 {
 	const SearchJob *s = static_cast<const SearchJob *>(ctx);
 	int64_t		first = (int64_t) i * SEARCH_CHUNK;
 	int64_t		count = s->nq - first < SEARCH_CHUNK ? s->nq - first : SEARCH_CHUNK;
+	size_t		total = (size_t) count * (size_t) s->k;
+	int32_t    *labels = buf.labels.Get(total);
+	int64_t    *ids = s->ids + (size_t) first * s->k;
 
-	faiss::knn_L2sqr(s->queries + first * s->dim, s->base, s->dim, (size_t) count,
-					 (size_t) s->nb, (size_t) s->k, s->dist + first * s->k,
-					 s->ids + first * s->k, s->basenorms);
+	BxKnnSearch(s->base, count, s->queries + (size_t) first * s->dim, s->k,
+				buf.scratch.Get(BxKnnScratchFloats(s->base->nb)), labels,
+				s->dist + (size_t) first * s->k);
+	for (size_t t = 0; t < total; t++)
+		ids[t] = labels[t];
 }
 
 /* Throws a BridgeError with the job's message when it failed. */
@@ -318,18 +323,20 @@ void
 ParallelSearch(int dim, int64_t nq, const float *queries, int64_t nb, const float *base,
 			   int64_t k, int nthreads, BxInterruptFn stop, float *dist, int64_t *ids)
 {
-	std::unique_ptr<float[]> norms(new float[(size_t) nb]);
+	int			packed = BxPanelsUsable();
+	std::unique_ptr<float[]> storage(new float[BxKnnBaseFloats(dim, nb, packed)]);
+	BxKnnBase	prepared;
 	SearchJob	s;
 	char		errbuf[BX_ERRBUF_SIZE];
 
-	faiss::fvec_norms_L2sqr(norms.get(), base, (size_t) dim, (size_t) nb);
+	if (k > INT32_MAX || nb > INT32_MAX)
+		throw BridgeError("too many neighbours or base vectors");
+	BxKnnBaseInit(&prepared, dim, nb, base, packed, storage.get());
 	s.dim = (size_t) dim;
 	s.queries = queries;
 	s.nq = nq;
-	s.base = base;
-	s.nb = nb;
-	s.basenorms = norms.get();
-	s.k = k;
+	s.base = &prepared;
+	s.k = (int) k;
 	s.dist = dist;
 	s.ids = ids;
 	Job			job((int) ((nq + SEARCH_CHUNK - 1) / SEARCH_CHUNK), SearchItem, &s, stop);
@@ -395,6 +402,8 @@ ManyItem(void *ctx, int i, WorkerBuffers &buf)
 	size_t		dim = (size_t) s->dim;
 	float	   *queries;
 	float	   *base;
+	int			packed;
+	BxKnnBase	prepared;
 
 	if (t.nq == 0)
 		return;
@@ -402,9 +411,12 @@ ManyItem(void *ctx, int i, WorkerBuffers &buf)
 	base = buf.base.Get((size_t) t.nb * dim);
 	s->gather(s->gatherarg, t.qrows, t.nq, queries);
 	s->gather(s->gatherarg, t.brows, t.nb, base);
-	BxKnnBlock(s->dim, t.nq, queries, t.nb, base, t.k, buf.scratch.Get(BxKnnScratchFloats(t.nb)),
-			   t.labels, t.distances != nullptr ? t.distances :
-			   buf.dist.Get((size_t) t.nq * (size_t) t.k));
+	packed = BxPanelsUsable();
+	BxKnnBaseInit(&prepared, s->dim, t.nb, base, packed,
+				  buf.prepared.Get(BxKnnBaseFloats(s->dim, t.nb, packed)));
+	BxKnnSearch(&prepared, t.nq, queries, t.k, buf.scratch.Get(BxKnnScratchFloats(t.nb)),
+				t.labels, t.distances != nullptr ? t.distances :
+				buf.dist.Get((size_t) t.nq * (size_t) t.k));
 }
 
 }								/* namespace */

@@ -10,10 +10,13 @@
  * its matrix product did not dominate: norms in scalar code, and a
  * binary heap per query updated element by element (perf of a build of
  * 200,000 512-d rows: the heap 19% of the graph phase, norms 5%, the
- * product 34%).  Here the base's norms are computed once with the SIMD
- * kernels, a block of queries gets its inner products from one sgemm, and
- * each query keeps its k best in a sorted array: past the first rows,
- * nearly every candidate fails one comparison with the k-th best.
+ * product 34%).  Here the base is prepared once (BxKnnBase: its norms
+ * from the SIMD kernels and, where the CPU has AVX-512, its rows packed
+ * for lib/ip_panels.c), a block of queries gets its distances from one
+ * product (ip_panels.c, else one sgemm), and each query keeps its k best
+ * in a sorted array: past the first rows, nearly every candidate fails
+ * one comparison with the k-th best.  The same search serves the bridge's
+ * BxNearest and k-means (lib/faiss_bridge.cpp).
  *
  * lib/knn_block.c
  *
@@ -35,7 +38,28 @@
 size_t
 BxKnnScratchFloats(int64_t nb)
 {
-	return (size_t) nb * (1 + BX_KNN_BLOCK);
+	return (size_t) nb * BX_KNN_BLOCK;
+}
+
+size_t
+BxKnnBaseFloats(int dim, int64_t nb, int packed)
+{
+	return (size_t) nb + (packed ? BxPanelFloats(dim, nb) : 0);
+}
+
+void
+BxKnnBaseInit(BxKnnBase *base, int dim, int64_t nb, const float *rows, int packed,
+			  float *storage)
+{
+	base->dim = dim;
+	base->nb = nb;
+	base->rows = rows;
+	base->norms = storage;
+	base->panels = packed ? storage + nb : NULL;
+	for (int64_t j = 0; j < nb; j++)
+		base->norms[j] = BxKernelInnerProduct(rows + (size_t) j * dim, rows + (size_t) j * dim, dim);
+	if (packed)
+		BxPanelsPack(dim, nb, rows, base->panels);
 }
 
 /*
@@ -72,21 +96,30 @@ SelectSmallest(const float *d, int64_t n, int k, float *bestd, int32_t *besti)
 }
 
 void
-BxKnnBlock(int dim, int64_t nq, const float *q, int64_t nb, const float *b,
-		   int k, float *scratch, int32_t *labels, float *dist)
+BxKnnSearch(const BxKnnBase *base, int64_t nq, const float *q, int k, float *scratch,
+			int32_t *labels, float *dist)
 {
-	float	   *bnorm = scratch;
-	float	   *ip = scratch + nb;
+	int			dim = base->dim;
+	int64_t		nb = base->nb;
+	float	   *ip = scratch;
 	int			kk = (int64_t) k < nb ? k : (int) nb;
 
-	for (int64_t j = 0; j < nb; j++)
-		bnorm[j] = BxKernelInnerProduct(b + (size_t) j * dim, b + (size_t) j * dim, dim);
 	for (int64_t i0 = 0; i0 < nq; i0 += BX_KNN_BLOCK)
 	{
 		int64_t		nblock = nq - i0 < BX_KNN_BLOCK ? nq - i0 : BX_KNN_BLOCK;
 
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int) nblock, (int) nb, dim,
-					1.0f, q + (size_t) i0 * dim, dim, b, dim, 0.0f, ip, (int) nb);
+		/* |b|^2 - 2 <x, b>: |x|^2 is the same for every candidate */
+		if (base->panels != NULL)
+			BxPanelsDistances(dim, nblock, q + (size_t) i0 * dim, nb, base->panels,
+							  base->norms, ip, nb);
+		else
+		{
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int) nblock, (int) nb, dim,
+						1.0f, q + (size_t) i0 * dim, dim, base->rows, dim, 0.0f, ip, (int) nb);
+			for (int64_t r = 0; r < nblock; r++)
+				for (int64_t j = 0; j < nb; j++)
+					ip[r * nb + j] = base->norms[j] - 2.0f * ip[r * nb + j];
+		}
 		for (int64_t r = 0; r < nblock; r++)
 		{
 			const float *x = q + (size_t) (i0 + r) * dim;
@@ -95,9 +128,7 @@ BxKnnBlock(int dim, int64_t nq, const float *q, int64_t nb, const float *b,
 			int32_t    *l = labels + (size_t) (i0 + r) * k;
 			float	   *o = dist + (size_t) (i0 + r) * k;
 
-			/* |x|^2 is the same for every candidate: added to the k kept */
-			for (int64_t j = 0; j < nb; j++)
-				row[j] = bnorm[j] - 2.0f * row[j];
+			/* |x|^2 added to the k kept */
 			SelectSmallest(row, nb, kk, o, l);
 			for (int j = 0; j < kk; j++)
 			{

@@ -2,9 +2,10 @@
  *
  * test_bridge.c
  *	  Server-free tests of the FAISS bridge's exact k-NN calls: BxNearest
- *	  (FAISS) and BxNearestMany (lib/knn_block.c, a query block at a time)
- *	  against a double-precision reference, BxNearestMany
- *	  the same at every thread count, its stop callback, its argument
+ *	  (one base, queries in chunks) and BxNearestMany (many problems), both
+ *	  on lib/knn_block.c (test_knn.c tests it alone), against a
+ *	  double-precision reference, BxNearestMany the same at every thread
+ *	  count, its stop callback, its argument
  *	  checks, and the caller's signal mask left as it was.
  *
  * test/bridge/test_bridge.c
@@ -239,7 +240,7 @@ main(void)
 		  "the bridge's own threads ran tasks (%ld) with every signal blocked (%ld not)",
 		  other_calls, unblocked_calls);
 
-	/* BxNearest on one task's rows (FAISS; BxNearestMany is lib/knn_block.c) */
+	/* BxNearest on one task's rows: the base prepared once, queries in chunks */
 	{
 		BxKnnTask  *t = &tasks[1];
 		float		q[60 * DIM];
@@ -256,7 +257,7 @@ main(void)
 		asked.distances = d;
 		st = BxNearest(DIM, t->nq, q, t->nb, b, t->k, 1, l, d, Stop, errbuf, sizeof(errbuf));
 		TapOk(st == BX_OK && TaskMatches(&asked),
-			  "BxNearest (FAISS) on one task's rows: its k nearest as the reference's");
+			  "BxNearest on one task's rows: its k nearest as the reference's");
 		memcpy(l1, l, sizeof(int32_t) * t->nq * t->k);
 		/* two BLAS threads: OpenBLAS's pool is shut down again on return */
 		st = BxNearest(DIM, t->nq, q, t->nb, b, t->k, 2, l, d, Stop, errbuf, sizeof(errbuf));
