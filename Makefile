@@ -18,6 +18,7 @@ LIB_OBJS = \
 	lib/kernels.o \
 	lib/knn_block.o \
 	lib/ip_panels.o \
+	lib/knn_select.o \
 	lib/embedding_parse.o \
 	$(call dir_objs,lib/nn) \
 	$(call dir_objs,lib/image) \

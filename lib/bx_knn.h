@@ -59,6 +59,16 @@ extern size_t BxKnnScratchFloats(int64_t nb);
 extern void BxKnnSearch(const BxKnnBase *base, int64_t nq, const float *q, int k,
 						float *scratch, int32_t *labels, float *dist);
 
+/*
+ * The k smallest of d[0 .. n) (k <= n), ascending, equal values in row
+ * order, into bestd[] and besti[] (lib/knn_select.c).  simd 1: in AVX-512
+ * registers where the CPU has them and k <= BX_KNN_SELECT_MAX_SIMD; the
+ * same answer either way for rows without NaN.
+ */
+#define BX_KNN_SELECT_MAX_SIMD	32
+extern void BxKnnSelect(const float *d, int64_t n, int k, int simd, float *bestd,
+						int32_t *besti);
+
 /* 1 if this CPU runs BxPanelsDistances (x86-64 with AVX-512) */
 extern int	BxPanelsUsable(void);
 

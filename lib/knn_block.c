@@ -14,7 +14,7 @@
  * from the SIMD kernels and, where the CPU has AVX-512, its rows packed
  * for lib/ip_panels.c), a block of queries gets its distances from one
  * product (ip_panels.c, else one sgemm), and each query keeps its k best
- * in a sorted array: past the first rows, nearly every candidate fails
+ * (lib/knn_select.c): past the first rows, nearly every candidate fails
  * one comparison with the k-th best.  The same search serves the bridge's
  * BxNearest and k-means (lib/faiss_bridge.cpp).
  *
@@ -62,39 +62,6 @@ BxKnnBaseInit(BxKnnBase *base, int dim, int64_t nb, const float *rows, int packe
 		BxPanelsPack(dim, nb, rows, base->panels);
 }
 
-/*
- * The k smallest of d[0 .. n) (k <= n), ascending, equal values in index
- * order: into bestd[] and besti[].
- */
-static void
-SelectSmallest(const float *d, int64_t n, int k, float *bestd, int32_t *besti)
-{
-	int			count = 0;
-
-	for (int64_t j = 0; j < n; j++)
-	{
-		float		v = d[j];
-		int			p;
-
-		if (count == k)
-		{
-			if (!(v < bestd[k - 1]))
-				continue;
-			p = k - 1;
-		}
-		else
-			p = count++;
-		while (p > 0 && bestd[p - 1] > v)
-		{
-			bestd[p] = bestd[p - 1];
-			besti[p] = besti[p - 1];
-			p--;
-		}
-		bestd[p] = v;
-		besti[p] = (int32_t) j;
-	}
-}
-
 void
 BxKnnSearch(const BxKnnBase *base, int64_t nq, const float *q, int k, float *scratch,
 			int32_t *labels, float *dist)
@@ -129,7 +96,7 @@ BxKnnSearch(const BxKnnBase *base, int64_t nq, const float *q, int k, float *scr
 			float	   *o = dist + (size_t) (i0 + r) * k;
 
 			/* |x|^2 added to the k kept */
-			SelectSmallest(row, nb, kk, o, l);
+			BxKnnSelect(row, nb, kk, base->panels != NULL, o, l);
 			for (int j = 0; j < kk; j++)
 			{
 				/* rounding can take a row's distance to itself below zero */

@@ -7,7 +7,8 @@
  *	  than a panel, or one more; query counts that leave a remainder; odd
  *	  dimensions), each against a double-precision reference; the panels'
  *	  distances against BLAS's; a query's answer the same alone as in a
- *	  block.
+ *	  block.  And lib/knn_select.c's two selections, on rows full of equal
+ *	  values, against a sort.
  *
  * test/bridge/test_knn.c
  *
@@ -111,6 +112,70 @@ MatchesReference(int dim, int nq, int nb, int k, const int32_t *labels, const fl
 	return 1;
 }
 
+/* does (bestd, besti) hold the k smallest of d by (value, row), in that order? */
+static int
+SelectedInOrder(const float *d, int n, int k, const float *bestd, const int32_t *besti)
+{
+	int			prev = -1;
+
+	for (int j = 0; j < k; j++)
+	{
+		int			i = besti[j];
+		int			before = 0;
+
+		if (i < 0 || i >= n || bestd[j] != d[i])
+			return 0;
+		/* rows ranking before row i: smaller, or equal and earlier */
+		for (int t = 0; t < n; t++)
+			if (d[t] < d[i] || (d[t] == d[i] && t < i))
+				before++;
+		if (before != j || (prev >= 0 && !(d[prev] < d[i] || (d[prev] == d[i] && prev < i))))
+			return 0;
+		prev = i;
+	}
+	return 1;
+}
+
+/* both selections on rows of few distinct values (many ties) and of many */
+static void
+TestSelect(int usable)
+{
+	static const int sizes[][2] = {
+		{1, 1}, {15, 15}, {16, 5}, {17, 17}, {31, 1}, {33, 32}, {200, 17},
+		{1000, 4}, {1000, 31}, {64, 40},
+	};
+	float		d[1000];
+	float		d1[40],
+				d2[40];
+	int32_t		i1[40],
+				i2[40];
+
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+	{
+		int			n = sizes[s][0],
+					k = sizes[s][1];
+
+		for (int values = 3; values <= 1000; values *= 333)
+		{
+			int			ok1,
+						ok2 = 1;
+
+			for (int t = 0; t < n; t++)
+				d[t] = (float) (rand() % values) / values;
+			BxKnnSelect(d, n, k, 0, d1, i1);
+			ok1 = SelectedInOrder(d, n, k, d1, i1);
+			if (usable)
+			{
+				BxKnnSelect(d, n, k, 1, d2, i2);
+				ok2 = memcmp(d1, d2, sizeof(float) * k) == 0 &&
+					memcmp(i1, i2, sizeof(int32_t) * k) == 0;
+			}
+			TapOk(ok1 && ok2, "select %d of %d among %d values: one by one as a sort%s",
+				  k, n, values, usable ? ", in registers the same" : "");
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -172,5 +237,6 @@ main(void)
 			TapSkip("no AVX-512 on this CPU: panels not tested at %d-d", dim);
 		Release(&blas);
 	}
+	TestSelect(usable);
 	return TapDone();
 }
