@@ -10,10 +10,10 @@
  * (Haswell) kernel on this project's machines, since OPENBLAS_CORETYPE
  * must stay at Haswell there (older OpenBLAS builds computed wrong results
  * with their AVX-512 kernels on these CPUs); at 94 to 100 GFLOP/s on one
- * core, it was at that kernel's peak.  Written for AVX-512, the same
- * product runs at 180 to 190 GFLOP/s on one core, packing included
- * (a micro-benchmark of 200 x 800 and 960 x 200 rows of 512 dimensions,
- * bench/RESULTS.md, issue 14 eleventh round).
+ * core, it was at that kernel's peak.  Written for AVX-512, a build's
+ * whole searches (packing, product, selection) run 1.9x to 2.7x faster
+ * on one core (bash bench/knn.sh; bench/RESULTS.md, issue 14 eleventh
+ * round).
  *
  * The base is packed once per problem: panels of BX_PANEL_WIDTH rows,
  * dimension-major (panel p holds, for each dimension d, the values of its
