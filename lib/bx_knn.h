@@ -41,10 +41,25 @@ extern size_t BxKnnBaseFloats(int dim, int64_t nb, int packed);
 
 /*
  * Prepare base over rows; packed 1 to use the AVX-512 product (only where
- * BxPanelsUsable(), which is the choice to pass), 0 for BLAS.
+ * BxPanelsUsable(): BxKnnWorthPacking is the choice to pass), 0 for BLAS.
  */
 extern void BxKnnBaseInit(BxKnnBase *base, int dim, int64_t nb, const float *rows,
 						  int packed, float *storage);
+
+/*
+ * BxKnnBaseInit in steps, for threads to share: BxKnnBaseLayout places
+ * the arrays, then BxKnnBasePrepare(base, part, parts) for every part
+ * (any number of parts, on any threads) computes them.
+ */
+extern void BxKnnBaseLayout(BxKnnBase *base, int dim, int64_t nb, const float *rows,
+							int packed, float *storage);
+extern void BxKnnBasePrepare(const BxKnnBase *base, int part, int parts);
+
+/*
+ * 1 if a base searched by nq queries in all is worth packing: the CPU has
+ * AVX-512, and there are enough queries to pay for the packing.
+ */
+extern int	BxKnnWorthPacking(int64_t nq);
 
 /* floats of scratch space BxKnnSearch needs for a base of nb rows */
 extern size_t BxKnnScratchFloats(int64_t nb);
@@ -75,8 +90,18 @@ extern int	BxPanelsUsable(void);
 /* floats of a base of nb rows packed in panels */
 extern size_t BxPanelFloats(int dim, int64_t nb);
 
-/* Pack b (nb x dim, row-major) into panels (BxPanelFloats floats). */
-extern void BxPanelsPack(int dim, int64_t nb, const float *b, float *panels);
+/* base rows in a panel: two AVX-512 registers of floats */
+#define BX_PANEL_WIDTH	32
+
+/* panels of a base of nb rows */
+extern int64_t BxPanelCount(int64_t nb);
+
+/*
+ * Pack panels first .. first + count of b (nb x dim, row-major) into their
+ * place in panels (BxPanelFloats floats): any split gives the same panels.
+ */
+extern void BxPanelsPack(int dim, int64_t nb, const float *b, float *panels,
+						 int64_t first, int64_t count);
 
 /*
  * out[i * ldo + j] = norms[j] - 2 <q_i, b_j> for the nq queries q and the

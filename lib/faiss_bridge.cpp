@@ -318,12 +318,31 @@ SearchItem(void *ctx, int i, WorkerBuffers &buf)
 		ids[t] = labels[t];
 }
 
-/* Throws a BridgeError with the job's message when it failed. */
+/* BxKnnBasePrepare's parts as a job's items */
+struct PrepareJob
+{
+	const BxKnnBase *base;
+	int			parts;
+};
+
+void
+PrepareItem(void *ctx, int i, WorkerBuffers &)
+{
+	const PrepareJob *p = static_cast<const PrepareJob *>(ctx);
+
+	BxKnnBasePrepare(p->base, i, p->parts);
+}
+
+/*
+ * Throws a BridgeError with the job's message when it failed.  The base is
+ * prepared on the threads too: the tuning's exact pass packs all rows, a
+ * chunk at a time, which on the calling thread alone kept the other idle.
+ */
 void
 ParallelSearch(int dim, int64_t nq, const float *queries, int64_t nb, const float *base,
 			   int64_t k, int nthreads, BxInterruptFn stop, float *dist, int64_t *ids)
 {
-	int			packed = BxPanelsUsable();
+	int			packed = BxKnnWorthPacking(nq);
 	std::unique_ptr<float[]> storage(new float[BxKnnBaseFloats(dim, nb, packed)]);
 	BxKnnBase	prepared;
 	SearchJob	s;
@@ -331,7 +350,14 @@ ParallelSearch(int dim, int64_t nq, const float *queries, int64_t nb, const floa
 
 	if (k > INT32_MAX || nb > INT32_MAX)
 		throw BridgeError("too many neighbours or base vectors");
-	BxKnnBaseInit(&prepared, dim, nb, base, packed, storage.get());
+	BxKnnBaseLayout(&prepared, dim, nb, base, packed, storage.get());
+	{
+		PrepareJob	p = {&prepared, 4 * (nthreads > 0 ? nthreads : 1)};
+		Job			prepare(p.parts, PrepareItem, &p, stop);
+
+		if (RunJob(prepare, nthreads, errbuf, sizeof(errbuf)) != BX_OK)
+			throw BridgeError(errbuf);
+	}
 	s.dim = (size_t) dim;
 	s.queries = queries;
 	s.nq = nq;
@@ -411,7 +437,7 @@ ManyItem(void *ctx, int i, WorkerBuffers &buf)
 	base = buf.base.Get((size_t) t.nb * dim);
 	s->gather(s->gatherarg, t.qrows, t.nq, queries);
 	s->gather(s->gatherarg, t.brows, t.nb, base);
-	packed = BxPanelsUsable();
+	packed = BxKnnWorthPacking(t.nq);
 	BxKnnBaseInit(&prepared, s->dim, t.nb, base, packed,
 				  buf.prepared.Get(BxKnnBaseFloats(s->dim, t.nb, packed)));
 	BxKnnSearch(&prepared, t.nq, queries, t.k, buf.scratch.Get(BxKnnScratchFloats(t.nb)),

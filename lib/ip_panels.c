@@ -39,9 +39,6 @@
 #include <immintrin.h>
 #endif
 
-/* base rows in a panel: two AVX-512 registers of floats */
-#define BX_PANEL_WIDTH	32
-
 /* query rows multiplied with a panel at once: 16 accumulators */
 #define BX_PANEL_ROWS	8
 
@@ -65,8 +62,7 @@ BxPanelsUsable(void)
 size_t
 BxPanelFloats(int dim, int64_t nb)
 {
-	return (size_t) ((nb + BX_PANEL_WIDTH - 1) / BX_PANEL_WIDTH) * BX_PANEL_WIDTH *
-		(size_t) dim;
+	return (size_t) BxPanelCount(nb) * BX_PANEL_WIDTH * (size_t) dim;
 }
 
 #ifdef BX_HAVE_PANELS
@@ -80,23 +76,23 @@ LanesOf(int64_t n)
 	return n >= 16 ? (__mmask16) 0xFFFF : n <= 0 ? 0 : (__mmask16) ((1u << n) - 1);
 }
 
+/* Pack panels first .. first + count of b (nb rows) into their place in panels. */
 BX_AVX512 static void
-PackPanels(int dim, int64_t nb, const float *b, float *panels)
+PackPanels(int dim, int64_t nb, const float *b, float *panels, int64_t first, int64_t count)
 {
-	int64_t		npanels = (nb + BX_PANEL_WIDTH - 1) / BX_PANEL_WIDTH;
 	__m512i		offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
 															  10, 11, 12, 13, 14, 15),
 											 _mm512_set1_epi32(dim));
 
-	for (int64_t p = 0; p < npanels; p++)
+	for (int64_t p = first; p < first + count; p++)
 	{
 		float	   *panel = panels + (size_t) p * dim * BX_PANEL_WIDTH;
 
 		for (int half = 0; half < BX_PANEL_WIDTH / 16; half++)
 		{
-			int64_t		first = p * BX_PANEL_WIDTH + half * 16;
-			__mmask16	lanes = LanesOf(nb - first);
-			const float *src = b + (size_t) (lanes ? first : 0) * dim;
+			int64_t		row = p * BX_PANEL_WIDTH + half * 16;
+			__mmask16	lanes = LanesOf(nb - row);
+			const float *src = b + (size_t) (lanes ? row : 0) * dim;
 
 			/* one gather per dimension: the 16 rows' values at d */
 			for (int d = 0; d < dim; d++)
@@ -180,13 +176,20 @@ PanelDistances(int dim, int64_t nq, const float *q, int64_t nb, const float *pan
 }
 #endif							/* BX_HAVE_PANELS */
 
+int64_t
+BxPanelCount(int64_t nb)
+{
+	return (nb + BX_PANEL_WIDTH - 1) / BX_PANEL_WIDTH;
+}
+
 void
-BxPanelsPack(int dim, int64_t nb, const float *b, float *panels)
+BxPanelsPack(int dim, int64_t nb, const float *b, float *panels, int64_t first,
+			 int64_t count)
 {
 #ifdef BX_HAVE_PANELS
-	PackPanels(dim, nb, b, panels);
+	PackPanels(dim, nb, b, panels, first, count);
 #else
-	(void) dim, (void) nb, (void) b, (void) panels;
+	(void) dim, (void) nb, (void) b, (void) panels, (void) first, (void) count;
 #endif
 }
 

@@ -41,6 +41,22 @@ BxKnnScratchFloats(int64_t nb)
 	return (size_t) nb * BX_KNN_BLOCK;
 }
 
+/*
+ * Queries below which a base is not packed.  Packing costs about 0.8 us a
+ * 512-d row of a base that has left the cache (a gather per 16 values),
+ * which the AVX-512 product pays back only over enough queries: on 16,384
+ * such rows, sgemm took 6.4 to 7.9 ms for 1 to 16 queries, the panels 12 to
+ * 16 ms; they broke even at 64 and won from 128.  The build's tuning looks
+ * for a few rows' exact neighbours among all rows, a chunk at a time.
+ */
+#define BX_KNN_PACK_MIN_QUERIES	64
+
+int
+BxKnnWorthPacking(int64_t nq)
+{
+	return nq >= BX_KNN_PACK_MIN_QUERIES && BxPanelsUsable();
+}
+
 size_t
 BxKnnBaseFloats(int dim, int64_t nb, int packed)
 {
@@ -48,18 +64,39 @@ BxKnnBaseFloats(int dim, int64_t nb, int packed)
 }
 
 void
-BxKnnBaseInit(BxKnnBase *base, int dim, int64_t nb, const float *rows, int packed,
-			  float *storage)
+BxKnnBaseLayout(BxKnnBase *base, int dim, int64_t nb, const float *rows, int packed,
+				float *storage)
 {
 	base->dim = dim;
 	base->nb = nb;
 	base->rows = rows;
 	base->norms = storage;
 	base->panels = packed ? storage + nb : NULL;
-	for (int64_t j = 0; j < nb; j++)
-		base->norms[j] = BxKernelInnerProduct(rows + (size_t) j * dim, rows + (size_t) j * dim, dim);
-	if (packed)
-		BxPanelsPack(dim, nb, rows, base->panels);
+}
+
+/* part `part` of `parts`: whole panels, so parts never share one */
+void
+BxKnnBasePrepare(const BxKnnBase *base, int part, int parts)
+{
+	int			dim = base->dim;
+	int64_t		npanels = BxPanelCount(base->nb);
+	int64_t		first = npanels * part / parts;
+	int64_t		last = npanels * (part + 1) / parts;
+	int64_t		to = last * BX_PANEL_WIDTH < base->nb ? last * BX_PANEL_WIDTH : base->nb;
+
+	for (int64_t j = first * BX_PANEL_WIDTH; j < to; j++)
+		base->norms[j] = BxKernelInnerProduct(base->rows + (size_t) j * dim,
+											  base->rows + (size_t) j * dim, dim);
+	if (base->panels != NULL && last > first)
+		BxPanelsPack(dim, base->nb, base->rows, base->panels, first, last - first);
+}
+
+void
+BxKnnBaseInit(BxKnnBase *base, int dim, int64_t nb, const float *rows, int packed,
+			  float *storage)
+{
+	BxKnnBaseLayout(base, dim, nb, rows, packed, storage);
+	BxKnnBasePrepare(base, 0, 1);
 }
 
 void

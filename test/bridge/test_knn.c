@@ -237,6 +237,32 @@ main(void)
 			TapSkip("no AVX-512 on this CPU: panels not tested at %d-d", dim);
 		Release(&blas);
 	}
+	/* a base prepared in parts, as threads share it: the same arrays */
+	for (int packed = 0; packed <= usable; packed++)
+	{
+		Prepared	whole;
+		int			same = 1;
+
+		Prepare(&whole, 512, 200, packed);
+		for (int parts = 2; parts <= 9; parts += 7)
+		{
+			size_t		floats = BxKnnBaseFloats(512, 200, packed);
+			float	   *storage = malloc(sizeof(float) * floats);
+			BxKnnBase	base;
+
+			memset(storage, 0xff, sizeof(float) * floats);
+			BxKnnBaseLayout(&base, 512, 200, b, packed, storage);
+			for (int part = parts - 1; part >= 0; part--)
+				BxKnnBasePrepare(&base, part, parts);
+			same &= memcmp(storage, whole.storage, sizeof(float) * floats) == 0;
+			free(storage);
+		}
+		TapOk(same, "a %s base prepared in 2 and in 9 parts: the arrays of one",
+			  packed ? "packed" : "BLAS");
+		Release(&whole);
+	}
+	TapOk(!BxKnnWorthPacking(1) && BxKnnWorthPacking(1000) == usable,
+		  "a base is packed for many queries where the CPU has AVX-512, never for one");
 	TestSelect(usable);
 	return TapDone();
 }
