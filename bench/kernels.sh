@@ -5,10 +5,10 @@
 # compiles to and ns per distance.  Needs only gcc and objdump.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-FLAGS="-std=gnu11 -O2 -Ilib"
-VEC="-ftree-vectorize -fvect-cost-model=dynamic -fassociative-math -fno-signed-zeros -fno-trapping-math"
+# shellcheck source=common/lib_flags.sh
+source bench/common/lib_flags.sh
+FLAGS=$BX_LIB_FLAGS
+VEC=$BX_KERNEL_FLAGS
 
 gcc $FLAGS $VEC -c lib/kernels.c -o "$out/shipped.o"
 gcc $FLAGS $VEC -DBX_NO_TARGET_CLONES -c lib/kernels.c -o "$out/baseline.o"

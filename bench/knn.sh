@@ -7,10 +7,10 @@
 # gcc and Debian's libopenblas-dev (bx_install_packages in scripts/common.sh installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-FLAGS="-std=gnu11 -O2 -Ilib"
-VEC="-ftree-vectorize -fvect-cost-model=dynamic -fassociative-math -fno-signed-zeros -fno-trapping-math"
+# shellcheck source=common/lib_flags.sh
+source bench/common/lib_flags.sh
+FLAGS=$BX_LIB_FLAGS
+VEC=$BX_KERNEL_FLAGS
 gcc $FLAGS $VEC -c lib/kernels.c -o "$out/kernels.o"
 for f in knn_block ip_panels knn_select; do
 	gcc $FLAGS -c "lib/$f.c" -o "$out/$f.o"

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "bx_bridge.h"
+#include "ref_knn.h"
 #include "tap.h"
 
 #define DIM		17
@@ -90,19 +91,7 @@ Reference(int32_t q, const int32_t *brows, int64_t nb, int k, double *out)
 	for (int j = 0; j < k; j++)
 		out[j] = INFINITY;
 	for (int64_t b = 0; b < nb; b++)
-	{
-		double		d = Dist(rows + (size_t) q * DIM, rows + (size_t) brows[b] * DIM);
-		int			p = k - 1;
-
-		if (d >= out[p])
-			continue;
-		while (p > 0 && out[p - 1] > d)
-		{
-			out[p] = out[p - 1];
-			p--;
-		}
-		out[p] = d;
-	}
+		RefKeepSmallest(out, k, Dist(rows + (size_t) q * DIM, rows + (size_t) brows[b] * DIM));
 }
 
 /*

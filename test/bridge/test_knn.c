@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "bx_knn.h"
+#include "ref_knn.h"
 #include "tap.h"
 
 #define MAXDIM	520
@@ -79,19 +80,7 @@ MatchesReference(int dim, int nq, int nb, int k, const int32_t *labels, const fl
 		for (int j = 0; j < k; j++)
 			ref[j] = INFINITY;
 		for (int c = 0; c < nb; c++)
-		{
-			double		d = Dist(q + (size_t) i * dim, b + (size_t) c * dim, dim);
-			int			p = k - 1;
-
-			if (d >= ref[p])
-				continue;
-			while (p > 0 && ref[p - 1] > d)
-			{
-				ref[p] = ref[p - 1];
-				p--;
-			}
-			ref[p] = d;
-		}
+			RefKeepSmallest(ref, k, Dist(q + (size_t) i * dim, b + (size_t) c * dim, dim));
 		for (int j = 0; j < k; j++)
 		{
 			int32_t		l = labels[i * k + j];
