@@ -156,7 +156,7 @@ BX_AVX512 static void
 PanelDistances(int dim, int64_t nq, const float *q, int64_t nb, const float *panels,
 			   const float *norms, float *out, int64_t ldo)
 {
-	int64_t		npanels = (nb + BX_PANEL_WIDTH - 1) / BX_PANEL_WIDTH;
+	int64_t		npanels = BxPanelCount(nb);
 
 	for (int64_t p = 0; p < npanels; p++)
 	{

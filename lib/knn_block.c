@@ -132,8 +132,8 @@ BxKnnSearch(const BxKnnBase *base, int64_t nq, const float *q, int k, float *scr
 			int32_t    *l = labels + (size_t) (i0 + r) * k;
 			float	   *o = dist + (size_t) (i0 + r) * k;
 
-			/* |x|^2 added to the k kept */
-			BxKnnSelect(row, nb, kk, base->panels != NULL, o, l);
+			/* |x|^2 added to the k kept; in registers wherever the CPU can */
+			BxKnnSelect(row, nb, kk, 1, o, l);
 			for (int j = 0; j < kk; j++)
 			{
 				/* rounding can take a row's distance to itself below zero */
